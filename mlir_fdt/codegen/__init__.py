@@ -1,0 +1,1 @@
+"""Codegen stage: the planned memref program becomes an IREE executable, compiled by iree-compile."""

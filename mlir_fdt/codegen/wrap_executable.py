@@ -1,0 +1,103 @@
+"""fdt-wrap-executable: the planned entry function becomes a `hal.executable.source`.
+
+IREE does not accept a tiled tensor program at top level, so mlir-fdt hands it an already
+bufferized executable: one export, one workgroup, one binding (the arena), with
+`#iree_codegen.no_pipeline` so IREE only lowers it to LLVM. A host function `run` dispatches
+it with the arena as an in-place tensor, so `iree.runtime` can execute the same program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import FdtError
+from ..ir import entry_function, ir, linalg, run_pipeline, walk_ops
+from ..transforms.pass_base import ModulePass
+
+SKELETON = """
+#layout = #hal.pipeline.layout<bindings = [#hal.pipeline.binding<storage_buffer>]>
+module {{
+  hal.executable.source public @{name} {{
+    hal.executable.export public @{name}_main ordinal(0) layout(#layout) count(%device: !hal.device) -> (index, index, index) {{
+      %c1 = arith.constant 1 : index
+      hal.return %c1, %c1, %c1 : index, index, index
+    }}
+    builtin.module {{
+      func.func @{name}_main() attributes {{translation_info = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>}} {{
+        %c0 = arith.constant 0 : index
+        %arena = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) flags(Indirect) : memref<{size}xi8>
+        return
+      }}
+    }}
+  }}
+  func.func @run(%arena: tensor<{size}xi8>) -> tensor<{size}xi8> {{
+    %0 = flow.dispatch @{name}::@{name}_main(%arena) : (tensor<{size}xi8>) -> %arena
+    return %0 : tensor<{size}xi8>
+  }}
+}}
+"""
+
+
+def lower_to_loops(module: ir.Module) -> None:
+    """memref.copy -> linalg.copy, then linalg -> scf loops (IREE's stream phase rejects linalg
+    ops inside a hand-written executable, and no_pipeline would lower them to loops anyway)."""
+    with module.context, ir.Location.unknown():
+        for op in walk_ops(module.operation):
+            if op.name == "memref.copy":
+                with ir.InsertionPoint(op), op.location:
+                    linalg.copy(op.operands[0], outs=[op.operands[1]])
+                op.erase()
+    run_pipeline(module, "builtin.module(func.func(convert-linalg-to-loops),canonicalize,cse)")
+
+
+def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
+    """A new module: the executable plus the host `run` function."""
+    with module.context, ir.Location.unknown():
+        fn = entry_function(module)
+        entry = fn.regions[0].blocks[0]
+        if len(entry.arguments) != 1 or "fdt.arena_bytes" not in fn.attributes:
+            raise FdtError("fdt-wrap-executable needs a planned function (run fdt-plan-memory first)")
+        size = ir.MemRefType(entry.arguments[0].type).shape[0]
+        wrapped = ir.Module.parse(SKELETON.format(name=name, size=size))
+        source = wrapped.body.operations[0]
+        inner_module = source.regions[0].blocks[0].operations[1]
+        inner_block = inner_module.regions[0].blocks[0]
+        inner_fn = inner_block.operations[0]
+        inner_entry = inner_fn.regions[0].blocks[0]
+        ops = list(inner_entry.operations)
+        subspan, inner_ret = ops[1], ops[2]
+        entry.arguments[0].replace_all_uses_with(subspan.results[0])
+        for op in list(entry.operations)[:-1]:
+            op.operation.move_before(inner_ret)
+        for op in list(module.body.operations):
+            if op.operation.name == "memref.global":
+                op.operation.move_before(inner_fn)
+        for key in ("fdt.arena_bytes", "fdt.io"):
+            inner_fn.attributes[key] = fn.attributes[key]
+        wrapped.operation.verify()
+        return wrapped
+
+
+@dataclass(frozen=True)
+class WrapExecutable(ModulePass):
+    """Wrap the planned function as a no_pipeline `hal.executable.source` with a host `run`."""
+
+    name = "fdt-wrap-executable"
+    summary = "wrap the planned program as an IREE hal.executable.source plus a host entry point"
+    executable_name: str = "fdt_model"
+
+    def run(self, module: ir.Module) -> ir.Module:
+        lower_to_loops(module)
+        return wrap_as_executable(module, self.executable_name)
+
+    def apply(self, module: ir.Module) -> None:
+        wrapped = self.run(module)
+        body = module.body
+        for op in list(body.operations):
+            op.operation.erase()
+        for op in list(wrapped.body.operations):
+            op.operation.move_before(body.operations[0]) if len(body.operations) else None
+        # move into the (now empty) module in order
+        for op in list(wrapped.body.operations):
+            ip = ir.InsertionPoint(body)
+            ip.insert(op.operation.detach_from_parent())

@@ -1,0 +1,60 @@
+"""One wrapper for every external tool: pure command-line builders elsewhere, one `invoke` here.
+
+`MLIR_FDT_SAVE_TEMPS=DIR` keeps every command line (and the tools' outputs stay in the
+output directory the caller chose).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import ToolError, ToolMissing
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINTS = {
+    "arm-none-eabi-gcc": "install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi` "
+                         "(or run scripts/setup.sh)",
+    "qemu-system-arm": "install it with `sudo apt-get install qemu-system-arm` (or run scripts/setup.sh)",
+    "cmake": "install it with `sudo apt-get install cmake ninja-build` (or run scripts/setup.sh)",
+    "ninja": "install it with `sudo apt-get install ninja-build` (or run scripts/setup.sh)",
+    "iree-compile": "install it with `pip install iree-base-compiler==3.13.*` (or run scripts/setup.sh)",
+    "tosa-converter-for-tflite": "install it with `pip install tosa-converter-for-tflite` (or run scripts/setup.sh)",
+}
+
+
+def find_tool(name: str) -> str:
+    """Absolute path of `name`, looking next to the running Python first (the venv's bin)."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        raise ToolMissing(name, INSTALL_HINTS.get(name, "install it and put it on PATH"))
+    return found
+
+
+def invoke(command: list[str], *, tool: str | None = None, hint: str = "", timeout: float | None = None,
+           input_bytes: bytes | None = None, cwd: str | Path | None = None) -> subprocess.CompletedProcess:
+    """Run `command`; raise ToolError carrying the command and stderr when it fails."""
+    tool = tool or Path(command[0]).name
+    log.debug("running: %s", " ".join(map(str, command)))
+    save = os.environ.get("MLIR_FDT_SAVE_TEMPS")
+    if save:
+        Path(save).mkdir(parents=True, exist_ok=True)
+        with open(Path(save) / "commands.sh", "a") as f:
+            f.write(" ".join(map(str, command)) + "\n")
+    try:
+        proc = subprocess.run([str(c) for c in command], capture_output=True, timeout=timeout,
+                              input=input_bytes, cwd=cwd)
+    except subprocess.TimeoutExpired as e:
+        raise ToolError(tool, -1, [str(c) for c in command], f"timed out after {timeout} s", hint) from e
+    if proc.returncode != 0:
+        raise ToolError(tool, proc.returncode, [str(c) for c in command],
+                        proc.stderr.decode(errors="replace") + proc.stdout.decode(errors="replace")[-2000:], hint)
+    return proc

@@ -1,0 +1,29 @@
+"""Import stage: a model file (TFLite, TOSA/linalg MLIR) becomes linalg on tensors, static shapes, batch 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import FdtError
+from ..ir import ir
+from .mlir_file import import_mlir_file
+from .tflite import import_tflite
+
+SUPPORTED_SUFFIXES = {".tflite": "TFLite flatbuffer", ".mlir": "MLIR text (TOSA or linalg)",
+                      ".mlirbc": "MLIR bytecode (TOSA or linalg)"}
+
+
+def import_model(path: str | Path, context: ir.Context) -> ir.Module:
+    """Read `path` and return a linalg-on-tensors module with one public `main`-like function."""
+    path = Path(path)
+    if not path.exists():
+        raise FdtError(f"{path}: no such file")
+    if path.is_dir():
+        raise FdtError(f"{path}: is a directory, expected a model file")
+    suffix = path.suffix.lower()
+    if suffix == ".tflite":
+        return import_tflite(path, context)
+    if suffix in (".mlir", ".mlirbc"):
+        return import_mlir_file(path, context)
+    supported = ", ".join(f"{k} ({v})" for k, v in SUPPORTED_SUFFIXES.items())
+    raise FdtError(f"{path}: unsupported model format '{suffix or '(no suffix)'}'; supported: {supported}")

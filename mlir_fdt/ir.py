@@ -1,0 +1,58 @@
+"""The one place that imports the MLIR Python bindings shipped in IREE's compiler package.
+
+Every other module imports MLIR names from here, so a change of binding location
+(e.g. upstream `mlir` instead of `iree.compiler`) is a one-file change.
+"""
+
+from iree.compiler import ir, passmanager  # noqa: F401
+from iree.compiler.dialects import (  # noqa: F401
+    arith,
+    func,
+    linalg,
+    memref,
+    scf,
+    tensor,
+    transform,
+)
+from iree.compiler.dialects.transform import interpreter as transform_interpreter  # noqa: F401
+
+Context = ir.Context
+Module = ir.Module
+Location = ir.Location
+InsertionPoint = ir.InsertionPoint
+
+
+def new_context() -> ir.Context:
+    """A context with every dialect IREE registers loaded (TOSA, linalg, HAL, flow, ...)."""
+    ctx = ir.Context()
+    ctx.allow_unregistered_dialects = False
+    return ctx
+
+
+def run_pipeline(module: ir.Module, pipeline: str) -> None:
+    """Run a textual pass pipeline (`builtin.module(...)`) on `module` in place."""
+    pm = passmanager.PassManager.parse(pipeline, context=module.context)
+    pm.run(module.operation)
+
+
+def walk_ops(op: ir.Operation):
+    """Pre-order list of every operation nested in `op` (not including `op`)."""
+    result = []
+    for region in op.regions:
+        for block in region.blocks:
+            for child in block.operations:
+                child = child.operation
+                result.append(child)
+                result.extend(walk_ops(child))
+    return result
+
+
+def entry_function(module: ir.Module):
+    """The module's single public func.func (the model entry point)."""
+    funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
+    public = [f for f in funcs if "sym_visibility" not in f.attributes
+              or ir.StringAttr(f.attributes["sym_visibility"]).value == "public"]
+    if len(public) != 1:
+        from .errors import FdtError
+        raise FdtError(f"expected exactly one public function in the module, found {len(public)}")
+    return public[0]

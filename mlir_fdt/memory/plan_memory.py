@@ -1,0 +1,126 @@
+"""fdt-plan-memory: every buffer of the entry function becomes a view into one arena argument.
+
+Afterwards the entry function has the signature `(memref<ARENA x i8>) -> ()`; the input and
+output live in the arena at offsets recorded in the `fdt.arena` attribute. One-element tile
+buffers (the accumulator of an output-element epilogue) become `memref.alloca`s in the entry
+block, which LLVM promotes to registers; everything else is laid out by a planner and checked
+by the verifier before the IR is rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import FdtError
+from ..ir import arith, entry_function, ir, memref
+from ..transforms.pass_base import ModulePass
+from . import planner as planners
+from .liveness import Buffer, collect_buffers, root_allocation
+from .verifier import verify_plan
+
+
+@dataclass
+class MemoryPlan:
+    """What the planner decided, for the report."""
+
+    planner: str
+    alignment: int
+    arena_bytes: int
+    lower_bound_bytes: int
+    buffers: list[dict] = field(default_factory=list)
+    register_tiles: int = 0
+    schedule_length: int = 0
+
+    def io(self, kind: str) -> list[dict]:
+        return [b for b in self.buffers if b["kind"] == kind]
+
+
+def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
+    op = buf.value.owner.operation
+    first = entry.operations[0]
+    with ir.InsertionPoint(first), op.location:
+        alloca = memref.AllocaOp(buf.value.type, [], [])
+    buf.value.replace_all_uses_with(alloca.result)
+    op.erase()
+
+
+def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) -> None:
+    """Rewrite allocations and arguments into `memref.view`s of a new arena argument."""
+    entry = fn.regions[0].blocks[0]
+    i8 = ir.IntegerType.get_signless(8)
+    arena_type = ir.MemRefType.get([max(arena_bytes, 1)], i8)
+    arena = entry.add_argument(arena_type, fn.location)
+    index = ir.IndexType.get()
+    first = entry.operations[0]
+    for buf, off in zip(buffers, offsets):
+        with ir.InsertionPoint(first), fn.location:
+            c = arith.ConstantOp(index, off).result
+            view = memref.ViewOp(buf.value.type, arena, c, [])
+        if buf.kind == "input":
+            buf.value.replace_all_uses_with(view.result)
+        else:
+            buf.value.replace_all_uses_with(view.result)
+            buf.value.owner.operation.erase()
+    ret = entry.operations[len(entry.operations) - 1]
+    with ir.InsertionPoint(ret), ret.location:
+        from ..ir import func
+        func.ReturnOp([])
+    ret.erase()
+    while len(entry.arguments) > 1:
+        entry.erase_argument(0)
+    fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([arena_type], []))
+
+
+def _erase_dead_allocs(fn) -> None:
+    from ..ir import walk_ops
+    for op in walk_ops(fn):
+        if op.name == "memref.alloc" and not list(op.results[0].uses):
+            op.erase()
+
+
+@dataclass(frozen=True)
+class PlanMemory(ModulePass):
+    """Lay every buffer into one arena (`algorithm` = greedy | linear) and verify the layout."""
+
+    name = "fdt-plan-memory"
+    summary = "place every buffer in one static arena; verify no two live buffers overlap"
+    algorithm: str = "greedy"
+    alignment: int = 16
+    register_tile_elements: int = 1
+
+    def run(self, module: ir.Module) -> MemoryPlan:
+        with module.context, ir.Location.unknown():
+            fn = entry_function(module)
+            if len(fn.regions[0].blocks) != 1:
+                raise FdtError("the entry function has more than one block; expected structured control flow")
+            _erase_dead_allocs(fn)
+            buffers = collect_buffers(fn)
+            entry = fn.regions[0].blocks[0]
+            registers = [b for b in buffers if b.kind == "tile" and b.elements <= self.register_tile_elements]
+            for b in registers:
+                _to_alloca(b, entry)
+            placed = [b for b in buffers if b not in registers]
+            sizes = [b.size for b in placed]
+            lifetimes = [b.lifetime for b in placed]
+            try:
+                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm)
+            except ValueError as e:
+                raise FdtError(str(e)) from None
+            names = [b.name for b in placed]
+            verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment)
+            apply_plan(fn, placed, layout.offsets, layout.size)
+            plan = MemoryPlan(layout.planner, self.alignment, layout.size, planners.lower_bound(sizes, lifetimes),
+                              [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last)
+                               for b, o in zip(placed, layout.offsets)],
+                              register_tiles=len(registers),
+                              schedule_length=len(list(entry.operations)))
+            i64 = ir.IntegerType.get_signless(64)
+            fn.attributes["fdt.arena_bytes"] = ir.IntegerAttr.get(i64, plan.arena_bytes)
+            fn.attributes["fdt.io"] = ir.ArrayAttr.get([
+                ir.ArrayAttr.get([ir.StringAttr.get(b["name"]), ir.IntegerAttr.get(i64, b["offset"]),
+                                  ir.IntegerAttr.get(i64, b["bytes"])])
+                for b in plan.buffers if b["kind"] in ("input", "output")])
+            return plan
+
+    def apply(self, module: ir.Module) -> None:
+        self.run(module)

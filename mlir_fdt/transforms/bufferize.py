@@ -1,0 +1,45 @@
+"""fdt-bufferize: tensors become memrefs (one-shot bufferize); the result becomes an out-parameter.
+
+Every `memref.alloc` left afterwards is a buffer for the memory planner: whole tensors
+between layers at the top level, tile buffers inside loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import FdtError
+from ..ir import ir, run_pipeline, walk_ops
+from .pass_base import ModulePass
+
+
+def split_shared_empty_tensors(module: ir.Module) -> None:
+    """Give each use of a `tensor.empty` its own op, so that bufferization never has to copy
+    one shared allocation to keep several destination-passing ops apart."""
+    with module.context:
+        for op in walk_ops(module.operation):
+            if op.name != "tensor.empty" or op.operands:
+                continue
+            uses = list(op.results[0].uses)
+            for use in uses[1:]:
+                user = use.owner.operation
+                clone = op.clone(ir.InsertionPoint(user))
+                user.operands[use.operand_number] = clone.results[0]
+
+
+@dataclass(frozen=True)
+class Bufferize(ModulePass):
+    """One-shot bufferization with identity layouts at the function boundary."""
+
+    name = "fdt-bufferize"
+    summary = "bufferize tensors to memrefs; results become out-parameters"
+
+    def apply(self, module: ir.Module) -> None:
+        split_shared_empty_tensors(module)
+        try:
+            run_pipeline(module, "builtin.module(eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+                                 "one-shot-bufferize{bufferize-function-boundaries "
+                                 "function-boundary-type-conversion=identity-layout-map},"
+                                 "canonicalize,cse,buffer-results-to-out-params,canonicalize,cse)")
+        except ir.MLIRError as e:
+            raise FdtError(f"bufferization failed: {e}") from None
