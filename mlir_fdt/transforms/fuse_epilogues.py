@@ -70,28 +70,65 @@ def _private_init(reduction: ir.Operation) -> ir.Operation | None:
     return init
 
 
+def _absorb_elementwise_producers(group: list[ir.Operation], rank: int, owner: dict) -> None:
+    """Add single-use elementwise producers of the group's inputs (the requantization of a
+    residual skip input, say): they are cheap per element and would otherwise be materialised."""
+    work = list(group)
+    while work:
+        member = work.pop()
+        for v in list(member.operands)[:num_inputs(member)]:
+            producer = defining_op(v)
+            if (producer is None or producer in owner or producer.name != "linalg.generic"
+                    or not is_all_parallel(producer) or len(iterator_kinds(producer)) != rank
+                    or _single_user(producer) != member or not _is_elementwise_continuation(producer, member, rank)):
+                continue
+            owner[producer] = owner[member]
+            group.append(producer)
+            work.append(producer)
+
+
 def find_epilogue_groups(fn) -> list[EpilogueGroup]:
-    groups = []
-    for op in fn.regions[0].blocks[0].operations:
-        op = op.operation
+    """One group per reduction; groups whose epilogues meet (a residual add of two convolution
+    outputs) are merged, so both reductions are computed per output element of the add."""
+    block_ops = [op.operation for op in fn.regions[0].blocks[0].operations]
+    position = {op: i for i, op in enumerate(block_ops)}
+    members: list[list[ir.Operation]] = []
+    ranks: list[int] = []
+    owner: dict = {}
+    for op in block_ops:
         if op.name != "linalg.generic" or not has_reduction(op) or len(op.results) != 1:
             continue
         rank = sum(1 for k in iterator_kinds(op) if k == "parallel")
         out_rank = len(ir.RankedTensorType(op.results[0].type).shape)
         if rank == 0 or rank != out_rank or rank > 4:
             continue
-        chain, cur = [], op
-        while (user := _single_user(cur)) is not None and _is_elementwise_continuation(cur, user, rank):
-            chain.append(user)
-            cur = user
-        anchor = chain[-1] if chain else op
-        producers = [op] + chain[:-1]
+        group = [op]
         init = _private_init(op)
         if init is not None:
-            producers.append(init)
-        if anchor is op or anchor == op:
-            producers = producers[1:]
-        groups.append(EpilogueGroup(anchor, producers, rank))
+            group.append(init)
+        cur, merged_into = op, None
+        while (user := _single_user(cur)) is not None and _is_elementwise_continuation(cur, user, rank):
+            if user in owner:
+                merged_into = owner[user]
+                break
+            group.append(user)
+            cur = user
+        if merged_into is not None and ranks[merged_into] == rank:
+            for m in group:
+                owner[m] = merged_into
+            members[merged_into].extend(group)
+            continue
+        for m in group:
+            owner[m] = len(members)
+        members.append(group)
+        ranks.append(rank)
+    for group, rank in zip(members, ranks):
+        _absorb_elementwise_producers(group, rank, owner)
+    groups = []
+    for group, rank in zip(members, ranks):
+        ordered = sorted(group, key=lambda o: position.get(o, -1))
+        anchor = ordered[-1]
+        groups.append(EpilogueGroup(anchor, [o for o in ordered if o != anchor], rank))
     return groups
 
 

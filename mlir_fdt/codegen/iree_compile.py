@@ -1,0 +1,36 @@
+"""iree-compile command lines (pure functions) and their invocation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..external import find_tool, invoke
+from ..targets import Target
+
+
+def host_command(source: Path, output: Path, extra_flags: list[str] = ()) -> list[str]:
+    """Compile for this machine, runnable by `iree.runtime` (local-sync device)."""
+    return [find_tool("iree-compile"), str(source), "--iree-hal-target-device=local",
+            "--iree-hal-local-target-device-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host",
+            *extra_flags, "-o", str(output)]
+
+
+def static_library_command(source: Path, library: Path, target: Target, extra_flags: list[str] = ()) -> list[str]:
+    """Compile for a Cortex-M target as a static library object plus header (`library.o`, `library.h`)."""
+    return [find_tool("iree-compile"), str(source), "--iree-hal-target-device=local",
+            "--iree-hal-local-target-device-backends=llvm-cpu",
+            f"--iree-llvmcpu-target-triple={target.triple}", f"--iree-llvmcpu-target-cpu={target.cpu}",
+            f"--iree-llvmcpu-target-cpu-features={target.features}", f"--iree-llvmcpu-target-abi={target.abi}",
+            "--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-link-static",
+            f"--iree-llvmcpu-static-library-output-path={library}", *extra_flags, "-o", "/dev/null"]
+
+
+def compile_host(source: Path, output: Path, extra_flags: list[str] = ()) -> Path:
+    invoke(host_command(source, output, extra_flags), tool="iree-compile")
+    return output
+
+
+def compile_static_library(source: Path, library: Path, target: Target, extra_flags: list[str] = ()) -> Path:
+    invoke(static_library_command(source, library, target, extra_flags), tool="iree-compile",
+           hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`")
+    return library

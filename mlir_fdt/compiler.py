@@ -1,0 +1,212 @@
+"""`compile_model`: a model file in, a static library, a host module and report.json out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .analysis.macs import count_macs
+from .codegen.iree_compile import compile_host, compile_static_library
+from .codegen.object_sizes import object_sizes
+from .codegen.wrap_executable import WrapExecutable
+from .errors import FdtError
+from .importers import import_model
+from .ir import entry_function, ir, new_context
+from .pipeline import lower_untiled, prepare_tensor_program
+from .targets import get_target
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("untiled",)
+FLOAT_TOLERANCE = 1e-4  # max |ours - reference| for float32 models, relative to max(1, max |reference|)
+
+
+@dataclass
+class CompileOptions:
+    """What `mlir-fdt compile` was asked to do."""
+
+    target: str = "cortex-m4"
+    objective: str = "untiled"
+    planner: str = "greedy"
+    alignment: int = 16
+    run: str | None = None          # None | "host" | "qemu"
+    seed: int = 0
+    library_name: str = "fdt_model"
+    iree_flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    shape: list[int]
+    dtype: str
+    offset: int
+    bytes: int
+
+
+def _numpy_dtype(elem: ir.Type) -> np.dtype:
+    table = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "f32": np.float32, "f16": np.float16,
+             "ui8": np.uint8}
+    key = str(elem)
+    if key not in table:
+        raise FdtError(f"unsupported input/output element type {key}")
+    return np.dtype(table[key])
+
+
+def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.RankedTensorType]]:
+    fn = entry_function(module)
+    ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+    return list(ftype.inputs), list(ftype.results)
+
+
+def random_inputs(types: list[ir.RankedTensorType], seed: int) -> list[np.ndarray]:
+    """Seeded inputs: uniform over the integer range, or uniform in [-1, 1) for floats."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in types:
+        dtype = _numpy_dtype(t.element_type)
+        shape = list(t.shape)
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            out.append(rng.integers(info.min, info.max + 1, size=shape, dtype=dtype))
+        else:
+            out.append(rng.uniform(-1.0, 1.0, size=shape).astype(dtype))
+    return out
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    if a.shape != b.shape:
+        a = a.reshape(b.shape)
+    if np.issubdtype(a.dtype, np.integer):
+        return float(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64)))) if a.size else 0.0
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
+
+
+def compile_model(model: str | Path, out_dir: str | Path, options: CompileOptions) -> dict:
+    """Run the whole pipeline; write artefacts and `report.json` into `out_dir`; return the report."""
+    model, out_dir = Path(model), Path(out_dir)
+    target = get_target(options.target)
+    if options.objective not in OBJECTIVES:
+        raise FdtError(f"unknown objective '{options.objective}'; available: {', '.join(OBJECTIVES)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ctx = new_context()
+    module = import_model(model, ctx)
+    with ctx:
+        in_types, out_types = _signature(module)
+    timings["import_s"] = time.perf_counter() - t0
+    (out_dir / "imported.mlir").write_text(str(module))
+    t0 = time.perf_counter()
+    prepare_tensor_program(module)
+    macs = count_macs(module)
+    lowered = lower_untiled(module, options.planner, options.alignment)
+    plan = lowered.plan
+    timings["transform_and_plan_s"] = time.perf_counter() - t0
+    log.info("arena %d bytes (lower bound %d) with the %s planner", plan.arena_bytes, plan.lower_bound_bytes,
+             plan.planner)
+
+    t0 = time.perf_counter()
+    executable = WrapExecutable(executable_name=options.library_name).run(module)
+    source = out_dir / f"{options.library_name}.mlir"
+    source.write_text(str(executable))
+    library = compile_static_library(source, out_dir / f"{options.library_name}.o", target, options.iree_flags)
+    sizes = object_sizes(library)
+    timings["iree_compile_s"] = time.perf_counter() - t0
+
+    inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"])
+                   for b, t in zip(plan.io("input"), in_types)]
+    outputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"])
+                    for b, t in zip(plan.io("output"), out_types)]
+    report = {
+        "model": str(model),
+        "target": target.name,
+        "objective": options.objective,
+        "planner": plan.planner,
+        "arena_bytes": plan.arena_bytes,
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "stack_bytes": None,
+        "flash_code_bytes": sizes.code + sizes.tables,
+        "flash_weight_bytes": sizes.weights,
+        "object_ram_bytes": sizes.ram,
+        "macs": macs,
+        "mac_overhead": 0.0,
+        "qemu_instructions": None,
+        "reference": None,
+        "max_abs_diff": None,
+        "host_max_abs_diff": None,
+        "register_tiles": plan.register_tiles,
+        "alignment": plan.alignment,
+        "inputs": [vars(i) for i in inputs_info],
+        "outputs": [vars(o) for o in outputs_info],
+        "buffers": plan.buffers,
+        "library": library.name,
+        "header": library.with_suffix(".h").name,
+        "library_query": f"{options.library_name}_library_query",
+        "timings": timings,
+        "how_measured": {
+            "arena_bytes": "planned arena (inputs, outputs, every intermediate and tile buffer), checked by the verifier",
+            "lower_bound_bytes": "max over the schedule of the bytes of live buffers",
+            "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
+            "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
+                                 "times instructions per tick",
+            "macs": "iteration-space size of every reduction op of the imported linalg program",
+            "flash": "arm-none-eabi-size -A of the static library object: .text+.ARM.exidx+.data.rel.ro "
+                     "(code, tables) and .rodata (weights)",
+        },
+    }
+    if options.run:
+        _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
+                       in_types, out_types)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int, out_dir: Path) -> tuple[str, list[np.ndarray]]:
+    if model.suffix.lower() == ".tflite":
+        from .reference.tflm import run_tflite_micro
+        return "tflite-micro", run_tflite_micro(model, inputs, n_outputs)
+    from .reference.host import run_default_iree
+    vmfb = compile_host(out_dir / "imported.mlir", out_dir / "reference.vmfb")
+    return "iree-default", run_default_iree(vmfb, inputs)
+
+
+def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
+                   target, inputs_info, outputs_info, in_types, out_types) -> None:
+    from .reference.host import run_arena_program
+    if options.run not in ("host", "qemu"):
+        raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
+    inputs = random_inputs(in_types, options.seed)
+    reference_name, expected = _reference_outputs(model, inputs, len(out_types), out_dir)
+    report["reference"] = reference_name
+    out_dtypes = [_numpy_dtype(t.element_type) for t in out_types]
+
+    vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
+    host_out = run_arena_program(vmfb, report["arena_bytes"],
+                                 [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
+                                 [(o.offset, o.bytes) for o in outputs_info])
+    host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
+    report["host_max_abs_diff"] = max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected))
+    final = report["host_max_abs_diff"]
+    if options.run == "qemu":
+        from .firmware.run import run_library_on_qemu
+        if len(inputs_info) != 1 or len(outputs_info) != 1:
+            raise FdtError("the firmware runner supports models with one input and one output")
+        result, output = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
+                                             inputs[0].tobytes(), out_dir / "firmware", target)
+        qemu_array = np.frombuffer(output, out_dtypes[0]).reshape(outputs_info[0].shape)
+        report["stack_bytes"] = result["stack_bytes"]
+        report["qemu_instructions"] = result["instructions"]
+        report["qemu_ticks"] = result["ticks"]
+        report["qemu_max_abs_diff"] = max_abs_diff(qemu_array, expected[0])
+        final = max(final, report["qemu_max_abs_diff"])
+    report["max_abs_diff"] = final
+    is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected)) if is_float else 1.0
+    report["tolerance"] = FLOAT_TOLERANCE * scale if is_float else 0
+    report["match"] = final <= report["tolerance"]

@@ -1,0 +1,23 @@
+/* What startup.c (reset, vectors, stack paint) shares with main.c. */
+#ifndef FDT_BOARD_H
+#define FDT_BOARD_H
+
+#include <stdint.h>
+
+/* Word the stack reserve is filled with; the high-water mark is the lowest word that changed. */
+#define FDT_STACK_PAINT 0x5AC3A55Cu
+
+/* Linker-script symbols (mps2_an386.ld). */
+extern uint32_t __stack_bottom[]; /* lowest address of the stack reserve */
+extern uint32_t __stack_top[];    /* initial SP (end of RAM) */
+
+/* SysTick wraps counted by SysTick_Handler (one per 2^24 ticks). */
+extern volatile uint32_t fdt_systick_wraps;
+
+/* Fill the stack reserve below the caller's frame with FDT_STACK_PAINT. */
+void fdt_paint_stack(void);
+
+/* Bytes between the stack top and the lowest word that no longer holds the paint. */
+uint32_t fdt_stack_high_water(void);
+
+#endif /* FDT_BOARD_H */

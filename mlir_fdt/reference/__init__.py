@@ -1,0 +1,1 @@
+"""Reference outputs: TFLite Micro's interpreter for TFLite models, IREE's default compilation otherwise."""

@@ -1,0 +1,44 @@
+"""Run a compiled arena program on the host with `iree.runtime`, and IREE's default compilation
+of the imported linalg program as a reference for models that TFLite Micro cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FdtError
+
+
+def _load(vmfb: Path):
+    import iree.runtime as rt
+    config = rt.Config("local-sync")
+    ctx = rt.SystemContext(config=config)
+    ctx.add_vm_module(rt.VmModule.mmap(config.vm_instance, str(vmfb)))
+    return ctx
+
+
+def run_arena_program(vmfb: Path, arena_bytes: int, inputs: list[tuple[int, bytes]],
+                      outputs: list[tuple[int, int]]) -> list[bytes]:
+    """Write `inputs` (offset, bytes) into a zeroed arena, run `run`, return the `outputs` (offset, size)."""
+    arena = np.zeros(arena_bytes, np.int8)
+    for off, data in inputs:
+        arena[off:off + len(data)] = np.frombuffer(data, np.int8)
+    result = _load(vmfb).modules.module.run(arena).to_host()
+    return [result[off:off + size].tobytes() for off, size in outputs]
+
+
+def run_default_iree(vmfb: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Run IREE's own compilation of the untransformed program (function `main`)."""
+    ctx = _load(vmfb)
+    fn = None
+    for name in ("main", "forward", "run"):
+        if hasattr(ctx.modules.module, name):
+            fn = getattr(ctx.modules.module, name)
+            break
+    if fn is None:
+        raise FdtError("the reference module has no `main` function")
+    out = fn(*inputs)
+    if isinstance(out, (list, tuple)):
+        return [np.asarray(o.to_host()) for o in out]
+    return [np.asarray(out.to_host())]

@@ -1,0 +1,88 @@
+"""`mlir-fdt`: compile a model for a Cortex-M target, optionally run it under QEMU and check it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+
+from ..errors import FdtError
+
+log = logging.getLogger("mlir_fdt")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ..compiler import OBJECTIVES
+    from ..memory.planner import PLANNERS
+    from ..targets import TARGETS
+    parser = argparse.ArgumentParser(prog="mlir-fdt", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each pipeline step")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compile", help="compile a model (.tflite, .mlir, .mlirbc) into a static library")
+    c.add_argument("model", help="model file: TFLite flatbuffer, or TOSA/linalg MLIR text or bytecode")
+    c.add_argument("-o", "--output", required=True, help="output directory (library, header, report.json)")
+    c.add_argument("--target", default="cortex-m4", help=f"target core: {', '.join(sorted(TARGETS))} "
+                                                          "(default cortex-m4)")
+    c.add_argument("--objective", default="untiled", choices=OBJECTIVES,
+                   help="what to minimise (default untiled: no tiling, fused epilogues)")
+    c.add_argument("--planner", default="greedy", choices=sorted(PLANNERS), help="arena layout algorithm")
+    c.add_argument("--alignment", type=int, default=16, help="byte alignment of every buffer in the arena")
+    c.add_argument("--run", choices=["host", "qemu"],
+                   help="also run one inference on a seeded random input and compare it with the reference "
+                        "(TFLite Micro for .tflite): on the host (iree.runtime), or on the host and under QEMU")
+    c.add_argument("--seed", type=int, default=0, help="seed of the random input for --run")
+    c.add_argument("--library-name", default="fdt_model",
+                   help="C symbol prefix of the library (`<name>_library_query`)")
+    c.add_argument("--iree-flag", action="append", default=[], dest="iree_flags", metavar="FLAG",
+                   help="extra flag passed unchanged to iree-compile (repeatable)")
+    return parser
+
+
+def _print_summary(report: dict) -> None:
+    keys = ["model", "target", "objective", "planner", "arena_bytes", "lower_bound_bytes", "stack_bytes",
+            "flash_code_bytes", "flash_weight_bytes", "macs", "mac_overhead", "qemu_instructions", "reference",
+            "max_abs_diff"]
+    width = max(len(k) for k in keys)
+    for k in keys:
+        print(f"{k:<{width}}  {report.get(k)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="mlir-fdt: %(message)s")
+    try:
+        if args.command == "compile":
+            from ..compiler import CompileOptions, compile_model
+            options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
+                                     alignment=args.alignment, run=args.run, seed=args.seed,
+                                     library_name=args.library_name, iree_flags=args.iree_flags)
+            report = compile_model(args.model, args.output, options)
+            _print_summary(report)
+            if report.get("match") is False:
+                print(f"error: output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
+                      f"(tolerance {report['tolerance']})", file=sys.stderr)
+                return 3
+            return 0
+    except FdtError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: say so briefly, details with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
