@@ -95,9 +95,6 @@ class WrapExecutable(ModulePass):
         body = module.body
         for op in list(body.operations):
             op.operation.erase()
-        for op in list(wrapped.body.operations):
-            op.operation.move_before(body.operations[0]) if len(body.operations) else None
-        # move into the (now empty) module in order
-        for op in list(wrapped.body.operations):
-            ip = ir.InsertionPoint(body)
-            ip.insert(op.operation.detach_from_parent())
+        with module.context:
+            for op in list(wrapped.body.operations):
+                ir.InsertionPoint(body).insert(op.operation.detach_from_parent())

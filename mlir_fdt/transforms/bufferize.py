@@ -1,4 +1,4 @@
-"""fdt-bufferize: tensors become memrefs (one-shot bufferize); the result becomes an out-parameter.
+"""fdt-bufferize: tensors become memrefs (one-shot bufferize, identity layouts at the boundary).
 
 Every `memref.alloc` left afterwards is a buffer for the memory planner: whole tensors
 between layers at the top level, tile buffers inside loops.
@@ -32,7 +32,7 @@ class Bufferize(ModulePass):
     """One-shot bufferization with identity layouts at the function boundary."""
 
     name = "fdt-bufferize"
-    summary = "bufferize tensors to memrefs; results become out-parameters"
+    summary = "bufferize tensors to memrefs (one-shot, identity layouts at function boundaries)"
 
     def apply(self, module: ir.Module) -> None:
         split_shared_empty_tensors(module)
@@ -40,6 +40,14 @@ class Bufferize(ModulePass):
             run_pipeline(module, "builtin.module(eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                                  "one-shot-bufferize{bufferize-function-boundaries "
                                  "function-boundary-type-conversion=identity-layout-map},"
-                                 "canonicalize,cse,buffer-results-to-out-params,canonicalize,cse)")
+                                 "canonicalize,cse)")
         except ir.MLIRError as e:
             raise FdtError(f"bufferization failed: {e}") from None
+        erase_self_copies(module)
+
+
+def erase_self_copies(module: ir.Module) -> None:
+    """`memref.copy %a, %a` (an in-place insert_slice after bufferization) does nothing: drop it."""
+    for op in walk_ops(module.operation):
+        if op.name == "memref.copy" and op.operands[0] == op.operands[1]:
+            op.erase()

@@ -1,0 +1,274 @@
+/* Bare-metal runner: one model dispatch under QEMU (mps2-an386, Cortex-M4).
+ *
+ * Reads input.bin into the arena, calls the model's single dispatch once while SysTick
+ * counts instructions (QEMU -icount shift=0), writes output.bin and prints one line:
+ *   FDT_RESULT status=ok arena_bytes=N stack_bytes=N ticks=N instructions=N local_memory_bytes=N
+ * Failures print `FDT_FAIL <reason>` and exit non-zero (semihosting SYS_EXIT).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdt_board.h"
+#include "fdt_executable_abi.h"
+#include "fdt_model_config.h" /* generated: FDT_LIBRARY_QUERY, FDT_ARENA_BYTES, FDT_INPUT_*, FDT_OUTPUT_* */
+
+/* Test hook: declare the arena this many bytes smaller than the model expects, so the
+ * dispatch writes into the trailing canary and the overrun check must fire. */
+#ifndef FDT_ARENA_UNDERSIZE
+#define FDT_ARENA_UNDERSIZE 0
+#endif
+
+/* Largest workgroup-local scratch (bytes) the runner provides; 0 = none. */
+#ifndef FDT_MAX_LOCAL_MEMORY
+#define FDT_MAX_LOCAL_MEMORY 0
+#endif
+
+/* Instructions per SysTick tick with CLKSOURCE=processor on QEMU mps2-an386 under
+ * `-icount shift=0` (1 instruction = 1 ns of virtual time, SysTick clock 25 MHz).
+ * Measured with FDT_CALIBRATE=1 (see calibrate() below): a 2-instruction `subs; bne`
+ * loop run 1,000,000 and 3,000,000 times differs by 4,000,000 instructions and by
+ * exactly 100,000 ticks -> 40 instructions per tick (resolution: one tick). */
+#ifndef FDT_INSTRUCTIONS_PER_TICK
+#define FDT_INSTRUCTIONS_PER_TICK 40u
+#endif
+
+#define FDT_ARENA_DECLARED (FDT_ARENA_BYTES - FDT_ARENA_UNDERSIZE)
+_Static_assert(FDT_ARENA_BYTES > 0, "FDT_ARENA_BYTES must be positive");
+_Static_assert(FDT_ARENA_UNDERSIZE >= 0 && FDT_ARENA_UNDERSIZE < FDT_ARENA_BYTES,
+               "FDT_ARENA_UNDERSIZE must be in [0, FDT_ARENA_BYTES)");
+_Static_assert(FDT_INPUT_OFFSET + FDT_INPUT_BYTES <= FDT_ARENA_BYTES, "input outside the arena");
+_Static_assert(FDT_OUTPUT_OFFSET + FDT_OUTPUT_BYTES <= FDT_ARENA_BYTES, "output outside the arena");
+
+extern const fdt_library_header_t *const *FDT_LIBRARY_QUERY(uint32_t max_version,
+                                                            const fdt_environment_v0_t *environment);
+
+/* One struct so the canaries sit directly against the arena. The leading canary fills
+ * the 64-byte alignment gap; the trailing one is bytes, so no padding hides an overrun. */
+#define FDT_CANARY_BEFORE 64
+#define FDT_CANARY_AFTER 32
+static struct {
+  uint8_t before[FDT_CANARY_BEFORE];
+  _Alignas(64) uint8_t arena[FDT_ARENA_DECLARED];
+  uint8_t after[FDT_CANARY_AFTER];
+} g_memory __attribute__((aligned(64)));
+
+#if FDT_MAX_LOCAL_MEMORY > 0
+static _Alignas(64) uint8_t g_local_memory[FDT_MAX_LOCAL_MEMORY];
+#endif
+
+static uint8_t canary_byte(uint32_t i) { return (uint8_t)(0xA5u ^ (i * 29u)); }
+
+static void fill_canaries(void) {
+  for (uint32_t i = 0; i < FDT_CANARY_BEFORE; ++i) g_memory.before[i] = canary_byte(i);
+  for (uint32_t i = 0; i < FDT_CANARY_AFTER; ++i) g_memory.after[i] = canary_byte(i + 64u);
+}
+
+static int canaries_intact(void) {
+  for (uint32_t i = 0; i < FDT_CANARY_BEFORE; ++i)
+    if (g_memory.before[i] != canary_byte(i)) return 0;
+  for (uint32_t i = 0; i < FDT_CANARY_AFTER; ++i)
+    if (g_memory.after[i] != canary_byte(i + 64u)) return 0;
+  return 1;
+}
+
+__attribute__((noreturn, format(printf, 2, 3))) static void fail(int code, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  fputs("FDT_FAIL ", stdout);
+  vprintf(fmt, args);
+  va_end(args);
+  fputc('\n', stdout);
+  fflush(stdout);
+  exit(code);
+}
+
+/* newlib-nano's printf has no %llu; 64-bit counts go through this. */
+static const char *u64_to_str(uint64_t v, char buf[21]) {
+  char *p = buf + 20;
+  *p = '\0';
+  do {
+    *--p = (char)('0' + (int)(v % 10u));
+    v /= 10u;
+  } while (v != 0);
+  return p;
+}
+
+/* ---- SysTick instruction counter ---------------------------------------------------- */
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
+#define ICSR_PENDSTSET (1u << 26)
+#define ICSR_PENDSTCLR (1u << 25)
+#define SYST_RELOAD 0x00FFFFFFu
+
+/* Both are inlined into the caller so their frames do not count as dispatch stack. */
+
+/* Start SysTick from the processor clock with its interrupt on (it counts wraps), and
+ * return the first count. CVR is read only after the first reload: a write clears it. */
+__attribute__((always_inline)) static inline uint32_t counter_start(void) {
+  __asm__ volatile("cpsid i" ::: "memory");
+  SYST_CSR = 0;
+  SYST_RVR = SYST_RELOAD;
+  SYST_CVR = 0;
+  SYST_CSR = 7; /* ENABLE | TICKINT | CLKSOURCE=processor */
+  while ((SYST_CVR & SYST_RELOAD) == 0) {
+  }
+  SCB_ICSR = ICSR_PENDSTCLR; /* the first reload is no wrap of ours */
+  fdt_systick_wraps = 0;
+  uint32_t start = SYST_CVR & SYST_RELOAD;
+  __asm__ volatile("cpsie i" ::: "memory");
+  return start;
+}
+
+/* Ticks since counter_start(). A wrap that is pending but not yet handled is counted here
+ * (then the post-wrap value is used), so the result is exact however the reads interleave. */
+__attribute__((always_inline)) static inline uint64_t counter_stop(uint32_t start) {
+  __asm__ volatile("cpsid i" ::: "memory");
+  uint32_t before = SYST_CVR & SYST_RELOAD;
+  uint32_t pending = SCB_ICSR & ICSR_PENDSTSET;
+  uint32_t after = SYST_CVR & SYST_RELOAD;
+  SYST_CSR = 0;
+  SCB_ICSR = ICSR_PENDSTCLR;
+  uint64_t wraps = (uint64_t)fdt_systick_wraps + (pending ? 1u : 0u);
+  uint32_t end = pending ? after : before;
+  __asm__ volatile("cpsie i" ::: "memory");
+  return wraps * (SYST_RELOAD + 1ull) + start - end;
+}
+
+#if defined(FDT_CALIBRATE) && FDT_CALIBRATE
+/* Exactly 2 instructions per iteration. */
+__attribute__((noinline)) static void spin(uint32_t iterations) {
+  __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(iterations) : : "cc");
+}
+
+static uint64_t ticks_for(uint32_t iterations) {
+  uint32_t start = counter_start();
+  spin(iterations);
+  return counter_stop(start);
+}
+
+/* Two loop lengths: the difference cancels the fixed cost of call and counter. */
+static void calibrate(void) {
+  char d[21], a[21], b[21], o[21];
+  uint64_t t1 = ticks_for(1000000u), t3 = ticks_for(3000000u), t0 = ticks_for(1u);
+  printf("FDT_CALIBRATION instructions=4000000 ticks=%s t1=%s t3=%s overhead_ticks=%s\n",
+         u64_to_str(t3 - t1, d), u64_to_str(t1, a), u64_to_str(t3, b), u64_to_str(t0, o));
+#if defined(FDT_CALIBRATE_LONG) && FDT_CALIBRATE_LONG
+  /* 800 M instructions = 20 M ticks: crosses a 2^24-tick SysTick wrap (checks wrap counting). */
+  printf("FDT_CALIBRATION instructions=800000000 ticks=%s\n", u64_to_str(ticks_for(400000000u), d));
+#endif
+}
+#endif
+
+/* ---- file I/O via semihosting (paths relative to QEMU's working directory) ---------- */
+static void read_input(void) {
+#if FDT_INPUT_BYTES > 0
+  FILE *f = fopen("input.bin", "rb");
+  if (!f) fail(2, "cannot open input.bin");
+  size_t got = fread(g_memory.arena + FDT_INPUT_OFFSET, 1, FDT_INPUT_BYTES, f);
+  fclose(f);
+  if (got != (size_t)FDT_INPUT_BYTES)
+    fail(2, "input.bin holds %lu bytes, expected %lu", (unsigned long)got, (unsigned long)FDT_INPUT_BYTES);
+#endif
+}
+
+static void write_output(void) {
+  FILE *f = fopen("output.bin", "wb");
+  if (!f) fail(2, "cannot create output.bin");
+  size_t put = fwrite(g_memory.arena + FDT_OUTPUT_OFFSET, 1, FDT_OUTPUT_BYTES, f);
+  if (fclose(f) != 0 || put != (size_t)FDT_OUTPUT_BYTES) fail(2, "cannot write output.bin");
+}
+
+static uint32_t current_sp(void) {
+  uint32_t sp;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  return sp;
+}
+
+int main(void) {
+  static const fdt_environment_v0_t environment; /* zero: the model has no imports */
+
+#if defined(FDT_CALIBRATE) && FDT_CALIBRATE
+  calibrate();
+#endif
+
+  const fdt_library_header_t *const *query =
+      FDT_LIBRARY_QUERY(FDT_EXECUTABLE_LIBRARY_VERSION_0_6, &environment);
+  if (!query || !*query) fail(2, "library query returned NULL (ABI version mismatch?)");
+  if ((*query)->version != FDT_EXECUTABLE_LIBRARY_VERSION_0_6)
+    fail(2, "library version %" PRIu32 ", expected 6", (*query)->version);
+  const fdt_library_v0_t *library = (const fdt_library_v0_t *)query;
+
+  if (library->exports.count < 1 || !library->exports.ptrs) fail(2, "library exports no dispatch");
+  if (!library->exports.attrs) fail(2, "library has no dispatch attributes");
+  const fdt_dispatch_attrs_v0_t *attrs = &library->exports.attrs[0];
+  if (attrs->binding_count != 1) fail(2, "dispatch takes %u bindings, expected 1", (unsigned)attrs->binding_count);
+  if (attrs->constant_count != 0) fail(2, "dispatch takes %u push constants, expected 0", (unsigned)attrs->constant_count);
+
+  uint32_t local_memory_bytes = (uint32_t)attrs->local_memory_pages * FDT_LOCAL_MEMORY_PAGE_BYTES;
+  void *local_memory = NULL;
+  if (local_memory_bytes > 0) {
+    if (local_memory_bytes > (uint32_t)FDT_MAX_LOCAL_MEMORY)
+      fail(2, "dispatch needs %" PRIu32 " bytes of local memory; rebuild with FDT_MAX_LOCAL_MEMORY >= that",
+           local_memory_bytes);
+#if FDT_MAX_LOCAL_MEMORY > 0
+    local_memory = g_local_memory;
+#endif
+  }
+
+  fill_canaries();
+  read_input();
+
+  void *bindings[1] = {g_memory.arena};
+  const size_t binding_lengths[1] = {FDT_ARENA_BYTES};
+  const fdt_dispatch_state_v0_t dispatch_state = {
+      .workgroup_size_x = attrs->workgroup_size_x,
+      .workgroup_size_y = attrs->workgroup_size_y,
+      .workgroup_size_z = attrs->workgroup_size_z,
+      .workgroup_count_x = 1,
+      .workgroup_count_y = 1,
+      .workgroup_count_z = 1,
+      .max_concurrency = 1,
+      .binding_count = 1,
+      .binding_ptrs = bindings,
+      .binding_lengths = binding_lengths,
+  };
+  const fdt_workgroup_state_v0_t workgroup_state = {
+      .local_memory = local_memory,
+      .local_memory_size = local_memory_bytes,
+  };
+  fdt_dispatch_fn_t dispatch = library->exports.ptrs[0];
+
+  /* Repaint below this frame: newlib's stdio above used stack the model does not. */
+  uint32_t io_stack_bytes = fdt_stack_high_water();
+  fdt_paint_stack();
+  uint32_t caller_stack_bytes = (uint32_t)(uintptr_t)__stack_top - current_sp();
+
+  uint32_t start = counter_start();
+  int status = dispatch(&environment, &dispatch_state, &workgroup_state);
+  uint64_t ticks = counter_stop(start);
+
+  uint32_t stack_bytes = fdt_stack_high_water();
+  uint32_t stack_reserve = (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
+  if (!canaries_intact()) fail(3, "arena overrun");
+  if (stack_bytes >= stack_reserve) fail(5, "stack reserve of %" PRIu32 " bytes exhausted", stack_reserve);
+  if (status != 0) fail(4, "dispatch returned %d", status);
+
+  write_output();
+
+  char t[21], n[21];
+  printf("FDT_INFO dispatch_stack_bytes=%" PRIu32 " caller_stack_bytes=%" PRIu32 " io_stack_bytes=%" PRIu32
+         " stack_reserve=%" PRIu32 "\n",
+         stack_bytes - caller_stack_bytes, caller_stack_bytes, io_stack_bytes, stack_reserve);
+  printf("FDT_RESULT status=ok arena_bytes=%lu stack_bytes=%" PRIu32 " ticks=%s instructions=%s"
+         " local_memory_bytes=%" PRIu32 "\n",
+         (unsigned long)FDT_ARENA_BYTES, stack_bytes, u64_to_str(ticks, t),
+         u64_to_str(ticks * FDT_INSTRUCTIONS_PER_TICK, n), local_memory_bytes);
+  fflush(stdout);
+  return 0;
+}

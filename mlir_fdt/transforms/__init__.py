@@ -1,0 +1,29 @@
+"""Transform stage: passes on linalg, one per file, found by name through a lazy registry."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+# pass name -> "module:ClassName"; modules are imported only when the pass is asked for.
+_PASSES = {
+    "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
+    "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
+    "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",
+    "fdt-fuse-epilogues": "mlir_fdt.transforms.fuse_epilogues:FuseEpilogues",
+    "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
+    "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
+    "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",
+}
+
+
+def _loader(path: str) -> Callable[[], type]:
+    def load() -> type:
+        module, cls = path.split(":")
+        return getattr(importlib.import_module(module), cls)
+    return load
+
+
+def get_all_passes() -> dict[str, Callable[[], type]]:
+    """Pass name -> a function returning the pass class."""
+    return {name: _loader(path) for name, path in _PASSES.items()}
