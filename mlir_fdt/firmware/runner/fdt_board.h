@@ -20,4 +20,7 @@ void fdt_paint_stack(void);
 /* Bytes between the stack top and the lowest word that no longer holds the paint. */
 uint32_t fdt_stack_high_water(void);
 
+/* Arm (1) or disarm (0) an MPU no-access guard just below the stack reserve. */
+void fdt_stack_guard(int enable);
+
 #endif /* FDT_BOARD_H */

@@ -246,6 +246,8 @@ int main(void) {
 
   /* Repaint below this frame: newlib's stdio above used stack the model does not. */
   uint32_t io_stack_bytes = fdt_stack_high_water();
+  fdt_stack_guard(1);
+  /* Nothing but the dispatch may call below this frame until the stack is scanned. */
   fdt_paint_stack();
   uint32_t caller_stack_bytes = (uint32_t)(uintptr_t)__stack_top - current_sp();
 
@@ -254,6 +256,7 @@ int main(void) {
   uint64_t ticks = counter_stop(start);
 
   uint32_t stack_bytes = fdt_stack_high_water();
+  fdt_stack_guard(0);
   uint32_t stack_reserve = (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
   if (!canaries_intact()) fail(3, "arena overrun");
   if (stack_bytes >= stack_reserve) fail(5, "stack reserve of %" PRIu32 " bytes exhausted", stack_reserve);

@@ -42,7 +42,21 @@ static void fail_and_stop(const char *line) {
   }
 }
 
-void HardFault_Handler(void) { fail_and_stop("FDT_FAIL hardfault\n"); }
+/* Entered with the SP it faulted with, on a fresh stack: if the fault came from running
+ * off the stack reserve (into the MPU guard below it), the old SP is unusable. */
+__attribute__((used)) static void hard_fault(uint32_t faulting_sp) {
+  if (faulting_sp < (uint32_t)(uintptr_t)__stack_bottom) fail_and_stop("FDT_FAIL stack overflow\n");
+  fail_and_stop("FDT_FAIL hardfault\n");
+}
+
+__attribute__((naked)) void HardFault_Handler(void) {
+  __asm__ volatile(
+      "mrs r0, msp\n\t"
+      "ldr r1, =__stack_top\n\t"
+      "mov sp, r1\n\t"
+      "b hard_fault\n\t"
+      ".ltorg");
+}
 void NMI_Handler(void) { fail_and_stop("FDT_FAIL nmi\n"); }
 void MemManage_Handler(void) { fail_and_stop("FDT_FAIL memmanage fault\n"); }
 void BusFault_Handler(void) { fail_and_stop("FDT_FAIL bus fault\n"); }
@@ -59,6 +73,36 @@ __attribute__((noinline)) void fdt_paint_stack(void) {
    * saved registers) count as used, an overestimate of a few bytes at most. */
   volatile uint32_t *end = (volatile uint32_t *)(sp & ~3u);
   for (volatile uint32_t *p = __stack_bottom; p < end; ++p) *p = FDT_STACK_PAINT;
+}
+
+/* PMSAv7 MPU (Cortex-M4). */
+#define MPU_CTRL (*(volatile uint32_t *)0xE000ED94u)
+#define MPU_RNR (*(volatile uint32_t *)0xE000ED98u)
+#define MPU_RBAR (*(volatile uint32_t *)0xE000ED9Cu)
+#define MPU_RASR (*(volatile uint32_t *)0xE000EDA0u)
+#define FDT_STACK_GUARD_MAX 65536u
+
+extern void *_sbrk(int increment);
+
+void fdt_stack_guard(int enable) {
+  MPU_CTRL = 0;
+  if (enable) {
+    /* A no-access region right below the stack reserve, power-of-two sized and aligned,
+     * never over the live heap: a dispatch that outgrows the reserve faults there
+     * instead of silently scribbling over the heap (painting alone misses sparse use). */
+    uint32_t bottom = (uint32_t)(uintptr_t)__stack_bottom;
+    uint32_t heap_break = (uint32_t)(uintptr_t)_sbrk(0);
+    uint32_t size = FDT_STACK_GUARD_MAX;
+    while (size > 32u && ((bottom & (size - 1u)) != 0 || bottom - size < heap_break)) size >>= 1;
+    if ((bottom & (size - 1u)) == 0 && bottom - size >= heap_break) {
+      uint32_t log2_size = 31u - (uint32_t)__builtin_clz(size);
+      MPU_RNR = 0;
+      MPU_RBAR = bottom - size;
+      MPU_RASR = (1u << 28) /* XN */ | (0u << 24) /* AP: no access */ | ((log2_size - 1u) << 1) | 1u;
+      MPU_CTRL = (1u << 2) /* PRIVDEFENA: default map elsewhere */ | 1u;
+    }
+  }
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
 
 uint32_t fdt_stack_high_water(void) {

@@ -1,0 +1,47 @@
+"""Shared fixtures: the reference models in ../shared/models and compiled-once model artefacts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO.parent / "shared" / "models"
+INT8_MODELS = ["kws_int8", "vww_int8", "ic_resnet8_int8", "ad_int8"]
+FP32_MODELS = ["kws_fp32", "vww_fp32", "ic_resnet8_fp32", "ad_fp32"]
+# TFLite Micro's planned arena ("head") for each model, from ../shared/models/README.md.
+TFLM_HEAD = {"kws_int8": 16000, "vww_int8": 73728, "ic_resnet8_int8": 49152, "ad_int8": 768,
+             "vww_fp32": 294912, "ic_resnet8_fp32": 196608, "ad_fp32": 3072}
+
+
+def model_path(name: str) -> Path:
+    path = MODELS / f"{name}.tflite"
+    if not path.exists():
+        pytest.skip(f"reference model {path} is absent (expected ../shared/models beside the repository)")
+    return path
+
+
+def have_firmware_tools() -> bool:
+    return all(shutil.which(t) for t in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake", "ninja"))
+
+
+requires_qemu = pytest.mark.skipif(not have_firmware_tools(),
+                                   reason="qemu-system-arm / arm-none-eabi-gcc / cmake / ninja not installed")
+
+
+@pytest.fixture(scope="session")
+def compiled(tmp_path_factory):
+    """compile_model once per (model, run) for the whole session."""
+    from mlir_fdt.compiler import CompileOptions, compile_model
+    cache: dict = {}
+
+    def get(name: str, run: str | None = "host", **kw):
+        key = (name, run, tuple(sorted(kw.items())))
+        if key not in cache:
+            out = tmp_path_factory.mktemp(name)
+            report = compile_model(model_path(name), out, CompileOptions(run=run, seed=0, **kw))
+            cache[key] = (report, out)
+        return cache[key]
+    return get
