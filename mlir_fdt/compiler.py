@@ -32,7 +32,7 @@ class CompileOptions:
 
     target: str = "cortex-m4"
     objective: str = "untiled"
-    planner: str = "greedy"
+    planner: str = "best"
     alignment: int = 16
     run: str | None = None          # None | "host" | "qemu"
     seed: int = 0

@@ -27,7 +27,7 @@ def prepare_tensor_program(module: ir.Module) -> None:
         p.apply(module)
 
 
-def lower_untiled(module: ir.Module, planner: str = "greedy", alignment: int = 16) -> LoweredProgram:
+def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:
     """Fuse epilogues per output element, bufferize and plan the arena (the untiled objective)."""
     FuseEpilogues().apply(module)
     Bufferize().apply(module)

@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(default cortex-m4)")
     c.add_argument("--objective", default="untiled", choices=OBJECTIVES,
                    help="what to minimise (default untiled: no tiling, fused epilogues)")
-    c.add_argument("--planner", default="greedy", choices=sorted(PLANNERS), help="arena layout algorithm")
+    c.add_argument("--planner", default="best", choices=sorted(PLANNERS),
+                   help="arena layout: best (default: the smaller of greedy and optimal), optimal (CP-SAT), "
+                        "greedy (TFLite Micro's algorithm), linear (no reuse)")
     c.add_argument("--alignment", type=int, default=16, help="byte alignment of every buffer in the arena")
     c.add_argument("--run", choices=["host", "qemu"],
                    help="also run one inference on a seeded random input and compare it with the reference "

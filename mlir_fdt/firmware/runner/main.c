@@ -29,9 +29,11 @@
 
 /* Instructions per SysTick tick with CLKSOURCE=processor on QEMU mps2-an386 under
  * `-icount shift=0` (1 instruction = 1 ns of virtual time, SysTick clock 25 MHz).
- * Measured with FDT_CALIBRATE=1 (see calibrate() below): a 2-instruction `subs; bne`
- * loop run 1,000,000 and 3,000,000 times differs by 4,000,000 instructions and by
- * exactly 100,000 ticks -> 40 instructions per tick (resolution: one tick). */
+ * Measured with the CMake option FDT_CALIBRATE=ON (calibrate() below): a 2-instruction
+ * `subs; bne` loop run 1,000,000 and 3,000,000 times read 50,000 and 150,000 ticks, i.e.
+ * 4,000,000 instructions in exactly 100,000 ticks -> 40 instructions per tick; with
+ * -DFDT_CALIBRATE_LONG=1, 800,000,000 instructions (across a 2^24-tick wrap) read exactly
+ * 20,000,000 ticks. Resolution: one tick, so a count is exact to within 40 instructions. */
 #ifndef FDT_INSTRUCTIONS_PER_TICK
 #define FDT_INSTRUCTIONS_PER_TICK 40u
 #endif
@@ -171,9 +173,11 @@ static void read_input(void) {
   FILE *f = fopen("input.bin", "rb");
   if (!f) fail(2, "cannot open input.bin");
   size_t got = fread(g_memory.arena + FDT_INPUT_OFFSET, 1, FDT_INPUT_BYTES, f);
+  int extra = fgetc(f) != EOF;
   fclose(f);
-  if (got != (size_t)FDT_INPUT_BYTES)
-    fail(2, "input.bin holds %lu bytes, expected %lu", (unsigned long)got, (unsigned long)FDT_INPUT_BYTES);
+  if (got != (size_t)FDT_INPUT_BYTES || extra)
+    fail(2, "input.bin holds %s%lu bytes, expected %lu", extra ? "more than " : "", (unsigned long)got,
+         (unsigned long)FDT_INPUT_BYTES);
 #endif
 }
 
@@ -244,10 +248,10 @@ int main(void) {
   };
   fdt_dispatch_fn_t dispatch = library->exports.ptrs[0];
 
-  /* Repaint below this frame: newlib's stdio above used stack the model does not. */
+  /* Repaint below this frame: newlib's stdio above used stack the model does not. From
+   * here until the scan, nothing but the dispatch may call below this frame. */
   uint32_t io_stack_bytes = fdt_stack_high_water();
   fdt_stack_guard(1);
-  /* Nothing but the dispatch may call below this frame until the stack is scanned. */
   fdt_paint_stack();
   uint32_t caller_stack_bytes = (uint32_t)(uintptr_t)__stack_top - current_sp();
 

@@ -35,7 +35,7 @@ static uint32_t semihost(uint32_t op, const void *arg) {
 
 /* Faults: report without touching newlib (its state may be what broke), then stop QEMU
  * with a non-zero exit status. */
-static void fail_and_stop(const char *line) {
+__attribute__((noreturn)) static void fail_and_stop(const char *line) {
   semihost(SEMIHOST_SYS_WRITE0, line);
   semihost(SEMIHOST_SYS_EXIT, (const void *)ADP_STOPPED_RUNTIME_ERROR);
   for (;;) {
@@ -44,7 +44,7 @@ static void fail_and_stop(const char *line) {
 
 /* Entered with the SP it faulted with, on a fresh stack: if the fault came from running
  * off the stack reserve (into the MPU guard below it), the old SP is unusable. */
-__attribute__((used)) static void hard_fault(uint32_t faulting_sp) {
+__attribute__((used, noinline, noreturn)) static void hard_fault(uint32_t faulting_sp) {
   if (faulting_sp < (uint32_t)(uintptr_t)__stack_bottom) fail_and_stop("FDT_FAIL stack overflow\n");
   fail_and_stop("FDT_FAIL hardfault\n");
 }
@@ -57,6 +57,9 @@ __attribute__((naked)) void HardFault_Handler(void) {
       "b hard_fault\n\t"
       ".ltorg");
 }
+
+/* The configurable faults are not enabled (SHCSR), so they escalate to HardFault; these
+ * handlers are here for completeness. */
 void NMI_Handler(void) { fail_and_stop("FDT_FAIL nmi\n"); }
 void MemManage_Handler(void) { fail_and_stop("FDT_FAIL memmanage fault\n"); }
 void BusFault_Handler(void) { fail_and_stop("FDT_FAIL bus fault\n"); }
