@@ -80,11 +80,11 @@ def _erase_dead_allocs(fn) -> None:
 
 @dataclass(frozen=True)
 class PlanMemory(ModulePass):
-    """Lay every buffer into one arena (`algorithm` = greedy | linear) and verify the layout."""
+    """Lay every buffer into one arena (`algorithm` = best | optimal | greedy | linear) and verify the layout."""
 
     name = "fdt-plan-memory"
     summary = "place every buffer in one static arena; verify no two live buffers overlap"
-    algorithm: str = "greedy"
+    algorithm: str = "best"
     alignment: int = 16
     register_tile_elements: int = 1
 
