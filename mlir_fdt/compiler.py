@@ -141,6 +141,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "max_abs_diff": None,
         "host_max_abs_diff": None,
         "register_tiles": plan.register_tiles,
+        "in_place_reuses": lowered.in_place,
         "alignment": plan.alignment,
         "inputs": [vars(i) for i in inputs_info],
         "outputs": [vars(o) for o in outputs_info],
@@ -152,6 +153,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "how_measured": {
             "arena_bytes": "planned arena (inputs, outputs, every intermediate and tile buffer), checked by the verifier",
             "lower_bound_bytes": "max over the schedule of the bytes of live buffers",
+            "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place by an "
+                               "element-at-a-time loop nest where they die",
             "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
             "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
                                  "times instructions per tick",

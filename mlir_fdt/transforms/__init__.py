@@ -11,6 +11,7 @@ _PASSES = {
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",
     "fdt-fuse-epilogues": "mlir_fdt.transforms.fuse_epilogues:FuseEpilogues",
+    "fdt-reuse-dying-inputs": "mlir_fdt.transforms.reuse_dying_inputs:ReuseDyingInputs",
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
     "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",

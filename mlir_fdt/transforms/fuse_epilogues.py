@@ -89,10 +89,14 @@ def _absorb_elementwise_producers(group: list[ir.Operation], rank: int, owner: d
 
 def find_epilogue_groups(fn) -> list[EpilogueGroup]:
     """One group per reduction; groups whose epilogues meet (a residual add of two convolution
-    outputs) are merged, so both reductions are computed per output element of the add."""
+    outputs) are merged, so both reductions are computed per output element of the add.
+
+    A group's anchor is the end of its chain: when a later reduction's chain runs into an op
+    an earlier chain owns, the earlier chain went on from there to its own end, which stays
+    the anchor of the merged group."""
     block_ops = [op.operation for op in fn.regions[0].blocks[0].operations]
-    position = {op: i for i, op in enumerate(block_ops)}
     members: list[list[ir.Operation]] = []
+    anchors: list[ir.Operation] = []
     ranks: list[int] = []
     owner: dict = {}
     for op in block_ops:
@@ -102,34 +106,36 @@ def find_epilogue_groups(fn) -> list[EpilogueGroup]:
         out_rank = len(ir.RankedTensorType(op.results[0].type).shape)
         if rank == 0 or rank != out_rank or rank > 4:
             continue
-        group = [op]
-        init = _private_init(op)
-        if init is not None:
-            group.append(init)
-        cur, merged_into = op, None
+        chain, cur, merged_into = [], op, None
         while (user := _single_user(cur)) is not None and _is_elementwise_continuation(cur, user, rank):
             if user in owner:
                 merged_into = owner[user]
                 break
-            group.append(user)
+            chain.append(user)
             cur = user
+        group = [op] + chain
         if merged_into is not None and ranks[merged_into] == rank:
-            for m in group:
-                owner[m] = merged_into
-            members[merged_into].extend(group)
-            continue
+            index = merged_into
+            members[index].extend(group)
+        else:
+            index = len(members)
+            members.append(group)
+            anchors.append(chain[-1] if chain else op)
+            ranks.append(rank)
         for m in group:
-            owner[m] = len(members)
-        members.append(group)
-        ranks.append(rank)
+            owner[m] = index
     for group, rank in zip(members, ranks):
         _absorb_elementwise_producers(group, rank, owner)
-    groups = []
-    for group, rank in zip(members, ranks):
-        ordered = sorted(group, key=lambda o: position.get(o, -1))
-        anchor = ordered[-1]
-        groups.append(EpilogueGroup(anchor, [o for o in ordered if o != anchor], rank))
-    return groups
+    # Inits last: cloning a shared init mutates the IR, so it must not happen mid-analysis.
+    # A reduction that is its own anchor (no epilogue) accumulates straight into its result:
+    # its init stays outside the loop nest as the destination, which costs no extra buffer.
+    for group, anchor in zip(members, anchors):
+        for reduction in [m for m in group if has_reduction(m)]:
+            init = _private_init(reduction)  # cloned even when not fused: no shared, copied fill
+            if init is not None and reduction != anchor:
+                group.append(init)
+    return [EpilogueGroup(anchor, [m for m in group if m != anchor], rank)
+            for group, anchor, rank in zip(members, anchors, ranks)]
 
 
 @dataclass(frozen=True)

@@ -36,5 +36,5 @@ def run_transform_script(payload: ir.Module, libraries: list[str], main_body: st
                      and ir.StringAttr(op.attributes["sym_name"]).value == "__transform_main")
         try:
             transform_interpreter.apply_named_sequence(payload.operation, entry, script)
-        except ir.MLIRError as e:
+        except (ir.MLIRError, ValueError) as e:  # the interpreter raises ValueError with diagnostics
             raise FdtError(f"transform script failed: {e}") from None
