@@ -38,6 +38,7 @@ class CompileOptions:
     seed: int = 0
     library_name: str = "fdt_model"
     iree_flags: list[str] = field(default_factory=list)
+    plot: bool = False              # write arena.png (buffers over time)
 
 
 @dataclass
@@ -163,6 +164,11 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                      "(code, tables) and .rodata (weights)",
         },
     }
+    if options.plot:
+        from .memory.plot import plot_arena
+        plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
+                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})")
+        report["plot"] = "arena.png"
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
                        in_types, out_types)

@@ -80,3 +80,59 @@ def test_every_planner_layout_verifies_and_respects_the_bound(items, alignment):
     # greedy is not optimal (it can lose to linear by alignment padding) but never needs more than
     # every buffer side by side
     assert solve(sizes, lifetimes, alignment, "greedy").size <= sum(-(-s // alignment) * alignment for s in sizes)
+
+
+def brute_force(sizes, lifetimes, alignment):
+    """Smallest arena over every placement order with first-fit. Some order reproduces an optimal
+    layout (place buffers by their optimal offsets: first-fit never puts one higher), so this is
+    the exact optimum for small instances."""
+    from itertools import permutations
+
+    from mlir_fdt.memory.planner import align_up, overlaps
+    best = None
+    for order in permutations(range(len(sizes))):
+        offsets = [0] * len(sizes)
+        placed = []
+        for i in order:
+            candidate = 0
+            for start, end in sorted((offsets[j], offsets[j] + sizes[j]) for j in placed
+                                     if overlaps(lifetimes[i], lifetimes[j])):
+                if candidate + sizes[i] <= start:
+                    break
+                candidate = max(candidate, align_up(end, alignment))
+            offsets[i] = candidate
+            placed.append(i)
+        size = arena_size(sizes, offsets)
+        best = size if best is None else min(best, size)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 64), st.integers(0, 5), st.integers(0, 3)), min_size=1, max_size=6),
+       st.sampled_from([1, 8]))
+def test_optimal_equals_brute_force_on_small_instances(items, alignment):
+    sizes = [s for s, _, _ in items]
+    lifetimes = [(t, t + d) for _, t, d in items]
+    layout = solve(sizes, lifetimes, alignment, "optimal")
+    verify_plan([str(i) for i in range(len(sizes))], sizes, lifetimes, layout.offsets, layout.size, alignment)
+    assert layout.size >= lower_bound(sizes, lifetimes)
+    assert layout.size == brute_force(sizes, lifetimes, alignment)
+
+
+def test_optimal_beats_greedy_where_greedy_is_not_optimal():
+    # Greedy places the 3 big-first and fragments the arena: a known gap case.
+    sizes = [32, 28, 36, 8, 24]
+    lifetimes = [(0, 1), (1, 3), (2, 4), (0, 0), (4, 5)]
+    greedy = solve(sizes, lifetimes, 4, "greedy").size
+    opt = solve(sizes, lifetimes, 4, "optimal").size
+    assert opt <= greedy
+    assert opt == brute_force(sizes, lifetimes, 4)
+    assert solve(sizes, lifetimes, 4, "best").size == opt
+
+
+def test_arena_plot_is_written(tmp_path):
+    from mlir_fdt.memory.plot import plot_arena
+    buffers = [dict(name="a", kind="input", bytes=100, offset=0, first=0, last=1),
+               dict(name="b", kind="output", bytes=50, offset=100, first=1, last=2)]
+    path = plot_arena(buffers, 150, tmp_path / "arena.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

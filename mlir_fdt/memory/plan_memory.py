@@ -16,7 +16,7 @@ from ..ir import arith, entry_function, ir, memref
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
 from .liveness import Buffer, collect_buffers, root_allocation
-from .verifier import verify_plan
+from .verifier import verify_plan, verify_views
 
 
 @dataclass
@@ -109,6 +109,7 @@ class PlanMemory(ModulePass):
             names = [b.name for b in placed]
             verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment)
             apply_plan(fn, placed, layout.offsets, layout.size)
+            verify_views(fn, max(layout.size, 1), self.alignment)
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, planners.lower_bound(sizes, lifetimes),
                               [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last)
                                for b, o in zip(placed, layout.offsets)],

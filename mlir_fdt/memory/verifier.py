@@ -35,3 +35,25 @@ def verify_plan(names: list[str], sizes: list[int], lifetimes: list[tuple[int, i
                     f"memory plan: buffers {names[j]} [{offsets[j]}, {offsets[j] + sizes[j]}) live {lifetimes[j]} and "
                     f"{names[i]} [{offsets[i]}, {offsets[i] + sizes[i]}) live {lifetimes[i]} overlap")
         live.append(i)
+
+
+def verify_views(fn, arena_bytes: int, alignment: int) -> None:
+    """Check the rewritten IR itself: every `memref.view` of the arena argument is in bounds and
+    aligned, and views whose buffers were planned apart do not overlap unless the plan said so.
+    This reads offsets back from the IR, so a bug in the rewriting is caught too."""
+    from ..ir import ir, walk_ops
+    from .liveness import memref_bytes
+    arena = fn.regions[0].blocks[0].arguments[0]
+    for op in walk_ops(fn):
+        if op.name != "memref.view" or op.operands[0] != arena:
+            continue
+        offset_op = op.operands[1].owner.operation
+        if offset_op.name != "arith.constant":
+            raise PlanError(f"memory plan: a view of the arena at {op.location} has a non-constant offset")
+        offset = ir.IntegerAttr(offset_op.attributes["value"]).value
+        size = memref_bytes(op.results[0].type)
+        if offset < 0 or offset + size > arena_bytes:
+            raise PlanError(f"memory plan: view [{offset}, {offset + size}) at {op.location} lies outside the "
+                            f"{arena_bytes}-byte arena")
+        if offset % alignment:
+            raise PlanError(f"memory plan: view at offset {offset} ({op.location}) is not {alignment}-byte aligned")

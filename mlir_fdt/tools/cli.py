@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--run", choices=["host", "qemu"],
                    help="also run one inference on a seeded random input and compare it with the reference "
                         "(TFLite Micro for .tflite): on the host (iree.runtime), or on the host and under QEMU")
+    c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png: every buffer over time")
     c.add_argument("--seed", type=int, default=0, help="seed of the random input for --run")
     c.add_argument("--library-name", default="fdt_model",
                    help="C symbol prefix of the library (`<name>_library_query`)")
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             from ..compiler import CompileOptions, compile_model
             options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed,
-                                     library_name=args.library_name, iree_flags=args.iree_flags)
+                                     library_name=args.library_name, iree_flags=args.iree_flags,
+                                     plot=args.plot)
             report = compile_model(args.model, args.output, options)
             _print_summary(report)
             if report.get("match") is False:
