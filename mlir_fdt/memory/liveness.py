@@ -1,10 +1,13 @@
 """Buffers of a bufferized entry function and their lifetimes over its schedule.
 
-The schedule is the sequence of top-level operations of the entry function. A buffer is
-live from the first to the last step that touches it or any view of it (subview, reshape,
-cast). A buffer allocated inside a loop (a tile buffer) lives within the one step of its
-loop nest. The model's input (an argument) is live from step 0; its output (the value
-returned) until the last step.
+The schedule numbers every operation of the entry function in pre-order, nested ones
+included; an op with a region spans its own step to the last step inside it. A buffer
+defined in block B is live from the first to the last step of the ops of B that touch it or
+any view of it (subview, reshape, cast) — an op of B with a loop inside counts whole, so a
+buffer used in a loop is live for all its iterations. A buffer allocated inside a loop body (a
+tile buffer) is thereby live only over the part of the body that uses it: tiles of different
+layers inside one spatial tile can share memory. The model's input (an argument) is live from
+step 0; its output (the value returned) until the last step.
 """
 
 from __future__ import annotations
@@ -51,10 +54,32 @@ class Buffer:
         return (self.first, self.last)
 
 
-def top_level_ancestor(op: ir.Operation, block: ir.Block) -> ir.Operation:
-    while op.parent is not None and op.parent.operation.name != "func.func":
-        op = op.parent.operation
-    return op
+class Schedule:
+    """Pre-order step numbers of every op under a function, and where each subtree ends."""
+
+    def __init__(self, fn):
+        self.start: dict = {}
+        self.end: dict = {}
+        self._number(fn, -1)
+        self.last = max(self.end.values(), default=0)
+
+    def _number(self, op, step: int) -> int:
+        for region in op.regions:
+            for block in region.blocks:
+                for child in block.operations:
+                    child = child.operation
+                    step += 1
+                    self.start[child] = step
+                    step = self._number(child, step)
+                    self.end[child] = step
+        return step
+
+    def span_in(self, user: ir.Operation, block: ir.Block) -> tuple[int, int]:
+        """Steps of the ancestor of `user` that lies directly in `block`."""
+        op = user
+        while op.parent is not None and op.operation.block != block:
+            op = op.parent.operation
+        return self.start[op], self.end[op]
 
 
 def aliases(value: ir.Value) -> list[ir.Value]:
@@ -70,35 +95,36 @@ def aliases(value: ir.Value) -> list[ir.Value]:
     return out
 
 
-def step_span(value: ir.Value, step_of: dict, block: ir.Block) -> tuple[int, int] | None:
-    steps = []
+def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int, int] | None:
+    spans = []
     for v in aliases(value):
         for use in v.uses:
             user = use.owner.operation
             if user.name in VIEW_OPS and use.operand_number == 0:
                 continue
-            steps.append(step_of[top_level_ancestor(user, block)])
-    if not steps:
+            spans.append(schedule.span_in(user, block))
+    if not spans:
         return None
-    return min(steps), max(steps)
+    return min(a for a, _ in spans), max(b for _, b in spans)
 
 
 def collect_buffers(fn) -> list[Buffer]:
-    block = fn.regions[0].blocks[0]
-    ops = [op.operation for op in block.operations]
-    step_of = {op: i for i, op in enumerate(ops)}
-    end = len(ops) - 1
-    buffers: list[Buffer] = []
-    for i, arg in enumerate(block.arguments):
-        span = step_span(arg, step_of, block)
-        last = span[1] if span else 0
-        buffers.append(Buffer(f"input{i}", "input", memref_bytes(arg.type), 0, last, arg,
-                              int(np.prod(ir.MemRefType(arg.type).shape))))
-    returned = {}
-    ret = ops[-1]
-    for i, v in enumerate(ret.operands):
-        returned[root_allocation(v)] = i
     from ..ir import walk_ops
+    body = fn.regions[0].blocks[0]
+    schedule = Schedule(fn)
+    end = schedule.last
+    buffers: list[Buffer] = []
+    for i, arg in enumerate(body.arguments):
+        span = live_span(arg, body, schedule)
+        buffers.append(Buffer(f"input{i}", "input", memref_bytes(arg.type), 0, span[1] if span else 0, arg,
+                              int(np.prod(ir.MemRefType(arg.type).shape))))
+    ret = list(body.operations)[-1].operation
+    returned = {}
+    for i, v in enumerate(ret.operands):
+        root = root_allocation(v)
+        if isinstance(root.owner, ir.Block):
+            raise FdtError("the model returns its input unchanged; nothing to compile")
+        returned[root] = i
     for op in walk_ops(fn):
         if op.name != "memref.alloc":
             continue
@@ -106,24 +132,16 @@ def collect_buffers(fn) -> list[Buffer]:
         mt = ir.MemRefType(value.type)
         if any(d < 0 for d in mt.shape):
             raise FdtError(f"dynamically sized buffer {value.type} at {op.location}: only static shapes are supported")
-        top = top_level_ancestor(op, block)
-        nested = top != op
-        span = step_span(value, step_of, block)
-        name = value.get_name().lstrip("%")
+        block = op.block
+        span = live_span(value, block, schedule)
+        elements = int(np.prod(mt.shape))
         if value in returned:
-            first = span[0] if span else step_of[top]
-            buffers.append(Buffer(f"output{returned[value]}", "output", memref_bytes(mt), first, end, value,
-                                  int(np.prod(mt.shape))))
-        elif span is None:
-            continue  # dead allocation
-        elif nested:
-            t = step_of[top]
-            buffers.append(Buffer(name, "tile", memref_bytes(mt), t, t, value, int(np.prod(mt.shape))))
-        else:
-            buffers.append(Buffer(name, "tensor", memref_bytes(mt), span[0], span[1], value, int(np.prod(mt.shape))))
-    for v, i in returned.items():
-        if isinstance(v.owner, ir.Block):
-            raise FdtError("the model returns its input unchanged; nothing to compile")
+            first = span[0] if span else schedule.start[op]
+            buffers.append(Buffer(f"output{returned[value]}", "output", memref_bytes(mt), first, end, value, elements))
+        elif span is not None:
+            kind = "tensor" if block == body else "tile"
+            buffers.append(Buffer(value.get_name().lstrip("%"), kind, memref_bytes(mt), span[0], span[1], value,
+                                  elements))
     return buffers
 
 

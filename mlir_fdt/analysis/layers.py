@@ -1,0 +1,163 @@
+"""Layers of a linalg program: each reduction (convolution, dense, pooling) with its elementwise
+epilogue (bias, requantization, clamp, residual add), the op initialising its accumulator and
+the `tensor.pad` in front of it.
+
+Layers get stable names, `<kind>_<index>` in program order (`conv_0`, `dw_1`, `pw_2`, ...):
+the import is deterministic, so the same model always gives the same names, and tiling plans
+refer to layers by them. Two reductions whose epilogues meet (a residual add of two
+convolutions) form one layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import ir
+from ..transforms.linalg_util import (defining_op, has_reduction, indexing_maps, is_all_parallel, iterator_kinds,
+                                      num_inputs)
+
+
+@dataclass
+class Layer:
+    """One fused unit of the network."""
+
+    name: str
+    kind: str
+    anchor: ir.Operation                  # the op producing the layer's result
+    members: list[ir.Operation]           # every op of the layer but the anchor and the pads
+    reductions: list[ir.Operation]
+    rank: int                             # parallel dims of the result (3 for HxWxC)
+    pads: list[ir.Operation] = field(default_factory=list)  # single-use tensor.pads feeding a reduction
+
+    @property
+    def result(self) -> ir.Value:
+        return self.anchor.results[0]
+
+    @property
+    def shape(self) -> list[int]:
+        return list(ir.RankedTensorType(self.result.type).shape)
+
+
+def single_user(op: ir.Operation) -> ir.Operation | None:
+    if len(op.results) != 1:
+        return None
+    uses = list(op.results[0].uses)
+    if len(uses) != 1:
+        return None
+    return uses[0].owner.operation
+
+
+def is_elementwise_continuation(producer: ir.Operation, user: ir.Operation, rank: int) -> bool:
+    """`user` is an all-parallel generic of the same rank reading `producer` element for element."""
+    if user.name != "linalg.generic" or not is_all_parallel(user) or len(iterator_kinds(user)) != rank:
+        return False
+    if user.parent != producer.parent or len(user.results) != 1:
+        return False
+    n_in = num_inputs(user)
+    maps = indexing_maps(user)
+    for i, v in enumerate(list(user.operands)[:n_in]):
+        if v == producer.results[0]:
+            return maps[i].is_permutation and all(
+                isinstance(e, ir.AffineDimExpr) and e.position == k for k, e in enumerate(maps[i].results))
+    return False
+
+
+def accumulator_init(reduction: ir.Operation) -> ir.Operation | None:
+    """The all-parallel generic filling/broadcasting into `reduction`'s accumulator, if any."""
+    init = defining_op(reduction.operands[num_inputs(reduction)])
+    if init is None or init.name != "linalg.generic" or not is_all_parallel(init) or len(init.results) != 1:
+        return None
+    if any(defining_op(v) is None or defining_op(v).name not in ("arith.constant", "tensor.empty")
+           for v in init.operands):
+        return None  # initialised from computed data: not a pure fill/broadcast
+    return init
+
+
+def layer_kind(reduction: ir.Operation) -> str:
+    maps = indexing_maps(reduction)
+    n_in = num_inputs(reduction)
+    windowed = any(not isinstance(e, ir.AffineDimExpr) for e in maps[0].results)
+    weights = [v for v in list(reduction.operands)[1:n_in] if isinstance(v.type, ir.RankedTensorType)
+               and defining_op(v) is not None and defining_op(v).name == "arith.constant"]
+    weight_rank = len(ir.RankedTensorType(weights[0].type).shape) if weights else 0
+    parallel = sum(1 for k in iterator_kinds(reduction) if k == "parallel")
+    if windowed:
+        return {4: "conv", 3: "dw"}.get(weight_rank, "pool")
+    if weights and parallel >= 3:
+        return "pw"
+    if weights:
+        return "dense"
+    return "pool"
+
+
+def _elementwise_producers(group: list[ir.Operation], rank: int, owner: dict) -> None:
+    """Add single-use elementwise producers of the group's inputs (the requantization of a
+    residual skip input, say): cheap per element, and otherwise materialised whole."""
+    work = list(group)
+    while work:
+        member = work.pop()
+        for v in list(member.operands)[:num_inputs(member)]:
+            producer = defining_op(v)
+            if (producer is None or producer in owner or producer.name != "linalg.generic"
+                    or not is_all_parallel(producer) or len(iterator_kinds(producer)) != rank
+                    or single_user(producer) != member or not is_elementwise_continuation(producer, member, rank)):
+                continue
+            owner[producer] = owner[member]
+            group.append(producer)
+            work.append(producer)
+
+
+def find_layers(block: ir.Block) -> list[Layer]:
+    """The layers of one block, in program order. Read-only: the IR is not changed.
+
+    A later reduction whose epilogue chain runs into an op an earlier chain owns joins that
+    layer; the earlier chain went on to its own end, which stays the layer's anchor."""
+    ops = [op.operation for op in block.operations]
+    groups: list[list[ir.Operation]] = []
+    anchors: list[ir.Operation] = []
+    ranks: list[int] = []
+    reductions: list[list[ir.Operation]] = []
+    owner: dict = {}
+    for op in ops:
+        if op.name != "linalg.generic" or not has_reduction(op) or len(op.results) != 1:
+            continue
+        rank = sum(1 for k in iterator_kinds(op) if k == "parallel")
+        if rank == 0 or rank != len(ir.RankedTensorType(op.results[0].type).shape) or rank > 4:
+            continue
+        chain, cur, merged_into = [], op, None
+        while (user := single_user(cur)) is not None and is_elementwise_continuation(cur, user, rank):
+            if user in owner:
+                merged_into = owner[user]
+                break
+            chain.append(user)
+            cur = user
+        group = [op] + chain
+        if merged_into is not None and ranks[merged_into] == rank:
+            index = merged_into
+            groups[index].extend(group)
+            reductions[index].append(op)
+        else:
+            index = len(groups)
+            groups.append(group)
+            anchors.append(chain[-1] if chain else op)
+            ranks.append(rank)
+            reductions.append([op])
+        for m in group:
+            owner[m] = index
+    for group, rank in zip(groups, ranks):
+        _elementwise_producers(group, rank, owner)
+    layers = []
+    for i, (group, anchor, rank, reds) in enumerate(zip(groups, anchors, ranks, reductions)):
+        members = [m for m in group if m != anchor]
+        for r in reds:
+            init = accumulator_init(r)
+            if init is not None and r != anchor and init not in members:
+                members.append(init)
+        pads = []
+        for r in reds:
+            src = defining_op(r.operands[0])
+            if src is not None and src.name == "tensor.pad" and single_user(src) == r:
+                pads.append(src)
+        kind = layer_kind(reds[0])
+        layers.append(Layer(f"{kind}_{i}", kind, anchor, members, reds, rank, pads))
+    return layers
