@@ -10,14 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.macs import count_macs
+from .analysis.macs import count_macs, count_macs_tiled
 from .codegen.iree_compile import compile_host, compile_static_library
 from .codegen.object_sizes import object_sizes
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
 from .ir import entry_function, ir, new_context
-from .pipeline import lower_untiled, prepare_tensor_program
+from .pipeline import lower, prepare_tensor_program
+from .plan import TilingPlan
 from .targets import get_target
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class CompileOptions:
     library_name: str = "fdt_model"
     iree_flags: list[str] = field(default_factory=list)
     plot: bool = False              # write arena.png (buffers over time)
+    plan: str | None = None         # tiling plan JSON (see mlir_fdt/plan.py); None: untiled
 
 
 @dataclass
@@ -106,8 +108,11 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     t0 = time.perf_counter()
     prepare_tensor_program(module)
     macs = count_macs(module)
-    lowered = lower_untiled(module, options.planner, options.alignment)
+    tiling = TilingPlan.load(options.plan) if options.plan else TilingPlan()
+    lowered = lower(module, tiling, options.planner, options.alignment)
     plan = lowered.plan
+    with ctx:
+        executed_macs = count_macs_tiled(entry_function(module))
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     log.info("arena %d bytes (lower bound %d) with the %s planner", plan.arena_bytes, plan.lower_bound_bytes,
              plan.planner)
@@ -136,7 +141,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "flash_weight_bytes": sizes.weights,
         "object_ram_bytes": sizes.ram,
         "macs": macs,
-        "mac_overhead": 0.0,
+        "executed_macs": executed_macs,
+        "mac_overhead": round(executed_macs / macs - 1.0, 6) if macs else 0.0,
+        "tiling_plan": tiling.to_json(),
         "qemu_instructions": None,
         "reference": None,
         "max_abs_diff": None,
@@ -159,7 +166,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
             "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
                                  "times instructions per tick",
-            "macs": "iteration-space size of every reduction op of the imported linalg program",
+            "macs": "iteration-space size of every reduction op of the untiled linalg program (cost model)",
+            "mac_overhead": "executed_macs / macs - 1, executed_macs summed over every loop iteration of the "
+                            "tiled program (halo recomputation)",
             "flash": "arm-none-eabi-size -A of the static library object: .text+.ARM.exidx+.data.rel.ro "
                      "(code, tables) and .rodata (weights)",
         },

@@ -25,7 +25,10 @@ INSTALL_HINTS = {
     "ninja": "install it with `sudo apt-get install ninja-build` (or run scripts/setup.sh)",
     "iree-compile": "install it with `pip install iree-base-compiler==3.13.*` (or run scripts/setup.sh)",
     "tosa-converter-for-tflite": "install it with `pip install tosa-converter-for-tflite` (or run scripts/setup.sh)",
+    "iree-lld": "it ships inside `pip install iree-base-compiler==3.13.*` (or run scripts/setup.sh)",
 }
+# Tools the iree-base-compiler package keeps inside itself rather than in the venv's bin.
+IREE_BUILTIN_TOOLS = ("iree-lld",)
 
 
 def find_tool(name: str) -> str:
@@ -34,9 +37,19 @@ def find_tool(name: str) -> str:
     if local.exists():
         return str(local)
     found = shutil.which(name)
+    if not found and name in IREE_BUILTIN_TOOLS:
+        found = _iree_builtin_tool(name)
     if not found:
         raise ToolMissing(name, INSTALL_HINTS.get(name, "install it and put it on PATH"))
     return found
+
+
+def _iree_builtin_tool(name: str) -> str | None:
+    try:
+        from iree.compiler.tools.binaries import find_tool as iree_find_tool
+        return iree_find_tool(name)
+    except (ImportError, ValueError):
+        return None
 
 
 def invoke(command: list[str], *, tool: str | None = None, hint: str = "", timeout: float | None = None,

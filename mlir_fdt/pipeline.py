@@ -1,4 +1,5 @@
-"""The compile pipeline as an ordered list of passes, shared by `mlir-fdt compile` and tests."""
+"""The compile pipeline as an ordered list of passes, shared by `mlir-fdt compile`, the search
+and tests."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from dataclasses import dataclass
 
 from .ir import ir, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
+from .plan import TilingPlan
+from .transforms.apply_plan import ApplyPlan
 from .transforms.bufferize import Bufferize
 from .transforms.fold_constant_transposes import FoldConstantTransposes
 from .transforms.fold_pad_into_consumer import FoldPadIntoConsumer
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
-
-TENSOR_PASSES = (NormalizeLinalg(), FoldConstantTransposes(), FoldPadIntoConsumer())
 
 
 @dataclass
@@ -24,13 +25,18 @@ class LoweredProgram:
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
-    """Normalize the imported linalg: generic ops, no weight transposes, no materialised pads."""
-    for p in TENSOR_PASSES:
-        p.apply(module)
+    """Normalize the imported linalg: generic ops, unit dims folded, weight transposes folded."""
+    NormalizeLinalg().apply(module)
+    FoldConstantTransposes().apply(module)
 
 
-def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:
-    """Fuse epilogues per output element, bufferize and plan the arena (the untiled objective)."""
+def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
+          alignment: int = 16) -> LoweredProgram:
+    """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
+    inputs, bufferize and plan the arena."""
+    if tiling is not None:
+        ApplyPlan.apply_plan(module, tiling)
+    FoldPadIntoConsumer().apply(module)
     FuseEpilogues().apply(module)
     ReuseDyingInputs().apply(module)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
@@ -38,3 +44,7 @@ def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16)
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
     return LoweredProgram(module, plan, in_place)
+
+
+def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:
+    return lower(module, None, planner, alignment)

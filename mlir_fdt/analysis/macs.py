@@ -38,3 +38,61 @@ def count_macs(module: ir.Module) -> int:
         if ranges:
             total += int(np.prod(ranges, dtype=np.int64))
     return total
+
+
+def _dim_size(value: ir.Value, axis: int, env: dict) -> int:
+    """Size of `value` along `axis` in one loop iteration (follows views to dynamic sizes)."""
+    from .index_eval import evaluate
+    shape = ir.ShapedType(value.type).shape
+    if shape[axis] >= 0:
+        return shape[axis]
+    op = value.owner.operation
+    dynamic_before = sum(1 for d in shape[:axis] if d < 0)
+    if op.name in ("memref.alloc", "memref.view", "tensor.empty"):
+        sizes = list(op.operands)[1:] if op.name == "memref.view" else list(op.operands)
+        return evaluate(sizes[dynamic_before], env)
+    if op.name in ("memref.subview", "tensor.extract_slice"):
+        static = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
+        seg = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
+        sizes = list(op.operands)[1 + seg[1]: 1 + seg[1] + seg[2]]
+        dyn = [i for i, s in enumerate(static) if s < 0]
+        # rank-reducing slices keep the order of the non-dropped dims; ours never drop dims
+        return evaluate(sizes[dyn.index(axis)], env)
+    if op.name in ("memref.cast", "tensor.cast"):
+        return _dim_size(op.operands[0], axis, env)
+    raise NotImplementedError(f"size of {op.name} results")
+
+
+def count_macs_tiled(fn) -> int:
+    """MACs actually executed by a (possibly tiled) program: every reduction op's iteration
+    space, summed over every iteration of the loops around it (halo recomputation included)."""
+    from .index_eval import enclosing_loops, evaluate, iterations
+    total = 0
+    for op in walk_ops(fn):
+        if op.name != "linalg.generic" or not has_reduction(op):
+            continue
+        maps = indexing_maps(op)
+        n = maps[0].n_dims
+        sources: list[tuple[ir.Value, int] | None] = [None] * n
+        for value, amap in zip(op.operands, maps):
+            if not isinstance(value.type, ir.ShapedType):
+                continue
+            for axis, expr in enumerate(amap.results):
+                if isinstance(expr, ir.AffineDimExpr) and sources[expr.position] is None:
+                    sources[expr.position] = (value, axis)
+        loops = enclosing_loops(op)
+        static = all(ir.ShapedType(v.type).shape[a] >= 0 for v, a in sources)
+        if static:
+            per_iteration = int(np.prod([ir.ShapedType(v.type).shape[a] for v, a in sources], dtype=np.int64))
+            try:
+                trips = 1
+                for loop in loops:
+                    lb, ub, step = (evaluate(loop.operands[k], {}) for k in range(3))
+                    trips *= max(0, -(-(ub - lb) // step))
+                total += per_iteration * trips
+                continue
+            except Exception:
+                pass  # bounds depend on outer loops: enumerate below
+        for env in iterations(loops):
+            total += int(np.prod([_dim_size(v, a, env) for v, a in sources], dtype=np.int64))
+    return total

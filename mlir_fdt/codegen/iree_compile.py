@@ -21,6 +21,9 @@ def static_library_command(source: Path, library: Path, target: Target, extra_fl
             "--iree-hal-local-target-device-backends=llvm-cpu",
             f"--iree-llvmcpu-target-triple={target.triple}", f"--iree-llvmcpu-target-cpu={target.cpu}",
             f"--iree-llvmcpu-target-cpu-features={target.features}", f"--iree-llvmcpu-target-abi={target.abi}",
+            # Explicit: without it a soft-float triple still gets the hard-float calling convention
+            # ("calling convention is hard-float, but floating-point registers are unavailable").
+            f"--iree-llvmcpu-target-float-abi={target.float_abi}",
             "--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-link-static",
             f"--iree-llvmcpu-static-library-output-path={library}", *extra_flags, "-o", "/dev/null"]
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from pathlib import Path
 
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
+from ..targets import Target, get_target
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,7 @@ CONFIG_HEADER = "fdt_model_config.h"
 ELF_NAME = "fdt_runner.elf"
 MAP_NAME = "fdt_runner.map"
 
-# SysTick ticks -> instructions on mps2-an386 with `-icount shift=0`; the firmware applies it
-# (FDT_INSTRUCTIONS_PER_TICK in runner/main.c, measured with -DFDT_CALIBRATE=ON).
-INSTRUCTIONS_PER_TICK = 40
+DEFAULT_TARGET = "cortex-m4"
 
 RESULT_KEYS = ("status", "arena_bytes", "stack_bytes", "ticks", "instructions", "local_memory_bytes")
 
@@ -73,18 +73,38 @@ def write_model_config(directory: str | Path, library_query: str, arena_bytes: i
     return path
 
 
+def target_cache_variables(target: Target) -> list[str]:
+    """`-D` options that configure the toolchain file and the runner for `target`'s core and board.
+
+    Shared by the runner build and by `cmake/MlirFdt.cmake` users (`mlir-fdt` prints them).
+    """
+    variables = [f"-DFDT_TARGET_NAME={target.name}", f"-DFDT_CPU={target.gcc_cpu}",
+                 f"-DFDT_FPU={target.gcc_fpu or 'none'}", f"-DFDT_FLOAT_ABI={target.float_abi}"]
+    if target.board is not None:
+        ticks = target.board.instructions_per_tick
+        variables += [f"-DFDT_LINKER_SCRIPT={RUNNER_DIR / target.board.linker_script}",
+                      f"-DFDT_INSTRUCTIONS_PER_TICK_NUM={ticks.numerator}",
+                      f"-DFDT_INSTRUCTIONS_PER_TICK_DEN={ticks.denominator}"]
+    return variables
+
+
 def configure_command(build_dir: str | Path, model_object: str | Path, config_dir: str | Path,
                       undersize: int = 0, *, max_local_memory: int = 0, stack_size: int = 65536,
-                      calibrate: bool = False, linker_script: str | Path | None = None) -> list[str]:
+                      calibrate: bool = False, linker_script: str | Path | None = None,
+                      target: Target | None = None) -> list[str]:
     """CMake configure line for the runner (the top-level CMakeLists.txt of the repository).
 
     `undersize` declares the arena that many bytes too small (test hook for the canary);
     `max_local_memory` is the workgroup-local scratch the runner provides (bytes);
-    `calibrate` adds the SysTick calibration loop to the firmware's output.
+    `calibrate` adds the SysTick calibration loop to the firmware's output;
+    `target` (default cortex-m4) sets -mcpu/-mfpu/-mfloat-abi, the board's linker script and
+    its instructions per SysTick tick; `linker_script` overrides the board's script.
     """
+    target = target or get_target(DEFAULT_TARGET)
     command = [find_tool("cmake"), "-G", "Ninja", "-S", str(REPO_ROOT), "-B", str(build_dir),
                f"-DCMAKE_MAKE_PROGRAM={find_tool('ninja')}",
                f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN_FILE}",
+               *target_cache_variables(target),
                f"-DFDT_MODEL_OBJECT={Path(model_object).resolve()}",
                f"-DFDT_MODEL_CONFIG_DIR={Path(config_dir).resolve()}",
                f"-DFDT_ARENA_UNDERSIZE={int(undersize)}",
@@ -101,11 +121,16 @@ def build_command(build_dir: str | Path) -> list[str]:
     return [find_tool("cmake"), "--build", str(build_dir)]
 
 
-def qemu_command(elf: str | Path, machine: str = "mps2-an386", cpu: str = "cortex-m4") -> list[str]:
-    """QEMU line: semihosting for files/stdout/exit status, `-icount shift=0` so SysTick
-    counts instructions (no serial/monitor: the firmware talks only through semihosting)."""
-    return [find_tool("qemu-system-arm"), "-M", machine, "-cpu", cpu, "-nographic",
-            "-monitor", "none", "-serial", "none",
+def qemu_command(elf: str | Path, target: Target | None = None) -> list[str]:
+    """QEMU line for `target`'s board (default cortex-m4 on mps2-an386): semihosting for
+    files/stdout/exit status, `-icount shift=0` so SysTick counts instructions (no
+    serial/monitor: the firmware talks only through semihosting)."""
+    target = target or get_target(DEFAULT_TARGET)
+    if target.board is None:
+        raise FdtError(f"target {target.name} has no QEMU board to run on")
+    board = target.board
+    return [find_tool("qemu-system-arm"), "-M", board.machine, "-cpu", board.cpu, *board.extra_args,
+            "-nographic", "-monitor", "none", "-serial", "none",
             "-semihosting-config", "enable=on,target=native",
             "-icount", "shift=0", "-kernel", str(Path(elf).resolve())]
 
@@ -142,13 +167,27 @@ def parse_result(stdout: str) -> dict:
     return result
 
 
+def _configured_target(build_dir: Path) -> str | None:
+    """FDT_TARGET_NAME in an existing CMake cache of `build_dir`, None when there is none."""
+    cache = build_dir / "CMakeCache.txt"
+    if not cache.is_file():
+        return None
+    match = re.search(r"^FDT_TARGET_NAME:STRING=(.*)$", cache.read_text(errors="replace"), re.MULTILINE)
+    return match.group(1) if match else ""
+
+
 def build_firmware(model_object: str | Path, library_query: str, arena_bytes: int, input_offset: int,
                    input_bytes: int, output_offset: int, output_bytes: int, work_dir: str | Path,
-                   undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False) -> Path:
-    """Configure and build the runner for one model in `work_dir` (config/ and build/ inside).
+                   undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False,
+                   target: Target | None = None) -> Path:
+    """Configure and build the runner for one model and `target` (default cortex-m4) in
+    `work_dir` (config/ and build/ inside).
 
-    Rebuilding in the same `work_dir` is incremental. Returns the ELF path.
+    Rebuilding in the same `work_dir` is incremental. A build directory configured for another
+    target is removed first: the toolchain's flags are cached at the first configure. Returns
+    the ELF path.
     """
+    target = target or get_target(DEFAULT_TARGET)
     work_dir = Path(work_dir)
     model_object = Path(model_object)
     if not model_object.is_file():
@@ -157,21 +196,28 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
     write_model_config(config_dir, library_query, arena_bytes, input_offset, input_bytes,
                        output_offset, output_bytes)
     find_tool("arm-none-eabi-gcc")  # missing compiler: an install hint rather than a CMake error
-    log.info("building firmware for %s in %s", model_object, build_dir)
+    configured = _configured_target(build_dir)
+    if configured is not None and configured != target.name:
+        log.info("%s was configured for %s; reconfiguring from scratch for %s", build_dir,
+                 configured or "another target", target.name)
+        shutil.rmtree(build_dir)
+    log.info("building firmware for %s (%s) in %s", model_object, target.name, build_dir)
     invoke(configure_command(build_dir, model_object, config_dir, undersize,
-                             max_local_memory=max_local_memory, calibrate=calibrate),
+                             max_local_memory=max_local_memory, calibrate=calibrate, target=target),
            tool="cmake", hint="configuring the runner firmware failed; see the CMake output above", timeout=300)
     invoke(build_command(build_dir), tool="cmake",
            hint="building the runner firmware failed (undefined symbol? the model object must target "
-                "thumbv7em/cortex-m4 hard float)", timeout=600)
+                f"{target.triple}/{target.cpu}, {target.float_abi} float)", timeout=600)
     elf = build_dir / ELF_NAME
     if not elf.is_file():
         raise FdtError(f"the firmware build reported success but {elf} is missing")
     return elf
 
 
-def run_qemu(elf: str | Path, input_bytes: bytes, work_dir: str | Path, timeout: float = 120) -> tuple[dict, bytes]:
-    """Run the firmware once with `input_bytes` as input.bin; return (parse_result(...), output.bin).
+def run_qemu(elf: str | Path, input_bytes: bytes, work_dir: str | Path, timeout: float = 120,
+             target: Target | None = None) -> tuple[dict, bytes]:
+    """Run the firmware once on `target`'s board (default cortex-m4) with `input_bytes` as
+    input.bin; return (parse_result(...), output.bin).
 
     The firmware reads and writes its files through semihosting relative to QEMU's working
     directory, so `work_dir` is where input.bin/output.bin live. A firmware failure
@@ -183,7 +229,7 @@ def run_qemu(elf: str | Path, input_bytes: bytes, work_dir: str | Path, timeout:
     (work_dir / "input.bin").write_bytes(input_bytes)
     output_path = work_dir / "output.bin"
     output_path.unlink(missing_ok=True)
-    command = qemu_command(elf)
+    command = qemu_command(elf, target)
     try:
         proc = invoke(command, tool="qemu-system-arm", timeout=timeout, cwd=work_dir,
                       hint="the firmware did not finish; an endless loop in the model, or raise the timeout")

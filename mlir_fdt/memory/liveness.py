@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..analysis.index_eval import NotStatic, max_over_iterations
 from ..errors import FdtError
 from ..ir import ir
 
@@ -83,25 +84,59 @@ class Schedule:
 
 
 def aliases(value: ir.Value) -> list[ir.Value]:
-    """`value` and every view derived from it, transitively."""
+    """`value` and every view derived from it, transitively, including the result of an
+    `scf.if` that yields it from a branch (tiling at image edges produces those)."""
     out, work = [], [value]
     while work:
         v = work.pop()
+        if v in out:
+            continue
         out.append(v)
         for use in v.uses:
             user = use.owner.operation
             if user.name in VIEW_OPS and use.operand_number == 0:
                 work.extend(user.results)
+            elif user.name == "scf.yield" and user.parent is not None and user.parent.operation.name == "scf.if":
+                work.append(user.parent.operation.results[use.operand_number])
     return out
+
+
+def scope_block(value: ir.Value, block: ir.Block) -> ir.Block:
+    """The outermost block where `value` or an alias of it is defined (a branch-allocated
+    buffer yielded by an `scf.if` lives in the block of the `scf.if`)."""
+    scope = block
+    for v in aliases(value):
+        if isinstance(v.owner, ir.Block):
+            continue
+        op = v.owner.operation
+        if op.name == "scf.if":
+            # the scf.if is an ancestor of the allocation; its block encloses `scope`
+            scope = op.block if _encloses(op.block, scope) else scope
+    return scope
+
+
+def _encloses(outer: ir.Block, inner: ir.Block) -> bool:
+    b = inner
+    while b is not None:
+        if b == outer:
+            return True
+        parent = b.owner.operation if b.owner is not None else None
+        if parent is None or parent.name == "func.func":
+            return b == outer
+        b = parent.block
+    return False
 
 
 def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int, int] | None:
     spans = []
+    block = scope_block(value, block)
     for v in aliases(value):
         for use in v.uses:
             user = use.owner.operation
             if user.name in VIEW_OPS and use.operand_number == 0:
                 continue
+            if user.name == "scf.yield" and user.parent.operation.name == "scf.if":
+                continue  # followed through the scf.if result
             spans.append(schedule.span_in(user, block))
     if not spans:
         return None
@@ -130,18 +165,24 @@ def collect_buffers(fn) -> list[Buffer]:
             continue
         value = op.results[0]
         mt = ir.MemRefType(value.type)
-        if any(d < 0 for d in mt.shape):
-            raise FdtError(f"dynamically sized buffer {value.type} at {op.location}: only static shapes are supported")
+        shape = list(mt.shape)
+        if any(d < 0 for d in shape):
+            try:
+                bounds = iter(max_over_iterations(list(op.operands), op))
+            except NotStatic as e:
+                raise FdtError(f"buffer {value.type} at {op.location} has a size that is not bounded by "
+                               f"static loops ({e}); only statically bounded shapes are supported") from None
+            shape = [next(bounds) if d < 0 else d for d in shape]
         block = op.block
         span = live_span(value, block, schedule)
-        elements = int(np.prod(mt.shape))
+        elements = int(np.prod(shape))
+        nbytes = elements * element_bytes(mt.element_type)
         if value in returned:
             first = span[0] if span else schedule.start[op]
-            buffers.append(Buffer(f"output{returned[value]}", "output", memref_bytes(mt), first, end, value, elements))
+            buffers.append(Buffer(f"output{returned[value]}", "output", nbytes, first, end, value, elements))
         elif span is not None:
             kind = "tensor" if block == body else "tile"
-            buffers.append(Buffer(value.get_name().lstrip("%"), kind, memref_bytes(mt), span[0], span[1], value,
-                                  elements))
+            buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements))
     return buffers
 
 

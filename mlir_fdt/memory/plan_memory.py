@@ -37,6 +37,8 @@ class MemoryPlan:
 
 def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
     op = buf.value.owner.operation
+    if list(op.operands):
+        return  # dynamically shaped: stays in the arena
     first = entry.operations[0]
     with ir.InsertionPoint(first), op.location:
         alloca = memref.AllocaOp(buf.value.type, [], [])
@@ -53,13 +55,15 @@ def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) 
     index = ir.IndexType.get()
     first = entry.operations[0]
     for buf, off in zip(buffers, offsets):
-        with ir.InsertionPoint(first), fn.location:
+        # a view replaces its allocation in place (its dynamic sizes are defined there);
+        # the input's view goes at the top of the function
+        where = first if buf.kind == "input" else buf.value.owner.operation
+        with ir.InsertionPoint(where), fn.location:
             c = arith.ConstantOp(index, off).result
-            view = memref.ViewOp(buf.value.type, arena, c, [])
-        if buf.kind == "input":
-            buf.value.replace_all_uses_with(view.result)
-        else:
-            buf.value.replace_all_uses_with(view.result)
+            sizes = [] if buf.kind == "input" else list(buf.value.owner.operation.operands)
+            view = memref.ViewOp(buf.value.type, arena, c, sizes)
+        buf.value.replace_all_uses_with(view.result)
+        if buf.kind != "input":
             buf.value.owner.operation.erase()
     ret = entry.operations[len(entry.operations) - 1]
     with ir.InsertionPoint(ret), ret.location:
@@ -96,7 +100,8 @@ class PlanMemory(ModulePass):
             _erase_dead_allocs(fn)
             buffers = collect_buffers(fn)
             entry = fn.regions[0].blocks[0]
-            registers = [b for b in buffers if b.kind == "tile" and b.elements <= self.register_tile_elements]
+            registers = [b for b in buffers if b.kind == "tile" and b.elements <= self.register_tile_elements
+                         and not list(b.value.owner.operation.operands)]
             for b in registers:
                 _to_alloca(b, entry)
             placed = [b for b in buffers if b not in registers]

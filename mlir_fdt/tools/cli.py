@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--run", choices=["host", "qemu"],
                    help="also run one inference on a seeded random input and compare it with the reference "
                         "(TFLite Micro for .tflite): on the host (iree.runtime), or on the host and under QEMU")
+    c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
+    c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
     c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png: every buffer over time")
     c.add_argument("--seed", type=int, default=0, help="seed of the random input for --run")
     c.add_argument("--library-name", default="fdt_model",
@@ -64,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
-                                     plot=args.plot)
+                                     plot=args.plot, plan=args.plan)
             report = compile_model(args.model, args.output, options)
+            if args.emit_plan:
+                from ..plan import TilingPlan
+                TilingPlan.from_json(report["tiling_plan"]).save(args.emit_plan)
             _print_summary(report)
             if report.get("match") is False:
                 print(f"error: output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "

@@ -7,7 +7,7 @@
 /* Word the stack reserve is filled with; the high-water mark is the lowest word that changed. */
 #define FDT_STACK_PAINT 0x5AC3A55Cu
 
-/* Linker-script symbols (mps2_an386.ld). */
+/* Linker-script symbols (fdt_sections.ld). */
 extern uint32_t __stack_bottom[]; /* lowest address of the stack reserve */
 extern uint32_t __stack_top[];    /* initial SP (end of RAM) */
 
@@ -20,7 +20,8 @@ void fdt_paint_stack(void);
 /* Bytes between the stack top and the lowest word that no longer holds the paint. */
 uint32_t fdt_stack_high_water(void);
 
-/* Arm (1) or disarm (0) an MPU no-access guard just below the stack reserve. */
+/* Arm (1) or disarm (0) a guard just below the stack reserve: an MPU no-access region on
+ * ARMv7-M, the MSPLIM stack limit on ARMv8-M Mainline, nothing on ARMv6-M (no MPU in QEMU). */
 void fdt_stack_guard(int enable);
 
 #endif /* FDT_BOARD_H */

@@ -1,4 +1,4 @@
-/* Bare-metal runner: one model dispatch under QEMU (mps2-an386, Cortex-M4).
+/* Bare-metal runner: one model dispatch under QEMU (any Cortex-M board in mlir_fdt/targets.py).
  *
  * Reads input.bin into the arena, calls the model's single dispatch once while SysTick
  * counts instructions (QEMU -icount shift=0), writes output.bin and prints one line:
@@ -27,16 +27,23 @@
 #define FDT_MAX_LOCAL_MEMORY 0
 #endif
 
-/* Instructions per SysTick tick with CLKSOURCE=processor on QEMU mps2-an386 under
- * `-icount shift=0` (1 instruction = 1 ns of virtual time, SysTick clock 25 MHz).
- * Measured with the CMake option FDT_CALIBRATE=ON (calibrate() below): a 2-instruction
- * `subs; bne` loop run 1,000,000 and 3,000,000 times read 50,000 and 150,000 ticks, i.e.
- * 4,000,000 instructions in exactly 100,000 ticks -> 40 instructions per tick; with
- * -DFDT_CALIBRATE_LONG=1, 800,000,000 instructions (across a 2^24-tick wrap) read exactly
- * 20,000,000 ticks. Resolution: one tick, so a count is exact to within 40 instructions. */
-#ifndef FDT_INSTRUCTIONS_PER_TICK
-#define FDT_INSTRUCTIONS_PER_TICK 40u
+/* Instructions per SysTick tick with CLKSOURCE=processor under `-icount shift=0` (1 instruction
+ * = 1 ns of virtual time), as the fraction FDT_INSTRUCTIONS_PER_TICK_NUM / _DEN: it depends on
+ * the board's SysTick clock, so each target in mlir_fdt/targets.py carries its own measured value
+ * and the build passes it in. The default is mps2-an386's (25 MHz): measured with the CMake
+ * option FDT_CALIBRATE=ON (calibrate() below), a 2-instruction `subs; bne` loop run 1,000,000
+ * and 3,000,000 times read 50,000 and 150,000 ticks, i.e. 4,000,000 instructions in exactly
+ * 100,000 ticks -> 40 instructions per tick; with -DFDT_CALIBRATE_LONG=1, 800,000,000
+ * instructions (across a 2^24-tick wrap) read exactly 20,000,000 ticks. Resolution: one tick,
+ * so a count is exact to within one tick's instructions. */
+#ifndef FDT_INSTRUCTIONS_PER_TICK_NUM
+#define FDT_INSTRUCTIONS_PER_TICK_NUM 40u
 #endif
+#ifndef FDT_INSTRUCTIONS_PER_TICK_DEN
+#define FDT_INSTRUCTIONS_PER_TICK_DEN 1u
+#endif
+_Static_assert(FDT_INSTRUCTIONS_PER_TICK_NUM > 0 && FDT_INSTRUCTIONS_PER_TICK_DEN > 0,
+               "instructions per tick must be a positive fraction");
 
 #define FDT_ARENA_DECLARED (FDT_ARENA_BYTES - FDT_ARENA_UNDERSIZE)
 _Static_assert(FDT_ARENA_BYTES > 0, "FDT_ARENA_BYTES must be positive");
@@ -143,9 +150,10 @@ __attribute__((always_inline)) static inline uint64_t counter_stop(uint32_t star
 }
 
 #if defined(FDT_CALIBRATE) && FDT_CALIBRATE
-/* Exactly 2 instructions per iteration. */
+/* Exactly 2 instructions per iteration. GCC emits inline assembly for ARMv6-M in divided
+ * syntax, where `subs r0, r0, #1` is not a 16-bit instruction: ask for unified syntax. */
 __attribute__((noinline)) static void spin(uint32_t iterations) {
-  __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(iterations) : : "cc");
+  __asm__ volatile(".syntax unified\n1: subs %0, %0, #1\n\tbne 1b" : "+r"(iterations) : : "cc");
 }
 
 static uint64_t ticks_for(uint32_t iterations) {
@@ -275,7 +283,7 @@ int main(void) {
   printf("FDT_RESULT status=ok arena_bytes=%lu stack_bytes=%" PRIu32 " ticks=%s instructions=%s"
          " local_memory_bytes=%" PRIu32 "\n",
          (unsigned long)FDT_ARENA_BYTES, stack_bytes, u64_to_str(ticks, t),
-         u64_to_str(ticks * FDT_INSTRUCTIONS_PER_TICK, n), local_memory_bytes);
+         u64_to_str(ticks * FDT_INSTRUCTIONS_PER_TICK_NUM / FDT_INSTRUCTIONS_PER_TICK_DEN, n), local_memory_bytes);
   fflush(stdout);
   return 0;
 }

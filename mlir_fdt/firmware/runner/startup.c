@@ -1,4 +1,5 @@
-/* Reset and exception handling for the QEMU runner (Cortex-M4, mps2-an386).
+/* Reset and exception handling for the QEMU runner (every Cortex-M target: ARMv6-M,
+ * ARMv7-M, ARMv8-M Mainline; which stack guard is built depends on the architecture).
  *
  * rdimon's crt0 is not used: it moves the SP to what SYS_HEAPINFO reports,
  * which would defeat the stack reserve and its high-water measurement.
@@ -44,17 +45,24 @@ __attribute__((noreturn)) static void fail_and_stop(const char *line) {
 
 /* Entered with the SP it faulted with, on a fresh stack: if the fault came from running
  * off the stack reserve (into the MPU guard below it), the old SP is unusable. */
+#define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
+#define CFSR_STKOF (1u << 20) /* UsageFault: stack limit (MSPLIM) violation, ARMv8-M */
+
 __attribute__((used, noinline, noreturn)) static void hard_fault(uint32_t faulting_sp) {
   if (faulting_sp < (uint32_t)(uintptr_t)__stack_bottom) fail_and_stop("FDT_FAIL stack overflow\n");
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+  if (SCB_CFSR & CFSR_STKOF) fail_and_stop("FDT_FAIL stack overflow\n");
+#endif
   fail_and_stop("FDT_FAIL hardfault\n");
 }
 
+/* `bl` rather than `b`: ARMv6-M's 16-bit `b` reaches only +-2 KiB (hard_fault never returns). */
 __attribute__((naked)) void HardFault_Handler(void) {
   __asm__ volatile(
       "mrs r0, msp\n\t"
       "ldr r1, =__stack_top\n\t"
       "mov sp, r1\n\t"
-      "b hard_fault\n\t"
+      "bl hard_fault\n\t"
       ".ltorg");
 }
 
@@ -68,17 +76,46 @@ void Default_Handler(void) { fail_and_stop("FDT_FAIL unexpected exception\n"); }
 
 void SysTick_Handler(void) { fdt_systick_wraps++; }
 
-__attribute__((noinline)) void fdt_paint_stack(void) {
-  uint32_t sp;
-  __asm__ volatile("mov %0, sp" : "=r"(sp));
-  /* Up to our own SP: this leaf loop needs no stack and no interrupt is active, so
-   * everything below is free. Words between here and the caller's SP (at most our own
-   * saved registers) count as used, an overestimate of a few bytes at most. */
-  volatile uint32_t *end = (volatile uint32_t *)(sp & ~3u);
-  for (volatile uint32_t *p = __stack_bottom; p < end; ++p) *p = FDT_STACK_PAINT;
+_Static_assert(FDT_STACK_PAINT == 0x5AC3A55Cu, "fdt_paint_stack's literal must match FDT_STACK_PAINT");
+
+/* Paint from the bottom of the reserve up to the caller's SP. Naked assembly that touches
+ * only r0-r2 and no stack: in C the compiler may save registers below the SP it read
+ * (Cortex-M55's low-overhead loops need LR, so it pushed LR, painted over it and returned to
+ * the paint). No interrupt is active, so everything below the caller's SP is free.
+ * ARMv6-M instructions only, so it runs on every target. */
+__attribute__((naked, noinline)) void fdt_paint_stack(void) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "mov r0, sp\n\t"
+      "movs r1, #3\n\t"
+      "bics r0, r1\n\t"
+      "ldr r1, =__stack_bottom\n\t"
+      "ldr r2, =0x5AC3A55C\n"
+      "1:\n\t"
+      "cmp r1, r0\n\t"
+      "bhs 2f\n\t"
+      "str r2, [r1]\n\t"
+      "adds r1, #4\n\t"
+      "b 1b\n"
+      "2:\n\t"
+      "bx lr\n\t"
+      ".ltorg");
 }
 
-/* PMSAv7 MPU (Cortex-M4). */
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+/* ARMv8-M Mainline (Cortex-M33, M55): the stack limit register. A push below MSPLIM raises
+ * a UsageFault (STKOF), escalated to HardFault; exact to the byte, no MPU region needed. */
+void fdt_stack_guard(int enable) {
+  uint32_t limit = enable ? (uint32_t)(uintptr_t)__stack_bottom : 0u;
+  __asm__ volatile("msr msplim, %0\n\tisb" : : "r"(limit) : "memory");
+}
+#elif defined(__ARM_ARCH_6M__)
+/* ARMv6-M (Cortex-M0/M0+): the MPU is optional and QEMU's Cortex-M0 has none, so there is
+ * no guard; the painted stack still gives the high-water mark, and main.c fails when the
+ * paint is gone down to the bottom of the reserve. */
+void fdt_stack_guard(int enable) { (void)enable; }
+#else
+/* PMSAv7 MPU (ARMv7-M: Cortex-M3, M4, M7). */
 #define MPU_CTRL (*(volatile uint32_t *)0xE000ED94u)
 #define MPU_RNR (*(volatile uint32_t *)0xE000ED98u)
 #define MPU_RBAR (*(volatile uint32_t *)0xE000ED9Cu)
@@ -107,6 +144,7 @@ void fdt_stack_guard(int enable) {
   }
   __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
+#endif
 
 uint32_t fdt_stack_high_water(void) {
   const volatile uint32_t *p = __stack_bottom;

@@ -1,0 +1,119 @@
+"""Evaluate index computations (arith, affine) for concrete loop iterations.
+
+Tiling with halos makes some tile shapes depend on the tile position (clamped at the image
+edges). Every loop here has static bounds, so the largest value an index expression takes is
+found by evaluating it for every iteration of the loops around it; that gives the static size
+the memory planner reserves for a dynamically shaped tile, and the exact MAC count of a tiled
+program.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ir import ir
+
+
+class NotStatic(Exception):
+    """The value depends on something other than constants and loop induction variables."""
+
+
+def _eval_expr(expr: ir.AffineExpr, dims: list[int], syms: list[int]) -> int:
+    if isinstance(expr, ir.AffineConstantExpr):
+        return expr.value
+    if isinstance(expr, ir.AffineDimExpr):
+        return dims[expr.position]
+    if isinstance(expr, ir.AffineSymbolExpr):
+        return syms[expr.position]
+    lhs, rhs = _eval_expr(expr.lhs, dims, syms), _eval_expr(expr.rhs, dims, syms)
+    if isinstance(expr, ir.AffineAddExpr):
+        return lhs + rhs
+    if isinstance(expr, ir.AffineMulExpr):
+        return lhs * rhs
+    if isinstance(expr, ir.AffineModExpr):
+        return lhs % rhs
+    if isinstance(expr, ir.AffineFloorDivExpr):
+        return lhs // rhs
+    if isinstance(expr, ir.AffineCeilDivExpr):
+        return -(-lhs // rhs)
+    raise NotStatic(f"affine expression {expr}")
+
+
+_BINARY = {
+    "arith.addi": lambda a, b: a + b, "arith.subi": lambda a, b: a - b, "arith.muli": lambda a, b: a * b,
+    "arith.maxsi": max, "arith.minsi": min, "arith.maxui": max, "arith.minui": min,
+    "arith.divsi": lambda a, b: int(a / b), "arith.divui": lambda a, b: a // b,
+    "arith.floordivsi": lambda a, b: a // b, "arith.ceildivsi": lambda a, b: -(-a // b),
+    "arith.remsi": lambda a, b: int(math.fmod(a, b)), "arith.remui": lambda a, b: a % b,
+}
+
+
+def evaluate(value: ir.Value, env: dict) -> int:
+    """The integer `value` takes when the loop induction variables are bound as in `env`."""
+    if value in env:
+        return env[value]
+    owner = value.owner
+    if isinstance(owner, ir.Block):
+        raise NotStatic("a block argument that is not a bound induction variable")
+    op = owner.operation
+    name = op.name
+    if name == "arith.constant":
+        return ir.IntegerAttr(op.attributes["value"]).value
+    if name in ("arith.index_cast", "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci"):
+        return evaluate(op.operands[0], env)
+    if name in _BINARY:
+        return _BINARY[name](evaluate(op.operands[0], env), evaluate(op.operands[1], env))
+    if name in ("affine.apply", "affine.min", "affine.max"):
+        amap = ir.AffineMapAttr(op.attributes["map"]).value
+        args = [evaluate(v, env) for v in op.operands]
+        dims, syms = args[:amap.n_dims], args[amap.n_dims:]
+        results = [_eval_expr(e, dims, syms) for e in amap.results]
+        return {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}[name](results)
+    raise NotStatic(f"{name} at {op.location}")
+
+
+def enclosing_loops(op: ir.Operation) -> list[ir.Operation]:
+    """The scf.for ops around `op`, outermost first."""
+    loops = []
+    parent = op.parent
+    while parent is not None:
+        parent = parent.operation
+        if parent.name == "scf.for":
+            loops.append(parent)
+        if parent.name == "func.func":
+            break
+        parent = parent.parent
+    return loops[::-1]
+
+
+def iterations(loops: list[ir.Operation], limit: int = 1_000_000):
+    """Every binding of the loops' induction variables (outer bounds may depend on inner ones)."""
+    def rec(i: int, env: dict):
+        if i == len(loops):
+            yield dict(env)
+            return
+        loop = loops[i]
+        lb, ub, step = (evaluate(loop.operands[k], env) for k in range(3))
+        iv = loop.regions[0].blocks[0].arguments[0]
+        for x in range(lb, ub, step):
+            env[iv] = x
+            yield from rec(i + 1, env)
+        env.pop(iv, None)
+    count = 0
+    for env in rec(0, {}):
+        count += 1
+        if count > limit:
+            raise NotStatic(f"more than {limit} loop iterations to enumerate")
+        yield env
+
+
+def max_over_iterations(values: list[ir.Value], at: ir.Operation) -> list[int]:
+    """Largest value of each of `values` over every iteration of the loops around `at`."""
+    best = [None] * len(values)
+    for env in iterations(enclosing_loops(at)):
+        for i, v in enumerate(values):
+            x = evaluate(v, env)
+            best[i] = x if best[i] is None else max(best[i], x)
+    if any(b is None for b in best):
+        return [evaluate(v, {}) for v in values]
+    return [int(b) for b in best]
