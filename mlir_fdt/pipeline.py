@@ -15,6 +15,7 @@ from .transforms.fold_pad_into_consumer import FoldPadIntoConsumer
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
+from .transforms.simplify_guards import SimplifyGuards
 
 
 @dataclass
@@ -34,8 +35,9 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
           alignment: int = 16) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
     inputs, bufferize and plan the arena."""
-    if tiling is not None:
+    if tiling is not None and not tiling.is_untiled:
         ApplyPlan.apply_plan(module, tiling)
+        SimplifyGuards().apply(module)
     FoldPadIntoConsumer().apply(module)
     FuseEpilogues().apply(module)
     ReuseDyingInputs().apply(module)

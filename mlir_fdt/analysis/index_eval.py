@@ -63,6 +63,16 @@ def evaluate(value: ir.Value, env: dict) -> int:
         return evaluate(op.operands[0], env)
     if name in _BINARY:
         return _BINARY[name](evaluate(op.operands[0], env), evaluate(op.operands[1], env))
+    if name == "arith.cmpi":
+        pred = int(ir.IntegerAttr(op.attributes["predicate"]).value)
+        a, b = evaluate(op.operands[0], env), evaluate(op.operands[1], env)
+        # eq ne slt sle sgt sge ult ule ugt uge (index values are non-negative here)
+        return int([a == b, a != b, a < b, a <= b, a > b, a >= b, a < b, a <= b, a > b, a >= b][pred])
+    if name == "arith.select":
+        return evaluate(op.operands[1] if evaluate(op.operands[0], env) else op.operands[2], env)
+    if name in ("arith.andi", "arith.ori", "arith.xori"):
+        a, b = evaluate(op.operands[0], env), evaluate(op.operands[1], env)
+        return {"arith.andi": a & b, "arith.ori": a | b, "arith.xori": a ^ b}[name]
     if name in ("affine.apply", "affine.min", "affine.max"):
         amap = ir.AffineMapAttr(op.attributes["map"]).value
         args = [evaluate(v, env) for v in op.operands]
@@ -105,6 +115,11 @@ def iterations(loops: list[ir.Operation], limit: int = 1_000_000):
         if count > limit:
             raise NotStatic(f"more than {limit} loop iterations to enumerate")
         yield env
+
+
+def values_over_iterations(value: ir.Value, at: ir.Operation) -> set[int]:
+    """Every value `value` takes over the iterations of the loops around `at`."""
+    return {evaluate(value, env) for env in iterations(enclosing_loops(at))}
 
 
 def max_over_iterations(values: list[ir.Value], at: ir.Operation) -> list[int]:

@@ -49,6 +49,7 @@ class Buffer:
     last: int
     value: ir.Value = field(repr=False, compare=False)
     elements: int = 0
+    exclusive: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def lifetime(self) -> tuple[int, int]:
@@ -128,8 +129,13 @@ def _encloses(outer: ir.Block, inner: ir.Block) -> bool:
 
 
 def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int, int] | None:
-    spans = []
-    block = scope_block(value, block)
+    """First and last step of `value` (defined in `block`) and its aliases.
+
+    The start is taken in the defining block (a tile written at the end of an `scf.if` branch
+    is not live while the branch computes what goes into it); the end in the outermost block an
+    alias reaches (its data outlives the branch through the `scf.if` result)."""
+    scope = scope_block(value, block)
+    starts, ends = [], []
     for v in aliases(value):
         for use in v.uses:
             user = use.owner.operation
@@ -137,10 +143,23 @@ def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int
                 continue
             if user.name == "scf.yield" and user.parent.operation.name == "scf.if":
                 continue  # followed through the scf.if result
-            spans.append(schedule.span_in(user, block))
-    if not spans:
+            ends.append(schedule.span_in(user, scope)[1])
+            if _encloses(block, user.block):
+                starts.append(schedule.span_in(user, block)[0])
+    if not ends:
         return None
-    return min(a for a, _ in spans), max(b for _, b in spans)
+    return (min(starts) if starts else min(ends)), max(ends)
+
+
+def exclusive_key(value: ir.Value) -> tuple | None:
+    """(scf.if, result index) when `value` is yielded by a branch of an `scf.if`: buffers of the
+    two branches with the same key are never live in the same run and may share memory."""
+    for v in aliases(value):
+        for use in v.uses:
+            user = use.owner.operation
+            if user.name == "scf.yield" and user.parent is not None and user.parent.operation.name == "scf.if":
+                return (user.parent.operation, use.operand_number)
+    return None
 
 
 def collect_buffers(fn) -> list[Buffer]:
@@ -182,7 +201,8 @@ def collect_buffers(fn) -> list[Buffer]:
             buffers.append(Buffer(f"output{returned[value]}", "output", nbytes, first, end, value, elements))
         elif span is not None:
             kind = "tensor" if block == body else "tile"
-            buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements))
+            buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements,
+                                  exclusive_key(value)))
     return buffers
 
 

@@ -15,7 +15,7 @@ from ..errors import FdtError
 from ..ir import arith, entry_function, ir, memref
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
-from .liveness import Buffer, collect_buffers, root_allocation
+from .liveness import Buffer, _encloses, collect_buffers
 from .verifier import verify_plan, verify_views
 
 
@@ -44,6 +44,27 @@ def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
         alloca = memref.AllocaOp(buf.value.type, [], [])
     buf.value.replace_all_uses_with(alloca.result)
     op.erase()
+
+
+def _slot_lifetime(slot: list[Buffer], everything: list[Buffer]) -> tuple[int, int]:
+    """Lifetime of a slot shared by exclusive branch buffers. A buffer of the branch that runs
+    first in program order (e.g. an all-padding tile) is not live while the other branch
+    computes; when that earlier branch allocates nothing else, the slot needs only the later
+    buffer's lifetime. Otherwise: the union (always safe)."""
+    union = (min(b.first for b in slot), max(b.last for b in slot))
+    if len(slot) == 1:
+        return union
+    latest = max(slot, key=lambda b: b.first)
+    for early in slot:
+        if early is latest:
+            continue
+        branch = early.value.owner.operation.block
+        for other in everything:
+            if other in slot or other.kind == "input":
+                continue
+            if _encloses(branch, other.value.owner.operation.block):
+                return union
+    return (latest.first, union[1])
 
 
 def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) -> None:
@@ -105,19 +126,31 @@ class PlanMemory(ModulePass):
             for b in registers:
                 _to_alloca(b, entry)
             placed = [b for b in buffers if b not in registers]
-            sizes = [b.size for b in placed]
-            lifetimes = [b.lifetime for b in placed]
+            # Buffers of the two branches of one scf.if never live in the same run: one slot.
+            slots: list[list[Buffer]] = []
+            slot_of_key: dict = {}
+            for b in placed:
+                if b.exclusive is not None and b.exclusive in slot_of_key:
+                    slots[slot_of_key[b.exclusive]].append(b)
+                    continue
+                if b.exclusive is not None:
+                    slot_of_key[b.exclusive] = len(slots)
+                slots.append([b])
+            sizes = [max(b.size for b in slot) for slot in slots]
+            lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
             try:
                 layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm)
             except ValueError as e:
                 raise FdtError(str(e)) from None
-            names = [b.name for b in placed]
+            names = ["|".join(b.name for b in slot) for slot in slots]
             verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment)
-            apply_plan(fn, placed, layout.offsets, layout.size)
+            offsets = {id(b): off for slot, off in zip(slots, layout.offsets) for b in slot}
+            placed_offsets = [offsets[id(b)] for b in placed]
+            apply_plan(fn, placed, placed_offsets, layout.size)
             verify_views(fn, max(layout.size, 1), self.alignment)
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, planners.lower_bound(sizes, lifetimes),
                               [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last)
-                               for b, o in zip(placed, layout.offsets)],
+                               for b, o in zip(placed, placed_offsets)],
                               register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)))
             i64 = ir.IntegerType.get_signless(64)

@@ -10,6 +10,7 @@ _PASSES = {
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-apply-plan": "mlir_fdt.transforms.apply_plan:ApplyPlan",
+    "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",
     "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",
     "fdt-fuse-epilogues": "mlir_fdt.transforms.fuse_epilogues:FuseEpilogues",
     "fdt-reuse-dying-inputs": "mlir_fdt.transforms.reuse_dying_inputs:ReuseDyingInputs",

@@ -33,9 +33,17 @@ def _emit_affine(expr: ir.AffineExpr, dims: list[ir.Value]) -> ir.Value:
 
 
 def _static_pad(pad_op):
+    """(low, high, padding value) of a pad with a constant padding value; low/high entries are
+    ints, or Values where the tiling made them depend on the tile position."""
+    dyn = ir.ShapedType.get_dynamic_size()
     low = list(ir.DenseI64ArrayAttr(pad_op.attributes["static_low"]))
     high = list(ir.DenseI64ArrayAttr(pad_op.attributes["static_high"]))
-    if any(v < 0 for v in low + high) or len(pad_op.operands) != 1:
+    operands = list(pad_op.operands)[1:]
+    n_low = sum(1 for v in low if v == dyn)
+    low_values, high_values = iter(operands[:n_low]), iter(operands[n_low:])
+    low = [next(low_values) if v == dyn else v for v in low]
+    high = [next(high_values) if v == dyn else v for v in high]
+    if any(isinstance(v, int) and v < 0 for v in low + high):
         return None
     yielded = list(pad_op.regions[0].blocks[0].operations)[-1].operands[0]
     producer = defining_op(yielded)
@@ -47,7 +55,7 @@ def _static_pad(pad_op):
 def _fold(pad_op, consumer, operand_index: int) -> None:
     low, high, pad_value = _static_pad(pad_op)
     source = pad_op.operands[0]
-    src_shape = ir.RankedTensorType(source.type).shape
+    src_shape = list(ir.RankedTensorType(source.type).shape)
     maps = indexing_maps(consumer)
     n_in = num_inputs(consumer)
     loops = maps[0].n_dims
@@ -57,6 +65,9 @@ def _fold(pad_op, consumer, operand_index: int) -> None:
     old_block = consumer.regions[0].blocks[0]
     index = ir.IndexType.get()
     with ir.InsertionPoint(consumer), consumer.location:
+        # sizes of dynamically shaped sources (edge tiles), read once outside the body
+        extents = [d if d >= 0 else tensor.DimOp(source, arith.ConstantOp(index, axis).result).result
+                   for axis, d in enumerate(src_shape)]
         new = linalg.GenericOp([r.type for r in consumer.results], inputs, outputs,
                                ir.ArrayAttr.get(keep_maps), consumer.attributes["iterator_types"])
         arg_types = [a.type for i, a in enumerate(old_block.arguments) if i != operand_index]
@@ -67,11 +78,15 @@ def _fold(pad_op, consumer, operand_index: int) -> None:
             zero = arith.ConstantOp(index, 0).result
             for axis, expr in enumerate(maps[operand_index].results):
                 padded = _emit_affine(expr, dims)
-                if low[axis] == 0 and high[axis] == 0:
+                if isinstance(low[axis], int) and isinstance(high[axis], int) and low[axis] == high[axis] == 0:
                     coords.append(padded)
                     continue
-                shifted = arith.SubIOp(padded, arith.ConstantOp(index, low[axis]).result).result
-                upper = arith.ConstantOp(index, src_shape[axis] - 1).result
+                low_value = arith.ConstantOp(index, low[axis]).result if isinstance(low[axis], int) else low[axis]
+                shifted = arith.SubIOp(padded, low_value).result
+                one = arith.ConstantOp(index, 1).result
+                extent = extents[axis]
+                upper = arith.ConstantOp(index, extent - 1).result if isinstance(extent, int) else \
+                    arith.SubIOp(extent, one).result
                 ge = arith.CmpIOp(arith.CmpIPredicate.sge, shifted, zero).result
                 le = arith.CmpIOp(arith.CmpIPredicate.sle, shifted, upper).result
                 ok = arith.AndIOp(ge, le).result
