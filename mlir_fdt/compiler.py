@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .analysis.macs import count_macs, count_macs_tiled
-from .codegen.iree_compile import compile_host, compile_static_library
-from .codegen.object_sizes import object_sizes
+from .codegen.iree_compile import compile_host
+from .codegen.library import compile_library
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
@@ -40,6 +40,7 @@ class CompileOptions:
     library_name: str = "fdt_model"
     iree_flags: list[str] = field(default_factory=list)
     plot: bool = False              # write arena.png (buffers over time)
+    output_format: str = "static"   # "static" (library object) | "embedded-elf" (loaded into RAM)
     plan: str | None = None         # tiling plan JSON (see mlir_fdt/plan.py); None: untiled
 
 
@@ -121,8 +122,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     executable = WrapExecutable(executable_name=options.library_name).run(module)
     source = out_dir / f"{options.library_name}.mlir"
     source.write_text(str(executable))
-    library = compile_static_library(source, out_dir / f"{options.library_name}.o", target, options.iree_flags)
-    sizes = object_sizes(library)
+    compiled = compile_library(source, out_dir, options.library_name, target, options.output_format,
+                               options.iree_flags)
+    sizes = compiled.sizes
     timings["iree_compile_s"] = time.perf_counter() - t0
 
     inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"])
@@ -154,9 +156,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "inputs": [vars(i) for i in inputs_info],
         "outputs": [vars(o) for o in outputs_info],
         "buffers": plan.buffers,
-        "library": library.name,
-        "header": library.with_suffix(".h").name,
-        "library_query": f"{options.library_name}_library_query",
+        **compiled.report_fields(),
         "timings": timings,
         "how_measured": {
             "arena_bytes": "planned arena (inputs, outputs, every intermediate and tile buffer), checked by the verifier",
@@ -170,7 +170,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "mac_overhead": "executed_macs / macs - 1, executed_macs summed over every loop iteration of the "
                             "tiled program (halo recomputation)",
             "flash": "arm-none-eabi-size -A of the static library object: .text+.ARM.exidx+.data.rel.ro "
-                     "(code, tables) and .rodata (weights)",
+                     "(code, tables) and .rodata (weights); embedded-elf: the same sections of the ELF",
+            "loader_ram_bytes": "embedded-elf: span of the ELF's PT_LOAD segments (code, weights, tables), the "
+                                "static RAM buffer the runner loads them into; 0 for static (runs from flash)",
         },
     }
     if options.plot:
@@ -224,6 +226,8 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
         report["stack_bytes"] = result["stack_bytes"]
         report["qemu_instructions"] = result["instructions"]
         report["qemu_ticks"] = result["ticks"]
+        if result.get("loader_instructions") is not None:
+            report["loader_instructions"] = result["loader_instructions"]
         report["qemu_max_abs_diff"] = max_abs_diff(qemu_array, expected[0])
         final = max(final, report["qemu_max_abs_diff"])
     report["max_abs_diff"] = final

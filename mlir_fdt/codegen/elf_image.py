@@ -167,8 +167,11 @@ def parse_elf_image(data: bytes, what: str = "ELF image") -> ElfImage:
     for i in range(phnum):
         p_type, p_offset, p_vaddr, _, p_filesz, p_memsz, p_flags, p_align = r.unpack("8I", phoff + i * 32)
         if p_type == PT_LOAD:
-            if p_filesz > p_memsz or p_offset + p_filesz > len(data):
-                raise FdtError(f"{what}: PT_LOAD {i} has file size {p_filesz} beyond its memory size or the file")
+            if p_filesz > p_memsz:
+                raise FdtError(f"{what}: PT_LOAD {i} has more file bytes ({p_filesz}) than memory bytes ({p_memsz})")
+            if p_offset + p_filesz > len(data):
+                raise FdtError(f"{what}: truncated ELF (PT_LOAD {i} needs bytes [{p_offset}, {p_offset + p_filesz}), "
+                               f"file has {len(data)})")
             segments.append(Segment(p_offset, p_vaddr, p_filesz, p_memsz, p_flags, p_align))
         elif p_type == PT_DYNAMIC:
             dynamic = (p_offset, p_filesz)

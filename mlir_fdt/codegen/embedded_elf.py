@@ -49,6 +49,7 @@ def embedded_elf_command(source: Path, dump_dir: Path, target: Target, linker: P
                "--iree-hal-local-target-device-backends=llvm-cpu",
                f"--iree-llvmcpu-target-triple={target.triple}", f"--iree-llvmcpu-target-cpu={target.cpu}",
                f"--iree-llvmcpu-target-cpu-features={target.features}", f"--iree-llvmcpu-target-abi={target.abi}",
+               f"--iree-llvmcpu-target-float-abi={target.float_abi}",
                "--iree-llvmcpu-link-embedded=true", "--iree-llvmcpu-debug-symbols=false",
                f"--iree-hal-dump-executable-binaries-to={dump_dir}"]
     if linker is not None:

@@ -4,7 +4,7 @@ Command lines are pure builders (so they can be logged, saved and tested); `buil
 and `run_qemu` run them through `mlir_fdt.external.invoke`.
 
 The firmware prints exactly one result line (see runner/main.c):
-    FDT_RESULT status=ok arena_bytes=N stack_bytes=N ticks=N instructions=N local_memory_bytes=N
+    FDT_RESULT status=ok arena_bytes=N stack_bytes=N ticks=N instructions=N local_memory_bytes=N loader_ram_bytes=N
 or, on failure, `FDT_FAIL <reason>` and a non-zero exit status.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
 from ..targets import Target, get_target
+from .model_format import model_cache_variables
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ MAP_NAME = "fdt_runner.map"
 
 DEFAULT_TARGET = "cortex-m4"
 
-RESULT_KEYS = ("status", "arena_bytes", "stack_bytes", "ticks", "instructions", "local_memory_bytes")
+RESULT_KEYS = ("status", "arena_bytes", "stack_bytes", "ticks", "instructions", "local_memory_bytes",
+               "loader_ram_bytes")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESULT_LINE = re.compile(r"^FDT_RESULT (.*)$", re.MULTILINE)
@@ -91,21 +93,22 @@ def target_cache_variables(target: Target) -> list[str]:
 def configure_command(build_dir: str | Path, model_object: str | Path, config_dir: str | Path,
                       undersize: int = 0, *, max_local_memory: int = 0, stack_size: int = 65536,
                       calibrate: bool = False, linker_script: str | Path | None = None,
-                      target: Target | None = None) -> list[str]:
+                      target: Target | None = None, model_format: str = "static") -> list[str]:
     """CMake configure line for the runner (the top-level CMakeLists.txt of the repository).
 
     `undersize` declares the arena that many bytes too small (test hook for the canary);
     `max_local_memory` is the workgroup-local scratch the runner provides (bytes);
     `calibrate` adds the SysTick calibration loop to the firmware's output;
     `target` (default cortex-m4) sets -mcpu/-mfpu/-mfloat-abi, the board's linker script and
-    its instructions per SysTick tick; `linker_script` overrides the board's script.
+    its instructions per SysTick tick; `linker_script` overrides the board's script;
+    `model_format` says whether `model_object` is a static library object or an embedded ELF.
     """
     target = target or get_target(DEFAULT_TARGET)
     command = [find_tool("cmake"), "-G", "Ninja", "-S", str(REPO_ROOT), "-B", str(build_dir),
                f"-DCMAKE_MAKE_PROGRAM={find_tool('ninja')}",
                f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN_FILE}",
                *target_cache_variables(target),
-               f"-DFDT_MODEL_OBJECT={Path(model_object).resolve()}",
+               *model_cache_variables(model_object, model_format),
                f"-DFDT_MODEL_CONFIG_DIR={Path(config_dir).resolve()}",
                f"-DFDT_ARENA_UNDERSIZE={int(undersize)}",
                f"-DFDT_MAX_LOCAL_MEMORY={int(max_local_memory)}",
@@ -179,7 +182,7 @@ def _configured_target(build_dir: Path) -> str | None:
 def build_firmware(model_object: str | Path, library_query: str, arena_bytes: int, input_offset: int,
                    input_bytes: int, output_offset: int, output_bytes: int, work_dir: str | Path,
                    undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False,
-                   target: Target | None = None) -> Path:
+                   target: Target | None = None, model_format: str = "static") -> Path:
     """Configure and build the runner for one model and `target` (default cortex-m4) in
     `work_dir` (config/ and build/ inside).
 
@@ -203,7 +206,8 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
         shutil.rmtree(build_dir)
     log.info("building firmware for %s (%s) in %s", model_object, target.name, build_dir)
     invoke(configure_command(build_dir, model_object, config_dir, undersize,
-                             max_local_memory=max_local_memory, calibrate=calibrate, target=target),
+                             max_local_memory=max_local_memory, calibrate=calibrate, target=target,
+                             model_format=model_format),
            tool="cmake", hint="configuring the runner firmware failed; see the CMake output above", timeout=300)
     invoke(build_command(build_dir), tool="cmake",
            hint="building the runner firmware failed (undefined symbol? the model object must target "

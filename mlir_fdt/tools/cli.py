@@ -14,6 +14,7 @@ log = logging.getLogger("mlir_fdt")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..codegen.library import OUTPUT_FORMATS
     from ..compiler import OBJECTIVES
     from ..memory.planner import PLANNERS
     from ..targets import TARGETS
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="seed of the random input for --run")
     c.add_argument("--library-name", default="fdt_model",
                    help="C symbol prefix of the library (`<name>_library_query`)")
+    c.add_argument("--format", default="static", choices=OUTPUT_FORMATS, dest="output_format",
+                   help="static (default): an IREE static library object + header, run from flash; "
+                        "embedded-elf: IREE's position-independent ELF, loaded into RAM by the runner")
     c.add_argument("--iree-flag", action="append", default=[], dest="iree_flags", metavar="FLAG",
                    help="extra flag passed unchanged to iree-compile (repeatable)")
     return parser
@@ -48,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_summary(report: dict) -> None:
     keys = ["model", "target", "objective", "planner", "arena_bytes", "lower_bound_bytes", "stack_bytes",
-            "flash_code_bytes", "flash_weight_bytes", "macs", "mac_overhead", "qemu_instructions", "reference",
-            "max_abs_diff"]
+            "flash_code_bytes", "flash_weight_bytes", "loader_ram_bytes", "macs", "mac_overhead",
+            "qemu_instructions", "reference", "max_abs_diff"]
     width = max(len(k) for k in keys)
     for k in keys:
         print(f"{k:<{width}}  {report.get(k)}")
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
-                                     plot=args.plot, plan=args.plan)
+                                     plot=args.plot, output_format=args.output_format, plan=args.plan)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:
                 from ..plan import TilingPlan
