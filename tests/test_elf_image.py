@@ -8,9 +8,10 @@ import struct
 import pytest
 
 from mlir_fdt.codegen.elf_image import QUERY_SYMBOL, check_loadable, parse_elf_image, read_elf_image
-from mlir_fdt.codegen.embedded_elf import SMALL_PAGE_FLAGS, linker_wrapper_text
-from mlir_fdt.errors import FdtError
+from mlir_fdt.codegen.embedded_elf import SMALL_PAGE_FLAGS, _undefined_symbols_error, linker_wrapper_text
+from mlir_fdt.errors import FdtError, ToolError
 from mlir_fdt.firmware.model_format import model_cache_variables
+from mlir_fdt.targets import get_target
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,16 @@ def test_linker_wrapper_appends_small_page_flags():
     assert text.startswith("#!/bin/sh\n")
     assert "exec '/opt/iree lld' \"$@\" -z max-page-size=16 -z common-page-size=16 -z norelro" in text
     assert SMALL_PAGE_FLAGS[-1] == "norelro"
+
+
+def test_missing_runtime_helpers_are_named():
+    """ARMv6-M: 64-bit arithmetic calls libgcc helpers, which the embedded ELF cannot import."""
+    stderr = ("iree-lld: error: undefined symbol: __aeabi_lmul\n>>> referenced by fdt_model.mlir:233\n"
+              "iree-lld: error: undefined symbol: __aeabi_llsl\n" + "  %1 = llvm.add ...\n" * 40)
+    error = _undefined_symbols_error(ToolError("iree-compile", 1, ["iree-compile"], stderr), get_target("cortex-m4"))
+    assert "(__aeabi_llsl, __aeabi_lmul)" in str(error) and "use --format static" in str(error)
+    other = ToolError("iree-compile", 1, [], "error: bad flag")
+    assert _undefined_symbols_error(other, get_target("cortex-m4")) is None
 
 
 def _patched(data: bytes, offset: int, fmt: str, value: int) -> bytes:

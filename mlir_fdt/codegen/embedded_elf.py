@@ -12,12 +12,13 @@ rejects our input, whose host function `run` dispatches the executable.
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import FdtError
+from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
 from ..targets import Target
 
@@ -25,6 +26,19 @@ log = logging.getLogger(__name__)
 
 SMALL_PAGE_FLAGS = ("-z", "max-page-size=16", "-z", "common-page-size=16", "-z", "norelro")
 WRAPPER_NAME = "iree-lld-small-pages"
+_UNDEFINED = re.compile(r"iree-lld: error: undefined symbol: (\S+)")
+
+
+def _undefined_symbols_error(error: ToolError, target: Target) -> FdtError | None:
+    """iree-lld links the embedded ELF with no runtime library, so a helper call that a static link
+    takes from libgcc (e.g. `__aeabi_lmul` for 64-bit arithmetic on ARMv6-M) is fatal; say so
+    plainly instead of ending the message with the tail of IREE's IR dump."""
+    symbols = sorted(set(_UNDEFINED.findall(error.stderr)))
+    if not symbols:
+        return None
+    return FdtError(f"the embedded ELF for {target.name} needs runtime helpers that IREE's embedded linker does "
+                    f"not provide ({', '.join(symbols)}); use --format static, whose firmware link supplies "
+                    "them from libgcc")
 
 
 def linker_wrapper_text(iree_lld: str, flags: tuple[str, ...] = SMALL_PAGE_FLAGS) -> str:
@@ -64,8 +78,11 @@ def compile_embedded_elf(source: Path, output: Path, target: Target, extra_flags
         tmp_dir = Path(tmp)
         linker = write_linker_wrapper(tmp_dir) if small_pages else None
         dump_dir = tmp_dir / "binaries"
-        invoke(embedded_elf_command(source, dump_dir, target, linker, extra_flags), tool="iree-compile",
-               hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`")
+        try:
+            invoke(embedded_elf_command(source, dump_dir, target, linker, extra_flags), tool="iree-compile",
+                   hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`")
+        except ToolError as error:
+            raise _undefined_symbols_error(error, target) or error from error
         found = sorted(dump_dir.glob("*.so")) if dump_dir.is_dir() else []
         if len(found) != 1:
             raise FdtError(f"expected one embedded ELF from iree-compile, found {len(found)} "
