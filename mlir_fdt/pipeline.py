@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import ir, walk_ops
+from .ir import ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
 from .plan import TilingPlan
 from .transforms.apply_plan import ApplyPlan
 from .transforms.bufferize import Bufferize
 from .transforms.fold_constant_transposes import FoldConstantTransposes
 from .transforms.fold_pad_into_consumer import FoldPadIntoConsumer
+from .transforms.fold_slice_reads import FoldSliceReads
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
@@ -29,6 +30,8 @@ def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: generic ops, unit dims folded, weight transposes folded."""
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
+    FoldSliceReads().apply(module)
+    run_pipeline(module, "builtin.module(canonicalize,cse)")
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",

@@ -82,7 +82,13 @@ def layer_kind(reduction: ir.Operation) -> str:
     weight_rank = len(ir.RankedTensorType(weights[0].type).shape) if weights else 0
     parallel = sum(1 for k in iterator_kinds(reduction) if k == "parallel")
     if windowed:
-        return {4: "conv", 3: "dw"}.get(weight_rank, "pool")
+        if not weights:
+            return "pool"
+        # depthwise: the input is read at the output channel (the last parallel loop)
+        out_channel = [e.position for e in maps[-1].results][-1]
+        reads_out_channel = any(isinstance(e, ir.AffineDimExpr) and e.position == out_channel
+                                for e in maps[0].results)
+        return "dw" if reads_out_channel else "conv"
     if weights and parallel >= 3:
         return "pw"
     if weights:

@@ -8,6 +8,7 @@ from typing import Callable
 # pass name -> "module:ClassName"; modules are imported only when the pass is asked for.
 _PASSES = {
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
+    "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-apply-plan": "mlir_fdt.transforms.apply_plan:ApplyPlan",
     "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",

@@ -5,6 +5,7 @@ then work inside each tile."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from ..analysis.layers import Layer, find_layers
@@ -31,35 +32,56 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
         known = ", ".join(layers)
         raise FdtError(f"plan: unknown layer(s) {', '.join(missing)}; this model's layers: {known}")
     chain = [layers[n] for n in path.layers]
+    inside = {op for layer in chain for op in [*layer.members, *layer.pads, layer.anchor]}
     for prev, nxt in zip(chain, chain[1:]):
         consumers = {use.owner.operation for use in prev.result.uses}
         reached = set(nxt.members) | set(nxt.pads) | {nxt.anchor}
         if not consumers & reached:
             raise FdtError(f"plan: layer {nxt.name} does not consume the output of {prev.name}; "
                            "a path must follow the data flow")
-        if len(consumers) > 1:
-            raise FdtError(f"plan: the output of {prev.name} is used outside the path as well "
-                           "(it would be computed twice); end the path at {prev.name}")
+        if not consumers <= inside:
+            raise FdtError(f"plan: the output of {prev.name} is also used outside the path (it would be "
+                           f"computed twice); end the path at {prev.name} or extend it to that use")
     return chain
+
+
+def is_global_pool(layer: Layer) -> bool:
+    """A layer reducing an HxWxC map to C values (global pooling): loops (channel, rows, cols)."""
+    if layer.rank != 1 or len(layer.reductions) != 1:
+        return False
+    red = layer.reductions[0]
+    kinds = iterator_kinds(red)
+    return kinds == ["parallel", "reduction", "reduction"] and \
+        len(ir.RankedTensorType(red.operands[0].type).shape) == 3
 
 
 def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
     last = chain[-1]
-    if last.rank != 3:
-        raise FdtError(f"plan: ffmt needs layers with HxWxC outputs; {last.name} has shape {last.shape}")
     rows, cols = path.tiles
-    height, width = last.shape[0], last.shape[1]
+    if is_global_pool(last):
+        height, width = ir.RankedTensorType(last.reductions[0].operands[0].type).shape[:2]
+        sequence = "fdt_ffmt_reduce_tile"
+    elif last.rank == 3:
+        height, width = last.shape[0], last.shape[1]
+        sequence = "fdt_ffmt_tile"
+    else:
+        raise FdtError(f"plan: ffmt needs a path ending in a layer with an HxWxC output or in a global pooling; "
+                       f"{last.name} has shape {last.shape}")
     if rows > height or cols > width:
-        raise FdtError(f"plan: {rows}x{cols} tiles do not fit the {height}x{width} output of {last.name}")
+        raise FdtError(f"plan: {rows}x{cols} tiles do not fit the {height}x{width} map of {last.name}")
     tile_h, tile_w = -(-height // rows), -(-width // cols)
-    return (f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
-            " : (!transform.any_op) -> !transform.any_op\n"
-            f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
-            " : (!transform.any_op) -> !transform.any_op\n"
-            f"    %th{i} = transform.param.constant {tile_h} : i64 -> !transform.param<i64>\n"
-            f"    %tw{i} = transform.param.constant {tile_w} : i64 -> !transform.param<i64>\n"
-            f"    transform.include @fdt_ffmt_tile_and_fuse failures(propagate) (%a{i}, %p{i}, %th{i}, %tw{i})"
-            " : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()")
+    any_op = "!transform.any_op"
+    return "\n".join([
+        f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
+        f" : ({any_op}) -> {any_op}",
+        f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
+        f" : ({any_op}) -> {any_op}",
+        f"    %th{i} = transform.param.constant {tile_h} : i64 -> !transform.param<i64>",
+        f"    %tw{i} = transform.param.constant {tile_w} : i64 -> !transform.param<i64>",
+        f"    %l{i} = transform.include @{sequence} failures(propagate) (%a{i}, %th{i}, %tw{i})"
+        f" : ({any_op}, !transform.param<i64>, !transform.param<i64>) -> {any_op}",
+        f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
+        f" : ({any_op}, {any_op}) -> {any_op}"])
 
 
 def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
@@ -67,6 +89,17 @@ def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
     anchor.attributes[ANCHOR_ATTR] = ir.IntegerAttr.get(i64, i)
     for m in members:
         m.attributes[MEMBER_ATTR] = ir.IntegerAttr.get(i64, i)
+
+
+def _check_single_fanout(path: FusedPath, members: list[ir.Operation]) -> None:
+    """The transform interpreter (IREE 3.13) crashes when more than one fused producer has
+    several consumers in the tile (two residual skips in one path): refuse such paths."""
+    inside = set(members)
+    fanout = [m for m in members if sum(1 for u in m.results[0].uses if u.owner.operation in inside
+                                        or u.owner.operation.name != "tensor.pad") > 1]
+    if len(fanout) > 1:
+        raise FdtError(f"plan: path {', '.join(path.layers)} holds {len(fanout)} layer outputs with several "
+                       "consumers (residual skips); at most one is supported per path; split the path")
 
 
 @dataclass(frozen=True)
@@ -84,17 +117,57 @@ class ApplyPlan(ModulePass):
 
     @staticmethod
     def apply_plan(module: ir.Module, plan: TilingPlan) -> None:
+        """Apply `plan` in a child process: the transform interpreter can crash (not raise) on some
+        fusion patterns, and a crash must become a clear error, not the end of the compiler."""
         if plan.is_untiled:
             return
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+        with tempfile.TemporaryDirectory(prefix="mlir-fdt-plan-") as tmp:
+            src, dst, plan_file = Path(tmp) / "in.mlirbc", Path(tmp) / "out.mlirbc", Path(tmp) / "plan.json"
+            with open(src, "wb") as f:
+                module.operation.write_bytecode(f)
+            plan.save(plan_file)
+            proc = subprocess.run([sys.executable, "-m", "mlir_fdt.transforms.apply_plan", str(src), str(plan_file),
+                                   str(dst)], capture_output=True, text=True)
+            if proc.returncode != 0:
+                message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+                if proc.returncode < 0 or not message.startswith("error: "):
+                    raise FdtError(f"applying the tiling plan crashed the MLIR transform interpreter (signal "
+                                   f"{-proc.returncode if proc.returncode < 0 else proc.returncode}) on "
+                                   f"{json.dumps(plan.to_json())}; this plan cannot be applied, try other paths or tiles")
+                raise FdtError(message[len("error: "):])
+            replacement = ir.Module.parse(dst.read_bytes(), context=module.context)
+        body = module.body
+        for op in list(body.operations):
+            op.operation.erase()
         with module.context:
-            privatize_inits(entry_function(module).regions[0].blocks[0])
+            for op in list(replacement.body.operations):
+                ir.InsertionPoint(body).insert(op.operation.detach_from_parent())
+
+    @staticmethod
+    def apply_plan_in_process(module: ir.Module, plan: TilingPlan) -> None:
+        with module.context:
+            block = entry_function(module).regions[0].blocks[0]
+            privatize_inits(block)
             layers = layers_by_name(module)
             lines = []
             for i, path in enumerate(plan.paths):
                 chain = _check_chain(path, layers)
                 members = [m for layer in chain for m in layer.members] + \
                           [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
-                if path.method == "ffmt":
+                if path.method == "ffmt" and is_global_pool(chain[-1]):
+                    # tile the pooling reduction itself; its init and epilogue stay outside the loop
+                    pool = chain[-1]
+                    inner = [m for layer in chain[:-1] for m in layer.members] + \
+                            [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
+                    _check_single_fanout(path, inner)
+                    _tag(i, pool.reductions[0], inner)
+                    lines.append(_ffmt_lines(i, path, chain))
+                elif path.method == "ffmt":
+                    _check_single_fanout(path, members + [chain[-1].anchor])
                     _tag(i, chain[-1].anchor, members)
                     lines.append(_ffmt_lines(i, path, chain))
                 else:
@@ -104,3 +177,25 @@ class ApplyPlan(ModulePass):
                          "    transform.include @fdt_cleanup failures(propagate) (%funcs) : (!transform.any_op) -> ()")
             run_transform_script(module, ["fdt_spine", "fdt_tiling"], "\n".join(lines))
             strip_attributes(module, (ANCHOR_ATTR, MEMBER_ATTR))
+
+
+def _worker(argv: list[str]) -> int:
+    """Child process of ApplyPlan.apply_plan: in.mlirbc plan.json out.mlirbc."""
+    from ..ir import new_context
+    src, plan_file, dst = argv
+    ctx = new_context()
+    with ctx:
+        module = ir.Module.parse(open(src, "rb").read())
+    try:
+        ApplyPlan.apply_plan_in_process(module, TilingPlan.load(plan_file))
+    except FdtError as e:
+        print(f"error: {e}".replace("\n", " "), file=sys.stderr)
+        return 1
+    with open(dst, "wb") as f:
+        module.operation.write_bytecode(f)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(_worker(sys.argv[1:]))
