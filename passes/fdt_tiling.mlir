@@ -4,7 +4,7 @@
 // CHECK: transform.named_sequence @fdt_ffmt_tile
 // CHECK: transform.named_sequence @fdt_ffmt_reduce_tile
 // CHECK: transform.named_sequence @fdt_fuse_producers
-// CHECK: transform.named_sequence @fdt_fdt_partition_and_fuse
+// CHECK: transform.named_sequence @fdt_fdt_channel_tile
 module attributes {transform.with_named_sequence} {
 
   /// Fused feature-map tiling (FFMT), step 1: tiles `anchor`, the last op of a fused path with an
@@ -46,20 +46,15 @@ module attributes {transform.with_named_sequence} {
     transform.yield %new_loop : !transform.any_op
   }
 
-  /// Fused depthwise tiling (FDT): tiles `reduction`, the channel-reducing op closing a fused path
-  /// (a 1x1 convolution or dense layer), along its reduction (input-channel) loop `dim` into
-  /// partitions of `size` channels, and fuses the path's per-channel producers (`producers`: the
-  /// depthwise convolution, the first convolution, their epilogues and inits) into that loop.
-  /// Each partition computes a channel slice through the path and adds its partial sums into the
-  /// accumulator carried by the loop; no element is computed twice.
-  transform.named_sequence @fdt_fdt_partition_and_fuse(
-      %reduction: !transform.any_op {transform.consumed},
-      %producers: !transform.any_op {transform.consumed},
-      %sizes: !transform.any_param {transform.readonly}) {
-    %tiled, %loop = transform.structured.tile_using_for %reduction tile_sizes *(%sizes)
-        : (!transform.any_op, !transform.any_param) -> (!transform.any_op, !transform.any_op)
-    %fused, %new_loop = transform.structured.fuse_into_containing_op %producers into %loop
-        : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
-    transform.yield
+  /// Fused depthwise tiling (FDT) without partial sums: tiles `anchor`, the last op of a path whose
+  /// ops after the first keep channels apart (depthwise convolutions, poolings, elementwise), along
+  /// its channel dimension into partitions of `channels`. The first op computes a channel slice
+  /// of its output from its whole input; nothing is computed twice.
+  transform.named_sequence @fdt_fdt_channel_tile(
+      %anchor: !transform.any_op {transform.consumed},
+      %channels: !transform.param<i64> {transform.readonly}) -> !transform.any_op {
+    %tiled, %loop = transform.structured.tile_using_for %anchor tile_sizes [0, 0, %channels]
+        : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.yield %loop : !transform.any_op
   }
 }

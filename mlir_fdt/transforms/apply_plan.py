@@ -13,7 +13,7 @@ from ..errors import FdtError
 from ..ir import entry_function, ir
 from ..plan import FusedPath, TilingPlan
 from .fuse_epilogues import privatize_inits, strip_attributes
-from .linalg_util import defining_op, iterator_kinds, num_inputs
+from .linalg_util import defining_op, indexing_maps, iterator_kinds, num_inputs
 from .pass_base import ModulePass
 from .transform_library import run_transform_script
 
@@ -82,6 +82,66 @@ def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
         f" : ({any_op}, !transform.param<i64>, !transform.param<i64>) -> {any_op}",
         f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
         f" : ({any_op}, {any_op}) -> {any_op}"])
+
+
+PER_CHANNEL_KINDS = ("dw", "pool")
+
+
+def channel_reduction_dim(reduction: ir.Operation) -> int | None:
+    """The loop of `reduction` that sums over input channels: a reduction loop read alone as the
+    last (channel) axis of the first input."""
+    kinds = iterator_kinds(reduction)
+    last = indexing_maps(reduction)[0].results[-1]
+    if isinstance(last, ir.AffineDimExpr) and kinds[last.position] == "reduction":
+        return last.position
+    return None
+
+
+def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
+    """(transform lines, mode): `channel` tiles the last op's channels (no partial sums);
+    `psum` tiles the closing reduction's input channels, accumulating partial sums."""
+    any_op = "!transform.any_op"
+    for layer in chain[1:-1]:
+        if layer.kind not in PER_CHANNEL_KINDS:
+            raise FdtError(f"plan: fdt path {', '.join(path.layers)}: {layer.name} mixes channels; only the first "
+                           "and the last layer of an fdt path may (the others must be depthwise or pooling)")
+    last = chain[-1]
+    if last.kind in PER_CHANNEL_KINDS and last.rank == 3:
+        channels = last.shape[-1]
+        if path.partitions > channels:
+            raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} channels of {last.name}")
+        size = -(-channels // path.partitions)
+        return "\n".join([
+            f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
+            f" : ({any_op}) -> {any_op}",
+            f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
+            f" : ({any_op}) -> {any_op}",
+            f"    %c{i} = transform.param.constant {size} : i64 -> !transform.param<i64>",
+            f"    %l{i} = transform.include @fdt_fdt_channel_tile failures(propagate) (%a{i}, %c{i})"
+            f" : ({any_op}, !transform.param<i64>) -> {any_op}",
+            f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
+            f" : ({any_op}, {any_op}) -> {any_op}"]), "channel"
+    if len(last.reductions) != 1 or channel_reduction_dim(last.reductions[0]) is None:
+        raise FdtError(f"plan: fdt path must end in a depthwise/pooling layer or in a layer that reduces over "
+                       f"channels; {last.name} does neither")
+    red = last.reductions[0]
+    dim = channel_reduction_dim(red)
+    channels = ir.RankedTensorType(red.operands[0].type).shape[-1]
+    if path.partitions > channels:
+        raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} input channels of {last.name}")
+    sizes = [0] * len(iterator_kinds(red))
+    sizes[dim] = -(-channels // path.partitions)
+    # the tile sizes depend on the reduction's loop count, so the tile op is written here; the
+    # fusion is the library's
+    return "\n".join([
+        f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
+        f" : ({any_op}) -> {any_op}",
+        f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
+        f" : ({any_op}) -> {any_op}",
+        f"    %t{i}, %l{i} = transform.structured.tile_using_for %a{i} tile_sizes {sizes}"
+        f" : ({any_op}) -> ({any_op}, {any_op})",
+        f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
+        f" : ({any_op}, {any_op}) -> {any_op}"]), "psum"
 
 
 def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
@@ -171,7 +231,16 @@ class ApplyPlan(ModulePass):
                     _tag(i, chain[-1].anchor, members)
                     lines.append(_ffmt_lines(i, path, chain))
                 else:
-                    raise FdtError("plan: fdt paths are not supported yet")
+                    text, mode = _fdt_lines(i, path, chain)
+                    if mode == "channel":
+                        _check_single_fanout(path, members + [chain[-1].anchor])
+                        _tag(i, chain[-1].anchor, members)
+                    else:  # the closing reduction is tiled; its init and epilogue stay outside
+                        inner = [m for layer in chain[:-1] for m in layer.members] + \
+                                [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
+                        _check_single_fanout(path, inner)
+                        _tag(i, chain[-1].reductions[0], inner)
+                    lines.append(text)
             lines.append("    %funcs = transform.structured.match ops{[\"func.func\"]} in %root"
                          " : (!transform.any_op) -> !transform.any_op\n"
                          "    transform.include @fdt_cleanup failures(propagate) (%funcs) : (!transform.any_op) -> ()")
