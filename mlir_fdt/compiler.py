@@ -208,6 +208,12 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     reference_name, expected = _reference_outputs(model, inputs, len(out_types), out_dir)
     report["reference"] = reference_name
     out_dtypes = [_numpy_dtype(t.element_type) for t in out_types]
+    # The seeded inputs and the reference outputs, raw: a firmware's self-test vector
+    # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
+    for i, x in enumerate(inputs):
+        (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
+    for i, (e, d) in enumerate(zip(expected, out_dtypes)):
+        (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
 
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
     host_out = run_arena_program(vmfb, report["arena_bytes"],

@@ -122,3 +122,19 @@ def test_systick_calibration_of_every_board(compiled, target, tmp_path):
     match = re.search(r"FDT_CALIBRATION instructions=4000000 ticks=(\d+)", proc.stdout.decode())
     assert match, proc.stdout.decode()
     assert int(match.group(1)) * get_target(target).board.instructions_per_tick == Fraction(4_000_000)
+
+
+def test_targets_command_prints_the_table_as_json(capsys):
+    import json
+
+    from mlir_fdt.tools.cli import main
+    assert main(["targets", "--json"]) == 0
+    facts = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
+    assert list(facts) == list(TARGETS)
+    m55 = facts["cortex-m55"]
+    assert m55["iree"]["features"] == TARGETS["cortex-m55"].features and m55["gcc"]["fpu"] == "auto"
+    assert m55["board"]["qemu_args"] == ["-M", "mps3-an547", "-cpu", "cortex-m55"]
+    assert Path(m55["board"]["linker_script"]).is_file()
+    assert facts["cortex-m3"]["gcc"] == {"cpu": "cortex-m3", "fpu": "none", "float_abi": "soft"}
+    assert main(["targets", "cortex-z9"]) == 1
+    assert "unknown target 'cortex-z9'" in capsys.readouterr().err

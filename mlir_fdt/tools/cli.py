@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "embedded-elf: IREE's position-independent ELF, loaded into RAM by the runner")
     c.add_argument("--iree-flag", action="append", default=[], dest="iree_flags", metavar="FLAG",
                    help="extra flag passed unchanged to iree-compile (repeatable)")
+    from .targets_cmd import add_targets_parser
+    add_targets_parser(sub)
     return parser
 
 
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="mlir-fdt: %(message)s")
     try:
+        if args.command == "targets":
+            from .targets_cmd import run_targets
+            return run_targets(args)
         if args.command == "compile":
             from ..compiler import CompileOptions, compile_model
             options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
