@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.macs import count_macs, count_macs_tiled
+from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import compile_library
 from .codegen.wrap_executable import WrapExecutable
@@ -23,7 +23,7 @@ from .targets import get_target
 
 log = logging.getLogger(__name__)
 
-OBJECTIVES = ("untiled",)
+OBJECTIVES = ("untiled", "min-ram", "max-overhead", "ram-budget")
 FLOAT_TOLERANCE = 1e-4  # max |ours - reference| for float32 models, relative to max(1, max |reference|)
 
 
@@ -41,7 +41,11 @@ class CompileOptions:
     iree_flags: list[str] = field(default_factory=list)
     plot: bool = False              # write arena.png (buffers over time)
     output_format: str = "static"   # "static" (library object) | "embedded-elf" (loaded into RAM)
-    plan: str | None = None         # tiling plan JSON (see mlir_fdt/plan.py); None: untiled
+    plan: str | None = None         # tiling plan JSON (see mlir_fdt/plan.py); overrides the search
+    max_overhead: float = 0.0       # objective max-overhead: allowed extra MACs (0.25 = +25 %)
+    ram_budget: int | None = None   # objective ram-budget: bytes the arena must fit in
+    search_time_s: float = 240.0    # time budget of the search
+    progress: bool = False          # progress bar during the search (the CLI turns it on)
 
 
 @dataclass
@@ -109,11 +113,18 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     t0 = time.perf_counter()
     prepare_tensor_program(module)
     macs = count_macs(module)
-    tiling = TilingPlan.load(options.plan) if options.plan else TilingPlan()
+    search_result = None
+    if options.plan:
+        tiling = TilingPlan.load(options.plan)
+    elif options.objective == "untiled":
+        tiling = TilingPlan()
+    else:
+        search_result = _search(module, macs, options, out_dir)
+        tiling = search_result.chosen.plan
+    timings["search_s"] = search_result.seconds if search_result else 0.0
     lowered = lower(module, tiling, options.planner, options.alignment)
     plan = lowered.plan
-    with ctx:
-        executed_macs = count_macs_tiled(entry_function(module))
+    executed_macs = lowered.executed_macs
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     log.info("arena %d bytes (lower bound %d) with the %s planner", plan.arena_bytes, plan.lower_bound_bytes,
              plan.planner)
@@ -134,7 +145,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     report = {
         "model": str(model),
         "target": target.name,
-        "objective": options.objective,
+        "objective": _objective(options).label if not options.plan else f"plan {options.plan}",
         "planner": plan.planner,
         "arena_bytes": plan.arena_bytes,
         "lower_bound_bytes": plan.lower_bound_bytes,
@@ -146,6 +157,10 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "executed_macs": executed_macs,
         "mac_overhead": round(executed_macs / macs - 1.0, 6) if macs else 0.0,
         "tiling_plan": tiling.to_json(),
+        "search": None if search_result is None else {
+            "rounds": search_result.rounds, "plans_scored": len(search_result.evaluations),
+            "seconds": round(search_result.seconds, 1), "pareto": "pareto.json",
+            "untiled_arena_bytes": search_result.untiled.arena_bytes},
         "qemu_instructions": None,
         "reference": None,
         "max_abs_diff": None,
@@ -185,6 +200,36 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                        in_types, out_types)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _objective(options: CompileOptions):
+    from .search.objectives import Objective
+    if options.objective == "max-overhead":
+        return Objective("max-overhead", max_overhead=options.max_overhead)
+    if options.objective == "ram-budget":
+        if options.ram_budget is None:
+            raise FdtError("objective ram-budget needs a budget (--ram-budget 64KiB)")
+        return Objective("ram-budget", ram_budget=options.ram_budget)
+    return Objective(options.objective)
+
+
+def _search(module, macs: int, options: CompileOptions, out_dir: Path):
+    """Run the search, write pareto.json (and pareto.png with --plot); fail clearly when a RAM
+    budget cannot be met, naming the smallest arena found."""
+    from .search.driver import search
+    objective = _objective(options)
+    result = search(module, macs, objective, planner=options.planner, alignment=options.alignment,
+                    time_budget_s=options.search_time_s, progress=options.progress)
+    (out_dir / "pareto.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    if options.plot:
+        from .search.plot import plot_pareto
+        plot_pareto(result, out_dir / "pareto.png")
+    if objective.kind == "ram-budget" and result.chosen.arena_bytes > objective.ram_budget:
+        best = min((e for e in result.evaluations if e.ok), key=lambda e: e.arena_bytes)
+        raise FdtError(f"no plan found fits the RAM budget of {objective.ram_budget} bytes: the smallest arena "
+                       f"found is {best.arena_bytes} bytes (+{result.overhead(best):.0%} MACs, plan "
+                       f"{json.dumps(best.plan.to_json()['paths'])}); see {out_dir / 'pareto.json'}")
+    return result
 
 
 def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int, out_dir: Path) -> tuple[str, list[np.ndarray]]:

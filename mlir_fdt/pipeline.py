@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import ir, run_pipeline, walk_ops
+from .analysis.macs import count_macs_tiled
+from .ir import entry_function, ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
 from .plan import TilingPlan
 from .transforms.apply_plan import ApplyPlan
@@ -24,6 +25,7 @@ class LoweredProgram:
     module: ir.Module
     plan: MemoryPlan
     in_place: list[str]  # loop nests that overwrite a dying input (the input's SSA name)
+    executed_macs: int    # reduction iterations actually run, halo recomputation included
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
@@ -41,6 +43,9 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     if tiling is not None and not tiling.is_untiled:
         ApplyPlan.apply_plan(module, tiling)
         SimplifyGuards().apply(module)
+    # counted on tile-level tensors: only the few tile loops enclose a reduction here
+    with module.context:
+        executed_macs = count_macs_tiled(entry_function(module))
     FoldPadIntoConsumer().apply(module)
     FuseEpilogues().apply(module)
     ReuseDyingInputs().apply(module)
@@ -48,7 +53,7 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
-    return LoweredProgram(module, plan, in_place)
+    return LoweredProgram(module, plan, in_place, executed_macs)
 
 
 def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:

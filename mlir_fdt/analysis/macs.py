@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import ir, walk_ops
-from ..transforms.linalg_util import has_reduction, indexing_maps
+from ..transforms.linalg_util import has_reduction, indexing_maps, num_inputs
 
 
 def loop_ranges(op: ir.Operation) -> list[int] | None:
@@ -60,6 +60,17 @@ def _dim_size(value: ir.Value, axis: int, env: dict) -> int:
         return evaluate(sizes[dyn.index(axis)], env)
     if op.name in ("memref.cast", "tensor.cast"):
         return _dim_size(op.operands[0], axis, env)
+    if op.name == "linalg.generic":  # a result has the shape of its init (outs) operand
+        n_in = num_inputs(op)
+        return _dim_size(op.operands[n_in + list(op.results).index(value)], axis, env)
+    if op.name == "tensor.pad":
+        dyn = ir.ShapedType.get_dynamic_size()
+        low = list(ir.DenseI64ArrayAttr(op.attributes["static_low"]))
+        high = list(ir.DenseI64ArrayAttr(op.attributes["static_high"]))
+        dynamic = iter(list(op.operands)[1:])
+        lows = [evaluate(next(dynamic), env) if v == dyn else v for v in low]
+        highs = [evaluate(next(dynamic), env) if v == dyn else v for v in high]
+        return _dim_size(op.operands[0], axis, env) + lows[axis] + highs[axis]
     raise NotImplementedError(f"size of {op.name} results")
 
 

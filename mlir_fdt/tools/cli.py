@@ -27,8 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output directory (library, header, report.json)")
     c.add_argument("--target", default="cortex-m4", help=f"target core: {', '.join(sorted(TARGETS))} "
                                                           "(default cortex-m4)")
-    c.add_argument("--objective", default="untiled", choices=OBJECTIVES,
-                   help="what to minimise (default untiled: no tiling, fused epilogues)")
+    c.add_argument("--objective", default="min-ram", choices=OBJECTIVES,
+                   help="min-ram (default): least arena with no extra MACs; max-overhead: least arena within "
+                        "--max-overhead extra MACs; ram-budget: least MACs within --ram-budget; untiled: no tiling")
+    c.add_argument("--max-overhead", type=float, metavar="FRACTION",
+                   help="allowed extra MACs, e.g. 0.25 for +25%% (implies --objective max-overhead)")
+    c.add_argument("--ram-budget", metavar="BYTES",
+                   help="arena budget, e.g. 64KiB or 65536 (implies --objective ram-budget); exits non-zero "
+                        "with the best arena found when nothing fits")
+    c.add_argument("--search-time", type=float, default=240.0, metavar="SECONDS",
+                   help="time budget of the plan search (default 240)")
     c.add_argument("--planner", default="best", choices=sorted(PLANNERS),
                    help="arena layout: best (default: the smaller of greedy and optimal), optimal (CP-SAT), "
                         "greedy (TFLite Micro's algorithm), linear (no reuse)")
@@ -72,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
             return run_targets(args)
         if args.command == "compile":
             from ..compiler import CompileOptions, compile_model
-            options = CompileOptions(target=args.target, objective=args.objective, planner=args.planner,
+            from ..search.objectives import parse_bytes
+            objective, max_overhead, ram_budget = args.objective, 0.0, None
+            if args.max_overhead is not None:
+                if args.max_overhead < 0:
+                    raise FdtError(f"--max-overhead must be >= 0, got {args.max_overhead}")
+                objective, max_overhead = "max-overhead", args.max_overhead
+            if args.ram_budget is not None:
+                objective, ram_budget = "ram-budget", parse_bytes(args.ram_budget)
+            options = CompileOptions(target=args.target, objective=objective, max_overhead=max_overhead,
+                                     ram_budget=ram_budget, search_time_s=args.search_time, progress=True, planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
                                      plot=args.plot, output_format=args.output_format, plan=args.plan)

@@ -1,0 +1,120 @@
+"""Path discovery: candidate fused paths around the layers that set the peak.
+
+A tensor stops being whole in RAM when a fused path holds its producer and all its consumers.
+From each critical layer the search grows paths upward and downward one layer at a time; what
+a path may contain depends on the split kind (a table of rules per kind, below):
+
+- FFMT (spatial tiles, halos recomputed): layers with HxWxC outputs, optionally closed by a
+  global pooling whose sums accumulate across tiles.
+- FDT (channel partitions, nothing recomputed): a first layer of any kind, then only layers that
+  keep channels apart (depthwise, pooling), the last one with an HxWxC output.
+"""
+
+from __future__ import annotations
+
+from ..plan import FusedPath, TilingPlan
+from .graph import LayerGraph
+
+MAX_PATH_LAYERS = 12
+FFMT_GRIDS = [(2, 1), (4, 1), (8, 1), (2, 2), (3, 3), (4, 4), (6, 6), (8, 8)]
+FDT_PARTITIONS = [2, 4, 8, 16, 32, 64]
+PER_CHANNEL = {"dw", "pool"}
+
+
+def _is_chain(graph: LayerGraph, a: int, b: int) -> bool:
+    """Layers a..b in program order form a path: each one after the first consumes an earlier
+    one of the path, and no layer's output leaves the path except the last one's."""
+    for k in range(a + 1, b + 1):
+        if not any(graph.connected(p, k) for p in range(a, k)):
+            return False
+    for k in range(a, b):
+        if any(c > b for c in graph.layers[k].consumers):
+            return False
+    # the transform interpreter handles one fused producer with several consumers per path
+    return sum(1 for k in range(a, b) if len(graph.layers[k].consumers) > 1) <= 1
+
+
+def ffmt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
+    layers = graph.layers[a:b + 1]
+    if any(layer.rank != 3 for layer in layers[:-1]):
+        return False
+    return layers[-1].rank == 3 or layers[-1].global_pool
+
+
+def fdt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
+    layers = graph.layers[a:b + 1]
+    return len(layers) >= 2 and all(layer.kind in PER_CHANNEL for layer in layers[1:]) and layers[-1].rank == 3
+
+
+def _grids(graph: LayerGraph, b: int) -> list[tuple[int, int]]:
+    shape = graph.layers[b].shape
+    if graph.layers[b].global_pool:  # tiles of the pooled map: its producer's output
+        shape = graph.layers[b - 1].shape if b > 0 else shape
+    if len(shape) != 3:
+        return []
+    return [(r, c) for r, c in FFMT_GRIDS if r <= shape[0] and c <= shape[1]]
+
+
+def paths_covering(graph: LayerGraph, layer: int) -> list[tuple[int, int]]:
+    """(a, b) ranges that make the tensors live at `layer` internal: the range holds a producer of
+    one of them and all that producer's consumers."""
+    ranges = set()
+    n = len(graph.layers)
+    producers = [p for p in range(0, layer + 1)
+                 if graph.layers[p].consumers and max(graph.layers[p].consumers) >= layer]
+    for p in producers:
+        last_use = max(graph.layers[p].consumers)
+        for a in range(max(0, p - MAX_PATH_LAYERS), p + 1):
+            for b in range(last_use, min(n, a + MAX_PATH_LAYERS)):
+                if _is_chain(graph, a, b):
+                    ranges.add((a, b))
+    return sorted(ranges)
+
+
+def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
+    out: list[FusedPath] = []
+    seen = set()
+    for layer in critical:
+        for a, b in paths_covering(graph, layer):
+            names = tuple(graph.layers[k].name for k in range(a, b + 1))
+            if fdt_allowed(graph, a, b):
+                channels = graph.layers[b].shape[-1]
+                for parts in FDT_PARTITIONS:
+                    if parts <= channels and (names, "fdt", parts) not in seen:
+                        seen.add((names, "fdt", parts))
+                        out.append(FusedPath(names, "fdt", partitions=parts))
+            if ffmt_allowed(graph, a, b):
+                for grid in _grids(graph, b):
+                    if (names, "ffmt", grid) not in seen:
+                        seen.add((names, "ffmt", grid))
+                        out.append(FusedPath(names, "ffmt", tiles=grid))
+    return out
+
+
+def with_path(plan: TilingPlan, path: FusedPath) -> TilingPlan:
+    """`plan` plus `path`, dropping the plan's paths that share a layer with it."""
+    keep = [p for p in plan.paths if not set(p.layers) & set(path.layers)]
+    return TilingPlan(tuple(sorted([*keep, path], key=lambda p: p.layers)))
+
+
+def estimate_arena(graph: LayerGraph, plan: TilingPlan) -> int:
+    """A fast estimate to order candidates before the real planner scores them: the untiled live
+    bytes with path-internal tensors removed, plus the two largest internal tensors divided by
+    the number of tiles or partitions (halos ignored)."""
+    index = {layer.name: layer.index for layer in graph.layers}
+    internal: dict[int, int] = {}
+    for path in plan.paths:
+        pieces = path.tiles[0] * path.tiles[1] if path.method == "ffmt" else path.partitions
+        for name in path.layers[:-1]:
+            internal[index[name]] = pieces
+    live = []
+    for i, layer in enumerate(graph.layers):
+        total = 0 if i in internal else layer.out_bytes
+        if graph.input_consumers and min(graph.input_consumers) <= i <= max(graph.input_consumers):
+            total += graph.input_bytes
+        for p in graph.layers[:i]:
+            if p.consumers and max(p.consumers) >= i and p.index not in internal:
+                total += p.out_bytes
+        live.append(total)
+    tiles = sorted((graph.layers[i].out_bytes // n for i, n in internal.items()), reverse=True)[:2]
+    return max(live, default=0) + sum(tiles)

@@ -1,0 +1,180 @@
+"""The FDT paper's automated flow with MAFAT's budget mode.
+
+    evaluate the current plan -> find the critical layers (where live bytes peak)
+    -> grow candidate paths around them (candidates.py) -> order them by a fast estimate
+    -> score the most promising with the real planner, in parallel -> keep the best that meets
+    the objective -> repeat until nothing improves or the time budget is spent.
+
+Every scored plan goes into the Pareto front of (arena bytes, executed MACs) that is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FdtError
+from ..ir import ir
+from ..plan import TilingPlan
+from .candidates import candidate_paths, estimate_arena, with_path
+from .evaluate import Evaluation, evaluate_in_subprocess
+from .graph import LayerGraph, build_graph
+from .objectives import Objective
+
+log = logging.getLogger(__name__)
+
+CANDIDATES_PER_ROUND = 12
+DEFAULT_TIME_BUDGET_S = 240.0
+MAX_PLATEAU_ROUNDS = 3
+
+
+@dataclass
+class SearchResult:
+    objective: Objective
+    untiled: Evaluation
+    chosen: Evaluation
+    macs: int
+    evaluations: list[Evaluation] = field(default_factory=list)
+    rounds: int = 0
+    seconds: float = 0.0
+
+    def overhead(self, e: Evaluation) -> float:
+        return e.executed_macs / self.macs - 1.0 if self.macs else 0.0
+
+    def pareto_front(self) -> list[Evaluation]:
+        points = sorted([e for e in self.evaluations if e.ok], key=lambda e: (e.arena_bytes, e.executed_macs))
+        front, best_macs = [], None
+        for e in points:
+            if best_macs is None or e.executed_macs < best_macs:
+                front.append(e)
+                best_macs = e.executed_macs
+        return front
+
+    def to_json(self) -> dict:
+        def point(e: Evaluation) -> dict:
+            d = e.to_json()
+            if e.ok:
+                d["mac_overhead"] = round(self.overhead(e), 6)
+            return d
+        return {"objective": self.objective.label, "macs": self.macs, "rounds": self.rounds,
+                "seconds": round(self.seconds, 1), "untiled": point(self.untiled), "chosen": point(self.chosen),
+                "pareto_front": [point(e) for e in self.pareto_front()],
+                "evaluated": [point(e) for e in self.evaluations]}
+
+
+class _Progress:
+    """A rich progress bar on a terminal, log lines otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            self.bar = Progress(TextColumn("search"), BarColumn(), TextColumn("{task.completed} plans scored"),
+                                TextColumn("{task.description}"), TimeElapsedColumn(), transient=True)
+            self.task = self.bar.add_task("", total=None)
+            self.bar.start()
+
+    def update(self, scored: int, best: str) -> None:
+        if self.bar:
+            self.bar.update(self.task, completed=scored, description=best)
+        else:
+            log.info("search: %d plans scored, best %s", scored, best)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def search(module: ir.Module, macs: int, objective: Objective, *, planner: str = "best", alignment: int = 16,
+           time_budget_s: float = DEFAULT_TIME_BUDGET_S, workers: int = 2, progress: bool = True) -> SearchResult:
+    """Search tiling plans for `module` (a prepared linalg module, left unchanged)."""
+    start = time.perf_counter()
+    with module.context:
+        graph = build_graph(module)
+    with tempfile.TemporaryDirectory(prefix="mlir-fdt-search-") as tmp:
+        prepared = Path(tmp) / "prepared.mlirbc"
+        with open(prepared, "wb") as f:
+            module.operation.write_bytecode(f)
+
+        def score(plans: list[TilingPlan]) -> list[Evaluation]:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                return list(pool.map(lambda p: evaluate_in_subprocess(prepared, p, planner, alignment), plans))
+
+        (untiled,) = score([TilingPlan()])
+        if not untiled.ok:
+            raise FdtError(f"the untiled program does not compile: {untiled.error}")
+        result = SearchResult(objective, untiled, untiled, macs, [untiled])
+        if objective.kind == "untiled":
+            result.seconds = time.perf_counter() - start
+            return result
+        bar = _Progress(progress)
+        current, seen, plateau = untiled, {untiled.plan}, 0
+        try:
+            while time.perf_counter() - start < time_budget_s:
+                result.rounds += 1
+                critical = _critical_layers(graph, current.plan)
+                plans = [with_path(current.plan, p) for p in candidate_paths(graph, critical)]
+                plans = [p for p in dict.fromkeys(plans) if p not in seen]
+                if objective.kind == "min-ram":  # only paths that recompute nothing
+                    plans = [p for p in plans if all(path.method == "fdt" for path in p.paths)]
+                plans.sort(key=lambda p: (estimate_arena(graph, p), _size(p)))
+                batch = plans[:CANDIDATES_PER_ROUND]
+                if not batch:
+                    break
+                seen.update(batch)
+                scored = score(batch)
+                result.evaluations.extend(scored)
+                allowed = [e for e in scored if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+                best = min(allowed, key=lambda e: objective.search_key(e.arena_bytes, result.overhead(e),
+                                                                         _size(e.plan)), default=None)
+                bar.update(len(result.evaluations) - 1, f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
+                if best is None or best.arena_bytes > current.arena_bytes:
+                    break
+                if best.arena_bytes == current.arena_bytes:
+                    # a plateau: several places peak equally (ResNet's blocks); accept a path that
+                    # lowers one of them (by the layer-level estimate), a bounded number of times
+                    plateau += 1
+                    if plateau > MAX_PLATEAU_ROUNDS or \
+                            estimate_arena(graph, best.plan) >= estimate_arena(graph, current.plan):
+                        break
+                current = best
+        finally:
+            bar.close()
+        fits = [e for e in result.evaluations if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+        if objective.kind == "ram-budget":
+            fits = [e for e in fits if e.arena_bytes <= objective.ram_budget]
+        if fits:
+            result.chosen = min(fits, key=lambda e: objective.final_key(e.arena_bytes, result.overhead(e),
+                                                                        _size(e.plan)))
+        elif objective.kind == "ram-budget":
+            result.chosen = current
+        result.seconds = time.perf_counter() - start
+        return result
+
+
+def _size(plan: TilingPlan) -> int:
+    """Tie-break: fewer layers in paths, then fewer pieces."""
+    return sum(len(p.layers) * 100 + (p.tiles[0] * p.tiles[1] if p.method == "ffmt" else p.partitions)
+               for p in plan.paths)
+
+
+def _critical_layers(graph: LayerGraph, plan: TilingPlan) -> list[int]:
+    """Layers where the live bytes peak once the plan's path-internal tensors are tiles."""
+    index = {layer.name: layer.index for layer in graph.layers}
+    internal = {index[n] for p in plan.paths for n in p.layers[:-1]}
+    live = []
+    for i, layer in enumerate(graph.layers):
+        total = 0 if i in internal else layer.out_bytes
+        if graph.input_consumers and min(graph.input_consumers) <= i <= max(graph.input_consumers):
+            total += graph.input_bytes
+        for p in graph.layers[:i]:
+            if p.consumers and max(p.consumers) >= i and p.index not in internal:
+                total += p.out_bytes
+        live.append(total)
+    top = sorted(set(live), reverse=True)[:2]  # the peak and the runner-up
+    return [i for i, v in enumerate(live) if v in top]

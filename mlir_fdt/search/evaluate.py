@@ -1,0 +1,71 @@
+"""Score a tiling plan with the real pipeline (tiling, epilogue fusion, bufferization, memory
+planner): arena bytes and executed MACs. Each evaluation runs in its own process, from the
+prepared module saved once as bytecode, so evaluations run in parallel and an MLIR crash on one
+candidate only loses that candidate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..plan import TilingPlan
+
+
+@dataclass
+class Evaluation:
+    plan: TilingPlan
+    arena_bytes: int | None
+    executed_macs: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict:
+        return {"plan": self.plan.to_json(), "arena_bytes": self.arena_bytes, "executed_macs": self.executed_macs,
+                "error": self.error}
+
+
+def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, alignment: int,
+                           timeout: float = 300) -> Evaluation:
+    with tempfile.TemporaryDirectory(prefix="mlir-fdt-eval-") as tmp:
+        plan_file = Path(tmp) / "plan.json"
+        plan.save(plan_file)
+        try:
+            proc = subprocess.run([sys.executable, "-m", "mlir_fdt.search.evaluate", str(prepared), str(plan_file),
+                                   planner, str(alignment)], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Evaluation(plan, None, None, f"timed out after {timeout} s")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return Evaluation(plan, None, None, tail)
+    data = json.loads(lines[-1])
+    return Evaluation(plan, data["arena_bytes"], data["executed_macs"])
+
+
+def _worker(argv: list[str]) -> int:
+    from ..errors import FdtError
+    from ..ir import ir, new_context
+    from ..pipeline import lower
+    prepared, plan_file, planner, alignment = argv
+    ctx = new_context()
+    with ctx:
+        module = ir.Module.parse(Path(prepared).read_bytes())
+    try:
+        lowered = lower(module, TilingPlan.load(plan_file), planner, int(alignment))
+        macs = lowered.executed_macs
+    except FdtError as e:
+        print(f"error: {e}".replace("\n", " "), file=sys.stderr)
+        return 1
+    print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker(sys.argv[1:]))

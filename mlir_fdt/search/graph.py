@@ -1,0 +1,88 @@
+"""The layer graph the search works on: layers with their output sizes, consumers and the
+untiled live bytes at each layer (which tensors set the peak)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..analysis.layers import Layer, find_layers
+from ..ir import entry_function, ir
+from ..memory.liveness import element_bytes
+
+
+@dataclass
+class LayerInfo:
+    index: int
+    name: str
+    kind: str
+    rank: int
+    shape: list[int]
+    out_bytes: int
+    consumers: list[int] = field(default_factory=list)   # indices of consuming layers
+    global_pool: bool = False
+
+
+@dataclass
+class LayerGraph:
+    layers: list[LayerInfo]
+    input_bytes: int
+    input_consumers: list[int]
+
+    def live_bytes(self) -> list[int]:
+        """Bytes of layer outputs (and the model input) live while each layer runs (untiled)."""
+        out = []
+        for i, layer in enumerate(self.layers):
+            live = layer.out_bytes
+            if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
+                live += self.input_bytes
+            for p in self.layers[:i]:
+                if p.consumers and max(p.consumers) >= i:
+                    live += p.out_bytes
+            out.append(live)
+        return out
+
+    def critical_layers(self) -> list[int]:
+        live = self.live_bytes()
+        peak = max(live) if live else 0
+        return [i for i, v in enumerate(live) if v == peak]
+
+    def connected(self, a: int, b: int) -> bool:
+        return b in self.layers[a].consumers
+
+
+def _layer_bytes(layer: Layer) -> int:
+    t = ir.RankedTensorType(layer.result.type)
+    return int(np.prod(t.shape)) * element_bytes(t.element_type)
+
+
+def build_graph(module: ir.Module) -> LayerGraph:
+    from ..transforms.apply_plan import is_global_pool
+    fn = entry_function(module)
+    layers = find_layers(fn.regions[0].blocks[0])
+    owner = {}
+    for i, layer in enumerate(layers):
+        for op in [*layer.members, *layer.pads, layer.anchor]:
+            owner[op] = i
+    infos = [LayerInfo(i, l.name, l.kind, l.rank, l.shape, _layer_bytes(l), global_pool=is_global_pool(l))
+             for i, l in enumerate(layers)]
+
+    def consumers_of(value: ir.Value) -> list[int]:
+        found, work, seen = set(), [value], set()
+        while work:
+            v = work.pop()
+            for use in v.uses:
+                op = use.owner.operation
+                if op in owner:
+                    found.add(owner[op])
+                elif op.name.startswith("tensor.") and op not in seen:  # reshapes/slices between layers
+                    seen.add(op)
+                    work.extend(op.results)
+        return sorted(found)
+
+    for i, layer in enumerate(layers):
+        infos[i].consumers = [c for c in consumers_of(layer.result) if c != i]
+    arg = fn.regions[0].blocks[0].arguments[0]
+    t = ir.RankedTensorType(arg.type)
+    return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg))
