@@ -16,8 +16,9 @@
 #   NAME_test_vector.h  with TEST_VECTOR: NAME_test_input[] and NAME_test_expected[], the seeded
 #                       input and the reference (TFLite Micro) output mlir-fdt checked on the host;
 #   fdt_executable_abi.h  our declaration of IREE's executable-library ABI (the runner's).
-# RAM_BUDGET is reserved for mlir-fdt's --ram-budget: passed on when `mlir-fdt compile --help`
-# offers it, a configure error otherwise (so a budget is never silently ignored).
+# RAM_BUDGET is passed on as mlir-fdt's --ram-budget (the search picks the fewest MACs that fit;
+# the build fails naming the smallest arena found when nothing fits); an mlir-fdt without that
+# option is a configure error, so a budget is never silently ignored.
 #
 # The firmware must be built for the same core as the model: configure with
 # cmake/arm-none-eabi.cmake as the toolchain file and, before project(),
@@ -157,8 +158,8 @@ function(mlir_fdt_add_model)
   if(DEFINED ARG_RAM_BUDGET)
     _mlir_fdt_compile_has_option("--ram-budget" _has_budget)
     if(NOT _has_budget)
-      message(FATAL_ERROR "mlir_fdt_add_model(${ARG_NAME}): RAM_BUDGET is reserved: this mlir-fdt has no "
-                          "--ram-budget yet (the search objectives are an open issue); remove RAM_BUDGET")
+      message(FATAL_ERROR "mlir_fdt_add_model(${ARG_NAME}): this mlir-fdt has no "
+                          "--ram-budget; update mlir-fdt or remove RAM_BUDGET")
     endif()
     list(APPEND _args --ram-budget "${ARG_RAM_BUDGET}")
   endif()

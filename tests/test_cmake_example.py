@@ -58,7 +58,6 @@ def test_iree_flags_and_flags_reach_the_compile_command(tmp_path):
 
 
 @pytest.mark.parametrize("arguments,message", [
-    (f"NAME kws SRC {KWS.as_posix()} TARGET cortex-m4 RAM_BUDGET 20000", "RAM_BUDGET is reserved"),
     (f"NAME kws SRC {KWS.as_posix()} TARGET cortex-m33", "TARGET cortex-m33 needs -mcpu=cortex-m33"),
     (f"NAME 1kws SRC {KWS.as_posix()} TARGET cortex-m4", "NAME '1kws' must be a C identifier"),
     ("NAME kws SRC /nonexistent.tflite TARGET cortex-m4", "model file /nonexistent.tflite does not exist"),
