@@ -1,0 +1,79 @@
+"""The search: objectives on real models, the RAM-budget mode both ways, candidate rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import model_path
+from mlir_fdt.analysis.macs import count_macs
+from mlir_fdt.importers import import_model
+from mlir_fdt.ir import new_context
+from mlir_fdt.pipeline import prepare_tensor_program
+from mlir_fdt.search.candidates import candidate_paths, fdt_allowed, ffmt_allowed
+from mlir_fdt.search.driver import search
+from mlir_fdt.search.graph import build_graph
+from mlir_fdt.search.objectives import Objective, parse_bytes
+
+
+def _prepared(name):
+    ctx = new_context()
+    module = import_model(model_path(name), ctx)
+    prepare_tensor_program(module)
+    return module
+
+
+def test_parse_bytes():
+    assert parse_bytes("64KiB") == 65536 == parse_bytes("64 KB") == parse_bytes("65536")
+    assert parse_bytes("0.5MiB") == 524288
+    with pytest.raises(Exception, match="cannot read the RAM budget"):
+        parse_bytes("lots")
+
+
+def test_candidate_rules_on_vww():
+    module = _prepared("vww_int8")
+    with module.context:
+        graph = build_graph(module)
+    index = {layer.name: layer.index for layer in graph.layers}
+    assert fdt_allowed(graph, index["pw_2"], index["dw_3"])        # mixing op, then depthwise
+    assert not fdt_allowed(graph, index["dw_1"], index["pw_2"])    # ends in a channel-mixing op
+    assert ffmt_allowed(graph, index["conv_0"], index["dw_7"])
+    assert not ffmt_allowed(graph, index["pw_26"], index["dense_28"])
+    assert graph.critical_layers() == [index["pw_2"]]             # 18432 + 36864 live there
+    paths = candidate_paths(graph, graph.critical_layers())
+    assert any(p.method == "fdt" for p in paths) and any(p.method == "ffmt" for p in paths)
+
+
+def test_min_ram_recomputes_nothing_and_beats_untiled_on_vww():
+    module = _prepared("vww_int8")
+    result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
+    assert result.chosen.executed_macs == result.macs
+    assert result.chosen.arena_bytes < result.untiled.arena_bytes
+    assert all(p.method == "fdt" for p in result.chosen.plan.paths)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "mlir_fdt.tools.cli", *args], capture_output=True, text=True,
+                          timeout=900)
+
+
+def test_ram_budget_that_fits(tmp_path):
+    proc = _cli("compile", str(model_path("kws_int8")), "--ram-budget", "12KiB", "--search-time", "120",
+                "-o", str(tmp_path / "fit"))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "fit" / "report.json").read_text())
+    assert report["arena_bytes"] <= 12 * 1024
+    pareto = json.loads((tmp_path / "fit" / "pareto.json").read_text())
+    assert pareto["chosen"]["arena_bytes"] == report["arena_bytes"]
+    assert pareto["pareto_front"]
+
+
+def test_ram_budget_that_cannot_fit(tmp_path):
+    proc = _cli("compile", str(model_path("ad_int8")), "--ram-budget", "100", "--search-time", "60",
+                "-o", str(tmp_path / "nofit"))
+    assert proc.returncode == 1
+    assert "no plan found fits the RAM budget of 100 bytes: the smallest arena found is 768 bytes" in proc.stderr
+    assert "Traceback" not in proc.stderr
