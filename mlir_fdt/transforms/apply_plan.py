@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..analysis.layers import Layer, find_layers
+from ..analysis.layers import Layer, accumulator_init, find_layers
 from ..errors import FdtError
 from ..ir import entry_function, ir
 from ..plan import FusedPath, TilingPlan
@@ -218,11 +218,14 @@ class ApplyPlan(ModulePass):
                 chain = _check_chain(path, layers)
                 members = [m for layer in chain for m in layer.members] + \
                           [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
+                # a layer without epilogue accumulates into its init: inside a path that init is a
+                # slice like any producer (only the op the plan tiles keeps its init outside)
+                members += [init for layer in chain[:-1] for r in layer.reductions
+                            if (init := accumulator_init(r)) is not None and init not in members]
                 if path.method == "ffmt" and is_global_pool(chain[-1]):
                     # tile the pooling reduction itself; its init and epilogue stay outside the loop
                     pool = chain[-1]
-                    inner = [m for layer in chain[:-1] for m in layer.members] + \
-                            [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
+                    inner = [m for m in members if m not in pool.members and m != pool.anchor]
                     _check_single_fanout(path, inner)
                     _tag(i, pool.reductions[0], inner)
                     lines.append(_ffmt_lines(i, path, chain))
@@ -236,8 +239,7 @@ class ApplyPlan(ModulePass):
                         _check_single_fanout(path, members + [chain[-1].anchor])
                         _tag(i, chain[-1].anchor, members)
                     else:  # the closing reduction is tiled; its init and epilogue stay outside
-                        inner = [m for layer in chain[:-1] for m in layer.members] + \
-                                [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
+                        inner = [m for m in members if m not in chain[-1].members and m != chain[-1].anchor]
                         _check_single_fanout(path, inner)
                         _tag(i, chain[-1].reductions[0], inner)
                     lines.append(text)
