@@ -17,6 +17,7 @@ from .transforms.fold_slice_reads import FoldSliceReads
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
+from .transforms.schedule import ScheduleMinMemory
 from .transforms.simplify_guards import SimplifyGuards
 
 
@@ -48,6 +49,7 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
         executed_macs = count_macs_tiled(entry_function(module))
     FoldPadIntoConsumer().apply(module)
     FuseEpilogues().apply(module)
+    ScheduleMinMemory().apply(module)
     ReuseDyingInputs().apply(module)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]

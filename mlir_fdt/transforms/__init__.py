@@ -14,6 +14,7 @@ _PASSES = {
     "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",
     "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",
     "fdt-fuse-epilogues": "mlir_fdt.transforms.fuse_epilogues:FuseEpilogues",
+    "fdt-schedule-min-memory": "mlir_fdt.transforms.schedule:ScheduleMinMemory",
     "fdt-reuse-dying-inputs": "mlir_fdt.transforms.reuse_dying_inputs:ReuseDyingInputs",
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
