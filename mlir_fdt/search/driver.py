@@ -122,7 +122,12 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
                 if objective.kind == "min-ram":  # only paths that recompute nothing
                     plans = [p for p in plans if all(path.method == "fdt" for path in p.paths)]
-                plans.sort(key=lambda p: (estimate_arena(graph, p), _size(p)))
+                estimates = {p: estimate_arena(graph, p) for p in plans}
+                # the estimate ignores halos and padding: if even it is no better, the plan is not
+                # worth scoring (the budget mode wants the cheapest plan, so it keeps them all)
+                if objective.kind != "ram-budget":
+                    plans = [p for p in plans if estimates[p] < current.arena_bytes]
+                plans.sort(key=lambda p: (estimates[p], _size(p)))
                 batch = plans[:CANDIDATES_PER_ROUND]
                 if not batch:
                     break
