@@ -1,0 +1,107 @@
+"""Search benchmark: for every model in ../shared/models, the arena, MAC overhead, QEMU
+instructions and search time of the untiled program and of the plans the search picks with only
+FDT paths, only FFMT paths, and both (under --max-overhead). Prints a table, writes JSON and a
+Markdown table.
+
+    .venv/bin/python benchmarks/search.py [--models DIR] [--max-overhead 0.25] [--qemu]
+        [--only kws_int8,vww_int8] [--out benchmarks/results]
+
+How each figure is obtained: arena_bytes from mlir-fdt's planner on the lowered program
+(exact bytes, input/output included); mac_overhead = executed MACs (every reduction iteration of
+the tiled program, counted on its IR) / MACs of the untiled program - 1; qemu_instructions from
+the firmware's SysTick count under QEMU -icount (with --qemu; bit-exactness checked on the same
+run); search time is wall time on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mlir_fdt.analysis.macs import count_macs  # noqa: E402
+from mlir_fdt.compiler import CompileOptions, compile_model  # noqa: E402
+from mlir_fdt.importers import import_model  # noqa: E402
+from mlir_fdt.ir import new_context  # noqa: E402
+from mlir_fdt.pipeline import prepare_tensor_program  # noqa: E402
+from mlir_fdt.plan import TilingPlan  # noqa: E402
+from mlir_fdt.search import driver  # noqa: E402
+from mlir_fdt.search.objectives import Objective  # noqa: E402
+
+MODES = {
+    "untiled": ("untiled", None),
+    "fdt-only": ("max-overhead", "fdt"),
+    "ffmt-only": ("max-overhead", "ffmt"),
+    "combined": ("max-overhead", None),
+}
+
+
+def run_mode(model: Path, mode: str, max_overhead: float, qemu: bool, out: Path, time_budget: float) -> dict:
+    kind, method = MODES[mode]
+    t0 = time.perf_counter()
+    plan = TilingPlan()
+    if kind != "untiled":
+        ctx = new_context()
+        module = import_model(model, ctx)
+        prepare_tensor_program(module)
+        original = driver.candidate_paths
+        if method:  # restrict path discovery to one split kind
+            driver.candidate_paths = lambda g, c: [p for p in original(g, c) if p.method == method]
+        try:
+            result = driver.search(module, count_macs(module), Objective("max-overhead", max_overhead),
+                                   time_budget_s=time_budget, progress=False)
+        finally:
+            driver.candidate_paths = original
+        plan = result.chosen.plan
+    search_s = time.perf_counter() - t0
+    plan_file = out / f"{model.stem}.{mode}.plan.json"
+    plan.save(plan_file)
+    report = compile_model(model, out / f"{model.stem}.{mode}",
+                           CompileOptions(objective="untiled", plan=str(plan_file) if plan.paths else None,
+                                          run="qemu" if qemu else None))
+    return {"model": model.stem, "mode": mode, "arena_bytes": report["arena_bytes"],
+            "mac_overhead": report["mac_overhead"], "qemu_instructions": report.get("qemu_instructions"),
+            "max_abs_diff": report.get("max_abs_diff"), "search_s": round(search_s, 1),
+            "plan": plan.to_json()["paths"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
+    parser.add_argument("--only", help="comma-separated model names")
+    parser.add_argument("--max-overhead", type=float, default=0.25)
+    parser.add_argument("--qemu", action="store_true", help="run every chosen plan under QEMU")
+    parser.add_argument("--time-budget", type=float, default=240.0, help="search seconds per model and mode")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    models = sorted(Path(args.models).glob("*.tflite"))
+    if args.only:
+        models = [m for m in models if m.stem in args.only.split(",")]
+    rows = []
+    for model in models:
+        for mode in MODES:
+            row = run_mode(model, mode, args.max_overhead, args.qemu, out, args.time_budget)
+            rows.append(row)
+            print(f"{row['model']:<16} {row['mode']:<9} arena {row['arena_bytes']:>7}  overhead "
+                  f"{row['mac_overhead']:>6.3f}  instr {row['qemu_instructions']}  search {row['search_s']} s",
+                  flush=True)
+    (out / "search.json").write_text(json.dumps(rows, indent=2) + "\n")
+    md = ["| model | mode | arena_bytes | mac_overhead | qemu_instructions | search s | max_abs_diff |",
+          "|---|---|---|---|---|---|---|"]
+    md += [f"| {r['model']} | {r['mode']} | {r['arena_bytes']} | {r['mac_overhead']:.3f} | {r['qemu_instructions']} | "
+           f"{r['search_s']} | {r['max_abs_diff']} |" for r in rows]
+    (out / "search.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    print(f"wrote {out / 'search.json'} and {out / 'search.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
