@@ -133,7 +133,8 @@ def _pass_flags(argv: list[str]) -> tuple[list[str], list[str]]:
         m = re.fullmatch(r"--([\w\-]+)(?:=(.*)|(\{.*\}))?", a, re.S)
         if m and m.group(1) in names:
             opts = m.group(2) if m.group(2) is not None else (m.group(3) or "")[1:-1]
-            pipeline.append(m.group(1) + (f"{{{opts}}}" if opts else ""))
+            # as a -p element in place, so pass flags and -p pipelines keep their command-line order
+            rest.extend(["-p", m.group(1) + (f"{{{opts}}}" if opts else "")])
         else:
             rest.append(a)
     return rest, pipeline
