@@ -122,6 +122,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         search_result = _search(module, macs, options, out_dir)
         tiling = search_result.chosen.plan
     timings["search_s"] = search_result.seconds if search_result else 0.0
+    untiled_layout = _untiled_layout(module, options) if options.plot and not tiling.is_untiled else None
     lowered = lower(module, tiling, options.planner, options.alignment)
     plan = lowered.plan
     executed_macs = lowered.executed_macs
@@ -195,11 +196,23 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
                    f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})")
         report["plot"] = "arena.png"
+        if untiled_layout is not None:  # the layout before tiling, for comparison
+            plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
+                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
                        in_types, out_types)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _untiled_layout(module, options: CompileOptions):
+    """The memory plan of the untiled program (a copy of `module` is lowered), for --plot."""
+    import io
+    buf = io.BytesIO()
+    module.operation.write_bytecode(buf)
+    copy = ir.Module.parse(buf.getvalue(), context=module.context)
+    return lower(copy, None, options.planner, options.alignment).plan
 
 
 def _objective(options: CompileOptions):
