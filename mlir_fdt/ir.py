@@ -56,3 +56,13 @@ def entry_function(module: ir.Module):
         from .errors import FdtError
         raise FdtError(f"expected exactly one public function in the module, found {len(public)}")
     return public[0]
+
+
+def replace_module_body(module: ir.Module, other: ir.Module) -> None:
+    """Make `module` hold `other`'s top-level ops (passes that rebuild a module in place)."""
+    body = module.body
+    for op in list(body.operations):
+        op.operation.erase()
+    with module.context:
+        for op in list(other.body.operations):
+            ir.InsertionPoint(body).insert(op.operation.detach_from_parent())

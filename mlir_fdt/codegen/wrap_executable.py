@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FdtError
-from ..ir import entry_function, ir, linalg, run_pipeline, walk_ops
+from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
 from ..transforms.pass_base import ModulePass
 
 SKELETON = """
@@ -91,10 +91,4 @@ class WrapExecutable(ModulePass):
         return wrap_as_executable(module, self.executable_name)
 
     def apply(self, module: ir.Module) -> None:
-        wrapped = self.run(module)
-        body = module.body
-        for op in list(body.operations):
-            op.operation.erase()
-        with module.context:
-            for op in list(wrapped.body.operations):
-                ir.InsertionPoint(body).insert(op.operation.detach_from_parent())
+        replace_module_body(module, self.run(module))

@@ -101,20 +101,6 @@ def estimate_arena(graph: LayerGraph, plan: TilingPlan) -> int:
     """A fast estimate to order candidates before the real planner scores them: the untiled live
     bytes with path-internal tensors removed, plus the two largest internal tensors divided by
     the number of tiles or partitions (halos ignored)."""
-    index = {layer.name: layer.index for layer in graph.layers}
-    internal: dict[int, int] = {}
-    for path in plan.paths:
-        pieces = path.tiles[0] * path.tiles[1] if path.method == "ffmt" else path.partitions
-        for name in path.layers[:-1]:
-            internal[index[name]] = pieces
-    live = []
-    for i, layer in enumerate(graph.layers):
-        total = 0 if i in internal else layer.out_bytes
-        if graph.input_consumers and min(graph.input_consumers) <= i <= max(graph.input_consumers):
-            total += graph.input_bytes
-        for p in graph.layers[:i]:
-            if p.consumers and max(p.consumers) >= i and p.index not in internal:
-                total += p.out_bytes
-        live.append(total)
+    internal = graph.internal_layers(plan)
     tiles = sorted((graph.layers[i].out_bytes // n for i, n in internal.items()), reverse=True)[:2]
-    return max(live, default=0) + sum(tiles)
+    return max(graph.live_bytes(set(internal)), default=0) + sum(tiles)

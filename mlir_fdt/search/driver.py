@@ -169,17 +169,8 @@ def _size(plan: TilingPlan) -> int:
 
 
 def _critical_layers(graph: LayerGraph, plan: TilingPlan) -> list[int]:
-    """Layers where the live bytes peak once the plan's path-internal tensors are tiles."""
-    index = {layer.name: layer.index for layer in graph.layers}
-    internal = {index[n] for p in plan.paths for n in p.layers[:-1]}
-    live = []
-    for i, layer in enumerate(graph.layers):
-        total = 0 if i in internal else layer.out_bytes
-        if graph.input_consumers and min(graph.input_consumers) <= i <= max(graph.input_consumers):
-            total += graph.input_bytes
-        for p in graph.layers[:i]:
-            if p.consumers and max(p.consumers) >= i and p.index not in internal:
-                total += p.out_bytes
-        live.append(total)
-    top = sorted(set(live), reverse=True)[:2]  # the peak and the runner-up
+    """Layers where the live bytes peak (and come second) once the plan's path-internal tensors
+    are tiles."""
+    live = graph.live_bytes(set(graph.internal_layers(plan)))
+    top = sorted(set(live), reverse=True)[:2]
     return [i for i, v in enumerate(live) if v in top]

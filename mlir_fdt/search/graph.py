@@ -30,18 +30,29 @@ class LayerGraph:
     input_bytes: int
     input_consumers: list[int]
 
-    def live_bytes(self) -> list[int]:
-        """Bytes of layer outputs (and the model input) live while each layer runs (untiled)."""
+    def live_bytes(self, internal: set[int] = frozenset()) -> list[int]:
+        """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
+        `internal` layers (inside a fused path) are tiles and do not count."""
         out = []
         for i, layer in enumerate(self.layers):
-            live = layer.out_bytes
+            live = 0 if i in internal else layer.out_bytes
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
                 live += self.input_bytes
             for p in self.layers[:i]:
-                if p.consumers and max(p.consumers) >= i:
+                if p.consumers and max(p.consumers) >= i and p.index not in internal:
                     live += p.out_bytes
             out.append(live)
         return out
+
+    def internal_layers(self, plan) -> dict[int, int]:
+        """Layers whose outputs a plan keeps inside a fused path -> number of tiles/partitions."""
+        index = {layer.name: layer.index for layer in self.layers}
+        internal: dict[int, int] = {}
+        for path in plan.paths:
+            pieces = path.tiles[0] * path.tiles[1] if path.method == "ffmt" else path.partitions
+            for name in path.layers[:-1]:
+                internal[index[name]] = pieces
+        return internal
 
     def critical_layers(self) -> list[int]:
         live = self.live_bytes()

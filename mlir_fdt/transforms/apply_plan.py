@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..analysis.layers import Layer, accumulator_init, find_layers
 from ..errors import FdtError
-from ..ir import entry_function, ir
+from ..ir import entry_function, ir, replace_module_body
 from ..plan import FusedPath, TilingPlan
 from .fuse_epilogues import privatize_inits, strip_attributes
 from .linalg_util import defining_op, indexing_maps, iterator_kinds, num_inputs
@@ -200,12 +200,7 @@ class ApplyPlan(ModulePass):
                                    f"{json.dumps(plan.to_json())}; this plan cannot be applied, try other paths or tiles")
                 raise FdtError(message[len("error: "):])
             replacement = ir.Module.parse(dst.read_bytes(), context=module.context)
-        body = module.body
-        for op in list(body.operations):
-            op.operation.erase()
-        with module.context:
-            for op in list(replacement.body.operations):
-                ir.InsertionPoint(body).insert(op.operation.detach_from_parent())
+        replace_module_body(module, replacement)
 
     @staticmethod
     def apply_plan_in_process(module: ir.Module, plan: TilingPlan) -> None:
