@@ -106,7 +106,8 @@ def _elementwise_producers(group: list[ir.Operation], rank: int, owner: dict) ->
             producer = defining_op(v)
             if (producer is None or producer in owner or producer.name != "linalg.generic"
                     or not is_all_parallel(producer) or len(iterator_kinds(producer)) != rank
-                    or single_user(producer) != member or not is_elementwise_continuation(producer, member, rank)):
+                    or (user := single_user(producer)) is None or user != member
+                    or not is_elementwise_continuation(producer, member, rank)):
                 continue
             owner[producer] = owner[member]
             group.append(producer)
