@@ -13,13 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import ToolError, ToolMissing
+from .errors import FdtError, ToolError, ToolMissing
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINTS = {
     "arm-none-eabi-gcc": "install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi` "
                          "(or run scripts/setup.sh)",
+    "arm-none-eabi-size": "it comes with the Arm toolchain: `sudo apt-get install gcc-arm-none-eabi` "
+                          "(or run scripts/setup.sh)",
     "qemu-system-arm": "install it with `sudo apt-get install qemu-system-arm` (or run scripts/setup.sh)",
     "cmake": "install it with `sudo apt-get install cmake ninja-build` (or run scripts/setup.sh)",
     "ninja": "install it with `sudo apt-get install ninja-build` (or run scripts/setup.sh)",
@@ -42,6 +44,20 @@ def find_tool(name: str) -> str:
     if not found:
         raise ToolMissing(name, INSTALL_HINTS.get(name, "install it and put it on PATH"))
     return found
+
+
+def require_tools(names: tuple[str, ...], purpose: str) -> None:
+    """Fail before a long compile, not after it, when a later step needs tools that are missing:
+    one line naming every missing tool with its install hint."""
+    missing = []
+    for name in names:
+        try:
+            find_tool(name)
+        except ToolMissing:
+            missing.append(name)
+    if missing:
+        hints = "; ".join(f"{name}: {INSTALL_HINTS.get(name, 'install it and put it on PATH')}" for name in missing)
+        raise FdtError(f"{purpose} needs {', '.join(missing)}, not found on PATH; {hints}")
 
 
 def _iree_builtin_tool(name: str) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
 from ..targets import Target
+from .iree_compile import beside_source
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,10 @@ def compile_embedded_elf(source: Path, output: Path, target: Target, extra_flags
         linker = write_linker_wrapper(tmp_dir) if small_pages else None
         dump_dir = tmp_dir / "binaries"
         try:
-            invoke(embedded_elf_command(source, dump_dir, target, linker, extra_flags), tool="iree-compile",
-                   hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`")
+            cwd, name = beside_source(source)  # no output-directory path in the image
+            invoke(embedded_elf_command(name, dump_dir, target, linker, extra_flags), tool="iree-compile",
+                   hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`",
+                   cwd=cwd)
         except ToolError as error:
             raise _undefined_symbols_error(error, target) or error from error
         found = sorted(dump_dir.glob("*.so")) if dump_dir.is_dir() else []

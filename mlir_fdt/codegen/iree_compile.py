@@ -28,12 +28,24 @@ def static_library_command(source: Path, library: Path, target: Target, extra_fl
             f"--iree-llvmcpu-static-library-output-path={library}", *extra_flags, "-o", "/dev/null"]
 
 
+def beside_source(source: Path) -> tuple[Path, Path]:
+    """(working directory, source path) to run iree-compile with: the source's own directory and
+    its bare name. IREE stores the source's name as given in the executable's source-location
+    table (`.rodata`, so flash) and in DWARF; a full path would make the library depend on the
+    output directory, and two compiles of one model into two directories differ. (Relative paths
+    in extra flags are then relative to that directory.)"""
+    source = Path(source).resolve()
+    return source.parent, Path(source.name)
+
+
 def compile_host(source: Path, output: Path, extra_flags: list[str] = ()) -> Path:
-    invoke(host_command(source, output, extra_flags), tool="iree-compile")
+    cwd, name = beside_source(source)
+    invoke(host_command(name, Path(output).resolve(), extra_flags), tool="iree-compile", cwd=cwd)
     return output
 
 
 def compile_static_library(source: Path, library: Path, target: Target, extra_flags: list[str] = ()) -> Path:
-    invoke(static_library_command(source, library, target, extra_flags), tool="iree-compile",
-           hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`")
+    cwd, name = beside_source(source)
+    invoke(static_library_command(name, Path(library).resolve(), target, extra_flags), tool="iree-compile",
+           hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`", cwd=cwd)
     return library

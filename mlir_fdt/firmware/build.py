@@ -20,6 +20,9 @@ from ..external import find_tool, invoke
 from ..targets import Target, get_target
 from .model_format import model_cache_variables
 
+# Every tool building and running the firmware needs (`--run qemu` checks them before compiling).
+FIRMWARE_TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

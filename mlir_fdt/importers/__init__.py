@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import FdtError
 from ..ir import ir
 from .mlir_file import import_mlir_file
+from .supported_ops import check_supported_ops
 from .tflite import import_tflite
 
 SUPPORTED_SUFFIXES = {".tflite": "TFLite flatbuffer", ".mlir": "MLIR text (TOSA or linalg)",
@@ -22,8 +23,12 @@ def import_model(path: str | Path, context: ir.Context) -> ir.Module:
         raise FdtError(f"{path}: is a directory, expected a model file")
     suffix = path.suffix.lower()
     if suffix == ".tflite":
-        return import_tflite(path, context)
-    if suffix in (".mlir", ".mlirbc"):
-        return import_mlir_file(path, context)
-    supported = ", ".join(f"{k} ({v})" for k, v in SUPPORTED_SUFFIXES.items())
-    raise FdtError(f"{path}: unsupported model format '{suffix or '(no suffix)'}'; supported: {supported}")
+        module = import_tflite(path, context)
+    elif suffix in (".mlir", ".mlirbc"):
+        module = import_mlir_file(path, context)
+    else:
+        supported = ", ".join(f"{k} ({v})" for k, v in SUPPORTED_SUFFIXES.items())
+        raise FdtError(f"{path}: unsupported model format '{suffix or '(no suffix)'}'; supported: {supported}")
+    with context:
+        check_supported_ops(module, str(path))
+    return module

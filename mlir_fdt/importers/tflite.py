@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,16 @@ def check_tflite_header(path: Path) -> None:
         raise FdtError(f"{path}: not a TFLite flatbuffer (missing the 'TFL3' identifier at byte 4)")
 
 
+def converter_reason(stderr: str) -> str:
+    """The converter's own error line (it also logs absl banners and a generic "[ERROR]" summary)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        m = re.search(r"\berror: (.*)", line)
+        if m:
+            return m.group(1)
+    return lines[-1] if lines else "no message"
+
+
 def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     check_tflite_header(path)
     converter = find_tool("tosa-converter-for-tflite")
@@ -27,8 +38,8 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
         try:
             invoke([converter, str(path), "--bytecode", "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
-            raise FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?)\n"
-                           f"{e.stderr.strip()[-800:]}") from None
+            raise FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
+                           f"{converter_reason(e.stderr)}") from None
         if not out.exists():
             raise FdtError(f"{path}: the TFLite to TOSA conversion produced no output")
         with context:
