@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra flag passed unchanged to iree-compile (repeatable)")
     from .targets_cmd import add_targets_parser
     add_targets_parser(sub)
+    from .fuzz_cmd import add_fuzz_parser
+    add_fuzz_parser(sub)
     return parser
 
 
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "targets":
             from .targets_cmd import run_targets
             return run_targets(args)
+        if args.command == "fuzz":
+            from .fuzz_cmd import run_fuzz
+            return run_fuzz(args)
         if args.command == "compile":
             from ..compiler import CompileOptions, compile_model
             from ..search.objectives import parse_bytes

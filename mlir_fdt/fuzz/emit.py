@@ -1,0 +1,454 @@
+"""Render a `CaseSpec` as TOSA MLIR text in the syntax IREE 3.13 parses (its own printer's form,
+not tosa-converter-for-tflite's `--text`, which IREE's MLIR does not read back).
+
+Shapes are inferred layer by layer; a layer that does not fit its input raises `InvalidSpec`
+(the generator then draws another, the shrinker drops that candidate). int8 layers are built
+the way TFLite's TOSA legalization builds them: conv with zero-point operands and an i32
+accumulator, a per-channel `tosa.rescale` to int8, a clamp; residual adds rescale both sides
+to i32 with a 2**20 headroom; windows whose stride does not divide the input are preceded by
+a `tosa.slice`, as the converter does for ResNet's strided 1x1 convolutions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .quant import INT8_WEIGHT_STD, accumulator_std, quantize_multiplier
+from .spec import CaseSpec, LayerSpec
+
+
+class InvalidSpec(ValueError):
+    """A layer does not fit its input (a kernel larger than the map, a reshape that does not divide)."""
+
+
+@dataclass(frozen=True)
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    elem: str           # "f32", "i8" or "i32"
+    zp: int = 0         # int8 zero point
+    std: float = 1.0    # estimated spread of (value - zp): drives the next layer's scales
+
+
+def tensor_type(shape: tuple[int, ...], elem: str) -> str:
+    return f"tensor<{'x'.join(map(str, shape))}x{elem}>"
+
+
+_NUMPY = {"f32": np.float32, "i8": np.int8, "i32": np.int32}
+
+
+class Emitter:
+    """Accumulates the lines of `@main`; names values `%vN`; deduplicates scalar constants."""
+
+    def __init__(self, dtype: str, weight_seed: int):
+        self.dtype = dtype
+        self.weight_seed = weight_seed
+        self.lines: list[str] = []
+        self._count = 0
+        self._scalars: dict[tuple, str] = {}
+
+    @property
+    def is_int8(self) -> bool:
+        return self.dtype == "i8"
+
+    def rng(self, uid: int) -> np.random.Generator:
+        return np.random.default_rng([self.weight_seed, uid])
+
+    def op(self, text: str) -> str:
+        name = f"%v{self._count}"
+        self._count += 1
+        self.lines.append(f"    {name} = {text}")
+        return name
+
+    def const(self, array: np.ndarray, elem: str) -> str:
+        data = np.ascontiguousarray(array, dtype=_NUMPY[elem])
+        ttype = tensor_type(data.shape, elem)
+        return self.op(f'tosa.const values(dense<"0x{data.tobytes().hex().upper()}"> : {ttype}) : () -> {ttype}')
+
+    def scalar(self, value: float | int, elem: str) -> str:
+        """A `tensor<1xelem>` constant (zero points, shifts), emitted once per value."""
+        key = (value, elem)
+        if key not in self._scalars:
+            literal = f"{float(value):e}" if elem == "f32" else str(int(value))
+            self._scalars[key] = self.op(f"tosa.const values(dense<{literal}> : tensor<1x{elem}>) : () -> "
+                                         f"tensor<1x{elem}>")
+        return self._scalars[key]
+
+    def shape(self, values: list[int]) -> str:
+        n = len(values)
+        return self.op(f"tosa.const_shape values(dense<[{', '.join(map(str, values))}]> : tensor<{n}xindex>) : "
+                       f"() -> !tosa.shape<{n}>")
+
+    # -- small ops shared by the layer handlers ------------------------------------------------------
+    def reshape(self, x: Tensor, shape: tuple[int, ...]) -> Tensor:
+        if math.prod(shape) != math.prod(x.shape):
+            raise InvalidSpec(f"cannot reshape {x.shape} to {shape}")
+        s = self.shape(list(shape))
+        name = self.op(f"tosa.reshape {x.name}, {s} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<{len(shape)}>) "
+                       f"-> {tensor_type(shape, x.elem)}")
+        return Tensor(name, shape, x.elem, x.zp, x.std)
+
+    def slice(self, x: Tensor, size: tuple[int, ...]) -> Tensor:
+        if size == x.shape:
+            return x
+        start, sz = self.shape([0] * len(size)), self.shape(list(size))
+        n = len(size)
+        name = self.op(f"tosa.slice {x.name}, {start}, {sz} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<{n}>, "
+                       f"!tosa.shape<{n}>) -> {tensor_type(size, x.elem)}")
+        return Tensor(name, size, x.elem, x.zp, x.std)
+
+    def rescale(self, x: Tensor, scales: list[float], out_elem: str, out_zp: int, out_std: float,
+                rounding: str = "DOUBLE_ROUND") -> Tensor:
+        """`tosa.rescale` by `scales` (one, or one per channel) from x.elem to out_elem."""
+        pairs = [quantize_multiplier(s) for s in scales]
+        mult = self.const(np.array([m for m, _ in pairs]), "i32")
+        shift = self.const(np.array([s for _, s in pairs]), "i8")
+        in_zp, o_zp = self.scalar(x.zp, x.elem), self.scalar(out_zp, out_elem)
+        per_channel = "true" if len(scales) > 1 else "false"
+        k = len(scales)
+        name = self.op(f"tosa.rescale {x.name}, {mult}, {shift}, {in_zp}, {o_zp} scale32(true) "
+                       f"rounding_mode<{rounding}> per_channel({per_channel}) input_unsigned(false) "
+                       f"output_unsigned(false) : ({tensor_type(x.shape, x.elem)}, tensor<{k}xi32>, "
+                       f"tensor<{k}xi8>, tensor<1x{x.elem}>, tensor<1x{out_elem}>) -> "
+                       f"{tensor_type(x.shape, out_elem)}")
+        return Tensor(name, x.shape, out_elem, out_zp, out_std)
+
+    def clamp(self, x: Tensor, lo: float, hi: float) -> Tensor:
+        ttype = tensor_type(x.shape, x.elem)
+        if x.elem == "f32":
+            bounds = f"min_val({float(lo):e} : f32) max_val({float(hi):e} : f32)"
+        else:
+            bounds = f"min_val({int(lo)} : {x.elem}) max_val({int(hi)} : {x.elem})"
+        name = self.op(f"tosa.clamp {x.name} {bounds} : ({ttype}) -> {ttype}")
+        return Tensor(name, x.shape, x.elem, x.zp, x.std)
+
+    def requantize(self, acc: Tensor, scales_from: np.ndarray, rng: np.random.Generator, act: str) -> Tensor:
+        """int8 epilogue of an i32 accumulator: per-channel rescale to a fresh zero point, then the
+        activation clamp (TFLite always clamps, to [-128, 127] at least)."""
+        out_zp = -128 if act == "relu" and rng.random() < 0.6 else int(rng.integers(-40, 40))
+        target = float(rng.uniform(20, 50))
+        y = self.rescale(acc, [target / s for s in scales_from], "i8", out_zp, target)
+        return self.activation(y, act, rng)
+
+    def activation(self, x: Tensor, act: str, rng: np.random.Generator) -> Tensor:
+        if x.elem == "f32":
+            if act == "relu":
+                return self.clamp(x, 0.0, 3.4028234663852886e38)
+            if act == "relu6":
+                return self.clamp(x, 0.0, 6.0)
+            return x
+        if act == "relu":
+            return self.clamp(x, max(-128, x.zp), 127)
+        if act == "relu6":
+            return self.clamp(x, max(-128, x.zp), min(127, x.zp + int(rng.integers(20, 120))))
+        return self.clamp(x, -128, 127)
+
+
+# -- windows --------------------------------------------------------------------------------------------
+def window(size: int, kernel: int, stride: int, dilation: int, padding: str,
+           pads: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(pad_before, pad_after, rows cropped at the end, output size) of one spatial dim, so that
+    TOSA's `(in - 1 + pads - (k - 1) * d) % stride == 0` holds."""
+    extent = (kernel - 1) * dilation + 1
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + extent - size, 0)
+        before, after = total // 2, total - total // 2
+    elif padding == "valid":
+        before, after = 0, 0
+    else:
+        before, after = min(pads[0], kernel - 1), min(pads[1], kernel - 1)
+    span = size + before + after - extent
+    if span < 0:
+        raise InvalidSpec(f"kernel {kernel} (dilation {dilation}) larger than the padded input {size}")
+    crop = 0
+    rem = span % stride
+    if rem:
+        if after >= rem:
+            after -= rem
+        else:
+            crop = rem
+    out = (size - crop + before + after - extent) // stride + 1
+    return before, after, crop, out
+
+
+def _spatial(x: Tensor, p: dict) -> tuple[int, int, int, int, tuple[int, int], tuple[int, int], tuple[int, int], int]:
+    if len(x.shape) != 4:
+        raise InvalidSpec(f"needs an NHWC input, got {x.shape}")
+    _, h, w, _ = x.shape
+    kh, kw = p["kernel"]
+    sh, sw = p["stride"]
+    d = p.get("dilation", 1)
+    pads = p.get("pads", (0, 0, 0, 0))
+    t, b, ch, oh = window(h, kh, sh, d, p["padding"], (pads[0], pads[1]))
+    left, right, cw, ow = window(w, kw, sw, d, p["padding"], (pads[2], pads[3]))
+    return oh, ow, ch, cw, (kh, kw), (sh, sw), (t, b, left, right), d
+
+
+def _crop(em: Emitter, x: Tensor, ch: int, cw: int) -> Tensor:
+    n, h, w, c = x.shape
+    return em.slice(x, (n, h - ch, w - cw, c))
+
+
+def _attrs(pad: tuple[int, ...], stride: tuple[int, int], dilation: int) -> str:
+    return f"pad([{', '.join(map(str, pad))}]) stride([{stride[0]}, {stride[1]}]) dilation([{dilation}, {dilation}])"
+
+
+# -- layer handlers ------------------------------------------------------------------------------------
+def _conv_like(em: Emitter, x: Tensor, layer: LayerSpec, depthwise: bool) -> Tensor:
+    p = layer.params
+    oh, ow, ch, cw, (kh, kw), stride, pad, d = _spatial(x, p)
+    x = _crop(em, x, ch, cw)
+    rng = em.rng(layer.uid)
+    c = x.shape[3]
+    if depthwise:
+        mult = p.get("mult", 1)
+        out_c, fan_in, wshape, op = c * mult, kh * kw, (kh, kw, c, mult), "tosa.depthwise_conv2d"
+    else:
+        out_c = p.get("out") or c
+        fan_in, wshape, op = kh * kw * c, (out_c, kh, kw, c), "tosa.conv2d"
+    out_shape = (1, oh, ow, out_c)
+    in_t = tensor_type(x.shape, x.elem)
+    if not em.is_int8:
+        w = em.const(rng.normal(0, 1 / math.sqrt(fan_in), wshape), "f32")
+        b = em.const(rng.normal(0, 0.1, out_c), "f32")
+        z = em.scalar(0.0, "f32")
+        name = em.op(f"{op} {x.name}, {w}, {b}, {z}, {z} {_attrs(pad, stride, d)} acc_type(f32) : ({in_t}, "
+                     f"{tensor_type(wshape, 'f32')}, tensor<{out_c}xf32>, tensor<1xf32>, tensor<1xf32>) -> "
+                     f"{tensor_type(out_shape, 'f32')}")
+        return em.activation(Tensor(name, out_shape, "f32", 0, 1.0), p.get("act", "none"), rng)
+    w = em.const(rng.integers(-127, 128, wshape), "i8")
+    acc = accumulator_std(fan_in, x.std)
+    b = em.const(np.round(rng.normal(0, acc * 0.5, out_c)), "i32")
+    name = em.op(f"{op} {x.name}, {w}, {b}, {em.scalar(x.zp, 'i8')}, {em.scalar(0, 'i8')} {_attrs(pad, stride, d)} "
+                 f"acc_type(i32) : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}xi32>, tensor<1xi8>, "
+                 f"tensor<1xi8>) -> {tensor_type(out_shape, 'i32')}")
+    spread = acc * rng.uniform(0.5, 2.0, out_c)
+    return em.requantize(Tensor(name, out_shape, "i32", 0, acc), spread, rng, p.get("act", "none"))
+
+
+def conv(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    return _conv_like(em, x, layer, depthwise=False)
+
+
+def depthwise(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    return _conv_like(em, x, layer, depthwise=True)
+
+
+def _pool(em: Emitter, x: Tensor, layer: LayerSpec, kind: str) -> Tensor:
+    p = layer.params
+    oh, ow, ch, cw, kernel, stride, pad, _ = _spatial(x, {**p, "dilation": 1})
+    if min(kernel) < 1 or pad[0] >= kernel[0] or pad[1] >= kernel[0] or pad[2] >= kernel[1] or pad[3] >= kernel[1]:
+        raise InvalidSpec("pooling pads must be smaller than the kernel")
+    x = _crop(em, x, ch, cw)
+    out_shape = (1, oh, ow, x.shape[3])
+    io = f"({tensor_type(x.shape, x.elem)}"
+    attrs = f"kernel([{kernel[0]}, {kernel[1]}]) stride([{stride[0]}, {stride[1]}]) pad([{', '.join(map(str, pad))}])"
+    if kind == "max":
+        name = em.op(f"tosa.max_pool2d {x.name} {attrs} : {io}) -> {tensor_type(out_shape, x.elem)}")
+        return Tensor(name, out_shape, x.elem, x.zp, x.std)
+    acc = "i32" if em.is_int8 else "f32"
+    z = em.scalar(x.zp if em.is_int8 else 0.0, x.elem)
+    name = em.op(f"tosa.avg_pool2d {x.name}, {z}, {z} {attrs} acc_type({acc}) : {io}, tensor<1x{x.elem}>, "
+                 f"tensor<1x{x.elem}>) -> {tensor_type(out_shape, x.elem)}")
+    return Tensor(name, out_shape, x.elem, x.zp, x.std * 0.7)
+
+
+def avg_pool(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    return _pool(em, x, layer, "avg")
+
+
+def max_pool(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    return _pool(em, x, layer, "max")
+
+
+def global_pool(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """TFLite's MEAN over H and W: an average pooling whose window is the whole map."""
+    if len(x.shape) != 4:
+        raise InvalidSpec("global pooling needs an NHWC input")
+    _, h, w, _ = x.shape
+    spec = LayerSpec("avgpool", layer.uid, {"kernel": (h, w), "stride": (1, 1), "padding": "valid"})
+    return _pool(em, x, spec, "avg")
+
+
+def pad(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    if len(x.shape) != 4:
+        raise InvalidSpec("pad needs an NHWC input")
+    t, b, left, right = layer.params["pads"]
+    n, h, w, c = x.shape
+    out_shape = (n, h + t + b, w + left + right, c)
+    padding = em.shape([0, 0, t, b, left, right, 0, 0])
+    value = em.scalar(x.zp if em.is_int8 else float(layer.params.get("value", 0.0)), x.elem)
+    name = em.op(f"tosa.pad {x.name}, {padding}, {value} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<8>, "
+                 f"tensor<1x{x.elem}>) -> {tensor_type(out_shape, x.elem)}")
+    return Tensor(name, out_shape, x.elem, x.zp, x.std)
+
+
+def clamp(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """An activation on its own (no conv before it): relu, relu6, or a clip to [lo, hi] quantiles."""
+    act = layer.params.get("act", "relu")
+    if act in ("relu", "relu6"):
+        return em.activation(x, act, em.rng(layer.uid))
+    lo, hi = layer.params.get("range", (-0.5, 0.5))
+    if em.is_int8:
+        return em.clamp(x, max(-128, x.zp + round(lo * 2 * x.std)), min(127, x.zp + round(hi * 2 * x.std)))
+    return em.clamp(x, lo, hi)
+
+
+def rescale(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """int8 requantization to a new scale and zero point (TFLite's QUANTIZE int8 -> int8); float: none."""
+    if not em.is_int8:
+        return x
+    rng = em.rng(layer.uid)
+    factor = float(layer.params.get("factor", 1.0))
+    out_zp = int(rng.integers(-60, 60))
+    return em.rescale(x, [factor], "i8", out_zp, x.std * factor, layer.params.get("rounding", "DOUBLE_ROUND"))
+
+
+def reshape(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    if len(x.shape) != 4:
+        raise InvalidSpec("reshape modes apply to NHWC tensors")
+    n, h, w, c = x.shape
+    mode = layer.params["mode"]
+    if mode == "swap_hw":
+        shape = (n, w, h, c)
+    elif mode == "split_w" and w % 2 == 0:
+        shape = (n, h * 2, w // 2, c)
+    elif mode == "merge_c" and w % 2 == 0:
+        shape = (n, h, w // 2, c * 2)
+    else:
+        raise InvalidSpec(f"reshape {mode} does not apply to {x.shape}")
+    return em.reshape(x, shape)
+
+
+def _matmul(em: Emitter, a: Tensor, weights: np.ndarray, rng: np.random.Generator) -> Tensor:
+    """[1, M, K] x constant [1, K, N]: f32, or int8 with zero points into an i32 accumulator."""
+    _, m, k = a.shape
+    n = weights.shape[2]
+    out_elem = "i32" if em.is_int8 else "f32"
+    b = em.const(weights, a.elem)
+    za, zb = (em.scalar(a.zp, "i8"), em.scalar(0, "i8")) if em.is_int8 else (em.scalar(0.0, "f32"),) * 2
+    name = em.op(f"tosa.matmul {a.name}, {b}, {za}, {zb} : ({tensor_type(a.shape, a.elem)}, "
+                 f"{tensor_type(weights.shape, a.elem)}, tensor<1x{a.elem}>, tensor<1x{a.elem}>) -> "
+                 f"{tensor_type((1, m, n), out_elem)}")
+    return Tensor(name, (1, m, n), out_elem, 0, accumulator_std(k, a.std) if em.is_int8 else 1.0)
+
+
+def _weights(em: Emitter, rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+    if em.is_int8:
+        return rng.integers(-127, 128, shape)
+    return rng.normal(0, 1 / math.sqrt(fan_in), shape)
+
+
+def matmul_pointwise(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """A 1x1 convolution written as `tosa.matmul` over the flattened pixels."""
+    if len(x.shape) != 4:
+        raise InvalidSpec("matmul_pw needs an NHWC input")
+    _, h, w, c = x.shape
+    out_c = layer.params.get("out") or c
+    rng = em.rng(layer.uid)
+    flat = em.reshape(x, (1, h * w, c))
+    acc = _matmul(em, flat, _weights(em, rng, (1, c, out_c), c), rng)
+    if em.is_int8:
+        acc = em.requantize(acc, np.full(1, acc.std), rng, layer.params.get("act", "none"))
+    else:
+        acc = em.activation(acc, layer.params.get("act", "none"), rng)
+    return em.reshape(acc, (1, h, w, out_c))
+
+
+def fully_connected(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """TFLite's FULLY_CONNECTED as its TOSA legalization writes it (reshape to 1x1xN, 1x1 conv, reshape
+    to [1, units]), or as a `tosa.matmul`."""
+    n = math.prod(x.shape)
+    units = layer.params["out"]
+    rng = em.rng(layer.uid)
+    act = layer.params.get("act", "none")
+    if layer.params.get("via", "conv") == "matmul":
+        acc = _matmul(em, em.reshape(x, (1, 1, n)), _weights(em, rng, (1, n, units), n), rng)
+        y = em.requantize(acc, np.full(1, acc.std), rng, act) if em.is_int8 else em.activation(acc, act, rng)
+        return em.reshape(y, (1, units))
+    flat = em.reshape(x, (1, 1, 1, n))
+    spec = LayerSpec("conv", layer.uid, {"out": units, "kernel": (1, 1), "stride": (1, 1), "padding": "valid",
+                                         "act": act})
+    return em.reshape(conv(em, flat, spec), (1, units))
+
+
+def _add_int8(em: Emitter, a: Tensor, b: Tensor, rng: np.random.Generator) -> Tensor:
+    """TFLite's quantized ADD: both sides to i32 with 20 bits of headroom, scaled, added, requantized."""
+    sides = []
+    for t in (a, b):
+        wide = em.rescale(t, [2.0 ** 20], "i32", 0, t.std * 2.0 ** 20)
+        factor = float(rng.uniform(0.25, 0.5))
+        sides.append(em.rescale(wide, [factor], "i32", 0, wide.std * factor))
+    ttype = tensor_type(a.shape, "i32")
+    name = em.op(f"tosa.add {sides[0].name}, {sides[1].name} : ({ttype}, {ttype}) -> {ttype}")
+    spread = math.hypot(sides[0].std, sides[1].std)
+    out_zp, target = int(rng.integers(-40, 40)), float(rng.uniform(20, 50))
+    return em.rescale(Tensor(name, a.shape, "i32", 0, spread), [target / spread], "i8", out_zp, target)
+
+
+def residual(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """x + branch(x): the branch must keep the shape."""
+    y = render_layers(em, x, layer.branches[0] if layer.branches else ())
+    if y.shape != x.shape:
+        raise InvalidSpec(f"residual branch changes the shape {x.shape} -> {y.shape}")
+    rng = em.rng(layer.uid)
+    if em.is_int8:
+        out = _add_int8(em, x, y, rng)
+    else:
+        ttype = tensor_type(x.shape, "f32")
+        out = Tensor(em.op(f"tosa.add {x.name}, {y.name} : ({ttype}, {ttype}) -> {ttype}"), x.shape, "f32")
+    return em.activation(out, layer.params.get("act", "none"), rng)
+
+
+def concat(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """Channel concatenation of two branches of x; int8 inputs are first requantized to one zero point."""
+    outs = [render_layers(em, x, branch) for branch in layer.branches]
+    if any(len(o.shape) != 4 or o.shape[:3] != outs[0].shape[:3] for o in outs):
+        raise InvalidSpec(f"concat branches disagree: {[o.shape for o in outs]}")
+    if em.is_int8:
+        outs = [o if o.zp == outs[0].zp else em.rescale(o, [float(em.rng(layer.uid).uniform(0.8, 1.25))], "i8",
+                                                        outs[0].zp, o.std) for o in outs]
+    shape = (*outs[0].shape[:3], sum(o.shape[3] for o in outs))
+    types = ", ".join(tensor_type(o.shape, o.elem) for o in outs)
+    name = em.op(f"tosa.concat {', '.join(o.name for o in outs)} axis(3) : ({types}) -> "
+                 f"{tensor_type(shape, outs[0].elem)}")
+    return Tensor(name, shape, outs[0].elem, outs[0].zp, outs[0].std)
+
+
+HANDLERS: dict[str, Callable[[Emitter, Tensor, LayerSpec], Tensor]] = {
+    "conv": conv, "dw": depthwise, "avgpool": avg_pool, "maxpool": max_pool, "gpool": global_pool, "pad": pad,
+    "clamp": clamp, "rescale": rescale, "reshape": reshape, "matmul_pw": matmul_pointwise, "fc": fully_connected,
+    "residual": residual, "concat": concat,
+}
+DATA_MOVEMENT = ("tosa.const", "tosa.const_shape", "tosa.reshape", "tosa.slice")
+MAX_ELEMENTS = 1 << 16  # per tensor: keeps a case a few seconds
+
+
+def render_layers(em: Emitter, x: Tensor, layers: tuple[LayerSpec, ...]) -> Tensor:
+    for layer in layers:
+        if layer.kind not in HANDLERS:
+            raise InvalidSpec(f"unknown layer kind '{layer.kind}'")
+        x = HANDLERS[layer.kind](em, x, layer)
+        if min(x.shape) < 1 or math.prod(x.shape) > MAX_ELEMENTS:
+            raise InvalidSpec(f"{layer.kind} gives shape {x.shape}")
+    return x
+
+
+def render(spec: CaseSpec) -> str:
+    """The case's network as a TOSA module with one `func.func @main`."""
+    em = Emitter(spec.dtype, spec.weight_seed)
+    h, w, c = spec.input_shape
+    x = Tensor("%arg0", (1, h, w, c), spec.dtype, spec.input_zp if spec.dtype == "i8" else 0,
+               INT8_WEIGHT_STD if spec.dtype == "i8" else 0.6)
+    y = render_layers(em, x, spec.layers)
+    if not any(line.split(" = ", 1)[1].split(" ", 1)[0] not in DATA_MOVEMENT for line in em.lines):
+        raise InvalidSpec("the network only moves data (mlir-fdt rightly refuses a model without computation)")
+    in_t, out_t = tensor_type(x.shape, x.elem), tensor_type(y.shape, y.elem)
+    body = "\n".join(em.lines)
+    return (f"func.func @main(%arg0: {in_t}) -> {out_t} {{\n{body}\n"
+            f"    return {y.name} : {out_t}\n}}\n")

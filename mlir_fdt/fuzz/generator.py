@@ -1,0 +1,154 @@
+"""Random valid cases: a network of small layers, a tiling plan, a planner and an alignment.
+
+Everything is drawn from one `random.Random` seeded with `"<seed>/<case>"` (string seeds are
+hashed with SHA-512, so a run is reproducible across processes and Python versions). Each
+drawn layer is kept only if the network still renders and parses as TOSA; shapes stay small
+(maps up to 12x12, up to 16 channels) so that a case compiles in a few seconds.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+from .emit import InvalidSpec, render
+from .spec import CaseSpec, LayerSpec, PlanSpec
+
+PLANNERS = ("best", "greedy", "linear")
+ALIGNMENTS = (4, 16, 64)
+# (kind, weight) for NHWC inputs and for flattened [1, N] inputs
+KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
+              ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5), ("fc", 1))
+KINDS_FLAT = (("fc", 2), ("clamp", 1), ("rescale", 1))
+ACTS = ("none", "relu", "relu", "relu6")
+
+
+def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
+    kinds, weights = zip(*table)
+    return rng.choices(kinds, weights)[0]
+
+
+def _pair(rng: random.Random, values: tuple[int, ...]) -> tuple[int, int]:
+    """Mostly square kernels and strides, sometimes not."""
+    a = rng.choice(values)
+    return (a, a) if rng.random() < 0.8 else (a, rng.choice(values))
+
+
+@dataclass
+class LayerDrawer:
+    """Draws layer descriptions; `uid`s are unique within a case (they seed the weights)."""
+
+    rng: random.Random
+    next_uid: int = 0
+
+    def _uid(self) -> int:
+        self.next_uid += 1
+        return self.next_uid
+
+    def draw(self, kind: str, keep_shape: bool = False) -> LayerSpec:
+        """A `kind` layer; `keep_shape`: stride 1, same padding, same channels (residual branches)."""
+        r = self.rng
+        uid = self._uid()
+        if kind in ("conv", "dw"):
+            kernel = _pair(r, (1, 1, 2, 3, 3, 5))
+            params = {"kernel": kernel, "stride": (1, 1) if keep_shape else _pair(r, (1, 1, 2)),
+                      "dilation": 2 if r.random() < 0.1 else 1,
+                      "padding": "same" if keep_shape else r.choice(("same", "same", "valid", "explicit")),
+                      "act": r.choice(ACTS)}
+            if params["padding"] == "explicit":
+                params["pads"] = tuple(r.randint(0, k - 1) for k in (kernel[0], kernel[0], kernel[1], kernel[1]))
+            if kind == "conv":
+                params["out"] = None if keep_shape else r.randint(1, 12)
+            else:
+                params["mult"] = 1 if keep_shape else r.choice((1, 1, 2))
+            return LayerSpec(kind, uid, params)
+        if kind in ("avgpool", "maxpool"):
+            return LayerSpec(kind, uid, {"kernel": _pair(r, (2, 2, 3)), "stride": _pair(r, (1, 2, 2)),
+                                         "padding": r.choice(("valid", "same"))})
+        if kind == "pad":
+            pads = (0, 0, 0, 0)
+            while not any(pads):
+                pads = tuple(r.randint(0, 2) for _ in range(4))
+            return LayerSpec(kind, uid, {"pads": pads, "value": round(r.uniform(-1, 1), 2)})
+        if kind == "clamp":
+            act = r.choice(("relu", "relu6", "range"))
+            bounds = (round(r.uniform(-1, 0), 2), round(r.uniform(0.1, 1), 2))
+            return LayerSpec(kind, uid, {"act": act, "range": bounds})
+        if kind == "rescale":
+            return LayerSpec(kind, uid, {"factor": round(r.uniform(0.5, 2.0), 3),
+                                         "rounding": r.choice(("DOUBLE_ROUND", "SINGLE_ROUND"))})
+        if kind == "reshape":
+            return LayerSpec(kind, uid, {"mode": r.choice(("swap_hw", "split_w", "merge_c"))})
+        if kind == "matmul_pw":
+            return LayerSpec(kind, uid, {"out": r.randint(1, 12), "act": r.choice(ACTS)})
+        if kind == "fc":
+            return LayerSpec(kind, uid, {"out": r.randint(1, 16), "via": r.choice(("conv", "matmul")),
+                                         "act": r.choice(ACTS)})
+        if kind == "gpool":
+            return LayerSpec(kind, uid, {})
+        if kind == "residual":
+            branch = tuple(self.draw(r.choice(("conv", "conv", "dw", "clamp", "rescale")), keep_shape=True)
+                           for _ in range(r.randint(1, 2)))
+            return LayerSpec(kind, uid, {"act": r.choice(ACTS)}, (branch,))
+        if kind == "concat":
+            branches = tuple(tuple(self.draw(r.choice(("conv", "dw", "clamp", "rescale")), keep_shape=True)
+                                   for _ in range(r.randint(0, 2))) for _ in range(2))
+            return LayerSpec(kind, uid, {}, branches)
+        raise ValueError(f"unknown layer kind '{kind}'")
+
+
+def renders(spec: CaseSpec) -> str | None:
+    """The TOSA text of `spec` if it is a valid network (shapes fit and MLIR's verifier agrees)."""
+    try:
+        text = render(spec)
+    except InvalidSpec:
+        return None
+    from ..ir import ir
+    try:
+        ir.Module.parse(text, context=_context())
+    except ir.MLIRError:
+        return None
+    return text
+
+
+_CONTEXT: list = []  # [context, parses so far]
+PARSES_PER_CONTEXT = 500
+
+
+def _context():
+    """One MLIR context for many validity checks: loading the dialects costs more than parsing. But
+    a context keeps every constant it ever parsed, so a long run starts a fresh one now and then."""
+    if not _CONTEXT or _CONTEXT[1] >= PARSES_PER_CONTEXT:
+        from ..ir import new_context
+        _CONTEXT[:] = [new_context(), 0]
+    _CONTEXT[1] += 1
+    return _CONTEXT[0]
+
+
+def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
+    """Case `index` of the run seeded `seed`: the same pair always gives the same case."""
+    rng = random.Random(f"{seed}/{index}")
+    dtype = rng.choice(("f32", "i8"))
+    spec = CaseSpec(dtype=dtype, input_shape=(rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 8)),
+                    input_zp=rng.randint(-128, 127) if dtype == "i8" else 0, layers=(),
+                    weight_seed=rng.randrange(1 << 31), planner=rng.choice(PLANNERS),
+                    alignment=rng.choice(ALIGNMENTS), input_seed=rng.randrange(1 << 31))
+    drawer = LayerDrawer(rng)
+    flat = False
+    for _ in range(rng.randint(1, max_layers)):
+        for _attempt in range(20):
+            kinds = KINDS_FLAT if flat else KINDS_NHWC
+            if dtype == "f32":  # float networks have no requantization
+                kinds = tuple((k, w) for k, w in kinds if k != "rescale")
+            layer = drawer.draw(_pick(rng, kinds))
+            candidate = replace(spec, layers=spec.layers + (layer,))
+            if renders(candidate) is not None:
+                spec, flat = candidate, flat or layer.kind == "fc"
+                break
+    if not spec.layers:  # nothing fitted (cannot happen for inputs >= 2x2: a 1x1 conv always does)
+        spec = replace(spec, layers=(LayerSpec("conv", drawer._uid(), {"kernel": (1, 1), "stride": (1, 1),
+                                                                       "padding": "valid", "out": 2}),))
+    if rng.random() < 0.7:
+        tiles = (rng.randint(1, 4), rng.randint(1, 4))
+        spec = replace(spec, plan=PlanSpec(rng.randrange(100), rng.randint(1, 4), tiles))
+    return spec

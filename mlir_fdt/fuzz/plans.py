@@ -1,0 +1,58 @@
+"""Turn a `PlanSpec` into a concrete tiling plan for one module, from the layers mlir-fdt finds.
+
+The path starts at a tileable layer (an HxWxC output, or a global pooling) and follows the
+data flow while the next layer is the single consumer of the previous one's output, so most
+drawn plans are ones mlir-fdt should accept; those it rejects still count, as skips.
+"""
+
+from __future__ import annotations
+
+from ..analysis.layers import Layer
+from ..ir import ir
+from ..plan import FusedPath, TilingPlan
+from ..transforms.apply_plan import is_global_pool, layers_by_name
+from .spec import PlanSpec
+
+
+def _tileable(layer: Layer) -> bool:
+    return layer.rank == 3 or is_global_pool(layer)
+
+
+def _map_size(layer: Layer) -> tuple[int, int]:
+    """Rows and columns the ffmt tiles cut: the output map, or a global pooling's input map."""
+    if is_global_pool(layer):
+        shape = ir.RankedTensorType(layer.reductions[0].operands[0].type).shape
+        return shape[0], shape[1]
+    return layer.shape[0], layer.shape[1]
+
+
+def _next_layer(layer: Layer, layers: list[Layer]) -> Layer | None:
+    """The layer that consumes `layer`'s output, if exactly one does and nothing else."""
+    consumers = {use.owner.operation for use in layer.result.uses}
+    owners = []
+    for other in layers:
+        ops = {*other.members, *other.pads, other.anchor}
+        if consumers & ops:
+            owners.append(other)
+    if len(owners) != 1 or not consumers <= {*owners[0].members, *owners[0].pads, owners[0].anchor}:
+        return None
+    return owners[0]
+
+
+def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
+    """The plan `spec` describes for `module` (normalized, see `prepare_tensor_program`); None when
+    the module has no tileable layer."""
+    with module.context:
+        layers = list(layers_by_name(module).values())
+        starts = [layer for layer in layers if _tileable(layer)]
+        if not starts:
+            return None
+        chain = [starts[spec.start % len(starts)]]
+        while len(chain) < spec.length and not is_global_pool(chain[-1]):
+            nxt = _next_layer(chain[-1], layers)
+            if nxt is None or not _tileable(nxt):
+                break
+            chain.append(nxt)
+        rows, cols = _map_size(chain[-1])
+        tiles = (min(spec.tiles[0], rows), min(spec.tiles[1], cols))
+        return TilingPlan((FusedPath(tuple(layer.name for layer in chain), "ffmt", tiles),))

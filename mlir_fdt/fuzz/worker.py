@@ -1,0 +1,119 @@
+"""One fuzz case in its own process: `python -m mlir_fdt.fuzz.worker CASE_DIR`.
+
+Reads `CASE_DIR/spec.json`, writes `model.mlir`, `plan.json` (when the case has a plan) and
+`result.json`. Its own process because MLIR aborts on some failures and a case can hang: the
+runner survives both and reports them as crashes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .results import CRASH, MISMATCH, PASS, SKIP
+
+# FdtErrors raised inside these (file, function)s do not count against mlir-fdt: a plan it
+# declines to apply (unsupported path), or a reference (IREE's default compilation) that fails.
+PLAN_STAGE = ("apply_plan.py", "apply_plan")
+REFERENCE_STAGE = ("compiler.py", "_reference_outputs")
+LAYERS_STAGE = ("plans.py", "concrete_plan")  # the fuzzer's own use of find_layers, to draw the plan
+IREE_REJECTS = "(IREE's TOSA to linalg lowering rejects it)"  # importers/tosa.py: IREE cannot compile it either
+
+
+def _raised_in(error: BaseException, stage: tuple[str, str]) -> bool:
+    """True when `error` passed through `stage`'s function on its way up."""
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == stage[1] and code.co_filename.endswith(stage[0]):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _where(error: BaseException) -> str | None:
+    """`mlir_fdt/<file>.py:<function>` of the innermost compiler frame that raised `error`: with the
+    error type, what tells one crash from another while the shrinker changes shapes and names."""
+    where = None
+    tb = error.__traceback__
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/mlir_fdt/" in path and "/mlir_fdt/fuzz/" not in path:
+            where = f"mlir_fdt/{path.rsplit('/mlir_fdt/', 1)[1]}:{tb.tb_frame.f_code.co_name}"
+        tb = tb.tb_next
+    return where
+
+
+def write_case_files(spec_text: str, case_dir: Path) -> tuple[Path, Path | None]:
+    """Render the model and derive the concrete plan; return (model.mlir, plan.json or None)."""
+    from ..importers import import_model
+    from ..ir import new_context
+    from ..pipeline import prepare_tensor_program
+    from .emit import render
+    from .plans import concrete_plan
+    from .spec import CaseSpec
+    spec = CaseSpec.loads(spec_text)
+    model = case_dir / "model.mlir"
+    model.write_text(render(spec))
+    if spec.plan is None:
+        return model, None
+    ctx = new_context()
+    module = import_model(model, ctx)
+    prepare_tensor_program(module)
+    plan = concrete_plan(module, spec.plan)
+    if plan is None:
+        return model, None
+    plan_file = case_dir / "plan.json"
+    plan.save(plan_file)
+    return model, plan_file
+
+
+def run_case_here(case_dir: Path) -> dict:
+    """Compile and check the case in `case_dir`; the result as a JSON-ready dict."""
+    from ..compiler import CompileOptions, compile_model
+    from ..errors import FdtError
+    from .spec import CaseSpec
+    start = time.perf_counter()
+    spec = CaseSpec.loads((case_dir / "spec.json").read_text())
+    result: dict = {"status": PASS, "message": "", "error_type": None, "where": None, "plan": None}
+    try:
+        model, plan_file = write_case_files((case_dir / "spec.json").read_text(), case_dir)
+        if plan_file is not None:
+            result["plan"] = json.loads(plan_file.read_text())
+        options = CompileOptions(run="host", planner=spec.planner, alignment=spec.alignment, seed=spec.input_seed,
+                                 plan=str(plan_file) if plan_file else None)
+        report = compile_model(model, case_dir / "out", options)
+        result["max_abs_diff"], result["tolerance"] = report["max_abs_diff"], report["tolerance"]
+        result["arena_bytes"] = report["arena_bytes"]
+        if not report["match"]:
+            result["status"] = MISMATCH
+            result["message"] = (f"output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
+                                 f"(tolerance {report['tolerance']})")
+    except FdtError as e:
+        result["status"] = SKIP if _raised_in(e, PLAN_STAGE) else CRASH
+        result["error_type"], result["message"], result["where"] = type(e).__name__, str(e), _where(e)
+        if _raised_in(e, REFERENCE_STAGE):
+            result["status"], result["message"] = SKIP, f"no reference: IREE's default compilation fails: {e}"
+        elif str(e).endswith(IREE_REJECTS):  # IREE's own TOSA lowering: no reference either
+            result["status"], result["message"] = SKIP, f"no reference: {e}"
+    except Exception as e:  # a compiler bug: keep the traceback for the reproducer
+        result["status"] = CRASH
+        result["error_type"], result["where"] = type(e).__name__, _where(e)
+        result["message"] = f"{e}\n{traceback.format_exc()}"
+        result["while_drawing_plan"] = _raised_in(e, LAYERS_STAGE)
+    result["seconds"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    case_dir = Path(argv[0])
+    result = run_case_here(case_dir)
+    (case_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,104 @@
+"""`mlir-fdt fuzz`: random networks and tiling plans, each compiled with `--run host` and compared
+with IREE's default compilation; failures are shrunk into reproducers.
+
+Prints one line per case (a progress bar on a terminal), then exactly `N cases, M mismatches`
+(M counts wrong outputs and compiler crashes), then the skipped plans. Exit status 0 iff M is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..fuzz.campaign import Failure, Summary
+from ..fuzz.results import CaseResult
+from ..fuzz.spec import CaseSpec
+
+DEFAULT_OUT = "mlir-fdt-fuzz"
+
+
+def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the `fuzz` subcommand."""
+    f = sub.add_parser("fuzz", help="differential fuzzing: random TOSA networks and plans vs IREE's own compilation")
+    f.add_argument("--cases", type=int, default=40, help="number of cases (default 40)")
+    f.add_argument("--seed", type=int, default=0, help="seed of the whole run: same seed, same cases (default 0)")
+    f.add_argument("--out", default=DEFAULT_OUT,
+                   help=f"directory for reproducers of failing cases (default ./{DEFAULT_OUT}, created on failure)")
+    f.add_argument("--keep-going", action="store_true", help="run every case instead of stopping at the first failure")
+    f.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="cases compiled in parallel (default: 2, or 1 on one core); the output does not depend on it")
+    f.add_argument("--shrink-attempts", type=int, default=60,
+                   help="compiles the shrinker may spend per failure (default 60; 0: keep failures unshrunk)")
+    f.add_argument("--known-failures", metavar="DIR",
+                   help="crashes matching an open bug listed in DIR/open_bugs.json (e.g. tests/fuzz_regressions) "
+                        "are reported but not counted as mismatches")
+    f.add_argument("--max-layers", type=int, default=5, help="top-level layers per network (default 5)")
+
+
+def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> str:
+    plan = "untiled"
+    if result.plan:
+        path = result.plan["paths"][0]
+        plan = f"ffmt {path['tiles'][0]}x{path['tiles'][1]} {','.join(path['layers'])}"
+    line = (f"[{index + 1:>{len(str(total))}}/{total}] {result.status:<8} {spec.summary()} {plan} "
+            f"{spec.planner}/{spec.alignment} {result.seconds:.1f}s")
+    if result.status != "pass" and result.headline:
+        line += f"\n    {result.headline[:300]}"
+    return line
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int, CaseSpec, CaseResult], None]]:
+    """A per-case callback: a rich progress bar (and the non-passing cases) on a terminal, one plain
+    line per case otherwise (logs, CI)."""
+    if not sys.stdout.isatty():
+        yield lambda index, spec, result: print(_case_line(index, total, spec, result), flush=True)
+        return
+    from rich.progress import Progress
+    with Progress() as progress:
+        task = progress.add_task("fuzzing", total=total)
+
+        def report(index: int, spec: CaseSpec, result: CaseResult) -> None:
+            if result.status != "pass":
+                progress.console.print(_case_line(index, total, spec, result), markup=False, highlight=False)
+            progress.advance(task)
+        yield report
+
+
+def _print_summary(summary: Summary, known_dir: str | None, seconds: float) -> None:
+    print(f"{summary.cases} cases, {summary.mismatches} mismatches")
+    if summary.known:
+        listed = ", ".join(f"{count} {name}" for name, count in sorted(summary.known.items()))
+        print(f"{sum(summary.known.values())} known failures (open bugs in {known_dir}): {listed}")
+    skips = sum(summary.skips.values())
+    print(f"{skips} skips (plans mlir-fdt rejects, or no reference){':' if skips else ''}")
+    for reason, count in sorted(summary.skips.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {count:>4}  {reason}")
+    print(f"{summary.passed} passed ({summary.passed_tiled} with a tiling plan) in {seconds:.0f} s")
+
+
+def run_fuzz(args: argparse.Namespace) -> int:
+    from ..errors import FdtError
+    from ..fuzz.campaign import load_known_failures, run_campaign, shrink_failures
+    if args.cases < 1 or args.jobs < 1 or args.max_layers < 1:
+        raise FdtError("--cases, --jobs and --max-layers must be at least 1")
+    known = load_known_failures(Path(args.known_failures)) if args.known_failures else {}
+    start = time.perf_counter()
+    with _progress(args.cases) as on_result:
+        summary = run_campaign(args.cases, args.seed, keep_going=args.keep_going, jobs=args.jobs,
+                               on_result=on_result, max_layers=args.max_layers, known=known)
+    if summary.failures:
+        print(f"shrinking {len(summary.failures)} failing case(s) (up to {args.shrink_attempts} compiles each)",
+              flush=True)
+
+        def shrunk(failure: Failure) -> None:
+            print(f"case {failure.index}: {failure.result.status}; reproducer {failure.reproducer} "
+                  f"({failure.shrunk.summary() if failure.shrunk else 'unshrunk'})", flush=True)
+        shrink_failures(summary, args.seed, Path(args.out), args.shrink_attempts, shrunk)
+    _print_summary(summary, args.known_failures, time.perf_counter() - start)
+    return 0 if summary.mismatches == 0 else 1

@@ -1,0 +1,198 @@
+"""The fuzzer: its pieces by hand-worked cases, a CI-sized run of `mlir-fdt fuzz`, and the
+reproducers it found (tests/fuzz_regressions/), which must pass once their bug is fixed."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mlir_fdt.fuzz import campaign
+from mlir_fdt.fuzz.emit import InvalidSpec, render, window
+from mlir_fdt.fuzz.generator import generate_case, renders
+from mlir_fdt.fuzz.quant import quantize_multiplier
+from mlir_fdt.fuzz.results import CRASH, MISMATCH, PASS, SKIP, CaseResult
+from mlir_fdt.fuzz.shrinker import candidates, shrink
+from mlir_fdt.fuzz.spec import CaseSpec, LayerSpec, PlanSpec
+
+REPO = Path(__file__).resolve().parents[1]
+REGRESSIONS = REPO / "tests" / "fuzz_regressions"
+OPEN_BUGS = json.loads((REGRESSIONS / "open_bugs.json").read_text())
+CLI = [sys.executable, "-m", "mlir_fdt.tools.cli"]
+
+
+# -- pieces ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("real,expected", [
+    (2.0 ** 20, (1 << 30, 10)),        # the i8 -> i32 widening of TFLite's quantized ADD
+    (0.5, (1 << 30, 31)),
+    (0.75, (3 << 29, 31)),
+    (1 - 2 ** -40, (1 << 30, 30)),     # rounds up to 2**31: halved, one less shift
+])
+def test_quantize_multiplier_as_tflite(real, expected):
+    assert quantize_multiplier(real) == expected
+
+
+def test_quantize_multiplier_rejects_what_rescale_cannot_shift():
+    with pytest.raises(ValueError, match="outside tosa.rescale"):
+        quantize_multiplier(2.0 ** 40)
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((8, 3, 2, 1, "same", (0, 0)), (0, 1, 0, 4)),     # TFLite SAME: pad 1, at the end
+    ((32, 1, 2, 1, "valid", (0, 0)), (0, 0, 1, 16)),  # ResNet's strided 1x1: the converter slices to 31
+    ((7, 3, 1, 2, "same", (0, 0)), (2, 2, 0, 7)),     # dilation 2: extent 5
+    ((8, 3, 2, 1, "explicit", (3, 2)), (2, 1, 0, 5)),  # pads clipped to k - 1, then the end trimmed
+])
+def test_window_keeps_tosa_divisibility(args, expected):
+    before, after, crop, out = window(*args)
+    assert (before, after, crop, out) == expected
+    size, kernel, stride, dilation = args[:4]
+    assert (size - crop - 1 + before + after - (kernel - 1) * dilation) % stride == 0
+
+
+def test_window_too_large_kernel_is_invalid():
+    with pytest.raises(InvalidSpec):
+        window(2, 5, 1, 1, "valid", (0, 0))
+
+
+def test_generation_is_deterministic_and_valid():
+    specs = [generate_case(3, i) for i in range(60)]
+    assert specs == [generate_case(3, i) for i in range(60)]
+    assert specs != [generate_case(4, i) for i in range(60)]
+    assert {s.dtype for s in specs} == {"f32", "i8"}
+    kinds = {layer.kind for s in specs for layer in s.layers}
+    assert {"conv", "dw", "residual", "concat", "fc"} <= kinds
+    for spec in specs:
+        assert renders(spec) is not None, spec.summary()
+        assert CaseSpec.loads(spec.dumps()) == spec
+
+
+def test_int8_layers_are_built_like_tflite():
+    conv = LayerSpec("conv", 1, {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "out": 4, "act": "relu"})
+    add = LayerSpec("residual", 2, {"act": "none"}, ((LayerSpec("dw", 3, {"kernel": (3, 3), "stride": (1, 1),
+                                                                          "padding": "same", "mult": 1}),),))
+    text = render(CaseSpec("i8", (9, 8, 3), -5, (conv, add), weight_seed=1))
+    assert "tosa.slice" in text  # 8 columns, kernel 3, stride 2: one column cropped, as the converter does
+    assert "acc_type(i32)" in text and "per_channel(true)" in text
+    assert "dense<1073741824> : tensor<1xi32>" in text or '"0x00000040"' in text  # the 2**20 widening of ADD
+    assert text.count("tosa.add") == 1
+
+
+def test_signature_blurs_shapes_and_temporary_paths():
+    a = CaseResult(CRASH, "/tmp/mlir-fdt-fuzz-abc/model.mlir:8:11: op expects 3 got 4", "FdtError", "f.py:g")
+    b = CaseResult(CRASH, "/tmp/mlir-fdt-fuzz-xyz/model.mlir:9:1: op expects 5 got 6", "FdtError", "f.py:g")
+    assert a.signature() == b.signature()
+    assert a.signature() != replace(b, where="f.py:h").signature()
+    assert CaseResult(MISMATCH, "diff 3").signature() == CaseResult(MISMATCH, "diff 4").signature()
+
+
+def test_skip_reasons_keep_the_signal():
+    r = CaseResult(SKIP, "applying the tiling plan crashed the MLIR transform interpreter (signal 11) on "
+                         '{"paths": [1]}; this plan cannot be applied')
+    assert campaign.skip_reason(r) == "applying the tiling plan crashed the MLIR transform interpreter (signal 11) " \
+                                      "on <plan>"
+    r = CaseResult(SKIP, "plan: layer conv_2 does not consume the output of pool_1; a path must follow the data flow")
+    assert campaign.skip_reason(r) == "plan: layer <layer> does not consume the output of <layer>"
+
+
+def _has_dw(spec: CaseSpec) -> CaseResult:
+    """A fake compiler that fails on every network with a depthwise layer."""
+    text = render(spec)
+    return CaseResult(MISMATCH if "depthwise" in text else PASS)
+
+
+def test_shrinker_finds_the_smallest_failing_network():
+    spec = CaseSpec("f32", (9, 7, 5), 0, (
+        LayerSpec("conv", 1, {"kernel": (3, 3), "stride": (1, 1), "padding": "same", "out": 6, "act": "relu"}),
+        LayerSpec("residual", 2, {"act": "relu"}, ((LayerSpec("dw", 3, {"kernel": (3, 3), "stride": (1, 1),
+                                                                         "padding": "same", "mult": 1,
+                                                                         "act": "relu6"}),),)),
+        LayerSpec("fc", 4, {"out": 3, "via": "matmul", "act": "none"})), weight_seed=5,
+        plan=PlanSpec(0, 2, (2, 2)), planner="linear", alignment=64)
+    shrunk = shrink(spec, _has_dw(spec), _has_dw, max_attempts=200)
+    assert shrunk.result.status == MISMATCH
+    assert [layer.kind for layer in shrunk.spec.layers] == ["dw"]
+    assert shrunk.spec.layers[0].params["kernel"] == (1, 1) and shrunk.spec.layers[0].params["act"] == "none"
+    assert shrunk.spec.input_shape == (1, 1, 1)
+    assert shrunk.spec.plan is None and (shrunk.spec.planner, shrunk.spec.alignment) == ("best", 16)
+
+
+def test_shrink_candidates_never_grow():
+    for i in range(20):
+        spec = generate_case(9, i)
+        for candidate in candidates(spec):
+            assert candidate.size() <= spec.size()
+
+
+def test_campaign_reports_in_case_order_whatever_the_jobs(monkeypatch):
+    """Results come back in case order with any parallelism; the run stops at the first failure
+    in that order; known crashes are counted apart."""
+    def fake_run(spec: CaseSpec, work_dir=None, timeout=0.0) -> CaseResult:
+        n = spec.input_seed % 5
+        if n == 0:
+            return CaseResult(CRASH, "boom", "KeyError", "mlir_fdt/x.py:f")
+        if n == 1:
+            return CaseResult(SKIP, "plan: unknown layer(s) conv_1; this model's layers: conv_0")
+        return CaseResult(PASS)
+    monkeypatch.setattr(campaign, "run_case", fake_run)
+    seen: dict[int, list[int]] = {1: [], 2: []}
+    summaries = {}
+    for jobs in (1, 2):
+        summaries[jobs] = campaign.run_campaign(30, 1, keep_going=True, jobs=jobs,
+                                                on_result=lambda i, s, r, j=jobs: seen[j].append(i))
+    assert seen[1] == seen[2] == list(range(30))
+    assert summaries[1].skips == summaries[2].skips
+    assert [f.index for f in summaries[1].failures] == [f.index for f in summaries[2].failures]
+    first = summaries[1].failures[0].index
+    stopped = campaign.run_campaign(30, 1, keep_going=False, jobs=2)
+    assert stopped.cases == first + 1 and stopped.mismatches == 1
+    known = {CaseResult(CRASH, "boom", "KeyError", "mlir_fdt/x.py:f").signature(): "boom-bug"}
+    tolerant = campaign.run_campaign(30, 1, keep_going=False, jobs=2, known=known)
+    assert tolerant.cases == 30 and tolerant.mismatches == 0 and tolerant.known["boom-bug"] >= 1
+
+
+# -- the CI-sized run ------------------------------------------------------------------------------------
+def _fuzz(tmp_path: Path, cases: int, seed: int) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "fuzz", "--cases", str(cases), "--seed", str(seed), "--keep-going",
+                           "--known-failures", str(REGRESSIONS), "--shrink-attempts", "0",
+                           "--out", str(tmp_path / "repro")], capture_output=True, text=True, timeout=3600)
+
+
+def test_fuzz_ci_run(tmp_path):
+    """`mlir-fdt fuzz --cases 40 --seed 7`: no wrong output and no crash beyond the open bugs.
+    A failure leaves its (unshrunk) reproducer under --out; shrink it with `mlir-fdt fuzz` locally."""
+    proc = _fuzz(tmp_path, 40, 7)
+    assert re.search(r"^40 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
+    assert proc.returncode == 0
+    assert len(re.findall(r"^\[\s*\d+/40\] ", proc.stdout, re.M)) == 40  # one plain line per case (no TTY)
+
+
+@pytest.mark.slow
+def test_fuzz_long_run(tmp_path):
+    proc = _fuzz(tmp_path, 300, 11)
+    assert re.search(r"^300 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
+
+
+# -- reproducers of bugs the fuzzer found ---------------------------------------------------------------------
+def _regressions() -> list:
+    params = []
+    for directory in sorted(p for p in REGRESSIONS.iterdir() if (p / "spec.json").exists()):
+        marks = [pytest.mark.xfail(strict=True, reason=OPEN_BUGS[directory.name])] if directory.name in OPEN_BUGS \
+            else []
+        params.append(pytest.param(directory, marks=marks, id=directory.name))
+    return params
+
+
+@pytest.mark.parametrize("directory", _regressions())
+def test_fuzz_regression(tmp_path, directory):
+    """Each reproducer compiles and matches its reference (xfail while its bug is open: remove it
+    from open_bugs.json with the fix)."""
+    from mlir_fdt.fuzz.runner import run_case
+    spec = CaseSpec.loads((directory / "spec.json").read_text())
+    result = run_case(spec, tmp_path / "case")
+    assert result.status in (PASS, SKIP), result.message
