@@ -27,11 +27,7 @@ def _is_chain(graph: LayerGraph, a: int, b: int) -> bool:
     for k in range(a + 1, b + 1):
         if not any(graph.connected(p, k) for p in range(a, k)):
             return False
-    for k in range(a, b):
-        if any(c > b for c in graph.layers[k].consumers):
-            return False
-    # the transform interpreter handles one fused producer with several consumers per path
-    return sum(1 for k in range(a, b) if len(graph.layers[k].consumers) > 1) <= 1
+    return all(c <= b for k in range(a, b) for c in graph.layers[k].consumers)
 
 
 def ffmt_allowed(graph: LayerGraph, a: int, b: int) -> bool:

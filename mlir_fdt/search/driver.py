@@ -126,26 +126,31 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 # the estimate ignores halos and padding: if even it is no better, the plan is not
                 # worth scoring (the budget mode wants the cheapest plan, so it keeps them all)
                 if objective.kind != "ram-budget":
-                    plans = [p for p in plans if estimates[p] < current.arena_bytes]
+                    plans = [p for p in plans if _peak(graph, p)[0] <= current.arena_bytes]
                 plans.sort(key=lambda p: (estimates[p], _size(p)))
-                batch = plans[:CANDIDATES_PER_ROUND]
-                if not batch:
-                    break
-                seen.update(batch)
-                scored = score(batch)
-                result.evaluations.extend(scored)
-                allowed = [e for e in scored if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
-                best = min(allowed, key=lambda e: objective.search_key(e.arena_bytes, result.overhead(e),
-                                                                         _size(e.plan)), default=None)
-                bar.update(len(result.evaluations) - 1, f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
-                if best is None or best.arena_bytes > current.arena_bytes:
+                # plans that keep the current paths and add one (several peaks need several paths)
+                # first, then the others across path lengths
+                extending = [p for p in plans if current.plan.paths and set(current.plan.paths) <= set(p.paths)]
+                extending.sort(key=_size)  # fewest layers and tiles first: the least recomputation
+                queue = extending[:CANDIDATES_PER_ROUND // 2]
+                queue += _diverse([p for p in plans if p not in queue], len(plans))
+                best = None
+                # score the round's candidates batch by batch until one improves or time is up
+                while queue and time.perf_counter() - start < time_budget_s:
+                    batch, queue = queue[:CANDIDATES_PER_ROUND], queue[CANDIDATES_PER_ROUND:]
+                    seen.update(batch)
+                    scored = score(batch)
+                    result.evaluations.extend(scored)
+                    bar.update(len(result.evaluations) - 1,
+                               f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
+                    best = _best_move(scored, current, objective, result, graph)
+                    if best is not None:
+                        break
+                if best is None:
                     break
                 if best.arena_bytes == current.arena_bytes:
-                    # a plateau: several places peak equally (ResNet's blocks); accept a path that
-                    # lowers one of them (by the layer-level estimate), a bounded number of times
                     plateau += 1
-                    if plateau > MAX_PLATEAU_ROUNDS or \
-                            estimate_arena(graph, best.plan) >= estimate_arena(graph, current.plan):
+                    if plateau > MAX_PLATEAU_ROUNDS:
                         break
                 current = best
         finally:
@@ -160,6 +165,44 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             result.chosen = current
         result.seconds = time.perf_counter() - start
         return result
+
+
+def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,
+               graph: LayerGraph) -> Evaluation | None:
+    """The best scored plan that meets the objective and improves on `current`: a smaller arena,
+    or (a plateau: several places peak equally, like ResNet's blocks) the same arena with fewer
+    layers at the peak."""
+    allowed = [e for e in scored if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+    best = min(allowed, key=lambda e: (objective.search_key(e.arena_bytes, result.overhead(e), _size(e.plan)),
+                                       _peak(graph, e.plan)), default=None)
+    if best is None or best.arena_bytes > current.arena_bytes:
+        return None
+    if best.arena_bytes == current.arena_bytes and _peak(graph, best.plan) >= _peak(graph, current.plan):
+        return None
+    return best
+
+
+def _peak(graph: LayerGraph, plan: TilingPlan) -> tuple[int, int]:
+    """(most live bytes at a layer, how many layers reach it) once the plan's internal tensors
+    are tiles: a plan that removes one of several equal peaks is progress."""
+    live = graph.live_bytes(set(graph.internal_layers(plan)))
+    top = max(live, default=0)
+    return top, live.count(top)
+
+
+def _diverse(plans: list[TilingPlan], count: int) -> list[TilingPlan]:
+    """The best-estimated plans, taken in turns across path lengths: the estimate ignores halos,
+    so left alone it would fill every slot with the longest paths (the most recomputation)."""
+    by_length: dict[int, list[TilingPlan]] = {}
+    for p in plans:
+        by_length.setdefault(sum(len(path.layers) for path in p.paths), []).append(p)
+    queues = [by_length[k] for k in sorted(by_length)]
+    batch: list[TilingPlan] = []
+    while len(batch) < count and any(queues):
+        for q in queues:
+            if q and len(batch) < count:
+                batch.append(q.pop(0))
+    return batch
 
 
 def _size(plan: TilingPlan) -> int:

@@ -22,6 +22,7 @@ class LayerInfo:
     out_bytes: int
     consumers: list[int] = field(default_factory=list)   # indices of consuming layers
     global_pool: bool = False
+    elementwise_reads: set[int] = field(default_factory=set)  # producers read element for element
 
 
 @dataclass
@@ -35,7 +36,7 @@ class LayerGraph:
         `internal` layers (inside a fused path) are tiles and do not count."""
         out = []
         for i, layer in enumerate(self.layers):
-            live = 0 if i in internal else layer.out_bytes
+            live = 0 if i in internal or self._writes_in_place(i) else layer.out_bytes
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
                 live += self.input_bytes
             for p in self.layers[:i]:
@@ -43,6 +44,12 @@ class LayerGraph:
                     live += p.out_bytes
             out.append(live)
         return out
+
+    def _writes_in_place(self, i: int) -> bool:
+        """A residual add may write over a same-sized input that dies there (fdt-reuse-dying-inputs)."""
+        layer = self.layers[i]
+        return any(self.layers[p].out_bytes == layer.out_bytes and max(self.layers[p].consumers) == i
+                   for p in layer.elementwise_reads)
 
     def internal_layers(self, plan) -> dict[int, int]:
         """Layers whose outputs a plan keeps inside a fused path -> number of tiles/partitions."""
@@ -79,7 +86,9 @@ def build_graph(module: ir.Module) -> LayerGraph:
     infos = [LayerInfo(i, l.name, l.kind, l.rank, l.shape, _layer_bytes(l), global_pool=is_global_pool(l))
              for i, l in enumerate(layers)]
 
-    def consumers_of(value: ir.Value) -> list[int]:
+    from ..transforms.linalg_util import has_reduction
+
+    def consumers_of(value: ir.Value, producer: int | None = None) -> list[int]:
         found, work, seen = set(), [value], set()
         while work:
             v = work.pop()
@@ -87,13 +96,15 @@ def build_graph(module: ir.Module) -> LayerGraph:
                 op = use.owner.operation
                 if op in owner:
                     found.add(owner[op])
+                    if producer is not None and op.name == "linalg.generic" and not has_reduction(op):
+                        infos[owner[op]].elementwise_reads.add(producer)
                 elif op.name.startswith("tensor.") and op not in seen:  # reshapes/slices between layers
                     seen.add(op)
                     work.extend(op.results)
         return sorted(found)
 
     for i, layer in enumerate(layers):
-        infos[i].consumers = [c for c in consumers_of(layer.result) if c != i]
+        infos[i].consumers = [c for c in consumers_of(layer.result, i) if c != i]
     arg = fn.regions[0].blocks[0].arguments[0]
     t = ir.RankedTensorType(arg.type)
     return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg))

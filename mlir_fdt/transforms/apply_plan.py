@@ -151,9 +151,50 @@ def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
         m.attributes[MEMBER_ATTR] = ir.IntegerAttr.get(i64, i)
 
 
+def _layer_ops(layer: Layer) -> list[ir.Operation]:
+    """Every op of a layer (pads, inits, reductions, epilogue) in program order."""
+    ops = {*layer.pads, *layer.members, layer.anchor}
+    for r in layer.reductions:
+        init = accumulator_init(r)
+        if init is not None:
+            ops.add(init)
+    return [op.operation for op in layer.anchor.block.operations if op.operation in ops]
+
+
+def _clone_layer_for(layer: Layer, use) -> list[ir.Operation]:
+    """Clone `layer`'s ops right before its anchor's consumer `use` and let that use read the clone:
+    a producer with one consumer per copy is what tile-and-fuse handles (a residual skip is then
+    recomputed per element inside the tile instead of being computed whole outside it)."""
+    user = use.owner.operation
+    mapping: dict = {}
+    clones = []
+    for op in _layer_ops(layer):
+        clone = op.clone(ir.InsertionPoint(user))
+        for k, v in enumerate(clone.operands):
+            if v in mapping:
+                clone.operands[k] = mapping[v]
+        for old, new in zip(op.results, clone.results):
+            mapping[old] = new
+        clones.append(clone.operation)
+    user.operands[use.operand_number] = mapping[layer.result]
+    return clones
+
+
+def _split_fanout(chain: list[Layer], members: list[ir.Operation]) -> list[ir.Operation]:
+    """Give every in-path consumer of a path layer's output its own copy of that layer (latest
+    layers first, since cloning a layer adds a use of the layer before it)."""
+    added: list[ir.Operation] = []
+    for layer in reversed(chain[:-1]):
+        inside = {*members, *added, *(op for other in chain for op in _layer_ops(other))}
+        uses = [u for u in layer.result.uses if u.owner.operation in inside]
+        for use in uses[1:]:
+            added += _clone_layer_for(layer, use)
+    return added
+
+
 def _check_single_fanout(path: FusedPath, members: list[ir.Operation]) -> None:
     """The transform interpreter (IREE 3.13) crashes when more than one fused producer has
-    several consumers in the tile (two residual skips in one path): refuse such paths."""
+    several consumers in the tile; _split_fanout leaves none, this guards that it did."""
     inside = set(members)
     fanout = [m for m in members if sum(1 for u in m.results[0].uses if u.owner.operation in inside
                                         or u.owner.operation.name != "tensor.pad") > 1]
@@ -217,6 +258,7 @@ class ApplyPlan(ModulePass):
                 # slice like any producer (only the op the plan tiles keeps its init outside)
                 members += [init for layer in chain[:-1] for r in layer.reductions
                             if (init := accumulator_init(r)) is not None and init not in members]
+                members += _split_fanout(chain, members)
                 if path.method == "ffmt" and is_global_pool(chain[-1]):
                     # tile the pooling reduction itself; its init and epilogue stay outside the loop
                     pool = chain[-1]
