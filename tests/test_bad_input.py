@@ -172,3 +172,12 @@ def test_debug_shows_the_traceback(tmp_path):
     model = write(tmp_path / "model.mlir", BROKEN)
     proc = run("--debug", *compile_args(model, tmp_path))
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "error: " in proc.stderr
+
+
+# -- mlir-fdt fuzz -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args,fragment", [
+    (["--cases", "0"], "--cases, --jobs and --max-layers must be at least 1"),
+    (["--known-failures", "/nonexistent"], "/nonexistent/open_bugs.json: no such file"),
+])
+def test_bad_fuzz_options(args, fragment):
+    assert_one_line_error(run("fuzz", *args), fragment)

@@ -47,6 +47,9 @@ def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
         starts = [layer for layer in layers if _tileable(layer)]
         if not starts:
             return None
+        if spec.length > 1:  # a fused path where the network has one: the interesting case for FFMT
+            fusable = [layer for layer in starts if (nxt := _next_layer(layer, layers)) is not None and _tileable(nxt)]
+            starts = fusable or starts
         chain = [starts[spec.start % len(starts)]]
         while len(chain) < spec.length and not is_global_pool(chain[-1]):
             nxt = _next_layer(chain[-1], layers)
