@@ -163,7 +163,8 @@ def find_layers(block: ir.Block) -> list[Layer]:
         pads = []
         for r in reds:
             src = defining_op(r.operands[0])
-            if src is not None and src.name == "tensor.pad" and single_user(src) == r:
+            if src is not None and src.name == "tensor.pad" and (user := single_user(src)) is not None \
+                    and user == r:
                 pads.append(src)
         kind = layer_kind(reds[0])
         layers.append(Layer(f"{kind}_{i}", kind, anchor, members, reds, rank, pads))

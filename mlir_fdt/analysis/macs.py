@@ -71,6 +71,10 @@ def _dim_size(value: ir.Value, axis: int, env: dict) -> int:
         lows = [evaluate(next(dynamic), env) if v == dyn else v for v in low]
         highs = [evaluate(next(dynamic), env) if v == dyn else v for v in high]
         return _dim_size(op.operands[0], axis, env) + lows[axis] + highs[axis]
+    if op.name == "scf.if":  # the branch this iteration takes decides the shape
+        branch = op.regions[0 if evaluate(op.operands[0], env) else 1].blocks[0]
+        yielded = list(branch.operations)[-1].operation.operands[list(op.results).index(value)]
+        return _dim_size(yielded, axis, env)
     raise NotImplementedError(f"size of {op.name} results")
 
 

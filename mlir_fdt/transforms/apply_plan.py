@@ -47,7 +47,7 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
 
 def is_global_pool(layer: Layer) -> bool:
     """A layer reducing an HxWxC map to C values (global pooling): loops (channel, rows, cols)."""
-    if layer.rank != 1 or len(layer.reductions) != 1:
+    if layer.kind != "pool" or layer.rank != 1 or len(layer.reductions) != 1:
         return False
     red = layer.reductions[0]
     kinds = iterator_kinds(red)
