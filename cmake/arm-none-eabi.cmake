@@ -1,5 +1,6 @@
 # CMake toolchain file for bare-metal Arm (arm-none-eabi-gcc + newlib).
-#   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake [-DFDT_CPU=cortex-m4 -DFDT_FPU=fpv4-sp-d16 -DFDT_FLOAT_ABI=hard]
+#   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake \
+#         [-DFDT_CPU=cortex-m4 -DFDT_FPU=fpv4-sp-d16 -DFDT_FLOAT_ABI=hard]
 # The CPU/FPU/float-ABI must match what iree-compile targeted for the model object
 # (thumbv7em, cortex-m4, +vfp4d16sp, aapcs-vfp): the linker rejects mixed VFP calling conventions.
 set(CMAKE_SYSTEM_NAME Generic)

@@ -181,7 +181,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         **compiled.report_fields(),
         "timings": timings,
         "how_measured": {
-            "arena_bytes": "planned arena (inputs, outputs, every intermediate and tile buffer), checked by the verifier",
+            "arena_bytes": ("planned arena (inputs, outputs, every intermediate and tile buffer), "
+                            "checked by the verifier"),
             "lower_bound_bytes": "max over the schedule of the bytes of live buffers",
             "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place by an "
                                "element-at-a-time loop nest where they die",
@@ -251,7 +252,8 @@ def _search(module, macs: int, options: CompileOptions, out_dir: Path):
     return result
 
 
-def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int, out_dir: Path) -> tuple[str, list[np.ndarray]]:
+def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
+                       out_dir: Path) -> tuple[str, list[np.ndarray]]:
     from .reference.host import run_default_iree
     if model.suffix.lower() == ".tflite":
         from .reference.tflm import run_tflite_micro

@@ -1,4 +1,6 @@
-// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory,fdt-wrap-executable{executable-name=tiny}' | filecheck %s
+// RUN: mlir-fdt-opt %s -p \
+// RUN:   'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory,fdt-wrap-executable{executable-name=tiny}' \
+// RUN:   | filecheck %s
 
 // The planned program becomes a no_pipeline executable with one arena binding, lowered to
 // loops, plus a host function dispatching it in place.

@@ -1,5 +1,8 @@
-// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory' | filecheck %s
-// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' --fdt-plan-memory=algorithm=linear | filecheck %s --check-prefix=LINEAR
+// RUN: mlir-fdt-opt %s -p \
+// RUN:   'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory' | \
+// RUN:   filecheck %s
+// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' \
+// RUN:   --fdt-plan-memory=algorithm=linear | filecheck %s --check-prefix=LINEAR
 
 // Input (128 B) and output (192 B) are live together: the arena is exactly 320 bytes; the
 // one-element accumulator becomes an alloca (a register), not an arena buffer.

@@ -1,4 +1,5 @@
-// RUN: mlir-fdt-opt %s --verify-diagnostics --split-input-file -p fdt-normalize-linalg --fdt-apply-plan=plan=%S/Inputs/unknown-layer.json
+// RUN: mlir-fdt-opt %s --verify-diagnostics --split-input-file -p fdt-normalize-linalg \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/unknown-layer.json
 
 // Misuse: the plan names a layer this program does not have.
 // expected-error {{plan: unknown layer(s) conv_7; this model's layers: pw_0}}

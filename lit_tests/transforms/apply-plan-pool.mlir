@@ -1,5 +1,9 @@
-// RUN: mlir-fdt-opt %S/Inputs/conv-pool.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes --fdt-apply-plan=plan=%S/Inputs/ffmt-pool-2x2.json | filecheck %s
-// RUN: mlir-fdt-opt %S/Inputs/conv-pool.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes --fdt-apply-plan=plan=%S/Inputs/ffmt-pool-2x2.json -p fdt-simplify-guards,fdt-fold-pad-into-consumer,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory | filecheck %s --check-prefix=PLAN
+// RUN: mlir-fdt-opt %S/Inputs/conv-pool.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/ffmt-pool-2x2.json | filecheck %s
+// RUN: mlir-fdt-opt %S/Inputs/conv-pool.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/ffmt-pool-2x2.json -p \
+// RUN:   fdt-simplify-guards,fdt-fold-pad-into-consumer,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory | filecheck \
+// RUN:   %s --check-prefix=PLAN
 
 // FFMT through a global pooling: 2x2 spatial tiles of the pooled 8x8 map; the pooled sums (8
 // channels) are carried across all tiles; each tile computes a 4x4 convolution tile from a 6x6

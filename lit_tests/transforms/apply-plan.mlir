@@ -1,9 +1,15 @@
-// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes --fdt-apply-plan=plan=%S/Inputs/ffmt-2x1.json | filecheck %s --check-prefix=FFMT
-// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes --fdt-apply-plan=plan=%S/Inputs/fdt-4.json | filecheck %s --check-prefix=FDT
-// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes --fdt-apply-plan=plan=%S/Inputs/fdt-psum-2.json | filecheck %s --check-prefix=PSUM
-// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg --fdt-apply-plan=plan=%S/Inputs/not-a-path.json 2>&1 | filecheck %s --check-prefix=NOTPATH
-// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg --fdt-apply-plan=plan=%S/Inputs/unknown-layer.json 2>&1 | filecheck %s --check-prefix=UNKNOWN
-// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg --fdt-apply-plan 2>&1 | filecheck %s --check-prefix=NOPLAN
+// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/ffmt-2x1.json | filecheck %s --check-prefix=FFMT
+// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/fdt-4.json | filecheck %s --check-prefix=FDT
+// RUN: mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg,fdt-fold-constant-transposes \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/fdt-psum-2.json | filecheck %s --check-prefix=PSUM
+// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/not-a-path.json 2>&1 | filecheck %s --check-prefix=NOTPATH
+// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg \
+// RUN:   --fdt-apply-plan=plan=%S/Inputs/unknown-layer.json 2>&1 | filecheck %s --check-prefix=UNKNOWN
+// RUN: not mlir-fdt-opt %S/Inputs/two-convs.mlir -p fdt-normalize-linalg --fdt-apply-plan 2>&1 | filecheck %s \
+// RUN:   --check-prefix=NOPLAN
 
 // FFMT, 2x1 tiles of the depthwise output (8x8): two row tiles of 4; the first convolution is
 // fused into the tile loop and computes its rows with a one-row halo on each side (clamped at

@@ -1,4 +1,5 @@
-// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' | filecheck %s
+// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' | \
+// RUN:   filecheck %s
 
 // After bufferization the only allocations are the output and the per-element accumulator;
 // the weights are a constant global; no self-copies remain.

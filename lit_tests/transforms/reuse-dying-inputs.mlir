@@ -1,5 +1,8 @@
-// RUN: mlir-fdt-opt %s --split-input-file -p 'fdt-normalize-linalg,fdt-fuse-epilogues,fdt-reuse-dying-inputs' | filecheck %s
-// RUN: mlir-fdt-opt %s --split-input-file -p 'fdt-normalize-linalg,fdt-fuse-epilogues,fdt-reuse-dying-inputs,fdt-bufferize,fdt-plan-memory' | filecheck %s --check-prefix=PLAN
+// RUN: mlir-fdt-opt %s --split-input-file -p 'fdt-normalize-linalg,fdt-fuse-epilogues,fdt-reuse-dying-inputs' | \
+// RUN:   filecheck %s
+// RUN: mlir-fdt-opt %s --split-input-file -p \
+// RUN:   'fdt-normalize-linalg,fdt-fuse-epilogues,fdt-reuse-dying-inputs,fdt-bufferize,fdt-plan-memory' | filecheck \
+// RUN:   %s --check-prefix=PLAN
 
 // A residual block: y = (x @ w3) + x with x = in @ w1 and t = x @ w2. The last loop nest reads x
 // only at the element it writes, and x dies there, so the nest starts from x instead of an empty

@@ -18,14 +18,17 @@ SKELETON = """
 #layout = #hal.pipeline.layout<bindings = [#hal.pipeline.binding<storage_buffer>]>
 module {{
   hal.executable.source public @{name} {{
-    hal.executable.export public @{name}_main ordinal(0) layout(#layout) count(%device: !hal.device) -> (index, index, index) {{
+    hal.executable.export public @{name}_main ordinal(0) layout(#layout)
+        count(%device: !hal.device) -> (index, index, index) {{
       %c1 = arith.constant 1 : index
       hal.return %c1, %c1, %c1 : index, index, index
     }}
     builtin.module {{
-      func.func @{name}_main() attributes {{translation_info = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>}} {{
+      func.func @{name}_main() attributes {{
+          translation_info = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>}} {{
         %c0 = arith.constant 0 : index
-        %arena = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) flags(Indirect) : memref<{size}xi8>
+        %arena = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0)
+          flags(Indirect) : memref<{size}xi8>
         return
       }}
     }}

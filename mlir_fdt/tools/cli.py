@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.ram_budget is not None:
                 objective, ram_budget = "ram-budget", parse_bytes(args.ram_budget)
             options = CompileOptions(target=args.target, objective=objective, max_overhead=max_overhead,
-                                     ram_budget=ram_budget, search_time_s=args.search_time, progress=True, planner=args.planner,
+                                     ram_budget=ram_budget, search_time_s=args.search_time, progress=True,
+                                     planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
                                      plot=args.plot, output_format=args.output_format, plan=args.plan)

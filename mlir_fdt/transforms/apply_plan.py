@@ -238,7 +238,8 @@ class ApplyPlan(ModulePass):
                 if proc.returncode < 0 or not message.startswith("error: "):
                     raise FdtError(f"applying the tiling plan crashed the MLIR transform interpreter (signal "
                                    f"{-proc.returncode if proc.returncode < 0 else proc.returncode}) on "
-                                   f"{json.dumps(plan.to_json())}; this plan cannot be applied, try other paths or tiles")
+                                   f"{json.dumps(plan.to_json())}; this plan cannot be applied, "
+                                   "try other paths or tiles")
                 raise FdtError(message[len("error: "):])
             replacement = ir.Module.parse(dst.read_bytes(), context=module.context)
         replace_module_body(module, replacement)

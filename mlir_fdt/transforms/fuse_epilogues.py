@@ -74,7 +74,8 @@ class FuseEpilogues(ModulePass):
                     " : (!transform.any_op) -> !transform.any_op\n"
                     f"    %p{i} = transform.structured.match attributes {{{PRODUCER_ATTR} = {i} : i64}} in %root"
                     " : (!transform.any_op) -> !transform.any_op\n"
-                    f"    transform.include @fdt_tile_and_fuse_epilogue_{layer.rank}d failures(propagate) (%a{i}, %p{i})"
+                    f"    transform.include @fdt_tile_and_fuse_epilogue_{layer.rank}d failures(propagate)"
+                    f" (%a{i}, %p{i})"
                     " : (!transform.any_op, !transform.any_op) -> ()")
             lines.append("    %funcs = transform.structured.match ops{[\"func.func\"]} in %root"
                          " : (!transform.any_op) -> !transform.any_op\n"

@@ -241,7 +241,8 @@ int main(void) {
   if (!library->exports.attrs) fail(2, "library has no dispatch attributes");
   const fdt_dispatch_attrs_v0_t *attrs = &library->exports.attrs[0];
   if (attrs->binding_count != 1) fail(2, "dispatch takes %u bindings, expected 1", (unsigned)attrs->binding_count);
-  if (attrs->constant_count != 0) fail(2, "dispatch takes %u push constants, expected 0", (unsigned)attrs->constant_count);
+  if (attrs->constant_count != 0)
+    fail(2, "dispatch takes %u push constants, expected 0", (unsigned)attrs->constant_count);
 
   uint32_t local_memory_bytes = (uint32_t)attrs->local_memory_pages * FDT_LOCAL_MEMORY_PAGE_BYTES;
   void *local_memory = NULL;
