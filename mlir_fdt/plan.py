@@ -32,6 +32,17 @@ class FusedPath:
     tiles: tuple[int, int] = (1, 1)
     partitions: int = 1
 
+    @property
+    def pieces(self) -> int:
+        """Tiles (ffmt) or channel partitions (fdt) the path's last layer is cut into."""
+        return self.tiles[0] * self.tiles[1] if self.method == "ffmt" else self.partitions
+
+    @property
+    def recomputes_nothing(self) -> bool:
+        """FDT never recomputes; FFMT only recomputes halos of fused producers, so a one-layer
+        path reads its halo from the whole input and recomputes nothing."""
+        return self.method == "fdt" or len(self.layers) == 1
+
     def validate(self) -> None:
         if self.method not in METHODS:
             raise FdtError(f"plan: unknown method '{self.method}' (use one of: {', '.join(METHODS)})")

@@ -52,7 +52,23 @@ def test_min_ram_recomputes_nothing_and_beats_untiled_on_vww():
     result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
     assert result.chosen.executed_macs == result.macs
     assert result.chosen.arena_bytes < result.untiled.arena_bytes
-    assert all(p.method == "fdt" for p in result.chosen.plan.paths)
+    assert all(p.recomputes_nothing for p in result.chosen.plan.paths)
+
+
+def test_min_ram_tiles_kws_in_place():
+    """No split of KWS's whole maps saves memory without recomputation, but its depthwise and 1x1
+    layers can each write over their dying input, one tile apart."""
+    module = _prepared("kws_int8")
+    with module.context:
+        graph = build_graph(module)
+    index = {layer.name: layer.index for layer in graph.layers}
+    assert graph.can_tile_in_place(index["dw_1"]) and graph.can_tile_in_place(index["pw_2"])
+    assert not graph.can_tile_in_place(index["conv_0"])   # its input is the model's (49x10x1)
+    assert not graph.can_tile_in_place(index["dense_10"])
+    result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
+    assert result.chosen.executed_macs == result.macs
+    assert result.chosen.arena_bytes < result.untiled.arena_bytes * 0.6
+    assert all(p.recomputes_nothing for p in result.chosen.plan.paths)
 
 
 def _cli(*args):

@@ -26,6 +26,11 @@ CASES = {
     "resnet_ffmt": ("ic_resnet8_int8", {"paths": [{"layers": ["conv_3", "conv_4"], "method": "ffmt",
                                                    "tiles": [4, 4]}]}),
     "ad_fdt_psum": ("ad_int8", {"paths": [{"layers": ["dense_0", "dense_1"], "method": "fdt", "partitions": 4}]}),
+    # every depthwise layer in one-channel partitions, every 1x1 layer in rows: each writes over
+    # its dying input (fdt-reuse-dying-inputs), one tile apart
+    "kws_in_place": ("kws_int8", {"paths": [
+        *({"layers": [f"dw_{i}"], "method": "fdt", "partitions": 64} for i in (1, 3, 5, 7)),
+        *({"layers": [f"pw_{i}"], "method": "ffmt", "tiles": [25, 1]} for i in (2, 4, 6, 8))]}),
 }
 
 
@@ -72,6 +77,15 @@ def test_ffmt_through_global_pool_lowers_kws(tiled, compiled):
     report = tiled("kws_ffmt_pool")
     assert report["arena_bytes"] < untiled["arena_bytes"] // 1.3
     assert report["mac_overhead"] > 0  # halos are recomputed
+
+
+def test_in_place_tiles_lower_kws_with_no_overhead(tiled, compiled):
+    untiled, _ = compiled("kws_int8")
+    report = tiled("kws_in_place")
+    assert report["mac_overhead"] == 0
+    assert len(report["in_place_reuses"]) == 8  # the eight tiled layers
+    # the peak is left where nothing overlaps: conv_0's input (490 B) and output (8000 B)
+    assert report["arena_bytes"] < 8600 < untiled["arena_bytes"]
 
 
 def test_psum_fdt_is_exact_with_no_overhead(tiled):

@@ -16,6 +16,7 @@ from .spec import CaseSpec, LayerSpec, PlanSpec
 
 PLANNERS = ("best", "greedy", "linear")
 ALIGNMENTS = (4, 16, 64)
+FDT_SHARE = 0.4  # of the drawn plans: channel partitions (fdt), the rest spatial tiles (ffmt)
 # (kind, weight) for NHWC inputs and for flattened [1, N] inputs
 KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
               ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5), ("fc", 1))
@@ -150,5 +151,8 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
                                                                        "padding": "valid", "out": 2}),))
     if rng.random() < 0.7:
         tiles = (rng.randint(1, 4), rng.randint(1, 4))
-        spec = replace(spec, plan=PlanSpec(rng.randrange(100), rng.randint(1, 4), tiles))
+        plan = PlanSpec(rng.randrange(100), rng.randint(1, 4), tiles)
+        if rng.random() < FDT_SHARE:
+            plan = replace(plan, method="fdt", partitions=rng.choice((2, 3, 4, 8, 64)))
+        spec = replace(spec, plan=plan)
     return spec

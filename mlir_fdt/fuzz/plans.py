@@ -1,8 +1,10 @@
 """Turn a `PlanSpec` into a concrete tiling plan for one module, from the layers mlir-fdt finds.
 
-The path starts at a tileable layer (an HxWxC output, or a global pooling) and follows the
-data flow while the next layer is the single consumer of the previous one's output, so most
-drawn plans are ones mlir-fdt should accept; those it rejects still count, as skips.
+An ffmt path starts at a tileable layer (an HxWxC output, or a global pooling) and follows the
+data flow while the next layer is the single consumer of the previous one's output. An fdt path
+starts at any layer, follows per-channel layers (depthwise, pooling) and may close with a layer
+that sums over channels (partial sums). So most drawn plans are ones mlir-fdt should accept;
+those it rejects still count, as skips.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from ..analysis.layers import Layer
 from ..ir import ir
 from ..plan import FusedPath, TilingPlan
-from ..transforms.apply_plan import is_global_pool, layers_by_name
+from ..transforms.apply_plan import PER_CHANNEL_KINDS, channel_reduction_dim, is_global_pool, layers_by_name
 from .spec import PlanSpec
 
 
@@ -39,11 +41,46 @@ def _next_layer(layer: Layer, layers: list[Layer]) -> Layer | None:
     return owners[0]
 
 
+def _sums_over_channels(layer: Layer) -> bool:
+    return len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None
+
+
+def _fdt_plan(layers: list[Layer], spec: PlanSpec) -> TilingPlan | None:
+    """Start at the `start`-th layer, carry its channels through per-channel layers, stop at the
+    first layer that sums over channels (partial sums), after `length` layers, or where the
+    data flow branches."""
+    def carries(layer: Layer | None) -> bool:
+        return layer is not None and (layer.kind in PER_CHANNEL_KINDS and layer.rank == 3 or _sums_over_channels(layer))
+
+    starts = layers
+    if spec.length > 1:  # a fused path where the network has one: the interesting case
+        starts = [layer for layer in layers if carries(_next_layer(layer, layers))] or layers
+    chain = [starts[spec.start % len(starts)]]
+    while len(chain) < spec.length and not (len(chain) > 1 and _sums_over_channels(chain[-1])):
+        nxt = _next_layer(chain[-1], layers)
+        if not carries(nxt):
+            break
+        chain.append(nxt)
+    last = chain[-1]
+    if last.kind in PER_CHANNEL_KINDS and last.rank == 3:
+        channels = last.shape[-1]
+    elif _sums_over_channels(last):
+        channels = ir.RankedTensorType(last.reductions[0].operands[0].type).shape[-1]
+    else:
+        return None
+    if channels < 2:
+        return None
+    return TilingPlan((FusedPath(tuple(layer.name for layer in chain), "fdt",
+                                 partitions=min(spec.partitions, channels)),))
+
+
 def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
     """The plan `spec` describes for `module` (normalized, see `prepare_tensor_program`); None when
-    the module has no tileable layer."""
+    the module has no layer the plan's method can cut."""
     with module.context:
         layers = list(layers_by_name(module).values())
+        if spec.method == "fdt":
+            return _fdt_plan(layers, spec) if layers else None
         starts = [layer for layer in layers if _tileable(layer)]
         if not starts:
             return None

@@ -69,10 +69,14 @@ def candidates(spec: CaseSpec) -> Iterator[CaseSpec]:
         yield replace(spec, plan=None)
         if spec.plan.length > 1:
             yield replace(spec, plan=replace(spec.plan, length=spec.plan.length - 1))
-        rows, cols = spec.plan.tiles
-        for tiles in ((1, cols), (rows, 1), (max(1, rows // 2), cols), (rows, max(1, cols // 2))):
-            if tiles != (rows, cols):
-                yield replace(spec, plan=replace(spec.plan, tiles=tiles))
+        if spec.plan.method == "fdt":
+            if spec.plan.partitions > 2:
+                yield replace(spec, plan=replace(spec.plan, partitions=2))
+        else:
+            rows, cols = spec.plan.tiles
+            for tiles in ((1, cols), (rows, 1), (max(1, rows // 2), cols), (rows, max(1, cols // 2))):
+                if tiles != (rows, cols):
+                    yield replace(spec, plan=replace(spec.plan, tiles=tiles))
     walk = list(_walk(spec.layers))
     for path, layer in reversed(walk):
         yield replace(spec, layers=_edit(spec.layers, path, lambda _: ()))

@@ -48,20 +48,28 @@ class LayerSpec:
 @dataclass(frozen=True)
 class PlanSpec:
     """A tiling plan relative to whatever layers the network has: start at the `start`-th
-    tileable layer (modulo their number), follow the data flow for up to `length` layers, and
-    cut the last one's map into `tiles` (clipped to its size). Stays applicable while the
-    shrinker changes the network, unlike a plan naming layers."""
+    layer the method can start from (modulo their number), follow the data flow for up to
+    `length` layers the method can carry, and cut the last one into `tiles` (ffmt: its map,
+    clipped to its size) or `partitions` (fdt: its channels, or the input channels it sums
+    over, clipped). Stays applicable while the shrinker changes the network, unlike a plan
+    naming layers."""
 
     start: int
     length: int
     tiles: tuple[int, int]
+    method: str = "ffmt"
+    partitions: int = 2
 
     def to_json(self) -> dict:
-        return {"start": self.start, "length": self.length, "tiles": list(self.tiles)}
+        d = {"start": self.start, "length": self.length, "tiles": list(self.tiles), "method": self.method}
+        if self.method == "fdt":
+            d["partitions"] = self.partitions
+        return d
 
     @staticmethod
     def from_json(d: dict) -> PlanSpec:
-        return PlanSpec(int(d["start"]), int(d["length"]), (int(d["tiles"][0]), int(d["tiles"][1])))
+        return PlanSpec(int(d["start"]), int(d["length"]), (int(d["tiles"][0]), int(d["tiles"][1])),
+                        d.get("method", "ffmt"), int(d.get("partitions", 2)))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ a path may contain depends on the split kind (a table of rules per kind, below):
   global pooling whose sums accumulate across tiles.
 - FDT (channel partitions, nothing recomputed): a first layer of any kind, then only layers that
   keep channels apart (depthwise, pooling), the last one with an HxWxC output.
+- In place (nothing recomputed): one layer whose tiles read their input only where they write
+  (a stride-1 depthwise layer by channels, a 1x1 layer by rows or pixels) writes over the input
+  that dies there, one tile apart (fdt-reuse-dying-inputs).
 """
 
 from __future__ import annotations
@@ -84,7 +87,28 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
                     if (names, "ffmt", grid) not in seen:
                         seen.add((names, "ffmt", grid))
                         out.append(FusedPath(names, "ffmt", tiles=grid))
+        for path in in_place_paths(graph, layer):
+            if path not in out:
+                out.append(path)
     return out
+
+
+def in_place_paths(graph: LayerGraph, layer: int) -> list[FusedPath]:
+    """One-layer paths that let `layer` write over its input: a depthwise layer in one-channel
+    partitions, a 1x1 layer in rows or in pixels (the smallest tile buffers)."""
+    if not graph.can_tile_in_place(layer):
+        return []
+    info = graph.layers[layer]
+    rows, cols, channels = info.shape
+    if info.kind == "dw":
+        return [FusedPath((info.name,), "fdt", partitions=channels)] if channels >= 2 else []
+    return [FusedPath((info.name,), "ffmt", tiles=(rows, 1)), FusedPath((info.name,), "ffmt", tiles=(rows, cols))]
+
+
+def in_place_plan(graph: LayerGraph) -> TilingPlan:
+    """Every layer that can write over its input, tiled so (the first of `in_place_paths`)."""
+    paths = [paths[0] for i in range(len(graph.layers)) if (paths := in_place_paths(graph, i))]
+    return TilingPlan(tuple(paths))
 
 
 def with_path(plan: TilingPlan, path: FusedPath) -> TilingPlan:
@@ -99,4 +123,4 @@ def estimate_arena(graph: LayerGraph, plan: TilingPlan) -> int:
     the number of tiles or partitions (halos ignored)."""
     internal = graph.internal_layers(plan)
     tiles = sorted((graph.layers[i].out_bytes // n for i, n in internal.items()), reverse=True)[:2]
-    return max(graph.live_bytes(set(internal)), default=0) + sum(tiles)
+    return max(graph.plan_live_bytes(plan), default=0) + sum(tiles)

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import FdtError
 from ..ir import ir
 from ..plan import TilingPlan
-from .candidates import candidate_paths, estimate_arena, with_path
+from .candidates import candidate_paths, estimate_arena, in_place_plan, with_path
 from .evaluate import Evaluation, evaluate_in_subprocess
 from .graph import LayerGraph, build_graph
 from .objectives import Objective
@@ -114,6 +114,15 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return result
         bar = _Progress(progress)
         current, seen, plateau = untiled, {untiled.plan}, 0
+        # start from every layer that can write over its input doing so, when that is smaller
+        start_plan = in_place_plan(graph)
+        if start_plan.paths:
+            (in_place,) = score([start_plan])
+            seen.add(start_plan)
+            result.evaluations.append(in_place)
+            if in_place.ok and in_place.executed_macs <= untiled.executed_macs \
+                    and in_place.arena_bytes < untiled.arena_bytes:
+                current = in_place
         try:
             while time.perf_counter() - start < time_budget_s:
                 result.rounds += 1
@@ -121,7 +130,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 plans = [with_path(current.plan, p) for p in candidate_paths(graph, critical)]
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
                 if objective.kind == "min-ram":  # only paths that recompute nothing
-                    plans = [p for p in plans if all(path.method == "fdt" for path in p.paths)]
+                    plans = [p for p in plans if all(path.recomputes_nothing for path in p.paths)]
                 estimates = {p: estimate_arena(graph, p) for p in plans}
                 # the estimate ignores halos and padding: if even it is no better, the plan is not
                 # worth scoring (the budget mode wants the cheapest plan, so it keeps them all)
@@ -185,7 +194,7 @@ def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objecti
 def _peak(graph: LayerGraph, plan: TilingPlan) -> tuple[int, int]:
     """(most live bytes at a layer, how many layers reach it) once the plan's internal tensors
     are tiles: a plan that removes one of several equal peaks is progress."""
-    live = graph.live_bytes(set(graph.internal_layers(plan)))
+    live = graph.plan_live_bytes(plan)
     top = max(live, default=0)
     return top, live.count(top)
 
@@ -214,6 +223,6 @@ def _size(plan: TilingPlan) -> int:
 def _critical_layers(graph: LayerGraph, plan: TilingPlan) -> list[int]:
     """Layers where the live bytes peak (and come second) once the plan's path-internal tensors
     are tiles."""
-    live = graph.live_bytes(set(graph.internal_layers(plan)))
+    live = graph.plan_live_bytes(plan)
     top = sorted(set(live), reverse=True)[:2]
     return [i for i, v in enumerate(live) if v in top]

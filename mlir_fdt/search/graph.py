@@ -11,6 +11,8 @@ from ..analysis.layers import Layer, find_layers
 from ..ir import entry_function, ir
 from ..memory.liveness import element_bytes
 
+IN_PLACE_KINDS = {"dw", "pw"}  # layers whose tiles read their input only where they write
+
 
 @dataclass
 class LayerInfo:
@@ -31,12 +33,17 @@ class LayerGraph:
     input_bytes: int
     input_consumers: list[int]
 
-    def live_bytes(self, internal: set[int] = frozenset()) -> list[int]:
+    def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None) -> list[int]:
         """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
-        `internal` layers (inside a fused path) are tiles and do not count."""
+        `internal` layers (inside a fused path) are tiles and do not count; a layer of
+        `tiled_in_place` (index -> pieces) writes its tiles over its dying input and needs one
+        tile more."""
+        tiled_in_place = tiled_in_place or {}
         out = []
         for i, layer in enumerate(self.layers):
             live = 0 if i in internal or self._writes_in_place(i) else layer.out_bytes
+            if i in tiled_in_place:
+                live = -(-layer.out_bytes // tiled_in_place[i])
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
                 live += self.input_bytes
             for p in self.layers[:i]:
@@ -51,14 +58,37 @@ class LayerGraph:
         return any(self.layers[p].out_bytes == layer.out_bytes and max(self.layers[p].consumers) == i
                    for p in layer.elementwise_reads)
 
+    def producers(self, i: int) -> list[int]:
+        return [p.index for p in self.layers if i in p.consumers]
+
+    def can_tile_in_place(self, i: int) -> bool:
+        """Whether layer i, cut into tiles that each read only the input tile at the position they
+        write (a stride-1 depthwise layer by channels, a 1x1 layer with as many outputs as inputs by
+        rows), can write over its input: one producer, of the same shape, used by nothing else."""
+        layer = self.layers[i]
+        producers = self.producers(i)
+        if layer.kind not in IN_PLACE_KINDS or layer.rank != 3 or i in self.input_consumers or len(producers) != 1:
+            return False
+        producer = self.layers[producers[0]]
+        return producer.shape == layer.shape and producer.consumers == [i]
+
+    def tiled_in_place(self, plan) -> dict[int, int]:
+        """Single-layer paths of `plan` on layers that can be tiled in place -> number of pieces."""
+        index = {layer.name: layer.index for layer in self.layers}
+        return {index[path.layers[0]]: path.pieces for path in plan.paths
+                if len(path.layers) == 1 and self.can_tile_in_place(index[path.layers[0]])}
+
+    def plan_live_bytes(self, plan) -> list[int]:
+        """`live_bytes` once `plan` is applied."""
+        return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan))
+
     def internal_layers(self, plan) -> dict[int, int]:
         """Layers whose outputs a plan keeps inside a fused path -> number of tiles/partitions."""
         index = {layer.name: layer.index for layer in self.layers}
         internal: dict[int, int] = {}
         for path in plan.paths:
-            pieces = path.tiles[0] * path.tiles[1] if path.method == "ffmt" else path.partitions
             for name in path.layers[:-1]:
-                internal[index[name]] = pieces
+                internal[index[name]] = path.pieces
         return internal
 
     def critical_layers(self) -> list[int]:

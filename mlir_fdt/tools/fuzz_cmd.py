@@ -44,7 +44,8 @@ def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> st
     plan = "untiled"
     if result.plan:
         path = result.plan["paths"][0]
-        plan = f"ffmt {path['tiles'][0]}x{path['tiles'][1]} {','.join(path['layers'])}"
+        cut = f"{path['tiles'][0]}x{path['tiles'][1]}" if path["method"] == "ffmt" else f"/{path['partitions']}"
+        plan = f"{path['method']} {cut} {','.join(path['layers'])}"
     line = (f"[{index + 1:>{len(str(total))}}/{total}] {result.status:<8} {spec.summary()} {plan} "
             f"{spec.planner}/{spec.alignment} {result.seconds:.1f}s")
     if result.status != "pass" and result.headline:
