@@ -169,6 +169,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "pareto": "pareto.json",  # its duration is timings.search_s: the rest of the report is reproducible
             "untiled_arena_bytes": search_result.untiled.arena_bytes},
         "qemu_instructions": None,
+        "estimated_instructions": lowered.estimated_instructions,
         "reference": None,
         "max_abs_diff": None,
         "host_max_abs_diff": None,
@@ -184,11 +185,13 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "arena_bytes": ("planned arena (inputs, outputs, every intermediate and tile buffer), "
                             "checked by the verifier"),
             "lower_bound_bytes": "max over the schedule of the bytes of live buffers",
-            "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place by an "
-                               "element-at-a-time loop nest where they die",
+            "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place where they die, "
+                               "by an element-at-a-time loop nest or one tile at a time",
             "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
             "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
                                  "times instructions per tick",
+            "estimated_instructions": "executed MLIR ops of the lowered program (loop-invariant ops hoisted) "
+                                      "x instructions per op calibrated on QEMU (analysis/instructions.py)",
             "macs": "iteration-space size of every reduction op of the untiled linalg program (cost model)",
             "mac_overhead": "executed_macs / macs - 1, executed_macs summed over every loop iteration of the "
                             "tiled program (halo recomputation)",

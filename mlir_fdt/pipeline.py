@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
 from .ir import entry_function, ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
@@ -27,6 +28,7 @@ class LoweredProgram:
     plan: MemoryPlan
     in_place: list[str]  # loop nests that overwrite a dying input (the input's SSA name)
     executed_macs: int    # reduction iterations actually run, halo recomputation included
+    estimated_instructions: int  # analysis/instructions.py, calibrated on QEMU
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
@@ -55,7 +57,16 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
-    return LoweredProgram(module, plan, in_place, executed_macs)
+    return LoweredProgram(module, plan, in_place, executed_macs, _estimate_instructions(module))
+
+
+def _estimate_instructions(module: ir.Module) -> int:
+    """The instruction estimate of `module` once lowered to loops as IREE will get it (on a copy)."""
+    from .codegen.wrap_executable import lower_to_loops
+    loops = ir.Module.parse(str(module), context=module.context)
+    lower_to_loops(loops)
+    with module.context:
+        return estimate_instructions(entry_function(loops))
 
 
 def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:

@@ -67,6 +67,7 @@ def test_generation_is_deterministic_and_valid():
     assert {s.dtype for s in specs} == {"f32", "i8"}
     kinds = {layer.kind for s in specs for layer in s.layers}
     assert {"conv", "dw", "residual", "concat", "fc"} <= kinds
+    assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt"}
     for spec in specs:
         assert renders(spec) is not None, spec.summary()
         assert CaseSpec.loads(spec.dumps()) == spec
@@ -170,6 +171,9 @@ def test_fuzz_ci_run(tmp_path):
     assert re.search(r"^40 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
     assert proc.returncode == 0
     assert len(re.findall(r"^\[\s*\d+/40\] ", proc.stdout, re.M)) == 40  # one plain line per case (no TTY)
+    # the property test covers both split kinds: spatial tiles and channel partitions
+    assert re.search(r"^\[\s*\d+/40\] pass .* ffmt \d+x\d+ ", proc.stdout, re.M)
+    assert re.search(r"^\[\s*\d+/40\] pass .* fdt /\d+ ", proc.stdout, re.M)
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ class Evaluation:
     arena_bytes: int | None
     executed_macs: int | None
     error: str | None = None
+    estimated_instructions: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -28,7 +29,7 @@ class Evaluation:
 
     def to_json(self) -> dict:
         return {"plan": self.plan.to_json(), "arena_bytes": self.arena_bytes, "executed_macs": self.executed_macs,
-                "error": self.error}
+                "estimated_instructions": self.estimated_instructions, "error": self.error}
 
 
 def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, alignment: int,
@@ -46,7 +47,8 @@ def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, align
         tail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
         return Evaluation(plan, None, None, tail)
     data = json.loads(lines[-1])
-    return Evaluation(plan, data["arena_bytes"], data["executed_macs"])
+    return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
+                      estimated_instructions=data["estimated_instructions"])
 
 
 def _worker(argv: list[str]) -> int:
@@ -63,7 +65,8 @@ def _worker(argv: list[str]) -> int:
     except FdtError as e:
         print(f"error: {e}".replace("\n", " "), file=sys.stderr)
         return 1
-    print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs}))
+    print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs,
+                      "estimated_instructions": lowered.estimated_instructions}))
     return 0
 
 

@@ -1,0 +1,102 @@
+"""Instruction estimate of a lowered (memref) program, calibrated on QEMU.
+
+The program mlir-fdt hands to IREE is scalar loops over memrefs, so what the core executes
+follows the MLIR ops executed: every op counts once per iteration of the loops around it, except
+pure index/arithmetic ops that do not depend on a loop (LLVM hoists them out of it, so they
+count at the level where their operands are defined). Views, constants and yields are free; a
+loop adds two ops per iteration (increment, branch). Loop bounds and tile guards are evaluated
+per iteration where they depend on a tile position (`index_eval`), so edge tiles count exactly.
+
+`INSTRUCTIONS_PER_OP` converts executed ops into Cortex-M4 instructions. It was fitted on the
+QEMU runs of `benchmarks/search.py` (untiled and tiled plans of the four int8 models, measured
+instructions / executed ops = 0.58 ... 0.86, median 0.78); `benchmarks/search.py` prints the
+estimate beside every QEMU measurement. Convolution-heavy programs come within about 10 %;
+dense layers (AD) run fewer instructions per op (-25 %: loads fold into multiply-accumulates).
+"""
+
+from __future__ import annotations
+
+from ..ir import ir
+from .index_eval import NotStatic, evaluate
+
+INSTRUCTIONS_PER_OP = 0.78
+LOOP_OPS = 2
+FREE_OPS = {"arith.constant", "memref.subview", "memref.view", "memref.reinterpret_cast", "memref.expand_shape",
+            "memref.collapse_shape", "memref.alloca", "scf.yield", "func.return",
+            "hal.interface.binding.subspan"}
+PURE_PREFIXES = ("arith.", "affine.", "index.")
+
+
+def _inside(value: ir.Value, block: ir.Block) -> bool:
+    """Whether `value` is defined in `block` or in a region nested in it."""
+    owner = value.owner
+    b = owner if isinstance(owner, ir.Block) else owner.operation.block
+    while b is not None:
+        if b == block:
+            return True
+        parent = b.owner
+        if parent is None or parent.operation.name == "func.func":
+            return False
+        b = parent.operation.block
+    return False
+
+
+def _loop_invariant_ops(body: ir.Block) -> set:
+    """Pure ops of a loop body whose operands all come from outside it or from other such ops."""
+    invariant: set = set()
+    for op in body.operations:
+        op = op.operation
+        if not op.name.startswith(PURE_PREFIXES) or op.name in FREE_OPS:
+            continue
+        if all((not isinstance(v.owner, ir.Block) and v.owner.operation in invariant) or not _inside(v, body)
+               for v in op.operands):
+            invariant.add(op)
+    return invariant
+
+
+def _count(block: ir.Block, env: dict, hoisted: set = frozenset()) -> int:
+    total = 0
+    for op in block.operations:
+        op = op.operation
+        if op in hoisted:
+            continue
+        if op.name == "scf.for":
+            total += _count_loop(op, env)
+        elif op.name == "scf.if":
+            regions = [r for r in op.regions if len(r.blocks)]
+            try:
+                taken = op.regions[0] if evaluate(op.operands[0], env) else op.regions[1]
+                total += 1 + (_count(taken.blocks[0], env) if len(taken.blocks) else 0)
+            except NotStatic:  # a data-dependent branch: the longer one
+                total += 1 + max((_count(r.blocks[0], env) for r in regions), default=0)
+        elif op.name not in FREE_OPS:
+            total += 1
+    return total
+
+
+def _count_loop(loop: ir.Operation, env: dict) -> int:
+    lb, ub, step = (evaluate(loop.operands[k], env) for k in range(3))
+    trips = max(0, -(-(ub - lb) // step))
+    if not trips:
+        return 0
+    body = loop.regions[0].blocks[0]
+    hoisted = _loop_invariant_ops(body)
+    total = len(hoisted)
+    try:  # the body does not depend on the induction variable's value: count it once
+        return total + trips * (_count(body, env, hoisted) + LOOP_OPS)
+    except NotStatic:
+        iv = body.arguments[0]
+        for x in range(lb, ub, step):
+            env[iv] = x
+            total += _count(body, env, hoisted) + LOOP_OPS
+        env.pop(iv, None)
+        return total
+
+
+def executed_ops(fn: ir.Operation) -> int:
+    """MLIR ops executed by one call of the lowered function `fn` (loop-invariant ops hoisted)."""
+    return _count(fn.regions[0].blocks[0], {})
+
+
+def estimate_instructions(fn: ir.Operation) -> int:
+    return round(executed_ops(fn) * INSTRUCTIONS_PER_OP)
