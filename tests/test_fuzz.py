@@ -67,7 +67,7 @@ def test_generation_is_deterministic_and_valid():
     assert {s.dtype for s in specs} == {"f32", "i8"}
     kinds = {layer.kind for s in specs for layer in s.layers}
     assert {"conv", "dw", "residual", "concat", "fc"} <= kinds
-    assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt"}
+    assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt", "in-place"}
     for spec in specs:
         assert renders(spec) is not None, spec.summary()
         assert CaseSpec.loads(spec.dumps()) == spec

@@ -16,7 +16,9 @@ from .spec import CaseSpec, LayerSpec, PlanSpec
 
 PLANNERS = ("best", "greedy", "linear")
 ALIGNMENTS = (4, 16, 64)
-FDT_SHARE = 0.4  # of the drawn plans: channel partitions (fdt), the rest spatial tiles (ffmt)
+# of the drawn plans: channel partitions (fdt), every layer that can write over its input tiled so
+# (in-place, what min-ram starts from), the rest spatial tiles (ffmt)
+FDT_SHARE, IN_PLACE_SHARE = 0.3, 0.15
 # (kind, weight) for NHWC inputs and for flattened [1, N] inputs
 KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
               ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5), ("fc", 1))
@@ -152,7 +154,16 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
     if rng.random() < 0.7:
         tiles = (rng.randint(1, 4), rng.randint(1, 4))
         plan = PlanSpec(rng.randrange(100), rng.randint(1, 4), tiles)
-        if rng.random() < FDT_SHARE:
+        draw = rng.random()
+        if draw < FDT_SHARE:
             plan = replace(plan, method="fdt", partitions=rng.choice((2, 3, 4, 8, 64)))
+        elif draw < FDT_SHARE + IN_PLACE_SHARE:
+            plan = replace(plan, method="in-place")
+            if not flat:  # end on a depthwise and a 1x1 layer that keep the shape: both can go in place
+                tail = (drawer.draw("dw", keep_shape=True), drawer.draw("conv", keep_shape=True).with_params(
+                    kernel=(1, 1)))
+                candidate = replace(spec, layers=spec.layers + tail)
+                if renders(candidate) is not None:
+                    spec = candidate
         spec = replace(spec, plan=plan)
     return spec

@@ -3,8 +3,9 @@
 An ffmt path starts at a tileable layer (an HxWxC output, or a global pooling) and follows the
 data flow while the next layer is the single consumer of the previous one's output. An fdt path
 starts at any layer, follows per-channel layers (depthwise, pooling) and may close with a layer
-that sums over channels (partial sums). So most drawn plans are ones mlir-fdt should accept;
-those it rejects still count, as skips.
+that sums over channels (partial sums). An in-place plan tiles every layer that can write over
+its dying input so (the plan `--objective min-ram` starts from). So most drawn plans are ones
+mlir-fdt should accept; those it rejects still count, as skips.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from ..analysis.layers import Layer
 from ..ir import ir
 from ..plan import FusedPath, TilingPlan
+from ..search.candidates import in_place_plan
+from ..search.graph import build_graph
 from ..transforms.apply_plan import PER_CHANNEL_KINDS, channel_reduction_dim, is_global_pool, layers_by_name
 from .spec import PlanSpec
 
@@ -81,6 +84,9 @@ def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
         layers = list(layers_by_name(module).values())
         if spec.method == "fdt":
             return _fdt_plan(layers, spec) if layers else None
+        if spec.method == "in-place":
+            plan = in_place_plan(build_graph(module))
+            return plan if plan.paths else None
         starts = [layer for layer in layers if _tileable(layer)]
         if not starts:
             return None

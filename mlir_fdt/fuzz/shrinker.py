@@ -72,7 +72,7 @@ def candidates(spec: CaseSpec) -> Iterator[CaseSpec]:
         if spec.plan.method == "fdt":
             if spec.plan.partitions > 2:
                 yield replace(spec, plan=replace(spec.plan, partitions=2))
-        else:
+        elif spec.plan.method == "ffmt":
             rows, cols = spec.plan.tiles
             for tiles in ((1, cols), (rows, 1), (max(1, rows // 2), cols), (rows, max(1, cols // 2))):
                 if tiles != (rows, cols):

@@ -51,7 +51,8 @@ class PlanSpec:
     layer the method can start from (modulo their number), follow the data flow for up to
     `length` layers the method can carry, and cut the last one into `tiles` (ffmt: its map,
     clipped to its size) or `partitions` (fdt: its channels, or the input channels it sums
-    over, clipped). Stays applicable while the shrinker changes the network, unlike a plan
+    over, clipped); `in-place` ignores the rest and tiles every layer that can write over its
+    input. Stays applicable while the shrinker changes the network, unlike a plan
     naming layers."""
 
     start: int

@@ -42,7 +42,9 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
 
 def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> str:
     plan = "untiled"
-    if result.plan:
+    if result.plan and spec.plan and spec.plan.method == "in-place":
+        plan = "in-place " + ",".join(layer for path in result.plan["paths"] for layer in path["layers"])
+    elif result.plan:
         path = result.plan["paths"][0]
         cut = f"{path['tiles'][0]}x{path['tiles'][1]}" if path["method"] == "ffmt" else f"/{path['partitions']}"
         plan = f"{path['method']} {cut} {','.join(path['layers'])}"
