@@ -7,7 +7,7 @@ import pytest
 from conftest import model_path
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers import import_model
-from mlir_fdt.ir import entry_function, ir, new_context, walk_ops
+from mlir_fdt.ir import entry_function, new_context, walk_ops
 
 
 def test_tflite_import_is_static_linalg_with_batch_1():

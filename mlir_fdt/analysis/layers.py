@@ -79,7 +79,6 @@ def layer_kind(reduction: ir.Operation) -> str:
     windowed = any(not isinstance(e, ir.AffineDimExpr) for e in maps[0].results)
     weights = [v for v in list(reduction.operands)[1:n_in] if isinstance(v.type, ir.RankedTensorType)
                and defining_op(v) is not None and defining_op(v).name == "arith.constant"]
-    weight_rank = len(ir.RankedTensorType(weights[0].type).shape) if weights else 0
     parallel = sum(1 for k in iterator_kinds(reduction) if k == "parallel")
     if windowed:
         if not weights:

@@ -13,7 +13,7 @@ from ..errors import FdtError
 from ..ir import entry_function, ir, replace_module_body
 from ..plan import FusedPath, TilingPlan
 from .fuse_epilogues import privatize_inits, strip_attributes
-from .linalg_util import defining_op, indexing_maps, iterator_kinds, num_inputs
+from .linalg_util import indexing_maps, iterator_kinds
 from .pass_base import ModulePass
 from .transform_library import run_transform_script
 
