@@ -9,8 +9,8 @@ a path may contain depends on the split kind (a table of rules per kind, below):
 - FDT (channel partitions, nothing recomputed): a first layer of any kind, then only layers that
   keep channels apart (depthwise, pooling), the last one with an HxWxC output.
 - In place (nothing recomputed): one layer whose tiles read their input only where they write
-  (a stride-1 depthwise layer by channels, a 1x1 layer by rows or pixels) writes over the input
-  that dies there, one tile apart (fdt-reuse-dying-inputs).
+  (a stride-1 depthwise layer by channels, a 1x1 layer by rows) writes over the input that dies
+  there, one tile apart (fdt-reuse-dying-inputs); proposed all together (`with_in_place`).
 """
 
 from __future__ import annotations
@@ -87,28 +87,33 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
                     if (names, "ffmt", grid) not in seen:
                         seen.add((names, "ffmt", grid))
                         out.append(FusedPath(names, "ffmt", tiles=grid))
-        for path in in_place_paths(graph, layer):
-            if path not in out:
-                out.append(path)
     return out
 
 
-def in_place_paths(graph: LayerGraph, layer: int) -> list[FusedPath]:
-    """One-layer paths that let `layer` write over its input: a depthwise layer in one-channel
-    partitions, a 1x1 layer in rows or in pixels (the smallest tile buffers)."""
+def in_place_path(graph: LayerGraph, layer: int) -> FusedPath | None:
+    """The one-layer path that lets `layer` write over its input, if it can: a depthwise layer in
+    one-channel partitions, a 1x1 layer in rows (the smallest tiles that need no halo)."""
     if not graph.can_tile_in_place(layer):
-        return []
+        return None
     info = graph.layers[layer]
-    rows, cols, channels = info.shape
+    rows, _, channels = info.shape
     if info.kind == "dw":
-        return [FusedPath((info.name,), "fdt", partitions=channels)] if channels >= 2 else []
-    return [FusedPath((info.name,), "ffmt", tiles=(rows, 1)), FusedPath((info.name,), "ffmt", tiles=(rows, cols))]
+        return FusedPath((info.name,), "fdt", partitions=channels) if channels >= 2 else None
+    return FusedPath((info.name,), "ffmt", tiles=(rows, 1))
 
 
 def in_place_plan(graph: LayerGraph) -> TilingPlan:
-    """Every layer that can write over its input, tiled so (the first of `in_place_paths`)."""
-    paths = [paths[0] for i in range(len(graph.layers)) if (paths := in_place_paths(graph, i))]
-    return TilingPlan(tuple(paths))
+    """Every layer that can write over its input, tiled so."""
+    return TilingPlan(tuple(p for i in range(len(graph.layers)) if (p := in_place_path(graph, i))))
+
+
+def with_in_place(plan: TilingPlan, in_place: TilingPlan) -> TilingPlan:
+    """`plan` plus the in-place paths of layers no path of `plan` holds. In-place paths pay off
+    together (a peak at every layer of a depthwise/1x1 stack), so the search proposes them as one
+    candidate rather than one plateau move per layer."""
+    held = {name for path in plan.paths for name in path.layers}
+    extra = [p for p in in_place.paths if p.layers[0] not in held]
+    return TilingPlan(tuple(sorted([*plan.paths, *extra], key=lambda p: p.layers)))
 
 
 def with_path(plan: TilingPlan, path: FusedPath) -> TilingPlan:

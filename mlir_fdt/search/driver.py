@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import FdtError
 from ..ir import ir
 from ..plan import TilingPlan
-from .candidates import candidate_paths, estimate_arena, in_place_plan, with_path
+from .candidates import candidate_paths, estimate_arena, in_place_plan, with_in_place, with_path
 from .evaluate import Evaluation, evaluate_in_subprocess
 from .graph import LayerGraph, build_graph
 from .objectives import Objective
@@ -128,6 +128,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 result.rounds += 1
                 critical = _critical_layers(graph, current.plan)
                 plans = [with_path(current.plan, p) for p in candidate_paths(graph, critical)]
+                if start_plan.paths:  # the layers the current plan leaves free, in place
+                    plans.append(with_in_place(current.plan, start_plan))
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
                 if objective.kind == "min-ram":  # only paths that recompute nothing
                     plans = [p for p in plans if all(path.recomputes_nothing for path in p.paths)]
