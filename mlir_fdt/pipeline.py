@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
+from .codegen.wrap_executable import lower_to_loops
 from .ir import entry_function, ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
 from .plan import TilingPlan
@@ -42,7 +43,7 @@ def prepare_tensor_program(module: ir.Module) -> None:
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
           alignment: int = 16) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
-    inputs, bufferize and plan the arena."""
+    inputs, bufferize, plan the arena and lower to loops."""
     if tiling is not None and not tiling.is_untiled:
         ApplyPlan.apply_plan(module, tiling)
         SimplifyGuards().apply(module)
@@ -57,16 +58,10 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
-    return LoweredProgram(module, plan, in_place, executed_macs, _estimate_instructions(module))
-
-
-def _estimate_instructions(module: ir.Module) -> int:
-    """The instruction estimate of `module` once lowered to loops as IREE will get it (on a copy)."""
-    from .codegen.wrap_executable import lower_to_loops
-    loops = ir.Module.parse(str(module), context=module.context)
-    lower_to_loops(loops)
+    lower_to_loops(module)  # the loops IREE gets: what the instruction estimate counts
     with module.context:
-        return estimate_instructions(entry_function(loops))
+        instructions = estimate_instructions(entry_function(module))
+    return LoweredProgram(module, plan, in_place, executed_macs, instructions)
 
 
 def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:
