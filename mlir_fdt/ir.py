@@ -47,6 +47,19 @@ def walk_ops(op: ir.Operation):
     return result
 
 
+def block_encloses(outer: ir.Block, inner: ir.Block) -> bool:
+    """Whether `inner` is `outer` or nested in an op of `outer` (within one function)."""
+    b = inner
+    while b is not None:
+        if b == outer:
+            return True
+        parent = b.owner.operation if b.owner is not None else None
+        if parent is None or parent.name == "func.func":
+            return b == outer
+        b = parent.block
+    return False
+
+
 def entry_function(module: ir.Module):
     """The module's single public func.func (the model entry point)."""
     funcs = [op for op in module.body.operations if op.operation.name == "func.func"]

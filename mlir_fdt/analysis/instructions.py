@@ -16,7 +16,7 @@ dense layers (AD) run fewer instructions per op (-25 %: loads fold into multiply
 
 from __future__ import annotations
 
-from ..ir import ir
+from ..ir import block_encloses, ir
 from .index_eval import NotStatic, evaluate
 
 INSTRUCTIONS_PER_OP = 0.78
@@ -27,18 +27,8 @@ FREE_OPS = {"arith.constant", "memref.subview", "memref.view", "memref.reinterpr
 PURE_PREFIXES = ("arith.", "affine.", "index.")
 
 
-def _inside(value: ir.Value, block: ir.Block) -> bool:
-    """Whether `value` is defined in `block` or in a region nested in it."""
-    owner = value.owner
-    b = owner if isinstance(owner, ir.Block) else owner.operation.block
-    while b is not None:
-        if b == block:
-            return True
-        parent = b.owner
-        if parent is None or parent.operation.name == "func.func":
-            return False
-        b = parent.operation.block
-    return False
+def _defining_block(value: ir.Value) -> ir.Block:
+    return value.owner if isinstance(value.owner, ir.Block) else value.owner.operation.block
 
 
 def _loop_invariant_ops(body: ir.Block) -> set:
@@ -48,8 +38,8 @@ def _loop_invariant_ops(body: ir.Block) -> set:
         op = op.operation
         if not op.name.startswith(PURE_PREFIXES) or op.name in FREE_OPS:
             continue
-        if all((not isinstance(v.owner, ir.Block) and v.owner.operation in invariant) or not _inside(v, body)
-               for v in op.operands):
+        if all((not isinstance(v.owner, ir.Block) and v.owner.operation in invariant)
+               or not block_encloses(body, _defining_block(v)) for v in op.operands):
             invariant.add(op)
     return invariant
 

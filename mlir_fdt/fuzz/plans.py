@@ -15,7 +15,7 @@ from ..ir import ir
 from ..plan import FusedPath, TilingPlan
 from ..search.candidates import in_place_plan
 from ..search.graph import build_graph
-from ..transforms.apply_plan import PER_CHANNEL_KINDS, channel_reduction_dim, is_global_pool, layers_by_name
+from ..transforms.apply_plan import fdt_cut, is_global_pool, layers_by_name
 from .spec import PlanSpec
 
 
@@ -44,35 +44,26 @@ def _next_layer(layer: Layer, layers: list[Layer]) -> Layer | None:
     return owners[0]
 
 
-def _sums_over_channels(layer: Layer) -> bool:
-    return len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None
-
-
 def _fdt_plan(layers: list[Layer], spec: PlanSpec) -> TilingPlan | None:
     """Start at the `start`-th layer, carry its channels through per-channel layers, stop at the
     first layer that sums over channels (partial sums), after `length` layers, or where the
     data flow branches."""
     def carries(layer: Layer | None) -> bool:
-        return layer is not None and (layer.kind in PER_CHANNEL_KINDS and layer.rank == 3 or _sums_over_channels(layer))
+        return layer is not None and fdt_cut(layer) is not None
 
     starts = layers
     if spec.length > 1:  # a fused path where the network has one: the interesting case
         starts = [layer for layer in layers if carries(_next_layer(layer, layers))] or layers
     chain = [starts[spec.start % len(starts)]]
-    while len(chain) < spec.length and not (len(chain) > 1 and _sums_over_channels(chain[-1])):
+    while len(chain) < spec.length and not (len(chain) > 1 and fdt_cut(chain[-1])[0] == "psum"):
         nxt = _next_layer(chain[-1], layers)
         if not carries(nxt):
             break
         chain.append(nxt)
-    last = chain[-1]
-    if last.kind in PER_CHANNEL_KINDS and last.rank == 3:
-        channels = last.shape[-1]
-    elif _sums_over_channels(last):
-        channels = ir.RankedTensorType(last.reductions[0].operands[0].type).shape[-1]
-    else:
+    cut = fdt_cut(chain[-1])
+    if cut is None or cut[1] < 2:
         return None
-    if channels < 2:
-        return None
+    channels = cut[1]
     return TilingPlan((FusedPath(tuple(layer.name for layer in chain), "fdt",
                                  partitions=min(spec.partitions, channels)),))
 

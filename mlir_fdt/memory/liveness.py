@@ -18,7 +18,7 @@ import numpy as np
 
 from ..analysis.index_eval import NotStatic, max_over_iterations
 from ..errors import FdtError
-from ..ir import ir
+from ..ir import block_encloses, ir
 
 VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast",
             "memref.reinterpret_cast", "memref.view"}
@@ -112,20 +112,8 @@ def scope_block(value: ir.Value, block: ir.Block) -> ir.Block:
         op = v.owner.operation
         if op.name == "scf.if":
             # the scf.if is an ancestor of the allocation; its block encloses `scope`
-            scope = op.block if _encloses(op.block, scope) else scope
+            scope = op.block if block_encloses(op.block, scope) else scope
     return scope
-
-
-def _encloses(outer: ir.Block, inner: ir.Block) -> bool:
-    b = inner
-    while b is not None:
-        if b == outer:
-            return True
-        parent = b.owner.operation if b.owner is not None else None
-        if parent is None or parent.name == "func.func":
-            return b == outer
-        b = parent.block
-    return False
 
 
 def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int, int] | None:
@@ -144,7 +132,7 @@ def live_span(value: ir.Value, block: ir.Block, schedule: Schedule) -> tuple[int
             if user.name == "scf.yield" and user.parent.operation.name == "scf.if":
                 continue  # followed through the scf.if result
             ends.append(schedule.span_in(user, scope)[1])
-            if _encloses(block, user.block):
+            if block_encloses(block, user.block):
                 starts.append(schedule.span_in(user, block)[0])
     if not ends:
         return None

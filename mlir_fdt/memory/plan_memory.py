@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import FdtError
-from ..ir import arith, entry_function, ir, memref
+from ..ir import arith, block_encloses, entry_function, ir, memref
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
-from .liveness import Buffer, _encloses, collect_buffers
+from .liveness import Buffer, collect_buffers
 from .verifier import verify_plan, verify_views
 
 
@@ -62,7 +62,7 @@ def _slot_lifetime(slot: list[Buffer], everything: list[Buffer]) -> tuple[int, i
         for other in everything:
             if other in slot or other.kind == "input":
                 continue
-            if _encloses(branch, other.value.owner.operation.block):
+            if block_encloses(branch, other.value.owner.operation.block):
                 return union
     return (latest.first, union[1])
 

@@ -218,8 +218,7 @@ def _diverse(plans: list[TilingPlan], count: int) -> list[TilingPlan]:
 
 def _size(plan: TilingPlan) -> int:
     """Tie-break: fewer layers in paths, then fewer pieces."""
-    return sum(len(p.layers) * 100 + (p.tiles[0] * p.tiles[1] if p.method == "ffmt" else p.partitions)
-               for p in plan.paths)
+    return sum(len(p.layers) * 100 + p.pieces for p in plan.paths)
 
 
 def _critical_layers(graph: LayerGraph, plan: TilingPlan) -> list[int]:

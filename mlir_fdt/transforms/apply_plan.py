@@ -97,6 +97,17 @@ def channel_reduction_dim(reduction: ir.Operation) -> int | None:
     return None
 
 
+def fdt_cut(layer: Layer) -> tuple[str, int] | None:
+    """How an fdt path ending in `layer` is cut, and into at most how many partitions:
+    (`channel`, its channels) for a depthwise/pooling layer with an HxWxC output, (`psum`, the
+    input channels it sums over) for a layer that reduces over channels; None otherwise."""
+    if layer.kind in PER_CHANNEL_KINDS and layer.rank == 3:
+        return "channel", layer.shape[-1]
+    if len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None:
+        return "psum", ir.RankedTensorType(layer.reductions[0].operands[0].type).shape[-1]
+    return None
+
+
 def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
     """(transform lines, mode): `channel` tiles the last op's channels (no partial sums);
     `psum` tiles the closing reduction's input channels, accumulating partial sums."""
@@ -106,8 +117,12 @@ def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
             raise FdtError(f"plan: fdt path {', '.join(path.layers)}: {layer.name} mixes channels; only the first "
                            "and the last layer of an fdt path may (the others must be depthwise or pooling)")
     last = chain[-1]
-    if last.kind in PER_CHANNEL_KINDS and last.rank == 3:
-        channels = last.shape[-1]
+    cut = fdt_cut(last)
+    if cut is None:
+        raise FdtError(f"plan: fdt path must end in a depthwise/pooling layer or in a layer that reduces over "
+                       f"channels; {last.name} does neither")
+    mode, channels = cut
+    if mode == "channel":
         if path.partitions > channels:
             raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} channels of {last.name}")
         size = -(-channels // path.partitions)
@@ -121,12 +136,8 @@ def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
             f" : ({any_op}, !transform.param<i64>) -> {any_op}",
             f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
             f" : ({any_op}, {any_op}) -> {any_op}"]), "channel"
-    if len(last.reductions) != 1 or channel_reduction_dim(last.reductions[0]) is None:
-        raise FdtError(f"plan: fdt path must end in a depthwise/pooling layer or in a layer that reduces over "
-                       f"channels; {last.name} does neither")
     red = last.reductions[0]
     dim = channel_reduction_dim(red)
-    channels = ir.RankedTensorType(red.operands[0].type).shape[-1]
     if path.partitions > channels:
         raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} input channels of {last.name}")
     sizes = [0] * len(iterator_kinds(red))
