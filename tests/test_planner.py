@@ -88,7 +88,7 @@ def brute_force(sizes, lifetimes, alignment):
     the exact optimum for small instances."""
     from itertools import permutations
 
-    from mlir_fdt.memory.planner import align_up, overlaps
+    from mlir_fdt.memory.planner import align_up, lifetimes_overlap
     best = None
     for order in permutations(range(len(sizes))):
         offsets = [0] * len(sizes)
@@ -96,7 +96,7 @@ def brute_force(sizes, lifetimes, alignment):
         for i in order:
             candidate = 0
             for start, end in sorted((offsets[j], offsets[j] + sizes[j]) for j in placed
-                                     if overlaps(lifetimes[i], lifetimes[j])):
+                                     if lifetimes_overlap(lifetimes[i], lifetimes[j])):
                 if candidate + sizes[i] <= start:
                     break
                 candidate = max(candidate, align_up(end, alignment))

@@ -42,7 +42,9 @@ def test_candidate_rules_on_vww():
     assert not fdt_allowed(graph, index["dw_1"], index["pw_2"])    # ends in a channel-mixing op
     assert ffmt_allowed(graph, index["conv_0"], index["dw_7"])
     assert not ffmt_allowed(graph, index["pw_26"], index["dense_28"])
-    assert graph.critical_layers() == [index["pw_2"]]             # 18432 + 36864 live there
+    # 18432 + 36864 live at pw_2, 36864 + 9216 at dw_3, each pair less what a shifted alias saves
+    assert graph.critical_layers() == [index["pw_2"], index["dw_3"]]
+    assert graph.live_bytes()[index["pw_2"]] < 18432 + 36864
     paths = candidate_paths(graph, graph.critical_layers())
     assert any(p.method == "fdt" for p in paths) and any(p.method == "ffmt" for p in paths)
 
@@ -67,7 +69,9 @@ def test_min_ram_tiles_kws_in_place():
     assert not graph.can_tile_in_place(index["dense_10"])
     result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
     assert result.chosen.executed_macs == result.macs
-    assert result.chosen.arena_bytes < result.untiled.arena_bytes * 0.6
+    # untiled, the 1x1 and depthwise outputs trail their inputs by a row or two (shifted aliases)
+    # but drift down the arena layer after layer; in place they stay put
+    assert result.chosen.arena_bytes < min(8600, result.untiled.arena_bytes)
     assert all(p.recomputes_nothing for p in result.chosen.plan.paths)
 
 

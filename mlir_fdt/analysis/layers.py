@@ -67,10 +67,17 @@ def accumulator_init(reduction: ir.Operation) -> ir.Operation | None:
     init = defining_op(reduction.operands[num_inputs(reduction)])
     if init is None or init.name != "linalg.generic" or not is_all_parallel(init) or len(init.results) != 1:
         return None
-    if any(defining_op(v) is None or defining_op(v).name not in ("arith.constant", "tensor.empty")
-           for v in init.operands):
+    if not all(_constant_data(v) for v in init.operands):
         return None  # initialised from computed data: not a pure fill/broadcast
     return init
+
+
+def _constant_data(value: ir.Value) -> bool:
+    """A constant, an empty tensor, or a slice of a constant (a channel partition's bias)."""
+    op = defining_op(value)
+    if op is not None and op.name == "tensor.extract_slice":
+        op = defining_op(op.operands[0])
+    return op is not None and op.name in ("arith.constant", "tensor.empty")
 
 
 def layer_kind(reduction: ir.Operation) -> str:

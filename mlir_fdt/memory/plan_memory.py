@@ -16,6 +16,7 @@ from ..ir import arith, block_encloses, entry_function, ir, memref
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
 from .liveness import Buffer, collect_buffers
+from .overlap import find_overlaps
 from .verifier import verify_plan, verify_views
 
 
@@ -28,6 +29,7 @@ class MemoryPlan:
     arena_bytes: int
     lower_bound_bytes: int
     buffers: list[dict] = field(default_factory=list)
+    shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0
     schedule_length: int = 0
 
@@ -65,6 +67,11 @@ def _slot_lifetime(slot: list[Buffer], everything: list[Buffer]) -> tuple[int, i
             if block_encloses(branch, other.value.owner.operation.block):
                 return union
     return (latest.first, union[1])
+
+
+def _share_bytes(pair, sizes: list[int], offsets: list[int]) -> bool:
+    x, y = pair.dying, pair.born
+    return offsets[x] < offsets[y] + sizes[y] and offsets[y] < offsets[x] + sizes[x]
 
 
 def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) -> None:
@@ -105,13 +112,16 @@ def _erase_dead_allocs(fn) -> None:
 
 @dataclass(frozen=True)
 class PlanMemory(ModulePass):
-    """Lay every buffer into one arena (`algorithm` = best | optimal | greedy | linear) and verify the layout."""
+    """Lay every buffer into one arena (`algorithm` = best | optimal | greedy | linear) and verify the
+    layout. With `shifted_aliases`, a buffer born in a loop may overlap the bytes of one dying
+    there that the loop has finished reading (`memory.overlap`)."""
 
     name = "fdt-plan-memory"
     summary = "place every buffer in one static arena; verify no two live buffers overlap"
     algorithm: str = "best"
     alignment: int = 16
     register_tile_elements: int = 1
+    shifted_aliases: bool = True
 
     def run(self, module: ir.Module) -> MemoryPlan:
         with module.context, ir.Location.unknown():
@@ -123,8 +133,6 @@ class PlanMemory(ModulePass):
             entry = fn.regions[0].blocks[0]
             registers = [b for b in buffers if b.kind == "tile" and b.elements <= self.register_tile_elements
                          and not list(b.value.owner.operation.operands)]
-            for b in registers:
-                _to_alloca(b, entry)
             placed = [b for b in buffers if b not in registers]
             # Buffers of the two branches of one scf.if never live in the same run: one slot.
             slots: list[list[Buffer]] = []
@@ -138,20 +146,27 @@ class PlanMemory(ModulePass):
                 slots.append([b])
             sizes = [max(b.size for b in slot) for slot in slots]
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
+            overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
             try:
-                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm)
+                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps)
             except ValueError as e:
                 raise FdtError(str(e)) from None
             names = ["|".join(b.name for b in slot) for slot in slots]
-            verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment)
+            verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment, overlaps)
+            shared = [dict(dying=names[p.dying], born=names[p.born],
+                           shift=layout.offsets[p.born] - layout.offsets[p.dying]) for p in overlaps
+                      if _share_bytes(p, sizes, layout.offsets)]
+            for b in registers:  # after the overlap analysis, whose schedule is the buffers' schedule
+                _to_alloca(b, entry)
             offsets = {id(b): off for slot, off in zip(slots, layout.offsets) for b in slot}
             placed_offsets = [offsets[id(b)] for b in placed]
             apply_plan(fn, placed, placed_offsets, layout.size)
             verify_views(fn, max(layout.size, 1), self.alignment)
-            plan = MemoryPlan(layout.planner, self.alignment, layout.size, planners.lower_bound(sizes, lifetimes),
+            plan = MemoryPlan(layout.planner, self.alignment, layout.size,
+                              planners.lower_bound(sizes, lifetimes, overlaps),
                               [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last)
                                for b, o in zip(placed, placed_offsets)],
-                              register_tiles=len(registers),
+                              shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)))
             i64 = ir.IntegerType.get_signless(64)
             fn.attributes["fdt.arena_bytes"] = ir.IntegerAttr.get(i64, plan.arena_bytes)

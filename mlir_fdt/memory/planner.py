@@ -15,11 +15,19 @@ Buffers whose lifetimes overlap must not overlap in memory. The arena size is th
 - `best` — the smaller of greedy and optimal (the default of `mlir-fdt compile`).
 
 `lower_bound` is the most bytes live at any one time; no layout can be smaller.
+
+Every planner also takes `overlaps` (`memory.overlap.Overlap`): pairs of buffers live at the same
+time that may share bytes, as long as the difference of their offsets avoids the pair's
+forbidden intervals (a buffer born in a loop trailing the rows of one dying there). The lower
+bound then counts each such pair as its smallest possible union.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
+
+from .overlap import Overlap
 
 Lifetime = tuple[int, int]  # first and last schedule step, inclusive
 
@@ -28,23 +36,58 @@ def align_up(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
 
-def overlaps(a: Lifetime, b: Lifetime) -> bool:
+def lifetimes_overlap(a: Lifetime, b: Lifetime) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def lower_bound(sizes: list[int], lifetimes: list[Lifetime]) -> int:
-    """Max over schedule steps of the bytes live at that step."""
+def smallest_union(pair: Overlap, sizes: list[int]) -> int:
+    """Fewest bytes the two buffers of `pair` can cover together."""
+    sx, sy = sizes[pair.dying], sizes[pair.born]
+    candidates = [0, sx - sy, -sy, sx] + [e for lo, hi in pair.forbidden for e in (lo - 1, hi + 1)]
+    return min(max(sx, d + sy) - min(0, d) for d in candidates if pair.allows(d))
+
+
+def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = ()) -> int:
+    """Max over schedule steps of the bytes live at that step (a pair that may overlap counted
+    as its smallest union)."""
     if not sizes:
         return 0
     events = sorted({t for lt in lifetimes for t in lt})
-    return max(sum(s for s, lt in zip(sizes, lifetimes) if lt[0] <= t <= lt[1]) for t in events)
+    saved = [(p, sizes[p.dying] + sizes[p.born] - smallest_union(p, sizes)) for p in overlaps]
+
+    def live(t: int) -> int:
+        total = sum(s for s, lt in zip(sizes, lifetimes) if lt[0] <= t <= lt[1])
+        both = [s for p, s in saved if overlaps_at(lifetimes[p.dying], lifetimes[p.born], t)]
+        return total - sum(both)
+    return max(live(t) for t in events)
+
+
+def overlaps_at(a: Lifetime, b: Lifetime, t: int) -> bool:
+    return a[0] <= t <= a[1] and b[0] <= t <= b[1]
+
+
+def pair_index(overlaps: Sequence[Overlap]) -> dict[tuple[int, int], Overlap]:
+    return {(p.dying, p.born): p for p in overlaps}
+
+
+def forbidden_offsets(k: int, p: int, offset_p: int, sizes: list[int],
+                      pairs: dict[tuple[int, int], Overlap]) -> list[tuple[int, int]]:
+    """Closed intervals of offsets buffer k must avoid, given buffer p (live at the same time) at `offset_p`."""
+    if sizes[k] == 0 or sizes[p] == 0:
+        return []
+    if (p, k) in pairs:
+        return [(offset_p + lo, offset_p + hi) for lo, hi in pairs[(p, k)].forbidden]
+    if (k, p) in pairs:
+        return [(offset_p - hi, offset_p - lo) for lo, hi in pairs[(k, p)].forbidden]
+    return [(offset_p - sizes[k] + 1, offset_p + sizes[p] - 1)]
 
 
 def arena_size(sizes: list[int], offsets: list[int]) -> int:
     return max((o + s for o, s in zip(offsets, sizes)), default=0)
 
 
-def linear(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16) -> list[int]:
+def linear(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, overlaps: Sequence[Overlap] = ()
+           ) -> list[int]:
     offsets, top = [], 0
     for s in sizes:
         offsets.append(top)
@@ -52,18 +95,23 @@ def linear(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16) -> 
     return offsets
 
 
-def greedy_by_size(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16) -> list[int]:
+def greedy_by_size(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16,
+                   overlaps: Sequence[Overlap] = ()) -> list[int]:
+    pairs = pair_index(overlaps)
     order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], lifetimes[i][0], i))
     offsets: list[int | None] = [None] * len(sizes)
     placed: list[int] = []
     for i in order:
-        conflicts = sorted((offsets[j], offsets[j] + sizes[j]) for j in placed
-                           if overlaps(lifetimes[i], lifetimes[j]))
+        avoid = sorted(iv for j in placed if lifetimes_overlap(lifetimes[i], lifetimes[j])
+                       for iv in forbidden_offsets(i, j, offsets[j], sizes, pairs))
         candidate = 0
-        for start, end in conflicts:
-            if candidate + sizes[i] <= start:
-                break
-            candidate = max(candidate, align_up(end, alignment))
+        moved = True
+        while moved:  # the lowest aligned offset in none of the forbidden intervals
+            moved = False
+            for lo, hi in avoid:
+                if lo <= candidate <= hi:
+                    candidate = align_up(hi + 1, alignment)
+                    moved = True
         offsets[i] = candidate
         placed.append(i)
     return [int(o) for o in offsets]
@@ -72,29 +120,60 @@ def greedy_by_size(sizes: list[int], lifetimes: list[Lifetime], alignment: int =
 OPTIMAL_TIME_LIMIT_S = 3.0
 
 
-def optimal(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16,
+def _allowed_domain(pair: Overlap, bound: int):
+    """offset(born) - offset(dying) values outside the pair's forbidden intervals, within +-bound."""
+    from ortools.sat.python import cp_model
+    intervals, start = [], -bound
+    for lo, hi in pair.forbidden:
+        if lo > start:
+            intervals.append([start, min(lo - 1, bound)])
+        start = max(start, hi + 1)
+    if start <= bound:
+        intervals.append([start, bound])
+    return cp_model.Domain.FromIntervals(intervals)
+
+
+def optimal(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, overlaps: Sequence[Overlap] = (),
             time_limit_s: float = OPTIMAL_TIME_LIMIT_S) -> list[int]:
-    """CP-SAT layout, warm-started from greedy; falls back to greedy when it finds nothing better."""
-    greedy = greedy_by_size(sizes, lifetimes, alignment)
+    """CP-SAT layout, warm-started from greedy; falls back to greedy when it finds nothing better.
+
+    Buffers that may overlap another (the born side of a pair) stay out of the 2-D no-overlap
+    constraint; each gets pairwise constraints instead: apart from every buffer live at the same
+    time, or at an allowed offset difference from its partner."""
+    greedy = greedy_by_size(sizes, lifetimes, alignment, overlaps)
     upper = arena_size(sizes, greedy)
-    bound = lower_bound(sizes, lifetimes)
+    bound = lower_bound(sizes, lifetimes, overlaps)
     if upper <= bound or len(sizes) <= 1:
         return greedy
     from ortools.sat.python import cp_model
     model = cp_model.CpModel()
     arena = model.NewIntVar(bound, upper, "arena")
-    slots, rects_x, rects_y = [], [], []
+    pairs = pair_index(overlaps)
+    loose = {p.born for p in overlaps}
+    offsets, rects_x, rects_y = [], [], []
     for i, (size, (first, last)) in enumerate(zip(sizes, lifetimes)):
         slot = model.NewIntVar(0, max(0, (upper - size) // alignment), f"slot{i}")
         offset = model.NewIntVar(0, upper, f"off{i}")
         model.Add(offset == slot * alignment)
         model.Add(offset + size <= arena)
         model.AddHint(slot, greedy[i] // alignment)
-        slots.append(offset)
-        rects_x.append(model.NewFixedSizeIntervalVar(first, last - first + 1, f"t{i}"))
-        rects_y.append(model.NewFixedSizeIntervalVar(offset, size, f"a{i}") if size else
-                       model.NewFixedSizeIntervalVar(offset, 1, f"a{i}"))
+        offsets.append(offset)
+        if i not in loose:
+            rects_x.append(model.NewFixedSizeIntervalVar(first, last - first + 1, f"t{i}"))
+            rects_y.append(model.NewFixedSizeIntervalVar(offset, max(size, 1), f"a{i}"))
     model.AddNoOverlap2D(rects_x, rects_y)
+    for i in loose:
+        for j in range(len(sizes)):
+            if j == i or (j in loose and j < i) or not lifetimes_overlap(lifetimes[i], lifetimes[j]):
+                continue
+            if (j, i) in pairs or (i, j) in pairs:
+                pair = pairs.get((j, i)) or pairs[(i, j)]
+                born, dying = offsets[pair.born], offsets[pair.dying]
+                model.AddLinearExpressionInDomain(born - dying, _allowed_domain(pair, upper))
+            elif sizes[i] and sizes[j]:
+                below = model.NewBoolVar(f"below{i}_{j}")
+                model.Add(offsets[i] + sizes[i] <= offsets[j]).OnlyEnforceIf(below)
+                model.Add(offsets[j] + sizes[j] <= offsets[i]).OnlyEnforceIf(below.Not())
     model.Minimize(arena)
     solver = cp_model.CpSolver()
     # One worker and a deterministic-time limit: the same input always gives the same layout.
@@ -105,12 +184,14 @@ def optimal(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16,
     status = solver.Solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return greedy
-    offsets = [int(solver.Value(o)) for o in slots]
-    return offsets if arena_size(sizes, offsets) < upper else greedy
+    result = [int(solver.Value(o)) for o in offsets]
+    return result if arena_size(sizes, result) < upper else greedy
 
 
-def best(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16) -> list[int]:
-    candidates = [greedy_by_size(sizes, lifetimes, alignment), optimal(sizes, lifetimes, alignment)]
+def best(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, overlaps: Sequence[Overlap] = ()
+         ) -> list[int]:
+    candidates = [greedy_by_size(sizes, lifetimes, alignment, overlaps),
+                  optimal(sizes, lifetimes, alignment, overlaps)]
     return min(candidates, key=lambda offs: arena_size(sizes, offs))
 
 
@@ -124,12 +205,13 @@ class Layout:
     size: int
 
 
-def solve(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, planner: str = "greedy") -> Layout:
+def solve(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, planner: str = "greedy",
+          overlaps: Sequence[Overlap] = ()) -> Layout:
     """Lay the buffers out with `planner`; raise ValueError for an unknown planner name."""
     if planner not in PLANNERS:
         raise ValueError(f"unknown planner '{planner}'; choose one of: {', '.join(sorted(PLANNERS))}")
     if planner == "best":  # report which planner won
-        layouts = [solve(sizes, lifetimes, alignment, p) for p in ("greedy", "optimal")]
+        layouts = [solve(sizes, lifetimes, alignment, p, overlaps) for p in ("greedy", "optimal")]
         return min(layouts, key=lambda lay: (lay.size, lay.planner != "greedy"))
-    offsets = PLANNERS[planner](sizes, lifetimes, alignment)
+    offsets = PLANNERS[planner](sizes, lifetimes, alignment, overlaps)
     return Layout(planner, offsets, arena_size(sizes, offsets))

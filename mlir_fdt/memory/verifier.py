@@ -12,7 +12,10 @@ class PlanError(FdtError):
 
 
 def verify_plan(names: list[str], sizes: list[int], lifetimes: list[tuple[int, int]], offsets: list[int],
-                arena_bytes: int, alignment: int) -> None:
+                arena_bytes: int, alignment: int, overlaps=()) -> None:
+    """`overlaps` (`memory.overlap.Overlap`): pairs allowed to share bytes at an offset difference
+    their analysis found safe; checked here against that difference."""
+    allowed = {(p.dying, p.born): p for p in overlaps}
     n = len(sizes)
     if not (len(names) == len(lifetimes) == len(offsets) == n):
         raise PlanError("memory plan: inconsistent numbers of buffers, lifetimes and offsets")
@@ -31,6 +34,9 @@ def verify_plan(names: list[str], sizes: list[int], lifetimes: list[tuple[int, i
         live = [j for j in live if lifetimes[j][1] >= lifetimes[i][0]]
         for j in live:
             if sizes[i] and sizes[j] and offsets[i] < offsets[j] + sizes[j] and offsets[j] < offsets[i] + sizes[i]:
+                pair = allowed.get((j, i)) or allowed.get((i, j))
+                if pair is not None and pair.allows(offsets[pair.born] - offsets[pair.dying]):
+                    continue
                 raise PlanError(
                     f"memory plan: buffers {names[j]} [{offsets[j]}, {offsets[j] + sizes[j]}) live {lifetimes[j]} and "
                     f"{names[i]} [{offsets[i]}, {offsets[i] + sizes[i]}) live {lifetimes[i]} overlap")

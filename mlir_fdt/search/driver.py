@@ -137,7 +137,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 # the estimate ignores halos and padding: if even it is no better, the plan is not
                 # worth scoring (the budget mode wants the cheapest plan, so it keeps them all)
                 if objective.kind != "ram-budget":
-                    plans = [p for p in plans if _peak(graph, p)[0] <= current.arena_bytes]
+                    limit = max(current.arena_bytes, _peak(graph, current.plan)[0])  # the estimate is rough
+                    plans = [p for p in plans if _peak(graph, p)[0] <= limit]
                 plans.sort(key=lambda p: (estimates[p], _size(p)))
                 # plans that keep the current paths and add one (several peaks need several paths)
                 # first, then the others across path lengths

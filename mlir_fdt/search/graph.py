@@ -12,6 +12,7 @@ from ..ir import entry_function, ir
 from ..memory.liveness import element_bytes
 
 IN_PLACE_KINDS = {"dw", "pw"}  # layers whose tiles read their input only where they write
+STREAMING_KINDS = {"conv", "dw", "pw", "pool"}  # row after row: the output may trail the dying input
 
 
 @dataclass
@@ -32,6 +33,7 @@ class LayerGraph:
     layers: list[LayerInfo]
     input_bytes: int
     input_consumers: list[int]
+    input_rows: int = 1
 
     def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None) -> list[int]:
         """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
@@ -49,8 +51,28 @@ class LayerGraph:
             for p in self.layers[:i]:
                 if p.consumers and max(p.consumers) >= i and p.index not in internal:
                     live += p.out_bytes
+            if i not in internal and not self._writes_in_place(i) and i not in tiled_in_place:
+                live -= self._shifted_alias_saving(i, internal)
             out.append(live)
         return out
+
+    def _shifted_alias_saving(self, i: int, internal: set[int]) -> int:
+        """Bytes the memory planner's shifted aliases (`memory.overlap`) save at layer i: a layer
+        computed row after row whose only input dies there may write its output over the rows of
+        the input already consumed; the pair then needs about the larger of the two plus two rows."""
+        layer = self.layers[i]
+        producers = self.producers(i)
+        if layer.kind not in STREAMING_KINDS or layer.rank != 3 or layer.global_pool:
+            return 0
+        if producers == [] and self.input_consumers == [i]:
+            dying, rows = self.input_bytes, self.input_rows
+        elif len(producers) == 1 and i not in self.input_consumers and self.layers[producers[0]].consumers == [i] \
+                and producers[0] not in internal and self.layers[producers[0]].rank == 3:
+            dying, rows = self.layers[producers[0]].out_bytes, self.layers[producers[0]].shape[0]
+        else:
+            return 0
+        union = max(dying, layer.out_bytes) + 2 * max(dying // rows, layer.out_bytes // layer.shape[0])
+        return max(0, dying + layer.out_bytes - union)
 
     def _writes_in_place(self, i: int) -> bool:
         """A residual add may write over a same-sized input that dies there (fdt-reuse-dying-inputs)."""
@@ -137,4 +159,5 @@ def build_graph(module: ir.Module) -> LayerGraph:
         infos[i].consumers = [c for c in consumers_of(layer.result, i) if c != i]
     arg = fn.regions[0].blocks[0].arguments[0]
     t = ir.RankedTensorType(arg.type)
-    return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg))
+    rows = t.shape[1] if t.rank == 4 else 1  # NHWC
+    return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg), rows)

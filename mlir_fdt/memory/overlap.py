@@ -1,0 +1,226 @@
+"""Shifted aliases: a buffer born in a loop may overlap the part of a dying buffer the loop has
+finished reading.
+
+A layer written one row after another consumes its input row after row too. When buffer X
+dies in a top-level loop L (L is its last use) and buffer Y is born there (L is its first use),
+Y can share bytes with X as long as no iteration writes Y over bytes of X that the same or a
+later iteration still reads. With d = offset(Y) - offset(X), iterations t = 0..T-1 of L, R_t the
+bytes of X iteration t may read and W_t the bytes of Y it may write (both relative to the
+buffer's start), d is safe when for every t
+
+    (W_0 ∪ ... ∪ W_t) + d  is disjoint from  R_t.
+
+The same iteration counts too: its reads and writes may interleave. R_t and W_t are intervals
+containing every byte the accesses of iteration t may touch: each access is taken to touch its
+whole view, and the view's offsets and sizes are bounded over the inner loops by interval
+arithmetic (`analysis.index_ranges`), so they are sound over-approximations. Any use of X other
+than a read (a write, an unknown op) or a view that cannot be bounded leaves the pair apart.
+
+The result, per pair, is the set of forbidden values of d; the planners avoid them and the
+verifier checks them again. Typical gains: a stride-2 layer's output trails its input's rows; a
+1x1 layer that doubles the channels writes its output ahead of the rows it has consumed, so the
+two need about one buffer's worth of bytes plus a few rows instead of both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..analysis.index_eval import NotStatic, iterations
+from ..analysis.index_ranges import Range, value_range
+from ..ir import ir
+from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes
+
+MAX_ITERATIONS = 4096  # outer iterations of L enumerated; larger loops are left apart
+_RESHAPES = ("memref.collapse_shape", "memref.expand_shape", "memref.cast")
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Buffers `dying` (X) and `born` (Y), indices into the planner's list, may overlap unless
+    offset(Y) - offset(X) lies in one of the closed intervals `forbidden`."""
+
+    dying: int
+    born: int
+    forbidden: tuple[tuple[int, int], ...]
+
+    def allows(self, delta: int) -> bool:
+        return not any(lo <= delta <= hi for lo, hi in self.forbidden)
+
+
+def _mixed(op: ir.Operation, attr: str, dynamic: list[ir.Value], sentinel: int, env: dict, cache: dict) -> list[Range]:
+    out, k = [], 0
+    for x in ir.DenseI64ArrayAttr(op.attributes[attr]):
+        if x == sentinel:
+            out.append(value_range(dynamic[k], env, cache))
+            k += 1
+        else:
+            out.append((x, x))
+    return out
+
+
+def _static_strides(t: ir.Type) -> list[int]:
+    strides, _ = ir.MemRefType(t).get_strides_and_offset()
+    dynamic = ir.ShapedType.get_dynamic_stride_or_offset()
+    if any(s == dynamic or s < 0 for s in strides):
+        raise NotStatic(f"a view with dynamic strides ({t})")
+    return list(strides)
+
+
+def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[Range, list[int], list[Range]]:
+    """(offset from `root` in elements, strides, sizes) of `view`, a chain of views of `root`."""
+    if view == root:
+        shape = list(ir.MemRefType(root.type).shape)
+        return (0, 0), _static_strides(root.type), [(d, d) for d in shape]
+    if isinstance(view.owner, ir.Block):
+        raise NotStatic("a view through a block argument")
+    op = view.owner.operation
+    offset, strides, _ = _geometry(op.operands[0], root, env, cache)
+    if op.name == "memref.subview":
+        segments = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
+        operands = list(op.operands)
+        dyn_off = operands[1:1 + segments[1]]
+        dyn_size = operands[1 + segments[1]:1 + segments[1] + segments[2]]
+        dyn_stride = operands[1 + segments[1] + segments[2]:]
+        any_offset = ir.ShapedType.get_dynamic_stride_or_offset()
+        offsets = _mixed(op, "static_offsets", dyn_off, any_offset, env, cache)
+        sizes = _mixed(op, "static_sizes", dyn_size, ir.ShapedType.get_dynamic_size(), env, cache)
+        steps = _mixed(op, "static_strides", dyn_stride, any_offset, env, cache)
+        if any(s[0] != s[1] for s in steps):
+            raise NotStatic("a subview with a dynamic stride")
+        for o, stride in zip(offsets, strides):
+            offset = (offset[0] + o[0] * stride, offset[1] + o[1] * stride)
+        return offset, [stride * s[0] for stride, s in zip(strides, steps)], sizes
+    if op.name in _RESHAPES:
+        shape = list(ir.MemRefType(view.type).shape)
+        if any(d < 0 for d in shape):
+            raise NotStatic(f"a reshaped view of dynamic shape ({view.type})")
+        return offset, _static_strides(view.type), [(d, d) for d in shape]
+    raise NotStatic(f"{op.name} views")
+
+
+def byte_extent(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[int, int]:
+    """[lo, hi) bytes of `root` that `view` may cover, over the loops not bound in `env`."""
+    offset, strides, sizes = _geometry(view, root, env, cache)
+    last = offset[1] + sum((max(s[1], 1) - 1) * stride for s, stride in zip(sizes, strides))
+    nbytes = element_bytes(ir.MemRefType(root.type).element_type)
+    return offset[0] * nbytes, (last + 1) * nbytes
+
+
+def access_extent(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -> tuple[int, int]:
+    """[lo, hi) bytes of `root` one use of `view` may touch: the loaded or stored element for a
+    load or store (its indices bounded over the loops), else the whole view."""
+    user = use.owner.operation
+    indexed = {"memref.load": 1, "memref.store": 2}.get(user.name)
+    if indexed is None or use.operand_number != indexed - 1:
+        return byte_extent(view, root, env, cache)
+    offset, strides, _ = _geometry(view, root, env, cache)
+    lo, hi = offset
+    for index, stride in zip(list(user.operands)[indexed:], strides):
+        r = value_range(index, env, cache)
+        lo, hi = lo + r[0] * stride, hi + r[1] * stride
+    nbytes = element_bytes(ir.MemRefType(root.type).element_type)
+    return lo * nbytes, (hi + 1) * nbytes
+
+
+def _within(op: ir.Operation, loop: ir.Operation) -> bool:
+    while op is not None:
+        if op == loop:
+            return True
+        op = op.parent.operation if op.parent is not None else None
+    return False
+
+
+def _is_read(use) -> bool:
+    """Whether a use of a memref only reads it."""
+    op = use.owner.operation
+    if op.name in ("memref.load", "memref.copy"):
+        return use.operand_number == 0
+    if op.name == "linalg.generic":
+        inputs = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))[0]
+        return use.operand_number < inputs
+    return False
+
+
+def _accesses(buf: Buffer, loop: ir.Operation, reads_only: bool) -> list[tuple] | None:
+    """(view, use) of every access to `buf` by ops inside `loop`; None when an access is not a
+    plain read and `reads_only` is set."""
+    touched = []
+    for view in aliases(buf.value):
+        for use in view.uses:
+            user = use.owner.operation
+            if not _within(user, loop) or (user.name in VIEW_OPS and use.operand_number == 0):
+                continue
+            if reads_only and not _is_read(use):
+                return None
+            touched.append((view, use))
+    return touched
+
+
+def _hull(extents: list[tuple[int, int]]) -> tuple[int, int] | None:
+    return (min(e[0] for e in extents), max(e[1] for e in extents)) if extents else None
+
+
+def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[tuple[int, int], ...] | None:
+    """Closed intervals of unsafe offset(born) - offset(dying); None when nothing is known to be
+    safe beyond keeping them apart."""
+    reads = _accesses(dying, loop, reads_only=True)
+    writes = _accesses(born, loop, reads_only=False)
+    if not reads or not writes:
+        return None
+    iv = loop.regions[0].blocks[0].arguments[0]
+    forbidden: list[tuple[int, int]] = []
+    written: tuple[int, int] | None = None
+    try:
+        for count, env in enumerate(iterations([loop])):
+            if count >= MAX_ITERATIONS:
+                return None
+            env = {iv: env[iv]}
+            cache: dict = {}
+            step_writes = _hull([access_extent(v, u, born.value, env, cache) for v, u in writes])
+            written = step_writes if written is None else _hull([written, step_writes])
+            r_lo, r_hi = _hull([access_extent(v, u, dying.value, env, cache) for v, u in reads])
+            # overlap iff d + written.lo < r_hi and r_lo < d + written.hi
+            forbidden.append((r_lo - written[1] + 1, r_hi - written[0] - 1))
+    except NotStatic:
+        return None
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(f for f in forbidden if f[0] <= f[1]):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    # d in (-|Y|, |X|) is where the buffers overlap at all: is any of it safe?
+    if any(lo <= -born.size + 1 and hi >= dying.size - 1 for lo, hi in merged):
+        return None
+    return tuple(merged)
+
+
+def find_overlaps(fn, slots: list[list[Buffer]]) -> list[Overlap]:
+    """Every pair of one-buffer slots (X dying, Y born in the same top-level loop) that may
+    overlap, with the forbidden offset differences."""
+    schedule = Schedule(fn)
+    entry = fn.regions[0].blocks[0]
+    dying_at: dict[int, list[int]] = {}
+    born_at: dict[int, list[int]] = {}
+    for k, slot in enumerate(slots):
+        if len(slot) != 1:
+            continue
+        b = slot[0]
+        if b.kind in ("input", "tensor"):
+            dying_at.setdefault(b.last, []).append(k)
+        if b.kind in ("tensor", "output") and b.value.owner.operation.block == entry:
+            born_at.setdefault(b.first, []).append(k)
+    found = []
+    for op in entry.operations:
+        op = op.operation
+        if op.name != "scf.for" or schedule.start[op] not in born_at or schedule.end[op] not in dying_at:
+            continue
+        for x in dying_at[schedule.end[op]]:
+            if slots[x][0].first >= schedule.start[op]:
+                continue  # born in this loop too
+            for y in born_at[schedule.start[op]]:
+                forbidden = forbidden_deltas(slots[x][0], slots[y][0], op)
+                if forbidden is not None:
+                    found.append(Overlap(x, y, forbidden))
+    return found
