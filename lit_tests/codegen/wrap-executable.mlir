@@ -11,11 +11,11 @@
 // CHECK:   memref.global "private" constant
 // CHECK:   func.func @tiny_main()
 // CHECK-SAME: translation_info = #[[T]]
-// CHECK:     hal.interface.binding.subspan {{.*}} binding(0) {{.*}} : memref<320xi8>
+// CHECK:     hal.interface.binding.subspan {{.*}} binding(0) {{.*}} : memref<224xi8>
 // CHECK-NOT: linalg.generic
 // CHECK:     scf.for
-// CHECK: func.func @run(%[[A:.+]]: tensor<320xi8>) -> tensor<320xi8>
-// CHECK:   flow.dispatch @tiny::@tiny_main(%[[A]]) : (tensor<320xi8>) -> %[[A]]
+// CHECK: func.func @run(%[[A:.+]]: tensor<224xi8>) -> tensor<224xi8>
+// CHECK:   flow.dispatch @tiny::@tiny_main(%[[A]]) : (tensor<224xi8>) -> %[[A]]
 func.func @conv_relu(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x4x4x3xf32> {
   %zero = arith.constant 0.0 : f32
   %w = arith.constant dense<[[[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]]]> : tensor<1x1x3x2xf32>

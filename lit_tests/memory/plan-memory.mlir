@@ -3,18 +3,27 @@
 // RUN:   filecheck %s
 // RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' \
 // RUN:   --fdt-plan-memory=algorithm=linear | filecheck %s --check-prefix=LINEAR
+// RUN: mlir-fdt-opt %s -p 'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize' \
+// RUN:   --fdt-plan-memory=shifted-aliases=false | filecheck %s --check-prefix=APART
 
-// Input (128 B) and output (192 B) are live together: the arena is exactly 320 bytes; the
-// one-element accumulator becomes an alloca (a register), not an arena buffer.
+// Input (128 B, rows of 32 B) and output (192 B, rows of 48 B) are live together, but the 1x1
+// layer reads input row r only while it writes output row r: the output may start 96 bytes
+// below the input (after its last row, the output's first 192 bytes end where the input's last
+// row begins). The arena is 224 bytes; the one-element accumulator becomes an alloca (a
+// register), not an arena buffer.
 // CHECK-LABEL: func.func @conv_relu
-//  CHECK-SAME: (%[[ARENA:.+]]: memref<320xi8>)
-//  CHECK-SAME: fdt.arena_bytes = 320
-//  CHECK-SAME: fdt.io = {{\[\[}}"input0", 192, 128], ["output0", 0, 192]]
-//   CHECK-DAG: memref.view %[[ARENA]][%{{.+}}][] : memref<320xi8> to memref<1x4x4x2xf32>
-//   CHECK-DAG: memref.view %[[ARENA]][%{{.+}}][] : memref<320xi8> to memref<4x4x3xf32>
+//  CHECK-SAME: (%[[ARENA:.+]]: memref<224xi8>)
+//  CHECK-SAME: fdt.arena_bytes = 224
+//  CHECK-SAME: fdt.io = {{\[\[}}"input0", 96, 128], ["output0", 0, 192]]
+//   CHECK-DAG: memref.view %[[ARENA]][%{{.+}}][] : memref<224xi8> to memref<1x4x4x2xf32>
+//   CHECK-DAG: memref.view %[[ARENA]][%{{.+}}][] : memref<224xi8> to memref<4x4x3xf32>
 //   CHECK-DAG: memref.alloca() : memref<1x1x1xf32>
 //   CHECK-NOT: memref.alloc(
 //       CHECK: return{{$}}
+
+// Without shifted aliases, input and output lie apart: 320 bytes.
+// APART: fdt.arena_bytes = 320
+// APART-SAME: fdt.io = {{\[\[}}"input0", 192, 128], ["output0", 0, 192]]
 
 // The linear planner places buffers one after another in program order.
 // LINEAR: fdt.arena_bytes = 320

@@ -75,9 +75,22 @@ def instantiate(element: PipelineElement):
         if key not in fields:
             known = ", ".join(sorted(fields)) or "none"
             raise FdtError(f"unknown option '{key}' for pass '{element.name}' (options: {known})")
-        f = fields[key]
-        kwargs[f.name] = int(value) if f.type in (int, "int") else value
+        kwargs[fields[key].name] = _option_value(element.name, key, fields[key].type, value)
     return cls(**kwargs)
+
+
+def _option_value(pass_name: str, key: str, kind, value: str):
+    """A pass option's text as its field's type (int, bool as true/false, or text)."""
+    try:
+        if kind in (int, "int"):
+            return int(value)
+    except ValueError:
+        raise FdtError(f"option '{key}' of pass '{pass_name}' expects an integer, got '{value}'") from None
+    if kind in (bool, "bool"):
+        if value not in ("true", "false", "1", "0"):
+            raise FdtError(f"option '{key}' of pass '{pass_name}' expects true or false, got '{value}'")
+        return value in ("true", "1")
+    return value
 
 
 def run_element(module, element: PipelineElement) -> None:

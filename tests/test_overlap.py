@@ -1,0 +1,88 @@
+"""Shifted aliases (memory/overlap.py): which offset differences between a buffer dying in a loop
+and one born there are safe, how the planners use them, and that the verifier checks them."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlir_fdt.ir import entry_function, ir, new_context
+from mlir_fdt.memory.liveness import collect_buffers
+from mlir_fdt.memory.overlap import Overlap, find_overlaps
+from mlir_fdt.memory.plan_memory import PlanMemory
+from mlir_fdt.memory.planner import arena_size, lower_bound, solve
+from mlir_fdt.memory.verifier import PlanError, verify_plan
+
+# y[i] = x[a(i)] + x[a(i) + 1] for i in 0..7, x: 16 bytes, y: 8 bytes; a(i) = READ_MAP(i).
+HALVE = """
+func.func @halve(%x: memref<16xi8>) -> memref<8xi8> {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %y = memref.alloc() : memref<8xi8>
+  scf.for %i = %c0 to %c8 step %c1 {{
+    %a = affine.apply affine_map<(d0) -> ({read})>(%i)
+    %b = affine.apply affine_map<(d0) -> ({read} + 1)>(%i)
+    %u = memref.load %x[%a] : memref<16xi8>
+    %v = memref.load %x[%b] : memref<16xi8>
+    %s = arith.addi %u, %v : i8
+    memref.store %s, %y[%i] : memref<8xi8>
+  }}
+  return %y : memref<8xi8>
+}}
+"""
+
+
+def _overlaps(read: str):
+    ctx = new_context()
+    module = ir.Module.parse(HALVE.format(read=read), ctx)
+    with ctx:
+        fn = entry_function(module)
+        buffers = collect_buffers(fn)
+        return [b.name for b in buffers], find_overlaps(fn, [[b] for b in buffers]), module
+
+
+def test_a_forward_halving_loop_lets_its_output_trail_the_input():
+    names, found, _ = _overlaps("d0 * 2")
+    assert names == ["input0", "output0"]
+    # iteration t reads x[2t, 2t+1] and has written y[0..t]: y may start anywhere below x
+    # (d <= -1) or past it, never at d in 0..15
+    assert found == [Overlap(0, 1, ((0, 15),))]
+
+
+def test_a_loop_reading_its_input_backwards_shares_nothing():
+    _, found, _ = _overlaps("14 - d0 * 2")
+    assert found == []  # iteration 0 reads x's end, the last one its start: no byte is free early
+
+
+def test_plan_memory_places_the_output_one_byte_below_the_input():
+    _, _, module = _overlaps("d0 * 2")
+    plan = PlanMemory(algorithm="optimal", alignment=1).run(module)
+    assert plan.arena_bytes == 17 == plan.lower_bound_bytes  # 16 + 8 apart
+    assert plan.shifted_aliases == [dict(dying="input0", born="output0", shift=-1)]
+    apart = PlanMemory(algorithm="optimal", alignment=1, shifted_aliases=False)
+    _, _, module = _overlaps("d0 * 2")
+    assert apart.run(module).arena_bytes == 24
+
+
+def test_planners_respect_forbidden_shifts():
+    sizes, lifetimes = [16, 8], [(0, 2), (1, 3)]
+    pair = Overlap(0, 1, ((0, 15),))
+    assert lower_bound(sizes, lifetimes, [pair]) == 17
+    optimal = solve(sizes, lifetimes, 1, "optimal", [pair])
+    assert optimal.size == 17 and optimal.offsets[1] - optimal.offsets[0] == -1
+    # greedy places the larger buffer first at 0: the smaller one cannot go below it
+    greedy = solve(sizes, lifetimes, 1, "greedy", [pair])
+    assert greedy.offsets == [0, 16] and arena_size(sizes, greedy.offsets) == 24
+    # a pair whose allowed shift lies inside the larger buffer: greedy uses it
+    inside = Overlap(0, 1, ((-7, 3),))
+    assert solve(sizes, lifetimes, 1, "greedy", [inside]).offsets == [0, 4]
+
+
+def test_verifier_checks_the_shift_of_an_overlapping_pair():
+    sizes, lifetimes, names = [16, 8], [(0, 2), (1, 3)], ["x", "y"]
+    pair = Overlap(0, 1, ((0, 15),))
+    verify_plan(names, sizes, lifetimes, [1, 0], 17, 1, [pair])
+    with pytest.raises(PlanError, match="overlap"):
+        verify_plan(names, sizes, lifetimes, [0, 0], 16, 1, [pair])  # shift 0 is forbidden
+    with pytest.raises(PlanError, match="overlap"):
+        verify_plan(names, sizes, lifetimes, [1, 0], 17, 1)  # no pair: no overlap allowed
