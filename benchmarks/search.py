@@ -4,7 +4,7 @@ extra MACs), and of the plans the search picks under --max-overhead with only FD
 FFMT paths, and both. Prints a table, writes JSON and a Markdown table.
 
     .venv/bin/python benchmarks/search.py [--models DIR] [--max-overhead 0.25] [--qemu]
-        [--only kws_int8,vww_int8] [--out benchmarks/results]
+        [--only kws_int8,vww_int8] [--modes untiled,min-ram] [--time-budget 240] [--out benchmarks/results]
 
 How each figure is obtained: arena_bytes from mlir-fdt's planner on the lowered program
 (exact bytes, input/output included); mac_overhead = executed MACs (every reduction iteration of
@@ -84,6 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
     parser.add_argument("--only", help="comma-separated model names")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {', '.join(MODES)}")
     parser.add_argument("--max-overhead", type=float, default=0.25)
     parser.add_argument("--qemu", action="store_true", help="run every chosen plan under QEMU")
     parser.add_argument("--time-budget", type=float, default=240.0, help="search seconds per model and mode")
@@ -94,9 +95,13 @@ def main() -> int:
     models = sorted(Path(args.models).glob("*.tflite"))
     if args.only:
         models = [m for m in models if m.stem in args.only.split(",")]
+    modes = args.modes.split(",")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
     rows = []
     for model in models:
-        for mode in MODES:
+        for mode in modes:
             row = run_mode(model, mode, args.max_overhead, args.qemu, out, args.time_budget)
             rows.append(row)
             print(f"{row['model']:<16} {row['mode']:<9} arena {row['arena_bytes']:>7}  overhead "
