@@ -95,6 +95,8 @@ def main() -> int:
     models = sorted(Path(args.models).glob("*.tflite"))
     if args.only:
         models = [m for m in models if m.stem in args.only.split(",")]
+    if not models:
+        parser.error(f"no .tflite models in {args.models}" + (f" named {args.only}" if args.only else ""))
     modes = args.modes.split(",")
     unknown = [m for m in modes if m not in MODES]
     if unknown:
