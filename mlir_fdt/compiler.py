@@ -170,11 +170,13 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "untiled_arena_bytes": search_result.untiled.arena_bytes},
         "qemu_instructions": None,
         "estimated_instructions": lowered.estimated_instructions,
+        "estimated_code_bytes": lowered.estimated_code_bytes,
         "reference": None,
         "max_abs_diff": None,
         "host_max_abs_diff": None,
         "register_tiles": plan.register_tiles,
         "in_place_reuses": lowered.in_place,
+        "shifted_aliases": plan.shifted_aliases,
         "alignment": plan.alignment,
         "inputs": [vars(i) for i in inputs_info],
         "outputs": [vars(o) for o in outputs_info],
@@ -184,12 +186,17 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "how_measured": {
             "arena_bytes": ("planned arena (inputs, outputs, every intermediate and tile buffer), "
                             "checked by the verifier"),
-            "lower_bound_bytes": "max over the schedule of the bytes of live buffers",
+            "lower_bound_bytes": "max over the schedule of the bytes of live buffers (a pair that may share bytes "
+                                 "as a shifted alias counted as its smallest union)",
+            "shifted_aliases": "buffer pairs that share bytes: the born buffer at `shift` bytes from the dying one, "
+                               "a shift the overlap analysis proved safe (memory/overlap.py)",
             "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place where they die, "
                                "by an element-at-a-time loop nest or one tile at a time",
             "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
             "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
                                  "times instructions per tick",
+            "estimated_code_bytes": "cost model: 740 + 5.9 bytes per MLIR op of the lowered program, fitted on "
+                                    "flash_code_bytes of IREE's objects (analysis/code_size.py)",
             "estimated_instructions": "executed MLIR ops of the lowered program (loop-invariant ops hoisted) "
                                       "x instructions per op calibrated on QEMU (analysis/instructions.py)",
             "macs": "iteration-space size of every reduction op of the untiled linalg program (cost model)",

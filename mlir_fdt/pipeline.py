@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .analysis.code_size import estimate_code_bytes
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
 from .codegen.wrap_executable import lower_to_loops
@@ -30,6 +31,7 @@ class LoweredProgram:
     in_place: list[str]  # loop nests that overwrite a dying input (the input's SSA name)
     executed_macs: int    # reduction iterations actually run, halo recomputation included
     estimated_instructions: int  # analysis/instructions.py, calibrated on QEMU
+    estimated_code_bytes: int    # analysis/code_size.py, calibrated on IREE's objects
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
@@ -61,7 +63,8 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     lower_to_loops(module)  # the loops IREE gets: what the instruction estimate counts
     with module.context:
         instructions = estimate_instructions(entry_function(module))
-    return LoweredProgram(module, plan, in_place, executed_macs, instructions)
+        code_bytes = estimate_code_bytes(entry_function(module))
+    return LoweredProgram(module, plan, in_place, executed_macs, instructions, code_bytes)
 
 
 def lower_untiled(module: ir.Module, planner: str = "best", alignment: int = 16) -> LoweredProgram:

@@ -55,6 +55,13 @@ def test_int8_arena_within_tflite_micro(compiled, name):
     assert report["arena_bytes"] >= max(report["inputs"][0]["bytes"], report["outputs"][0]["bytes"])
 
 
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_code_size_estimate_is_near_the_object(compiled, name):
+    """The cost model's code size (analysis/code_size.py) against IREE's object for the target."""
+    report, _ = compiled(name)
+    assert abs(report["estimated_code_bytes"] / report["flash_code_bytes"] - 1) < 0.15
+
+
 @pytest.mark.parametrize("name", FP32_MODELS)
 def test_float_within_tolerance_on_host(compiled, name):
     report, out = compiled(name)

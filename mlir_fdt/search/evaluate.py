@@ -22,6 +22,7 @@ class Evaluation:
     executed_macs: int | None
     error: str | None = None
     estimated_instructions: int | None = None
+    estimated_code_bytes: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -29,7 +30,8 @@ class Evaluation:
 
     def to_json(self) -> dict:
         return {"plan": self.plan.to_json(), "arena_bytes": self.arena_bytes, "executed_macs": self.executed_macs,
-                "estimated_instructions": self.estimated_instructions, "error": self.error}
+                "estimated_instructions": self.estimated_instructions,
+                "estimated_code_bytes": self.estimated_code_bytes, "error": self.error}
 
 
 def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, alignment: int,
@@ -48,7 +50,8 @@ def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, align
         return Evaluation(plan, None, None, tail)
     data = json.loads(lines[-1])
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
-                      estimated_instructions=data["estimated_instructions"])
+                      estimated_instructions=data["estimated_instructions"],
+                      estimated_code_bytes=data["estimated_code_bytes"])
 
 
 def _worker(argv: list[str]) -> int:
@@ -66,7 +69,8 @@ def _worker(argv: list[str]) -> int:
         print(f"error: {e}".replace("\n", " "), file=sys.stderr)
         return 1
     print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs,
-                      "estimated_instructions": lowered.estimated_instructions}))
+                      "estimated_instructions": lowered.estimated_instructions,
+                      "estimated_code_bytes": lowered.estimated_code_bytes}))
     return 0
 
 
