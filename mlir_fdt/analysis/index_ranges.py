@@ -107,7 +107,7 @@ def _generic_dim_bound(generic: ir.Operation, dim: int) -> int:
     the loop indexes directly."""
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(generic.attributes["indexing_maps"])]
     for operand, amap in zip(generic.operands, maps):
-        if not (ir.MemRefType.isinstance(operand.type) or ir.RankedTensorType.isinstance(operand.type)):
+        if not isinstance(operand.type, ir.ShapedType):  # types come downcast: MemRefType, ...
             continue  # a scalar operand
         shape = list(ir.ShapedType(operand.type).shape)
         for k, expr in enumerate(amap.results):
