@@ -34,7 +34,9 @@ class MemoryPlan:
     schedule_length: int = 0
 
     def io(self, kind: str) -> list[dict]:
-        return [b for b in self.buffers if b["kind"] == kind]
+        """The input or output buffers in the order of the function's arguments or results (the
+        planner lists buffers in program order, which is not the order a model declares)."""
+        return sorted((b for b in self.buffers if b["kind"] == kind), key=lambda b: int(b["name"][len(kind):]))
 
 
 def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
@@ -101,6 +103,9 @@ def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) 
     while len(entry.arguments) > 1:
         entry.erase_argument(0)
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([arena_type], []))
+    for attr in ("arg_attrs", "res_attrs"):  # per-argument/result attributes of the old signature
+        if attr in fn.attributes:
+            del fn.attributes[attr]
 
 
 def _erase_dead_allocs(fn) -> None:
@@ -173,7 +178,7 @@ class PlanMemory(ModulePass):
             fn.attributes["fdt.io"] = ir.ArrayAttr.get([
                 ir.ArrayAttr.get([ir.StringAttr.get(b["name"]), ir.IntegerAttr.get(i64, b["offset"]),
                                   ir.IntegerAttr.get(i64, b["bytes"])])
-                for b in plan.buffers if b["kind"] in ("input", "output")])
+                for b in plan.io("input") + plan.io("output")])
             return plan
 
     def apply(self, module: ir.Module) -> None:
