@@ -9,14 +9,9 @@ from pathlib import Path
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
 from ..ir import ir
+from .tflite_flatbuffer import TfliteModel, read_tflite
+from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
 from .tosa import lower_tosa_to_linalg
-
-
-def check_tflite_header(path: Path) -> None:
-    """Reject files that are not TFLite flatbuffers before a converter crashes on them."""
-    head = path.read_bytes()[:8]
-    if len(head) < 8 or head[4:8] != b"TFL3":
-        raise FdtError(f"{path}: not a TFLite flatbuffer (missing the 'TFL3' identifier at byte 4)")
 
 
 def converter_reason(stderr: str) -> str:
@@ -29,8 +24,19 @@ def converter_reason(stderr: str) -> str:
     return lines[-1] if lines else "no message"
 
 
+def _unconverted_operators(converter: str, path: Path) -> list[str]:
+    """TFLite names of the operators the converter left as `tfl.*` (its text form keeps them; the
+    bytecode then fails to parse because IREE's MLIR has no TFLite dialect)."""
+    try:
+        proc = invoke([converter, str(path), "--text"], tool="tosa-converter-for-tflite")
+    except ToolError:
+        return []
+    return tfl_op_names(proc.stdout.decode(errors="replace"))
+
+
 def import_tflite(path: Path, context: ir.Context) -> ir.Module:
-    check_tflite_header(path)
+    model: TfliteModel = read_tflite(path)
+    check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         out = Path(tmp) / "model.tosa.mlirbc"
@@ -38,13 +44,18 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
         try:
             invoke([converter, str(path), "--bytecode", "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
-            raise FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
-                           f"{converter_reason(e.stderr)}") from None
+            reason = converter_reason(e.stderr)
+            raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
+                   or FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
+                               f"{reason}")) from None
         if not out.exists():
             raise FdtError(f"{path}: the TFLite to TOSA conversion produced no output")
         with context:
             try:
                 module = ir.Module.parse(out.read_bytes())
             except ir.MLIRError as e:
-                raise FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}") from None
+                left = _unconverted_operators(converter, path)
+                raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
+                                                 "lowering for this operator with these types and shapes)")
+                       or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
     return lower_tosa_to_linalg(module, str(path))

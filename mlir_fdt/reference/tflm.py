@@ -1,25 +1,82 @@
-"""TFLite Micro's Python interpreter as the test oracle (bit-exact bar for int8 models)."""
+"""TFLite Micro's Python interpreter as the test oracle (bit-exact bar for int8/int16 models).
+
+The interpreter's default arena (ten times the model's size) is too small for many real models
+(a 6.5 KB model may need 94 KB): the arena grows until allocation succeeds. TFLite Micro explains
+its failures on the C stderr only ("Hybrid models are not supported on TFLite Micro."); those lines
+are captured and become the error's reason.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FdtError
 
+FIRST_ARENA_BYTES = 256 * 1024
+LAST_ARENA_BYTES = 256 * 1024 * 1024
 
-def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+
+@contextlib.contextmanager
+def _captured_c_stderr(lines: list[str]):
+    """Collect what C code writes to file descriptor 2 inside the block."""
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(line.strip() for line in tmp.read().decode(errors="replace").splitlines() if line.strip())
+
+
+def _runtime():
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise FdtError("the reference needs TFLite Micro: `pip install tflite-micro` (or run scripts/setup.sh)") from e
-    try:
-        interp = runtime.Interpreter.from_file(str(model))
-    except Exception as e:  # the binding raises plain RuntimeError
-        raise FdtError(f"{model}: TFLite Micro cannot load the model: {e}") from None
-    for i, x in enumerate(inputs):
-        interp.set_input(x, i)
-    interp.invoke()
-    return [np.array(interp.get_output(i)) for i in range(n_outputs)]
+    return runtime
 
+
+def _why(messages: list[str], error: Exception) -> str:
+    useful = [m for m in messages if not m.startswith("Node ")] or messages
+    return "; ".join(useful[:2]) or str(error)
+
+
+def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
+    """An interpreter whose arena fits the model: doubled from 256 KiB until TFLite Micro can
+    allocate every tensor. FdtError with TFLite Micro's own reason when it cannot run the model."""
+    runtime = _runtime()
+    config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all_tensors
+              else runtime.InterpreterConfig.kAllocationRecording)
+    arena = FIRST_ARENA_BYTES
+    while True:
+        messages: list[str] = []
+        try:
+            with _captured_c_stderr(messages):
+                return runtime.Interpreter.from_file(str(model), arena_size=arena, intrepreter_config=config)
+        except Exception as e:  # the binding raises plain RuntimeError
+            too_small = any("Failed to resize buffer" in m or "Failed to allocate" in m for m in messages)
+            if too_small and arena < LAST_ARENA_BYTES:
+                arena *= 2
+                continue
+            raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+
+
+def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+    interp = tflite_micro_interpreter(model)
+    messages: list[str] = []
+    try:
+        with _captured_c_stderr(messages):
+            for i, x in enumerate(inputs):
+                interp.set_input(x, i)
+            interp.invoke()
+    except Exception as e:
+        raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+    return [np.array(interp.get_output(i)) for i in range(n_outputs)]

@@ -1,0 +1,75 @@
+"""Which TFLite operators mlir-fdt cannot compile, and refusals that name them as the user knows them:
+the TFLite operator name, its index in the main subgraph, its tensors, and what to do.
+
+Two sources of refusals: operators known in advance (custom operators, recurrent layers the
+converter leaves as `tfl.*`), checked before conversion; and whatever the converter rejects or
+leaves unconverted, named from its `tfl.<op>` message and matched to the flatbuffer's operators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import FdtError
+from .tflite_flatbuffer import TfliteModel, TfliteOperator
+
+CUSTOM_ADVICE = "a custom operator (its kernel belongs to another runtime): split the model before it"
+# TFLite operators that neither the TOSA converter nor mlir-fdt lowers today (the converter leaves them as
+# `tfl.*`), with what a user can do about it
+UNSUPPORTED = {
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
+    "BIDIRECTIONAL_SEQUENCE_LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
+    "UNIDIRECTIONAL_SEQUENCE_RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
+    "BIDIRECTIONAL_SEQUENCE_RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
+    "LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
+    "RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
+    "SVDF": "a stateful layer (variable tensors); mlir-fdt compiles stateless models",
+}
+# the converter's op names that are bookkeeping, not operators of the model
+_NOT_OPERATORS = {"no_value", "pseudo_const", "pseudo_qconst", "pseudo_sparse_const", "control_node", "yield"}
+
+
+def _names(names: list[str], most: int = 2) -> str:
+    shown = [n or "-" for n in names[:most]]
+    return ", ".join(shown) + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
+def describe(op: TfliteOperator) -> str:
+    """`operator 3 SVDF (in: a, b, ... (5 in all); out: c)`: as Netron numbers and names it."""
+    return f"operator {op.index} {op.name} (in: {_names(op.inputs)}; out: {_names(op.outputs)})"
+
+
+def _refusal(path, ops: list[TfliteOperator], reason_of) -> FdtError:
+    names = sorted({op.name for op in ops})
+    lines = [f"{path}: {len(ops)} operator{'s' if len(ops) != 1 else ''} mlir-fdt cannot compile "
+             f"({', '.join(names)}):"]
+    lines += [f"  {describe(op)}: {reason_of(op)}" for op in ops]
+    return FdtError("\n".join(lines))
+
+
+def check_known_unsupported(model: TfliteModel) -> None:
+    """Refuse, before conversion, the operators known not to compile: one line per operator."""
+    def reason(op: TfliteOperator) -> str:
+        return CUSTOM_ADVICE if op.name.startswith("CUSTOM:") else UNSUPPORTED[op.name]
+    bad = [op for op in model.operators if op.name.startswith("CUSTOM:") or op.name in UNSUPPORTED]
+    if bad:
+        raise _refusal(model.path, bad, reason)
+
+
+def tfl_op_names(text: str) -> list[str]:
+    """TFLite names of the `tfl.<op>` operators mentioned in `text` (converter messages, or TOSA
+    text where the converter left operators unconverted): `tfl.reduce_max` -> REDUCE_MAX."""
+    found = []
+    for m in re.finditer(r"\btfl\.([a-z0-9_]+)", text):
+        if m[1] not in _NOT_OPERATORS and m[1].upper() not in found:
+            found.append(m[1].upper())
+    return found
+
+
+def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError | None:
+    """A refusal naming every operator of the model whose TFLite name is in `tfl_names` (None if the
+    model has none of them: then the caller reports the raw reason)."""
+    ops = [op for op in model.operators if op.name in tfl_names]
+    if not ops:
+        return None
+    return _refusal(model.path, ops, lambda op: why)
