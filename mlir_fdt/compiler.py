@@ -36,7 +36,8 @@ class CompileOptions:
     planner: str = "best"
     alignment: int = 16
     run: str | None = None          # None | "host" | "qemu"
-    seed: int = 0
+    seed: int = 0                   # seed of the first random input of --run
+    checks: int = 1                 # --run: inputs checked, seeds seed, seed+1, ...
     library_name: str = "fdt_model"
     iree_flags: list[str] = field(default_factory=list)
     plot: bool = False              # write arena.png (buffers over time)
@@ -55,15 +56,13 @@ class TensorInfo:
     dtype: str
     offset: int
     bytes: int
+    declared: dict = field(default_factory=dict)  # name, and scale/zero_point, as the model file declares it
 
-
-def _numpy_dtype(elem: ir.Type) -> np.dtype:
-    table = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "f32": np.float32, "f16": np.float16,
-             "ui8": np.uint8}
-    key = str(elem)
-    if key not in table:
-        raise FdtError(f"unsupported input/output element type {key}")
-    return np.dtype(table[key])
+    def to_json(self) -> dict:
+        d = {"name": self.declared.get("name", self.name), "arena_buffer": self.name, "shape": self.shape,
+             "dtype": self.dtype, "offset": self.offset, "bytes": self.bytes}
+        d.update({k: v for k, v in self.declared.items() if k in ("scale", "zero_point")})
+        return d
 
 
 def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.RankedTensorType]]:
@@ -72,19 +71,14 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
     return list(ftype.inputs), list(ftype.results)
 
 
-def random_inputs(types: list[ir.RankedTensorType], seed: int) -> list[np.ndarray]:
-    """Seeded inputs: uniform over the integer range, or uniform in [-1, 1) for floats."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in types:
-        dtype = _numpy_dtype(t.element_type)
-        shape = list(t.shape)
-        if np.issubdtype(dtype, np.integer):
-            info = np.iinfo(dtype)
-            out.append(rng.integers(info.min, info.max + 1, size=shape, dtype=dtype))
-        else:
-            out.append(rng.uniform(-1.0, 1.0, size=shape).astype(dtype))
-    return out
+def _declared_io(model: Path, n_inputs: int, n_outputs: int) -> tuple[list[dict], list[dict]]:
+    """Names (and quantization) of the inputs and outputs as the model file declares them."""
+    if model.suffix.lower() == ".tflite":
+        from .importers.tflite_flatbuffer import read_tflite
+        fb = read_tflite(model)
+        if len(fb.inputs) == n_inputs and len(fb.outputs) == n_outputs:
+            return [t.to_json() for t in fb.inputs], [t.to_json() for t in fb.outputs]
+    return ([{"name": f"input{i}"} for i in range(n_inputs)], [{"name": f"output{i}"} for i in range(n_outputs)])
 
 
 def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -145,10 +139,11 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     sizes = compiled.sizes
     timings["iree_compile_s"] = time.perf_counter() - t0
 
-    inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"])
-                   for b, t in zip(plan.io("input"), in_types)]
-    outputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"])
-                    for b, t in zip(plan.io("output"), out_types)]
+    declared_in, declared_out = _declared_io(model, len(in_types), len(out_types))
+    inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+                   for b, t, d in zip(plan.io("input"), in_types, declared_in)]
+    outputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+                    for b, t, d in zip(plan.io("output"), out_types, declared_out)]
     report = {
         "model": str(model),
         "target": target.name,
@@ -178,8 +173,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         "in_place_reuses": lowered.in_place,
         "shifted_aliases": plan.shifted_aliases,
         "alignment": plan.alignment,
-        "inputs": [vars(i) for i in inputs_info],
-        "outputs": [vars(o) for o in outputs_info],
+        "inputs": [i.to_json() for i in inputs_info],
+        "outputs": [o.to_json() for o in outputs_info],
         "buffers": plan.buffers,
         **compiled.report_fields(),
         "timings": timings,
@@ -263,57 +258,98 @@ def _search(module, macs: int, options: CompileOptions, out_dir: Path):
 
 
 def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
-                       out_dir: Path) -> tuple[str, list[np.ndarray]]:
+                       out_dir: Path) -> tuple[str, list[np.ndarray], str | None]:
+    """(reference name, outputs, why not TFLite Micro). A .tflite is checked against TFLite Micro;
+    only a model TFLite Micro cannot run at all falls back to IREE's default compilation of the
+    imported program, and the reason is kept (report.json `reference_note`, and a warning)."""
     from .reference.host import run_default_iree
+    note = None
     if model.suffix.lower() == ".tflite":
         from .reference.tflm import run_tflite_micro
         try:
-            return "tflite-micro", run_tflite_micro(model, inputs, n_outputs)
+            return "tflite-micro", run_tflite_micro(model, inputs, n_outputs), None
         except FdtError as e:
-            log.warning("%s; comparing with IREE's default compilation instead", e)
-    vmfb = compile_host(out_dir / "imported.mlir", out_dir / "reference.vmfb")
-    return "iree-default", run_default_iree(vmfb, inputs)
+            note = f"{e}; compared with IREE's default compilation of the imported program instead"
+    vmfb = out_dir / "reference.vmfb"
+    if not vmfb.exists():
+        compile_host(out_dir / "imported.mlir", vmfb)
+    return "iree-default", run_default_iree(vmfb, inputs), note
+
+
+def _input_ranges(model: Path, n_inputs: int):
+    if model.suffix.lower() == ".tflite":
+        from .reference.inputs import tflite_input_ranges
+        ranges = tflite_input_ranges(model)
+        if len(ranges) == n_inputs:
+            return ranges
+    return None
 
 
 def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
                    target, inputs_info, outputs_info, in_types, out_types) -> None:
+    """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
+    compare every output with the reference; record the worst difference."""
     from .reference.host import run_arena_program
+    from .reference.inputs import numpy_dtype, random_inputs
     if options.run not in ("host", "qemu"):
         raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
-    inputs = random_inputs(in_types, options.seed)
-    reference_name, expected = _reference_outputs(model, inputs, len(out_types), out_dir)
-    report["reference"] = reference_name
-    out_dtypes = [_numpy_dtype(t.element_type) for t in out_types]
-    # The seeded inputs and the reference outputs, raw: a firmware's self-test vector
-    # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
-    for i, x in enumerate(inputs):
-        (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
-    for i, (e, d) in enumerate(zip(expected, out_dtypes)):
-        (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
-
+    out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
+    ranges = _input_ranges(model, len(in_types))
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
-    host_out = run_arena_program(vmfb, report["arena_bytes"],
-                                 [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
-                                 [(o.offset, o.bytes) for o in outputs_info])
-    host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
-    report["host_max_abs_diff"] = max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected))
-    final = report["host_max_abs_diff"]
+    host_worst, qemu_worst, references = 0.0, 0.0, []
+    for k in range(max(1, options.checks)):
+        seed = options.seed + k
+        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges)
+        reference_name, expected, note = _reference_outputs(model, inputs, len(out_types), out_dir)
+        expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
+        references.append(expected)
+        if k == 0:
+            report["reference"] = reference_name
+            if note:
+                report["reference_note"] = note
+                log.warning("%s", note)
+            # The seeded inputs and the reference outputs, raw: a firmware's self-test vector
+            # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
+            for i, x in enumerate(inputs):
+                (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
+            for i, (e, d) in enumerate(zip(expected, out_dtypes)):
+                (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
+        host_out = run_arena_program(vmfb, report["arena_bytes"],
+                                     [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
+                                     [(o.offset, o.bytes) for o in outputs_info])
+        host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
+        host_worst = max(host_worst, max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected)))
+        if options.run == "qemu":
+            from .firmware.run import run_library_on_qemu
+            result, outputs = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
+                                                  [x.tobytes() for x in inputs], out_dir / "firmware", target)
+            qemu_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(outputs, out_dtypes, outputs_info)]
+            qemu_worst = max(qemu_worst, max(max_abs_diff(q, e) for q, e in zip(qemu_arrays, expected)))
+            if k == 0:
+                report["stack_bytes"] = result["stack_bytes"]
+                report["qemu_instructions"] = result["instructions"]
+                report["qemu_ticks"] = result["ticks"]
+                if result.get("loader_instructions") is not None:
+                    report["loader_instructions"] = result["loader_instructions"]
+    report["checked_seeds"] = [options.seed + k for k in range(max(1, options.checks))]
+    report["host_max_abs_diff"] = host_worst
+    final = host_worst
     if options.run == "qemu":
-        from .firmware.run import run_library_on_qemu
-        if len(inputs_info) != 1 or len(outputs_info) != 1:
-            raise FdtError("the firmware runner supports models with one input and one output")
-        result, output = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
-                                             inputs[0].tobytes(), out_dir / "firmware", target)
-        qemu_array = np.frombuffer(output, out_dtypes[0]).reshape(outputs_info[0].shape)
-        report["stack_bytes"] = result["stack_bytes"]
-        report["qemu_instructions"] = result["instructions"]
-        report["qemu_ticks"] = result["ticks"]
-        if result.get("loader_instructions") is not None:
-            report["loader_instructions"] = result["loader_instructions"]
-        report["qemu_max_abs_diff"] = max_abs_diff(qemu_array, expected[0])
-        final = max(final, report["qemu_max_abs_diff"])
+        report["qemu_max_abs_diff"] = qemu_worst
+        final = max(final, qemu_worst)
     report["max_abs_diff"] = final
+    report["reference_output_varies"] = _varies(references)
+    if report["reference_output_varies"] is False:
+        log.warning("the reference output is the same for all %d seeded inputs: the check proves little "
+                    "(saturated model, or inputs outside the range it was trained on)", len(references))
     is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
-    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected)) if is_float else 1.0
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in references[0] if e.size)) if is_float else 1.0
     report["tolerance"] = FLOAT_TOLERANCE * scale if is_float else 0
     report["match"] = final <= report["tolerance"]
+
+
+def _varies(references: list[list[np.ndarray]]) -> bool | None:
+    """Whether any output differs between seeds (None with a single seed: unknown)."""
+    if len(references) < 2:
+        return None
+    return any(not np.array_equal(r[j], references[0][j]) for r in references[1:] for j in range(len(r)))

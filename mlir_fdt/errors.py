@@ -24,3 +24,22 @@ class ToolMissing(FdtError):
 
     def __init__(self, tool: str, install_hint: str):
         super().__init__(f"'{tool}' was not found on PATH; {install_hint}")
+
+
+class InternalError(FdtError):
+    """A bug of mlir-fdt surfaced where it cannot be told apart from the user's input (a search worker,
+    a child process): reported as `internal error`, exit status 2, like an uncaught exception."""
+
+    exit_code = 2
+
+
+def first_diagnostic(error: BaseException) -> str:
+    """One line that says what went wrong: an MLIR error's first diagnostic with its location (not
+    the headline "Failure while executing pass pipeline", nor the last line of an IR dump)."""
+    diagnostics = list(getattr(error, "error_diagnostics", None) or [])
+    if diagnostics:
+        from .importers.diagnostics import location_text
+        first = diagnostics[0]
+        return f"{location_text(first.location, 'unknown location')}: {' '.join(first.message.split())}"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

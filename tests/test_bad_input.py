@@ -80,8 +80,7 @@ def compile_args(model: Path, tmp_path: Path, *extra: str) -> list[str]:
 
 # -- model files ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,content,fragments", [
-    ("truncated.tflite", None, ["truncated.tflite: the TFLite to TOSA conversion failed (truncated or unsupported "
-                                "model?): couldn't parse flatbuffer"]),
+    ("truncated.tflite", None, ["truncated.tflite: ", "truncated or"]),
     ("text.tflite", GOOD_CONV, ["text.tflite: not a TFLite flatbuffer"]),
     ("garbage.mlirbc", bytes(range(7, 250)), ["garbage.mlirbc:1:", "(does not parse as MLIR)"]),
     ("model.onnx", b"\x08\x07", ["model.onnx: unsupported model format '.onnx'; supported: .tflite"]),

@@ -8,6 +8,7 @@ follow TFLite's `schema.fbs` (a table's field k is at vtable slot 4 + 2k).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +179,6 @@ def read_tflite(path: str | Path) -> TfliteModel:
                      for i, op in enumerate(graph.tables(3))]
         inputs = [tensors[i] for i in graph.numbers(1, "int32")]
         outputs = [tensors[i] for i in graph.numbers(2, "int32")]
-    except (IndexError, ValueError, UnicodeDecodeError) as e:
+    except (IndexError, ValueError, UnicodeDecodeError, struct.error) as e:
         raise FdtError(f"{path}: truncated or corrupt TFLite flatbuffer ({e})") from None
     return TfliteModel(path, operators, inputs, outputs, tensors)

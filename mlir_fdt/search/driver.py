@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import FdtError
+from ..errors import FdtError, InternalError
 from ..ir import ir
 from ..plan import TilingPlan
 from .candidates import candidate_paths, estimate_arena, in_place_plan, with_in_place, with_path
@@ -107,7 +107,9 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
 
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:
-            raise FdtError(f"the untiled program does not compile: {untiled.error}")
+            if untiled.error.startswith("internal error: "):
+                raise InternalError(f"the untiled program does not compile: {untiled.error[16:]}")
+            raise FdtError(f"the untiled program does not compile: {untiled.error.removeprefix('error: ')}")
         result = SearchResult(objective, untiled, untiled, macs, [untiled])
         if objective.kind == "untiled":
             result.seconds = time.perf_counter() - start

@@ -46,12 +46,19 @@ def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, align
             return Evaluation(plan, None, None, f"timed out after {timeout} s")
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-        return Evaluation(plan, None, None, tail)
+        said = [line for line in proc.stderr.splitlines() if line.startswith(("error: ", "internal error: "))]
+        return Evaluation(plan, None, None, said[-1] if said else _crash(proc))
     data = json.loads(lines[-1])
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"])
+
+
+def _crash(proc: subprocess.CompletedProcess) -> str:
+    """A worker that died without saying why (a signal, an uncaught error in the bindings)."""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return f"internal error: the plan evaluation exited with status {proc.returncode}" + (
+        f" ({lines[0].strip()})" if lines else "")
 
 
 def _worker(argv: list[str]) -> int:
@@ -68,6 +75,10 @@ def _worker(argv: list[str]) -> int:
     except FdtError as e:
         print(f"error: {e}".replace("\n", " "), file=sys.stderr)
         return 1
+    except Exception as e:  # a bug: its first real diagnostic, for the parent to report as internal
+        from ..errors import first_diagnostic
+        print(f"internal error: {type(e).__name__}: {first_diagnostic(e)}", file=sys.stderr)
+        return 2
     print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs,
                       "estimated_instructions": lowered.estimated_instructions,
                       "estimated_code_bytes": lowered.estimated_code_bytes}))

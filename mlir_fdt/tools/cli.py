@@ -7,7 +7,7 @@ import logging
 import sys
 import traceback
 
-from ..errors import FdtError
+from ..errors import FdtError, InternalError, first_diagnostic
 
 log = logging.getLogger("mlir_fdt")
 
@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
     c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
     c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png: every buffer over time")
-    c.add_argument("--seed", type=int, default=0, help="seed of the random input for --run")
+    c.add_argument("--seed", type=int, default=0, help="seed of the first random input for --run")
+    c.add_argument("--checks", type=int, default=3, metavar="N",
+                   help="--run: check N seeded inputs (seed, seed+1, ...; default 3); integer inputs are drawn "
+                        "over their type's range, float inputs over the range their QUANTIZE maps")
     c.add_argument("--library-name", default="fdt_model",
                    help="C symbol prefix of the library (`<name>_library_query`)")
     c.add_argument("--format", default="static", choices=OUTPUT_FORMATS, dest="output_format",
@@ -68,6 +71,8 @@ def _print_summary(report: dict) -> None:
     width = max(len(k) for k in keys)
     for k in keys:
         print(f"{k:<{width}}  {report.get(k)}")
+    if report.get("reference_note"):
+        print(f"{'':<{width}}  ({report['reference_note']})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             options = CompileOptions(target=args.target, objective=objective, max_overhead=max_overhead,
                                      ram_budget=ram_budget, search_time_s=args.search_time, progress=True,
                                      planner=args.planner,
-                                     alignment=args.alignment, run=args.run, seed=args.seed,
+                                     alignment=args.alignment, run=args.run, seed=args.seed, checks=args.checks,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
                                      plot=args.plot, output_format=args.output_format, plan=args.plan)
             report = compile_model(args.model, args.output, options)
@@ -108,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"(tolerance {report['tolerance']})", file=sys.stderr)
                 return 3
             return 0
+    except InternalError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {e} (rerun with --debug for the traceback)", file=sys.stderr)
+        return e.exit_code
     except FdtError as e:
         if args.debug:
             traceback.print_exc()
@@ -124,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug: say so briefly, details with --debug
         if args.debug:
             traceback.print_exc()
-        print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", file=sys.stderr)
+        print(f"internal error: {type(e).__name__}: {first_diagnostic(e)} (rerun with --debug for the traceback)",
+              file=sys.stderr)
         return 2
     return 0
 
