@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -80,3 +81,27 @@ def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> l
     except Exception as e:
         raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
     return [np.array(interp.get_output(i)) for i in range(n_outputs)]
+
+
+def tflite_micro_arena_head(model: Path, inputs: list[np.ndarray]) -> int | None:
+    """TFLite Micro's planned activation arena for `model` ("Arena allocation head": every tensor,
+    input and output included; the like-for-like figure for mlir-fdt's arena), after one invoke;
+    None when TFLite Micro cannot run the model."""
+    try:
+        interp = tflite_micro_interpreter(model)
+    except FdtError:
+        return None
+    messages: list[str] = []
+    try:
+        with _captured_c_stderr(messages):
+            for i, x in enumerate(inputs):
+                interp.set_input(x, i)
+            interp.invoke()
+            interp.print_allocations()
+    except Exception:
+        return None
+    for m in messages:
+        match = re.search(r"Arena allocation head (\d+) bytes", m)
+        if match:
+            return int(match[1])
+    return None

@@ -1,0 +1,231 @@
+"""Corpus benchmark: every real model under ../shared/corpus (and ../shared/models) compiled as a user
+would, run and checked; one table, one JSON.
+
+    .venv/bin/python benchmarks/corpus.py [--run qemu|host] [--modes untiled,min-ram] [--models a,b]
+        [--jobs 2] [--checks 3] [--json benchmarks/results/corpus.json] [--markdown FILE]
+
+Each model is compiled by `mlir-fdt compile MODEL --target cortex-m4 --objective MODE --run RUN` in its
+own process (exactly the user's command), so its status is what a user sees:
+- pass: exit 0, every output equal to the reference (int8/int16 bit for bit, float within the stated
+  tolerance) on `--checks` seeded inputs;
+- wrong output: exit 3; refused: exit 1 with an `error:` line; internal error: exit 2, a traceback, or
+  any other exit status.
+`expect` comes from the corpus README's *expect* column: pass, refused, or either ("pass, or refused").
+
+How each figure is obtained:
+- arena / lower bound / MACs / QEMU instructions: the compile's report.json (see the README:
+  planned arena bytes; cost-model MACs; QEMU -icount instructions of one inference on the first seed);
+- TFLM head: TFLite Micro's "Arena allocation head" (print_allocations after one invoke, measured here
+  with the Python interpreter; `-` when TFLite Micro cannot run the model);
+- compile s: wall time of the whole `mlir-fdt compile` command on this machine (run included);
+- reference: tflite-micro, or iree-default (IREE's compilation of the imported program) only where
+  TFLite Micro cannot run the model, with the reason in the JSON; `varies`: whether the reference
+  output changed between the seeded inputs (a check on a saturated model proves little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = REPO.parent / "shared"
+
+STATUSES = ("pass", "wrong output", "refused", "internal error")
+
+
+def corpus_models() -> list[Path]:
+    found = sorted((SHARED / "corpus").glob("*.tflite")) + sorted((SHARED / "corpus").glob("*.onnx"))
+    return found + sorted((SHARED / "models").glob("*.tflite"))
+
+
+def expectations(readme: Path) -> dict[str, set[str]]:
+    """file name -> acceptable statuses, from the corpus README's `expect` column."""
+    if not readme.is_file():
+        return {}
+    expect: dict[str, set[str]] = {}
+    header = None
+    for line in readme.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if "expect" in cells and "file" in cells:
+            header = cells
+            continue
+        if header is None or len(cells) != len(header) or not cells[0].endswith((".tflite", ".onnx")):
+            continue
+        text = cells[header.index("expect")].lower()
+        ok = set()
+        if text.startswith("pass"):
+            ok.add("pass")
+        if "refused" in text:
+            ok.add("refused")
+        expect[cells[0]] = ok
+    return expect
+
+
+def classify(returncode: int, stderr: str) -> tuple[str, str]:
+    """(status, the line that says why) of one `mlir-fdt compile`."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.startswith(("error:", "internal error:"))), None)
+    said = ""
+    if start is not None:  # the error line and its indented continuation (one line per refused operator)
+        rest = [line.strip() for line in lines[start + 1:start + 4] if line.startswith("  ")]
+        said = " | ".join([lines[start], *rest])
+    elif lines:
+        said = lines[0]
+    if "Traceback (most recent call last)" in stderr:
+        return "internal error", "Python traceback: " + (lines[-1] if lines else "")
+    if returncode == 0:
+        return "pass", ""
+    if returncode == 3:
+        return "wrong output", said
+    if returncode == 1 and said.startswith("error:"):
+        return "refused", said
+    return "internal error", said or f"exit status {returncode}"
+
+
+def tflm_head(model: Path) -> int | None:
+    if model.suffix != ".tflite":
+        return None
+    from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+    from mlir_fdt.reference.inputs import random_inputs, tflite_input_ranges
+    from mlir_fdt.reference.tflm import tflite_micro_arena_head
+    fb = read_tflite(model)
+    types = {"float32": "f32", "int8": "i8", "int16": "i16", "int32": "i32", "uint8": "ui8", "bool": "i1"}
+    if any(t.dtype not in types for t in fb.inputs):
+        return None
+    inputs = random_inputs([(t.shape, types[t.dtype]) for t in fb.inputs], 0, tflite_input_ranges(model))
+    return tflite_micro_arena_head(model, inputs)
+
+
+def op_summary(model: Path) -> str:
+    if model.suffix != ".tflite":
+        return "(onnx)"
+    from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+    try:
+        counts = read_tflite(model).op_counts()
+    except Exception as e:  # noqa: BLE001 - a model the reader rejects is reported, not fatal
+        return f"(unreadable: {e})"
+    return ", ".join(f"{k}x{v}" if v > 1 else k for k, v in counts.items())
+
+
+def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: float) -> dict:
+    out = work / f"{model.stem}-{mode}"
+    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--target", "cortex-m4",
+               "--objective", mode, "--run", run, "--checks", str(checks), "-o", str(out)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+        status, why = classify(proc.returncode, proc.stderr)
+    except subprocess.TimeoutExpired:
+        status, why = "internal error", f"timed out after {timeout:.0f} s"
+    seconds = time.perf_counter() - t0
+    report = {}
+    if (out / "report.json").is_file() and status in ("pass", "wrong output"):
+        report = json.loads((out / "report.json").read_text())
+    return {"model": model.name, "mode": mode, "status": status, "why": why,
+            "arena_bytes": report.get("arena_bytes"), "lower_bound_bytes": report.get("lower_bound_bytes"),
+            "qemu_instructions": report.get("qemu_instructions"), "macs": report.get("macs"),
+            "mac_overhead": report.get("mac_overhead"), "max_abs_diff": report.get("max_abs_diff"),
+            "tolerance": report.get("tolerance"), "reference": report.get("reference"),
+            "reference_note": report.get("reference_note"),
+            "reference_output_varies": report.get("reference_output_varies"),
+            "checked_seeds": report.get("checked_seeds"), "compile_s": round(seconds, 1),
+            "command": " ".join(command[3:])}
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
+
+
+def table(rows: list[dict]) -> str:
+    cols = ["model", "ops", "mode", "status", "expect", "arena", "TFLM head", "vs TFLM", "lower bound",
+            "qemu instr", "MACs", "compile s", "reference", "varies"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        ratio = (f"{r['arena_bytes'] / r['tflm_head']:.2f}x" if r.get("arena_bytes") and r.get("tflm_head")
+                 else "-")
+        status = r["status"] + ("" if r["status"] == "pass" else f" ({r['why'][:90]})")
+        lines.append("| " + " | ".join([
+            r["model"], r["ops"], r["mode"], status, "/".join(sorted(r["expect"])) or "-",
+            _fmt(r["arena_bytes"]), _fmt(r["tflm_head"]), ratio, _fmt(r["lower_bound_bytes"]),
+            _fmt(r["qemu_instructions"]), _fmt(r["macs"]), _fmt(r["compile_s"]), _fmt(r["reference"]),
+            _fmt(r["reference_output_varies"])]) + " |")
+    return "\n".join(lines)
+
+
+def summary(rows: list[dict]) -> dict:
+    counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    counts["unexpected"] = sum(bool(r["expect"]) and r["status"] not in r["expect"] for r in rows)
+    counts["above_tflm_head"] = sum(bool(r.get("arena_bytes") and r.get("tflm_head")
+                                         and r["arena_bytes"] > r["tflm_head"]) for r in rows)
+    return counts
+
+
+def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs: int,
+               timeout: float, progress=None) -> list[dict]:
+    expect = expectations(SHARED / "corpus" / "README.md")
+    heads = {m: tflm_head(m) for m in models}
+    work = Path(tempfile.mkdtemp(prefix="mlir-fdt-corpus-"))
+    tasks = [(m, mode) for m in models for mode in modes]
+
+    def one(task):
+        m, mode = task
+        row = measure(m, mode, run, checks, work, timeout)
+        row.update(ops=op_summary(m), tflm_head=heads[m], expect=expect.get(m.name, set()))
+        if progress:
+            progress(row)
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, tasks))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", default="qemu", choices=["qemu", "host"])
+    p.add_argument("--modes", default="untiled,min-ram", help="objectives, comma-separated")
+    p.add_argument("--models", help="comma-separated file stems (default: every model)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--checks", type=int, default=3, help="seeded inputs checked per model")
+    p.add_argument("--timeout", type=float, default=900, help="seconds per compile")
+    p.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "corpus.json"))
+    p.add_argument("--markdown", help="also write the table to this file")
+    args = p.parse_args(argv)
+    models = corpus_models()
+    if args.models:
+        wanted = set(args.models.split(","))
+        models = [m for m in models if m.stem in wanted]
+    if not models:
+        print(f"error: no model found (expected {SHARED / 'corpus'} beside the repository)", file=sys.stderr)
+        return 1
+    modes = args.modes.split(",")
+    rows = run_corpus(models, modes, args.run, args.checks, args.jobs, args.timeout,
+                      progress=lambda r: print(f"  {r['model']} [{r['mode']}]: {r['status']} ({r['compile_s']} s)",
+                                               file=sys.stderr, flush=True))
+    text = table(rows)
+    print(text)
+    counts = summary(rows)
+    print("\n" + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"run": args.run, "modes": modes, "checks": args.checks,
+                                           "summary": counts,
+                                           "rows": [{**r, "expect": sorted(r["expect"])} for r in rows]},
+                                          indent=2) + "\n")
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Real models users bring (../shared/corpus): each compiles and matches its reference, or is refused
+naming the operator — never a wrong output, never an internal error. A fast subset here; the whole
+corpus under QEMU is the `slow` suite (and benchmarks/corpus.py prints the table)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from mlir_fdt.errors import FdtError
+from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+from mlir_fdt.ir import new_context
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+_spec = importlib.util.spec_from_file_location("corpus_benchmark", REPO / "benchmarks" / "corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+
+# one of each kind of trouble seen on real models: multi-I/O order, Keras result attributes,
+# int16x8 bias, float I/O, a custom op and a recurrent layer (refused by name)
+FAST_SUBSET = ["mlonmcu_model_with_multiple_outputs", "mlonmcu_bigsine_quant", "seanet_conv10", "mlonmcu_lstm2",
+               "mlonmcu_model_with_detection_postprocess"]
+
+
+def corpus_file(stem: str) -> Path:
+    path = CORPUS / f"{stem}.tflite"
+    if not path.exists():
+        pytest.skip(f"corpus model {path} is absent (expected ../shared/corpus beside the repository)")
+    return path
+
+
+def _check(rows: list[dict]) -> None:
+    bad = [f"{r['model']}: {r['status']} ({r['why']})" for r in rows
+           if r["status"] in ("wrong output", "internal error") or (r["expect"] and r["status"] not in r["expect"])]
+    assert not bad, "\n".join(bad)
+    above = [f"{r['model']}: arena {r['arena_bytes']} > TFLite Micro {r['tflm_head']}" for r in rows
+             if r["status"] == "pass" and r["tflm_head"] and r["arena_bytes"] > r["tflm_head"]]
+    assert not above, "\n".join(above)
+
+
+def test_fast_subset_passes_or_is_refused_by_name():
+    models = [corpus_file(stem) for stem in FAST_SUBSET]
+    rows = corpus.run_corpus(models, ["untiled"], "host", checks=2, jobs=2, timeout=600)
+    _check(rows)
+    refused = {r["model"]: r["why"] for r in rows if r["status"] == "refused"}
+    assert "operator 0 CUSTOM:TFLite_Detection_PostProcess" in refused[
+        "mlonmcu_model_with_detection_postprocess.tflite"]
+    passed = {r["model"]: r for r in rows if r["status"] == "pass"}
+    assert passed["mlonmcu_lstm2.tflite"]["reference"] == "tflite-micro"
+    assert passed["seanet_conv10.tflite"]["reference_output_varies"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_whole_corpus_under_qemu():
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent")
+    rows = corpus.run_corpus(corpus.corpus_models(), ["untiled"], "qemu", checks=3, jobs=2, timeout=1200)
+    _check(rows)
+
+
+def test_flatbuffer_reader_names_operators_and_io():
+    fb = read_tflite(corpus_file("mlonmcu_lstm2"))
+    assert [t.name for t in fb.inputs] == ["data", "state_h", "state_c"]
+    assert [t.shape for t in fb.inputs] == [[1, 1, 1], [1, 6], [1, 6]]
+    assert fb.op_counts()["MUL"] == 6 and fb.op_counts()["UNPACK"] == 1
+    q = read_tflite(corpus_file("seanet_conv10"))
+    assert q.inputs[0].dtype == "int16" and q.inputs[0].quantized and q.inputs[0].zero_point == [0]
+
+
+def test_unsupported_operators_are_refused_one_line_each():
+    from mlir_fdt.importers import import_model
+    with pytest.raises(FdtError) as e:
+        import_model(corpus_file("tflm_keyword_scrambled"), new_context())
+    lines = str(e.value).splitlines()
+    assert "7 operators mlir-fdt cannot compile (SVDF)" in lines[0]
+    assert len(lines) == 8 and all(line.strip().startswith("operator ") and " SVDF " in line for line in lines[1:])
+
+
+def test_lstm_is_refused_by_name_until_supported():
+    """UNIDIRECTIONAL_SEQUENCE_LSTM is not compiled yet (the corpus README expects it to pass): a refusal
+    naming the operator, never an internal error."""
+    from mlir_fdt.importers import import_model
+    with pytest.raises(FdtError, match="operator 0 UNIDIRECTIONAL_SEQUENCE_LSTM .*unrolled"):
+        import_model(corpus_file("tflm_mnist_lstm_float"), new_context())
+
+
+def test_unconverted_operator_is_named_from_the_converter_output():
+    from mlir_fdt.importers import import_model
+    with pytest.raises(FdtError, match="operator 0 REDUCE_MAX .*leaves it unconverted"):
+        import_model(corpus_file("mlonmcu_model_with_reduce_max"), new_context())
+
+
+@pytest.mark.parametrize("code,stderr,status", [
+    (0, "", "pass"),
+    (3, "error: output differs from tflite-micro", "wrong output"),
+    (1, "error: m.tflite: 1 operator mlir-fdt cannot compile", "refused"),
+    (2, "internal error: KeyError: 'x'", "internal error"),
+    (1, "Traceback (most recent call last):\n  ...\nValueError: boom", "internal error"),
+    (-11, "", "internal error"),
+])
+def test_benchmark_classifies_exit_statuses(code, stderr, status):
+    assert corpus.classify(code, stderr)[0] == status
+
+
+def test_expectations_come_from_the_corpus_readme():
+    expect = corpus.expectations(CORPUS / "README.md")
+    if not expect:
+        pytest.skip("corpus README absent")
+    assert expect["seanet_conv0.tflite"] == {"pass"}
+    assert expect["mlonmcu_model_with_detection_postprocess.tflite"] == {"refused"}
+    assert expect["tflm_keyword_scrambled.tflite"] == {"pass", "refused"}
