@@ -300,17 +300,15 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     final = report["host_max_abs_diff"]
     if options.run == "qemu":
         from .firmware.run import run_library_on_qemu
-        if len(inputs_info) != 1 or len(outputs_info) != 1:
-            raise FdtError("the firmware runner supports models with one input and one output")
-        result, output = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
-                                             inputs[0].tobytes(), out_dir / "firmware", target)
-        qemu_array = np.frombuffer(output, out_dtypes[0]).reshape(outputs_info[0].shape)
+        result, outputs = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
+                                              [x.tobytes() for x in inputs], out_dir / "firmware", target)
+        qemu_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(outputs, out_dtypes, outputs_info)]
         report["stack_bytes"] = result["stack_bytes"]
         report["qemu_instructions"] = result["instructions"]
         report["qemu_ticks"] = result["ticks"]
         if result.get("loader_instructions") is not None:
             report["loader_instructions"] = result["loader_instructions"]
-        report["qemu_max_abs_diff"] = max_abs_diff(qemu_array, expected[0])
+        report["qemu_max_abs_diff"] = max(max_abs_diff(q, e) for q, e in zip(qemu_arrays, expected))
         final = max(final, report["qemu_max_abs_diff"])
     report["max_abs_diff"] = final
     is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
