@@ -17,10 +17,9 @@ pytestmark = [pytest.mark.qemu, requires_qemu]
 
 
 def _firmware_args(report: dict) -> dict:
-    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     return dict(library_query=report["library_query"], arena_bytes=report["arena_bytes"],
-                input_offset=spec_in["offset"], input_bytes=spec_in["bytes"],
-                output_offset=spec_out["offset"], output_bytes=spec_out["bytes"])
+                inputs=[(s["offset"], s["bytes"]) for s in report["inputs"]],
+                outputs=[(s["offset"], s["bytes"]) for s in report["outputs"]])
 
 
 def test_kws_embedded_elf_bit_exact_under_qemu(compiled):
@@ -38,7 +37,7 @@ def test_kws_embedded_elf_bit_exact_under_qemu(compiled):
     elf = out / "firmware" / "build" / "fdt_runner.elf"
     for seed in (21, 22):
         x = np.random.default_rng(seed).integers(-128, 128, size=report["inputs"][0]["shape"], dtype=np.int8)
-        result, raw = run_qemu(elf, x.tobytes(), out / "firmware")
+        result, (raw,) = run_qemu(elf, [x.tobytes()], out / "firmware")
         assert result["status"] == "ok" and result["loader_ram_bytes"] == report["loader_ram_bytes"]
         (expected,) = run_tflite_micro(model_path("kws_int8"), [x], 1)
         np.testing.assert_array_equal(np.frombuffer(raw, np.int8), expected.reshape(-1))
@@ -55,7 +54,7 @@ def test_default_64k_pages_load_too(compiled, tmp_path):
     assert any(s.memsz > s.filesz for s in image.segments)
     elf = build_firmware(wide, **_firmware_args(report), work_dir=tmp_path / "fw", model_format="embedded-elf")
     x = np.random.default_rng(0).integers(-128, 128, size=report["inputs"][0]["shape"], dtype=np.int8)
-    result, raw = run_qemu(elf, x.tobytes(), tmp_path / "fw")
+    result, (raw,) = run_qemu(elf, [x.tobytes()], tmp_path / "fw")
     assert result["status"] == "ok" and result["loader_ram_bytes"] == image.ram_bytes
     (expected,) = run_tflite_micro(model_path("kws_int8"), [x], 1)
     np.testing.assert_array_equal(np.frombuffer(raw, np.int8), expected.reshape(-1))

@@ -25,7 +25,7 @@ def test_int8_bit_exact_under_qemu(compiled, name):
     spec_in = report["inputs"][0]
     for seed in (11, 12):
         x = np.random.default_rng(seed).integers(-128, 128, size=spec_in["shape"], dtype=np.int8)
-        result, raw = run_qemu(elf, x.tobytes(), out / "firmware")
+        result, (raw,) = run_qemu(elf, [x.tobytes()], out / "firmware")
         assert result["status"] == "ok"
         (expected,) = run_tflite_micro(model_path(name), [x], 1)
         np.testing.assert_array_equal(np.frombuffer(raw, np.int8), expected.reshape(-1))
@@ -35,9 +35,9 @@ def test_undersized_arena_is_caught_by_the_canary(compiled, tmp_path):
     report, out = compiled("ad_int8", run="qemu")
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     common = dict(model_object=out / report["library"], library_query=report["library_query"],
-                  arena_bytes=report["arena_bytes"], input_offset=spec_in["offset"], input_bytes=spec_in["bytes"],
-                  output_offset=spec_out["offset"], output_bytes=spec_out["bytes"])
-    x = bytes(spec_in["bytes"])
+                  arena_bytes=report["arena_bytes"], inputs=[(spec_in["offset"], spec_in["bytes"])],
+                  outputs=[(spec_out["offset"], spec_out["bytes"])])
+    x = [bytes(spec_in["bytes"])]
     short = build_firmware(**common, work_dir=tmp_path / "short", undersize=64)
     result, _ = run_qemu(short, x, tmp_path / "short")
     assert result["status"] == "fail" and "overrun" in result["reason"]
@@ -59,3 +59,48 @@ def test_in_place_tiles_are_bit_exact_under_qemu(tmp_path):
                            CompileOptions(plan=str(tmp_path / "plan.json"), run="qemu", seed=5))
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
     assert report["arena_bytes"] < 8600 and report["mac_overhead"] == 0
+
+
+# Two inputs of different sizes, two outputs: exact f32 arithmetic (add, sub, maximum, max), so the
+# firmware must match numpy to the bit, each buffer read from and written to its own file.
+TWO_IN_TWO_OUT = """
+func.func @main(%a: tensor<1x4x4x8xf32>, %b: tensor<1x1x1x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x1xf32>) {
+  %0 = tosa.add %a, %b : (tensor<1x4x4x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x4x4x8xf32>
+  %1 = tosa.maximum %0, %a : (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %2 = tosa.sub %a, %b : (tensor<1x4x4x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x4x4x8xf32>
+  %3 = tosa.reduce_max %1 axis(3) : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x1xf32>
+  return %2, %3 : tensor<1x4x4x8xf32>, tensor<1x4x4x1xf32>
+}
+"""
+
+
+def _two_in_two_out(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    return [a - b, np.maximum(a + b, a).max(axis=3, keepdims=True)]
+
+
+def test_multiple_inputs_and_outputs_bit_exact_under_qemu(tmp_path):
+    """The runner reads input<i>.bin and writes output<j>.bin for every input and output, in the
+    order the model declares them."""
+    from mlir_fdt.compiler import CompileOptions, compile_model
+    (tmp_path / "two.mlir").write_text(TWO_IN_TWO_OUT)
+    out = tmp_path / "out"
+    report = compile_model(tmp_path / "two.mlir", out, CompileOptions(run="qemu", seed=3))
+    assert [s["bytes"] for s in report["inputs"]] == [512, 32]
+    assert [s["bytes"] for s in report["outputs"]] == [512, 64]
+    assert report["match"] and report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
+    firmware = out / "firmware"
+    a, b = (np.frombuffer((out / f"test_input{i}.bin").read_bytes(), np.float32).reshape(s["shape"])
+            for i, s in enumerate(report["inputs"]))
+    for j, expected in enumerate(_two_in_two_out(a, b)):
+        np.testing.assert_array_equal(np.fromfile(firmware / f"output{j}.bin", np.float32), expected.reshape(-1))
+
+    # Other inputs on the same firmware; a missing input file is a firmware failure naming it.
+    elf = firmware / "build" / "fdt_runner.elf"
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal(s["shape"]).astype(np.float32) for s in report["inputs"])
+    result, outputs = run_qemu(elf, [a.tobytes(), b.tobytes()], firmware)
+    assert result["status"] == "ok" and len(outputs) == 2
+    for raw, expected in zip(outputs, _two_in_two_out(a, b)):
+        np.testing.assert_array_equal(np.frombuffer(raw, np.float32), expected.reshape(-1))
+    result, outputs = run_qemu(elf, [a.tobytes()], firmware)
+    assert result["status"] == "fail" and result["reason"] == "cannot open input1.bin" and outputs == []

@@ -70,10 +70,27 @@ def test_qemu_command_uses_the_board(monkeypatch):
     assert qemu_command("fw.elf", get_target("cortex-m55"))[2] == "mps3-an547"
 
 
+def test_model_config_lists_every_input_and_output(tmp_path):
+    """fdt_model_config.h: counts and X-macro lists in the model's order; every range checked
+    against the arena before the C compiler's static asserts would."""
+    header = build.write_model_config(tmp_path, "q", 100, [(0, 10), (16, 4), (20, 0)], [(32, 8)]).read_text()
+    assert "#define FDT_NUM_INPUTS 3\n" in header and "#define FDT_NUM_OUTPUTS 1\n" in header
+    assert "X(0, 0u, 10u) \\\n  X(1, 16u, 4u) \\\n  X(2, 20u, 0u)\n" in header
+    assert "#define FDT_OUTPUTS(X) \\\n  X(0, 32u, 8u)\n" in header
+    empty = build.write_model_config(tmp_path, "q", 100, [], []).read_text()
+    assert "#define FDT_INPUTS(X)\n" in empty and "#define FDT_NUM_OUTPUTS 0\n" in empty
+    for inputs, outputs, message in [([(0, 8), (95, 8)], [], r"input 1 \[95, 103\) lies outside the 100-byte arena"),
+                                     ([], [(100, 1)], r"output 0 \[100, 101\) lies outside"),
+                                     ([(-1, 4)], [], "input 0 offset must be a non-negative integer"),
+                                     ([(0,)], [], r"input 0 must be an \(offset, bytes\) pair")]:
+        with pytest.raises(FdtError, match=message):
+            build.write_model_config(tmp_path, "q", 100, inputs, outputs)
+
+
 def test_a_target_without_a_board_cannot_run_under_qemu(tmp_path):
     boardless = dataclasses.replace(get_target("cortex-m3"), board=None)
     with pytest.raises(FdtError, match="target cortex-m3 has no QEMU board to run on"):
-        run_library_on_qemu(tmp_path / "x.o", "fdt_model_library_query", {}, b"", tmp_path, boardless)
+        run_library_on_qemu(tmp_path / "x.o", "fdt_model_library_query", {}, [], tmp_path, boardless)
     with pytest.raises(FdtError, match="no QEMU board"):
         qemu_command("fw.elf", boardless)
 
@@ -115,9 +132,9 @@ def test_systick_calibration_of_every_board(compiled, target, tmp_path):
     report, out = _compiled_for(compiled, "kws_int8", target)
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     elf = build_firmware(out / report["library"], report["library_query"], report["arena_bytes"],
-                         spec_in["offset"], spec_in["bytes"], spec_out["offset"], spec_out["bytes"], tmp_path,
-                         calibrate=True, target=get_target(target))
-    (tmp_path / "input.bin").write_bytes(bytes(spec_in["bytes"]))
+                         [(spec_in["offset"], spec_in["bytes"])], [(spec_out["offset"], spec_out["bytes"])],
+                         tmp_path, calibrate=True, target=get_target(target))
+    (tmp_path / "input0.bin").write_bytes(bytes(spec_in["bytes"]))
     proc = invoke(qemu_command(elf, get_target(target)), cwd=tmp_path, timeout=120)
     match = re.search(r"FDT_CALIBRATION instructions=4000000 ticks=(\d+)", proc.stdout.decode())
     assert match, proc.stdout.decode()

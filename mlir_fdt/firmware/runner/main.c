@@ -1,7 +1,8 @@
 /* Bare-metal runner: one model dispatch under QEMU (any Cortex-M board in mlir_fdt/targets.py).
  *
- * Reads input.bin into the arena, calls the model's single dispatch once while SysTick
- * counts instructions (QEMU -icount shift=0), writes output.bin and prints one line:
+ * Reads input<i>.bin into the arena for every input i (the model's order), calls the model's
+ * single dispatch once while SysTick counts instructions (QEMU -icount shift=0), writes
+ * output<j>.bin for every output j and prints one line:
  *   FDT_RESULT status=ok arena_bytes=N stack_bytes=N ticks=N instructions=N local_memory_bytes=N
  *              loader_ram_bytes=N
  * The model is linked in, or first loaded from an embedded ELF (fdt_model_source.h).
@@ -16,7 +17,8 @@
 
 #include "fdt_board.h"
 #include "fdt_executable_abi.h"
-#include "fdt_model_config.h" /* generated: FDT_LIBRARY_QUERY, FDT_ARENA_BYTES, FDT_INPUT_*, FDT_OUTPUT_* */
+#include "fdt_model_config.h" /* generated: FDT_LIBRARY_QUERY, FDT_ARENA_BYTES, FDT_NUM_INPUTS,
+                                 FDT_NUM_OUTPUTS, FDT_INPUTS(X), FDT_OUTPUTS(X) */
 #include "fdt_model_source.h"
 
 /* Test hook: declare the arena this many bytes smaller than the model expects, so the
@@ -52,8 +54,35 @@ _Static_assert(FDT_INSTRUCTIONS_PER_TICK_NUM > 0 && FDT_INSTRUCTIONS_PER_TICK_DE
 _Static_assert(FDT_ARENA_BYTES > 0, "FDT_ARENA_BYTES must be positive");
 _Static_assert(FDT_ARENA_UNDERSIZE >= 0 && FDT_ARENA_UNDERSIZE < FDT_ARENA_BYTES,
                "FDT_ARENA_UNDERSIZE must be in [0, FDT_ARENA_BYTES)");
-_Static_assert(FDT_INPUT_OFFSET + FDT_INPUT_BYTES <= FDT_ARENA_BYTES, "input outside the arena");
-_Static_assert(FDT_OUTPUT_OFFSET + FDT_OUTPUT_BYTES <= FDT_ARENA_BYTES, "output outside the arena");
+
+/* The model's inputs and outputs, in its order: FDT_INPUTS(X) / FDT_OUTPUTS(X) expand
+ * X(index, offset, bytes) once for each (X-macro lists). Each lies inside the arena, and each
+ * list holds as many entries as its count says. */
+#define FDT_IO_IN_ARENA(kind, index, offset, bytes)                                             \
+  _Static_assert((uint64_t)(offset) + (uint64_t)(bytes) <= (uint64_t)FDT_ARENA_BYTES,            \
+                 kind " " #index " lies outside the arena");
+#define FDT_INPUT_IN_ARENA(index, offset, bytes) FDT_IO_IN_ARENA("input", index, offset, bytes)
+#define FDT_OUTPUT_IN_ARENA(index, offset, bytes) FDT_IO_IN_ARENA("output", index, offset, bytes)
+FDT_INPUTS(FDT_INPUT_IN_ARENA)
+FDT_OUTPUTS(FDT_OUTPUT_IN_ARENA)
+#define FDT_IO_COUNT(index, offset, bytes) +1
+_Static_assert(FDT_NUM_INPUTS >= 0 && (0 FDT_INPUTS(FDT_IO_COUNT)) == FDT_NUM_INPUTS,
+               "FDT_INPUTS holds FDT_NUM_INPUTS entries");
+_Static_assert(FDT_NUM_OUTPUTS >= 0 && (0 FDT_OUTPUTS(FDT_IO_COUNT)) == FDT_NUM_OUTPUTS,
+               "FDT_OUTPUTS holds FDT_NUM_OUTPUTS entries");
+
+typedef struct {
+  uint32_t offset;
+  uint32_t bytes;
+  const char *file; /* semihosting path: input<i>.bin / output<j>.bin */
+} fdt_io_t;
+
+/* Each table ends in an entry without a file: never empty (a model without inputs), and the
+ * loops below stop there. */
+#define FDT_INPUT_ENTRY(index, offset, bytes) {(offset), (bytes), "input" #index ".bin"},
+#define FDT_OUTPUT_ENTRY(index, offset, bytes) {(offset), (bytes), "output" #index ".bin"},
+static const fdt_io_t fdt_inputs[FDT_NUM_INPUTS + 1] = {FDT_INPUTS(FDT_INPUT_ENTRY){0, 0, NULL}};
+static const fdt_io_t fdt_outputs[FDT_NUM_OUTPUTS + 1] = {FDT_OUTPUTS(FDT_OUTPUT_ENTRY){0, 0, NULL}};
 
 /* One struct so the canaries sit directly against the arena. The leading canary fills
  * the 64-byte alignment gap; the trailing one is bytes, so no padding hides an overrun. */
@@ -176,24 +205,30 @@ static void calibrate(void) {
 #endif
 
 /* ---- file I/O via semihosting (paths relative to QEMU's working directory) ---------- */
-static void read_input(void) {
-#if FDT_INPUT_BYTES > 0
-  FILE *f = fopen("input.bin", "rb");
-  if (!f) fail(2, "cannot open input.bin");
-  size_t got = fread(g_memory.arena + FDT_INPUT_OFFSET, 1, FDT_INPUT_BYTES, f);
-  int extra = fgetc(f) != EOF;
-  fclose(f);
-  if (got != (size_t)FDT_INPUT_BYTES || extra)
-    fail(2, "input.bin holds %s%lu bytes, expected %lu", extra ? "more than " : "", (unsigned long)got,
-         (unsigned long)FDT_INPUT_BYTES);
-#endif
+/* Every input with bytes: a zero-byte input needs no file. Not inlined: main's frame is part
+ * of the measured stack. */
+__attribute__((noinline)) static void read_inputs(void) {
+  for (const fdt_io_t *in = fdt_inputs; in->file; ++in) {
+    if (in->bytes == 0) continue;
+    FILE *f = fopen(in->file, "rb");
+    if (!f) fail(2, "cannot open %s", in->file);
+    size_t got = fread(g_memory.arena + in->offset, 1, in->bytes, f);
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != (size_t)in->bytes || extra)
+      fail(2, "%s holds %s%lu bytes, expected %lu", in->file, extra ? "more than " : "", (unsigned long)got,
+           (unsigned long)in->bytes);
+  }
 }
 
-static void write_output(void) {
-  FILE *f = fopen("output.bin", "wb");
-  if (!f) fail(2, "cannot create output.bin");
-  size_t put = fwrite(g_memory.arena + FDT_OUTPUT_OFFSET, 1, FDT_OUTPUT_BYTES, f);
-  if (fclose(f) != 0 || put != (size_t)FDT_OUTPUT_BYTES) fail(2, "cannot write output.bin");
+/* Every output, a zero-byte one as an empty file, so the host finds one file per output. */
+__attribute__((noinline)) static void write_outputs(void) {
+  for (const fdt_io_t *out = fdt_outputs; out->file; ++out) {
+    FILE *f = fopen(out->file, "wb");
+    if (!f) fail(2, "cannot create %s", out->file);
+    size_t put = out->bytes > 0 ? fwrite(g_memory.arena + out->offset, 1, out->bytes, f) : 0;
+    if (fclose(f) != 0 || put != (size_t)out->bytes) fail(2, "cannot write %s", out->file);
+  }
 }
 
 static uint32_t current_sp(void) {
@@ -256,7 +291,7 @@ int main(void) {
   }
 
   fill_canaries();
-  read_input();
+  read_inputs();
 
   void *bindings[1] = {g_memory.arena};
   const size_t binding_lengths[1] = {FDT_ARENA_BYTES};
@@ -296,12 +331,13 @@ int main(void) {
   if (stack_bytes >= stack_reserve) fail(5, "stack reserve of %" PRIu32 " bytes exhausted", stack_reserve);
   if (status != 0) fail(4, "dispatch returned %d", status);
 
-  write_output();
+  write_outputs();
 
   char t[21], n[21];
   printf("FDT_INFO dispatch_stack_bytes=%" PRIu32 " caller_stack_bytes=%" PRIu32 " io_stack_bytes=%" PRIu32
-         " stack_reserve=%" PRIu32 "\n",
-         stack_bytes - caller_stack_bytes, caller_stack_bytes, io_stack_bytes, stack_reserve);
+         " stack_reserve=%" PRIu32 " output_files=%u\n",
+         stack_bytes - caller_stack_bytes, caller_stack_bytes, io_stack_bytes, stack_reserve,
+         (unsigned)FDT_NUM_OUTPUTS);
   printf("FDT_RESULT status=ok arena_bytes=%lu stack_bytes=%" PRIu32 " ticks=%s instructions=%s"
          " local_memory_bytes=%" PRIu32,
          (unsigned long)FDT_ARENA_BYTES, stack_bytes, u64_to_str(ticks, t),
