@@ -21,7 +21,7 @@ _spec.loader.exec_module(corpus)
 
 # one of each kind of trouble seen on real models: multi-I/O order, Keras result attributes,
 # int16x8 bias, float I/O, a custom op and a recurrent layer (refused by name)
-FAST_SUBSET = ["mlonmcu_model_with_multiple_outputs", "mlonmcu_bigsine_quant", "seanet_conv10", "mlonmcu_lstm2",
+FAST_SUBSET = ["mlonmcu_model_with_multiple_outputs", "tflm_hello_world_float", "seanet_conv10", "mlonmcu_lstm2",
                "mlonmcu_model_with_detection_postprocess"]
 
 
