@@ -86,3 +86,43 @@ def test_verifier_checks_the_shift_of_an_overlapping_pair():
         verify_plan(names, sizes, lifetimes, [0, 0], 16, 1, [pair])  # shift 0 is forbidden
     with pytest.raises(PlanError, match="overlap"):
         verify_plan(names, sizes, lifetimes, [1, 0], 17, 1)  # no pair: no overlap allowed
+
+
+# Iteration i reads rows 2i, 2i+1 of x (through a rank-reducing 8x4 view of the 1x8x4 input,
+# as a sliced NHWC input with unit dims folded) and writes row i of y, 8 bytes.
+RANK_REDUCED = """
+func.func @pairs(%x: memref<1x8x4xi8>) -> memref<4x8xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %y = memref.alloc() : memref<4x8xi8>
+  %v = memref.subview %x[0, 0, 0] [1, 8, 4] [1, 1, 1] : memref<1x8x4xi8> to memref<8x4xi8, strided<[4, 1]>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %a = affine.apply affine_map<(d0) -> (d0 * 2)>(%i)
+    %b = affine.apply affine_map<(d0) -> (d0 * 2 + 1)>(%i)
+    scf.for %k = %c0 to %c4 step %c1 {
+      %u = memref.load %v[%a, %k] : memref<8x4xi8, strided<[4, 1]>>
+      %w = memref.load %v[%b, %k] : memref<8x4xi8, strided<[4, 1]>>
+      %k4 = affine.apply affine_map<(d0) -> (d0 + 4)>(%k)
+      memref.store %u, %y[%i, %k] : memref<4x8xi8>
+      memref.store %w, %y[%i, %k4] : memref<4x8xi8>
+    }
+  }
+  return %y : memref<4x8xi8>
+}
+"""
+
+
+def test_a_rank_reducing_view_pairs_its_indices_with_the_kept_strides():
+    """Regression (mlonmcu_MNIST_best_model, max diff 0.046): the view's row index was paired
+    with the stride of the dropped batch dim, so reads looked far ahead of where they are and
+    the depthwise output was placed over input rows not yet read."""
+    ctx = new_context()
+    module = ir.Module.parse(RANK_REDUCED, ctx)
+    with ctx:
+        fn = entry_function(module)
+        buffers = collect_buffers(fn)
+        found = find_overlaps(fn, [[b] for b in buffers])
+    # iteration t reads x[8t, 8t+8) and has written y[0, 8t+8): y may start 8 bytes below x or
+    # lower (it trails the reads by a row), or past x's end; never at d in -7..31
+    assert found == [Overlap(0, 1, ((-7, 31),))]

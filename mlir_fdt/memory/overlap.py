@@ -67,6 +67,26 @@ def _static_strides(t: ir.Type) -> list[int]:
     return list(strides)
 
 
+def _kept_dims(sizes: list[Range], result_shape: list[int]) -> list[int]:
+    """The dims of a subview's source that its result keeps. A rank-reducing subview (a
+    27x27 window of a 1x28x28x1 input) drops unit dims: the strides and sizes returned for the
+    view must be those of the kept dims, or the result's indices pair with the wrong strides and
+    the extents are wrong (unsafe shifts). Matched from the left as MLIR infers the drop mask;
+    where unit dims are ambiguous, which one is kept does not change any extent."""
+    if len(sizes) == len(result_shape):
+        return list(range(len(sizes)))
+    kept, dynamic = [], ir.ShapedType.get_dynamic_size()
+    for i, size in enumerate(sizes):
+        j = len(kept)
+        if j < len(result_shape) and (result_shape[j] == dynamic or size == (result_shape[j], result_shape[j])):
+            kept.append(i)
+        elif size != (1, 1):
+            raise NotStatic(f"a rank-reducing subview that drops a dim of size {size}")
+    if len(kept) != len(result_shape):
+        raise NotStatic("a rank-reducing subview whose kept dims cannot be matched")
+    return kept
+
+
 def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[Range, list[int], list[Range]]:
     """(offset from `root` in elements, strides, sizes) of `view`, a chain of views of `root`."""
     if view == root:
@@ -90,7 +110,8 @@ def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[R
             raise NotStatic("a subview with a dynamic stride")
         for o, stride in zip(offsets, strides):
             offset = (offset[0] + o[0] * stride, offset[1] + o[1] * stride)
-        return offset, [stride * s[0] for stride, s in zip(strides, steps)], sizes
+        kept = _kept_dims(sizes, list(ir.MemRefType(view.type).shape))
+        return offset, [strides[i] * steps[i][0] for i in kept], [sizes[i] for i in kept]
     if op.name in _RESHAPES:
         shape = list(ir.MemRefType(view.type).shape)
         if any(d < 0 for d in shape):
