@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis.input_ranges import index_input_ranges
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import compile_library
@@ -108,6 +109,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     module = import_model(model, ctx)
     with ctx:
         in_types, out_types = _signature(module)
+        index_ranges = index_input_ranges(entry_function(module))
     timings["import_s"] = time.perf_counter() - t0
     (out_dir / "imported.mlir").write_text(str(module))
     t0 = time.perf_counter()
@@ -213,7 +215,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                        f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
-                       in_types, out_types)
+                       in_types, out_types, index_ranges)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -286,7 +288,7 @@ def _input_ranges(model: Path, n_inputs: int):
 
 
 def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
-                   target, inputs_info, outputs_info, in_types, out_types) -> None:
+                   target, inputs_info, outputs_info, in_types, out_types, index_ranges) -> None:
     """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
     compare every output with the reference; record the worst difference."""
     from .reference.host import run_arena_program
@@ -295,11 +297,14 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
         raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
     ranges = _input_ranges(model, len(in_types))
+    if index_ranges:  # what the test inputs were drawn from, where it is not the default
+        report["index_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): list(r)
+                                  for i, r in index_ranges.items()}
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
     host_worst, qemu_worst, references = 0.0, 0.0, []
     for k in range(max(1, options.checks)):
         seed = options.seed + k
-        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges)
+        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges, index_ranges)
         reference_name, expected, note = _reference_outputs(model, inputs, len(out_types), out_dir)
         expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
         references.append(expected)

@@ -23,6 +23,17 @@ def model_path(name: str) -> Path:
     return path
 
 
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def corpus_path(name: str) -> Path:
+    """A model of the wider corpus (../shared/corpus), or a skip when it is absent."""
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"corpus model {path} is absent (expected ../shared/corpus beside the repository)")
+    return path
+
+
 def have_firmware_tools() -> bool:
     return all(shutil.which(t) for t in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake", "ninja"))
 

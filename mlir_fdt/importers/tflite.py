@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
-from ..ir import ir
-from .tflite_flatbuffer import TfliteModel, read_tflite
+from ..ir import ir, run_pipeline
+from .tflite_cast import truncate_cast_roundings
+from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
 from .tosa import lower_tosa_to_linalg
 
@@ -38,11 +39,14 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
+    casts = truncating_cast_outputs(model)
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         out = Path(tmp) / "model.tosa.mlirbc"
         # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
+        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
+        debug = ["--emit-debug-info"] if casts else []
         try:
-            invoke([converter, str(path), "--bytecode", "-o", str(out)], tool="tosa-converter-for-tflite")
+            invoke([converter, str(path), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
             reason = converter_reason(e.stderr)
             raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
@@ -58,4 +62,10 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
                 raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
                                                  "lowering for this operator with these types and shapes)")
                        or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
-    return lower_tosa_to_linalg(module, str(path))
+    module = lower_tosa_to_linalg(module, str(path))
+    if casts:
+        if truncate_cast_roundings(module, casts) == 0:
+            raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
+                           f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+        run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
+    return module

@@ -182,3 +182,16 @@ def read_tflite(path: str | Path) -> TfliteModel:
     except (IndexError, ValueError, UnicodeDecodeError, struct.error) as e:
         raise FdtError(f"{path}: truncated or corrupt TFLite flatbuffer ({e})") from None
     return TfliteModel(path, operators, inputs, outputs, tensors)
+
+
+def truncating_cast_outputs(model: TfliteModel) -> set[str]:
+    """Names of the output tensors of CAST ops from a float to an integer type: TFLite's CAST
+    truncates toward zero (a C++ static_cast) where tosa.cast rounds to nearest."""
+    names = set()
+    for op in model.operators:
+        if op.name != "CAST" or not op.inputs or not op.outputs:
+            continue
+        src, dst = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+        if src and dst and src.dtype in ("float32", "float16", "float64") and dst.dtype and "int" in dst.dtype:
+            names.add(dst.name)
+    return names

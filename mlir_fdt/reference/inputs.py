@@ -47,13 +47,20 @@ def tflite_input_ranges(model: Path) -> list[Range | None]:
 
 
 def random_inputs(shapes_and_types: list[tuple[list[int], str]], seed: int,
-                  ranges: list[Range | None] | None = None) -> list[np.ndarray]:
-    """Seeded inputs: uniform over the integer type's range; floats uniform in their range or [-1, 1)."""
+                  ranges: list[Range | None] | None = None,
+                  index_ranges: dict[int, tuple[int, int]] | None = None) -> list[np.ndarray]:
+    """Seeded inputs: uniform over the integer type's range; floats uniform in their range or [-1, 1).
+    An input the program uses as an index (`analysis.input_ranges`: the token ids of an embedding
+    lookup) is drawn from the whole numbers of its valid [lo, hi) whatever its type: random floats
+    would index out of range (the references then disagree or fail) or mostly the first entry."""
     rng = np.random.default_rng(seed)
     out = []
     for i, (shape, element_type) in enumerate(shapes_and_types):
         dtype = numpy_dtype(element_type)
-        if dtype == np.bool_:
+        if index_ranges and i in index_ranges:
+            lo, hi = index_ranges[i]
+            out.append(rng.integers(lo, hi, size=shape).astype(dtype))
+        elif dtype == np.bool_:
             out.append(rng.integers(0, 2, size=shape).astype(np.bool_))
         elif np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
