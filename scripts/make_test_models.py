@@ -1,0 +1,89 @@
+"""Write the small TFLite test models the corpus lacks into tests/data/models/.
+
+TensorFlow is a tool for regenerating this test data, not a dependency of mlir-fdt or its tests:
+
+    python3 -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu
+    /tmp/tf/bin/python scripts/make_test_models.py
+
+Every model is built from fixed seeds, so rerunning writes the same files (up to the converter's
+version). Each is tiny (a few KB) and exercises one thing real models do that the MLPerf files do not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "models"
+
+
+def _representative(shape, lo=-1.0, hi=1.0):
+    def gen():
+        rng = np.random.default_rng(0)
+        for _ in range(32):
+            yield [rng.uniform(lo, hi, size=shape).astype(np.float32)]
+    return gen
+
+
+def _int8(model, shape, float_io: bool, lo=-1.0, hi=1.0) -> bytes:
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = _representative(shape, lo, hi)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if not float_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def float_io_int8_conv() -> bytes:
+    """Float input and output around an int8 body: QUANTIZE (zero point != 0: the input range is
+    asymmetric) -> CONV_2D -> DEPTHWISE_CONV_2D -> DEQUANTIZE."""
+    tf.keras.utils.set_random_seed(1)
+    inp = tf.keras.Input((12, 12, 3), batch_size=1)
+    x = tf.keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    x = tf.keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+    model = tf.keras.Model(inp, x)
+    return _int8(model, (1, 12, 12, 3), float_io=True, lo=-0.5, hi=2.0)
+
+
+def multi_io_int8() -> bytes:
+    """Two int8 inputs of different shapes, two outputs declared in the other order than computed."""
+    tf.keras.utils.set_random_seed(2)
+    a = tf.keras.Input((8, 8, 4), batch_size=1, name="image")
+    b = tf.keras.Input((16,), batch_size=1, name="features")
+    x = tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu")(a)
+    pooled = tf.keras.layers.GlobalAveragePooling2D()(x)
+    y = tf.keras.layers.Dense(4, activation="relu")(b)
+    s = tf.keras.layers.Add(name="sum")([pooled, y])
+    model = tf.keras.Model([a, b], [tf.keras.layers.Dense(3, name="logits")(s), pooled])
+    def gen():
+        rng = np.random.default_rng(0)
+        for _ in range(32):
+            image = rng.uniform(-1, 1, (1, 8, 8, 4)).astype(np.float32)
+            features = rng.uniform(-1, 1, (1, 16)).astype(np.float32)
+            yield {"image": image, "features": features}
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = gen
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, build in MODELS.items():
+        data = build()
+        (OUT / f"{name}.tflite").write_bytes(data)
+        print(f"{name}.tflite: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()

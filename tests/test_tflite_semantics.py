@@ -1,0 +1,52 @@
+"""TFLite's semantics where the converter's TOSA differs, on small models written by
+scripts/make_test_models.py (tests/data/models): QUANTIZE saturates, multi-I/O keeps the
+flatbuffer's order and names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.reference.host import run_arena_program
+from mlir_fdt.reference.tflm import run_tflite_micro
+
+DATA = Path(__file__).resolve().parent / "data" / "models"
+
+
+@pytest.fixture(scope="module")
+def float_io(tmp_path_factory):
+    out = tmp_path_factory.mktemp("float_io")
+    model = DATA / "float_io_int8_conv.tflite"
+    return model, compile_model(model, out, CompileOptions(run="host", checks=2)), out
+
+
+def test_float_input_is_drawn_inside_the_quantize_range(float_io):
+    _, report, _ = float_io
+    assert report["match"] and report["reference"] == "tflite-micro"
+    assert report["reference_output_varies"] is True
+
+
+@pytest.mark.parametrize("lo,hi", [(-10.0, 10.0), (-1e4, 1e4)])
+def test_quantize_saturates_outside_its_range(float_io, lo, hi):
+    """Inputs far outside the quantization range: TFLite clamps to [-128, 127]; the converter's TOSA
+    narrowed an i32 to i8 by truncation (wrapped) before `importers/tflite_quantize`."""
+    model, report, out = float_io
+    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
+    x = np.random.default_rng(1).uniform(lo, hi, spec_in["shape"]).astype(np.float32)
+    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
+                               [(spec_out["offset"], spec_out["bytes"])])
+    got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])
+    (expected,) = run_tflite_micro(model, [x], 1)
+    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+
+
+def test_multi_io_model_keeps_the_declared_order_and_names(tmp_path):
+    report = compile_model(DATA / "multi_io_int8.tflite", tmp_path, CompileOptions(run="host", checks=2))
+    assert report["match"] and report["max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
+    names = [i["name"] for i in report["inputs"]]
+    assert len(names) == 2 and any("image" in n for n in names) and any("features" in n for n in names)
+    assert len(report["outputs"]) == 2
+    assert all("scale" in t and "zero_point" in t for t in report["inputs"] + report["outputs"])
