@@ -17,6 +17,7 @@ from .transforms.bufferize import Bufferize
 from .transforms.fold_constant_transposes import FoldConstantTransposes
 from .transforms.fold_pad_into_consumer import FoldPadIntoConsumer
 from .transforms.fold_slice_reads import FoldSliceReads
+from .transforms.fuse_elementwise import FuseElementwiseChains
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
@@ -35,7 +36,9 @@ class LoweredProgram:
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
-    """Normalize the imported linalg: generic ops, unit dims folded, weight transposes folded."""
+    """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
+    transposes folded."""
+    FuseElementwiseChains().apply(module)
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
     FoldSliceReads().apply(module)

@@ -7,6 +7,7 @@ from typing import Callable
 
 # pass name -> "module:ClassName"; modules are imported only when the pass is asked for.
 _PASSES = {
+    "fdt-fuse-elementwise-chains": "mlir_fdt.transforms.fuse_elementwise:FuseElementwiseChains",
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
