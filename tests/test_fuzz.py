@@ -66,7 +66,8 @@ def test_generation_is_deterministic_and_valid():
     assert specs != [generate_case(4, i) for i in range(60)]
     assert {s.dtype for s in specs} == {"f32", "i8"}
     kinds = {layer.kind for s in specs for layer in s.layers}
-    assert {"conv", "dw", "residual", "concat", "fc"} <= kinds
+    assert {"conv", "dw", "residual", "concat", "fc", "slice"} <= kinds
+    assert {layer.params["mult"] for s in specs for layer in s.layers if layer.kind == "dw"} >= {1, 2, 4, 8}
     assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt", "in-place"}
     for spec in specs:
         assert renders(spec) is not None, spec.summary()
@@ -82,6 +83,19 @@ def test_int8_layers_are_built_like_tflite():
     assert "acc_type(i32)" in text and "per_channel(true)" in text
     assert "dense<1073741824> : tensor<1xi32>" in text or '"0x00000040"' in text  # the 2**20 widening of ADD
     assert text.count("tosa.add") == 1
+
+
+def test_a_slice_then_a_strided_depthwise_with_a_multiplier():
+    """The shape of tests/fuzz_regressions/overlap-rank-reducing-slice, drawn from any side: a slice
+    starting past the origin, then a stride-2 depthwise layer writing 8 channels per input channel."""
+    cut = LayerSpec("slice", 1, {"crop": (1, 0, 2, 1)})
+    dw = LayerSpec("dw", 2, {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "mult": 8})
+    text = render(CaseSpec("i8", (10, 12, 2), 3, (cut, dw), weight_seed=1))
+    assert "dense<[0, 1, 2, 0]>" in text and "dense<[1, 9, 9, 2]>" in text
+    assert "tosa.depthwise_conv2d" in text and "tensor<3x3x2x8xi8>" in text and "-> tensor<1x4x4x16xi32>" in text
+    shrunk = [c.layers[0].params["crop"] for c in candidates(CaseSpec("i8", (10, 12, 2), 3, (cut, dw), weight_seed=1))
+              if c.layers and c.layers[0].kind == "slice"]
+    assert (0, 1, 0, 3) in shrunk  # the same size, from the origin
 
 
 def test_signature_blurs_shapes_and_temporary_paths():

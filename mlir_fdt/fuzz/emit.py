@@ -134,6 +134,20 @@ def pad(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     return Tensor(name, out_shape, x.elem, x.zp, x.std)
 
 
+def crop(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
+    """A `tosa.slice` that drops rows and columns on any side. Bufferized, it is a view of its input
+    (a subview that drops the batch dimension) starting past the origin: the next layer reads it in
+    its source's strides, which the memory analyses must follow through the dropped dimension."""
+    if len(x.shape) != 4:
+        raise InvalidSpec("slice needs an NHWC input")
+    top, bottom, left, right = layer.params["crop"]
+    n, h, w, c = x.shape
+    size = (n, h - top - bottom, w - left - right, c)
+    if min(size) < 1:
+        raise InvalidSpec(f"slice {layer.params['crop']} leaves nothing of {x.shape}")
+    return em.slice(x, size, (0, top, left, 0))
+
+
 def clamp(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     """An activation on its own (no conv before it): relu, relu6, or a clip to [lo, hi] quantiles."""
     act = layer.params.get("act", "relu")
@@ -268,8 +282,8 @@ def concat(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
 
 HANDLERS: dict[str, Callable[[Emitter, Tensor, LayerSpec], Tensor]] = {
     "conv": conv, "dw": depthwise, "avgpool": avg_pool, "maxpool": max_pool, "gpool": global_pool, "pad": pad,
-    "clamp": clamp, "rescale": rescale, "reshape": reshape, "matmul_pw": matmul_pointwise, "fc": fully_connected,
-    "residual": residual, "concat": concat,
+    "slice": crop, "clamp": clamp, "rescale": rescale, "reshape": reshape, "matmul_pw": matmul_pointwise,
+    "fc": fully_connected, "residual": residual, "concat": concat,
 }
 DATA_MOVEMENT = ("tosa.const", "tosa.const_shape", "tosa.reshape", "tosa.slice")
 MAX_ELEMENTS = 1 << 16  # per tensor: keeps a case a few seconds

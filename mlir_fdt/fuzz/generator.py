@@ -21,9 +21,13 @@ ALIGNMENTS = (4, 16, 64)
 FDT_SHARE, IN_PLACE_SHARE = 0.3, 0.15
 # (kind, weight) for NHWC inputs and for flattened [1, N] inputs
 KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
-              ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5), ("fc", 1))
+              ("slice", 1), ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5),
+              ("fc", 1))
 KINDS_FLAT = (("fc", 2), ("clamp", 1), ("rescale", 1))
 ACTS = ("none", "relu", "relu", "relu6")
+# depthwise channel multipliers: from 4 on, a stride-2 layer writes its output rows faster than
+# it consumes its input's (what a shifted alias must get right)
+MULTIPLIERS = (1, 1, 1, 2, 4, 8)
 
 
 def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
@@ -63,7 +67,7 @@ class LayerDrawer:
             if kind == "conv":
                 params["out"] = None if keep_shape else r.randint(1, 12)
             else:
-                params["mult"] = 1 if keep_shape else r.choice((1, 1, 2))
+                params["mult"] = 1 if keep_shape else r.choice(MULTIPLIERS)
             return LayerSpec(kind, uid, params)
         if kind in ("avgpool", "maxpool"):
             return LayerSpec(kind, uid, {"kernel": _pair(r, (2, 2, 3)), "stride": _pair(r, (1, 2, 2)),
@@ -73,6 +77,11 @@ class LayerDrawer:
             while not any(pads):
                 pads = tuple(r.randint(0, 2) for _ in range(4))
             return LayerSpec(kind, uid, {"pads": pads, "value": round(r.uniform(-1, 1), 2)})
+        if kind == "slice":
+            sides = (0, 0, 0, 0)
+            while not any(sides):
+                sides = tuple(r.randint(0, 2) for _ in range(4))
+            return LayerSpec(kind, uid, {"crop": sides})
         if kind == "clamp":
             act = r.choice(("relu", "relu6", "range"))
             bounds = (round(r.uniform(-1, 0), 2), round(r.uniform(0.1, 1), 2))

@@ -1,10 +1,11 @@
 """Shrink a failing case: greedily take the first simpler variant that still fails the same way.
 
 Simpler means: no plan, a shorter path or fewer tiles, a layer dropped, a block replaced by
-its branch, a smaller input, fewer channels, a 1x1 kernel, stride 1, no activation, default
-planner and alignment. Every step strictly simplifies (kernels and strides only go down,
-padding only goes explicit -> same -> valid), so the search ends; a budget of compiles
-bounds its time. Variants that do not render are skipped without compiling.
+its branch, a smaller input, fewer channels, a smaller channel multiplier, a 1x1 kernel, stride 1,
+a slice from the origin, no activation, default planner and alignment. Every step strictly
+simplifies (kernels, strides and multipliers only go down, padding only goes explicit -> same ->
+valid, a slice's start only to the origin), so the search ends; a budget of compiles bounds its
+time. Variants that do not render are skipped without compiling.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _simpler_params(layer: LayerSpec) -> Iterator[LayerSpec]:
         yield layer.with_params(out=max(1, p["out"] // 2))
     if p.get("mult", 1) > 1:
         yield layer.with_params(mult=1)
+        if p["mult"] > 2:
+            yield layer.with_params(mult=p["mult"] // 2)
+    if "crop" in p and (p["crop"][0] or p["crop"][2]):  # the same size, from the origin
+        top, bottom, left, right = p["crop"]
+        yield layer.with_params(crop=(0, top + bottom, 0, left + right))
     if "kernel" in p and max(p["kernel"]) > 1:
         yield layer.with_params(kernel=(1, 1))
         yield layer.with_params(kernel=tuple(max(1, k - 1) for k in p["kernel"]))

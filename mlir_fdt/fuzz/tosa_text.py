@@ -84,12 +84,13 @@ class Emitter:
                        f"-> {tensor_type(shape, x.elem)}")
         return Tensor(name, shape, x.elem, x.zp, x.std)
 
-    def slice(self, x: Tensor, size: tuple[int, ...]) -> Tensor:
+    def slice(self, x: Tensor, size: tuple[int, ...], start: tuple[int, ...] | None = None) -> Tensor:
+        """`size` elements of x from `start` (default: its origin)."""
         if size == x.shape:
             return x
-        start, sz = self.shape([0] * len(size)), self.shape(list(size))
         n = len(size)
-        name = self.op(f"tosa.slice {x.name}, {start}, {sz} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<{n}>, "
+        begin, sz = self.shape(list(start or (0,) * n)), self.shape(list(size))
+        name = self.op(f"tosa.slice {x.name}, {begin}, {sz} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<{n}>, "
                        f"!tosa.shape<{n}>) -> {tensor_type(size, x.elem)}")
         return Tensor(name, size, x.elem, x.zp, x.std)
 

@@ -67,28 +67,57 @@ def _static_strides(t: ir.Type) -> list[int]:
     return list(strides)
 
 
-def _kept_dims(sizes: list[Range], result_shape: list[int]) -> list[int]:
-    """The dims of a subview's source that its result keeps. A rank-reducing subview (a
-    27x27 window of a 1x28x28x1 input) drops unit dims: the strides and sizes returned for the
-    view must be those of the kept dims, or the result's indices pair with the wrong strides and
-    the extents are wrong (unsafe shifts). Matched from the left as MLIR infers the drop mask;
-    where unit dims are ambiguous, which one is kept does not change any extent."""
-    if len(sizes) == len(result_shape):
-        return list(range(len(sizes)))
-    kept, dynamic = [], ir.ShapedType.get_dynamic_size()
-    for i, size in enumerate(sizes):
-        j = len(kept)
-        if j < len(result_shape) and (result_shape[j] == dynamic or size == (result_shape[j], result_shape[j])):
-            kept.append(i)
+def _subview(op: ir.Operation, offset: Range, strides: list[int], env: dict,
+             cache: dict) -> tuple[Range, list[int], list[Range]]:
+    """Geometry of a `memref.subview` of a view at `offset` with `strides`, one entry per dimension
+    of the subview's result: a rank-reducing subview (the 9x9 window a `tosa.slice` of a 1x10x10x1
+    map becomes) drops unit dimensions, and a later subview's offsets or a load's indices must meet
+    the strides of the dimensions that remain, not those of its source."""
+    segments = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
+    operands = list(op.operands)
+    dyn_off = operands[1:1 + segments[1]]
+    dyn_size = operands[1 + segments[1]:1 + segments[1] + segments[2]]
+    dyn_stride = operands[1 + segments[1] + segments[2]:]
+    any_offset = ir.ShapedType.get_dynamic_stride_or_offset()
+    offsets = _mixed(op, "static_offsets", dyn_off, any_offset, env, cache)
+    sizes = _mixed(op, "static_sizes", dyn_size, ir.ShapedType.get_dynamic_size(), env, cache)
+    steps = _mixed(op, "static_strides", dyn_stride, any_offset, env, cache)
+    if any(s[0] != s[1] for s in steps):
+        raise NotStatic("a subview with a dynamic stride")
+    if not len(offsets) == len(sizes) == len(steps) == len(strides):
+        raise NotStatic(f"a subview whose rank differs from its source's ({op.location})")
+    for o, stride in zip(offsets, strides):
+        offset = (offset[0] + o[0] * stride, offset[1] + o[1] * stride)
+    kept_strides, kept_sizes = _drop_unit_dims(op.results[0].type, [t * s[0] for t, s in zip(strides, steps)], sizes)
+    return offset, kept_strides, kept_sizes
+
+
+def _drop_unit_dims(result: ir.Type, strides: list[int], sizes: list[Range]) -> tuple[list[int], list[Range]]:
+    """The strides and sizes of the dimensions a rank-reducing subview keeps, matched to its result
+    type in order (as MLIR infers it: a source dimension is kept when its size and stride are the
+    next result dimension's, else it must be a dropped unit dimension). Anything that does not
+    match is refused rather than guessed."""
+    t = ir.MemRefType(result)
+    if t.rank == len(strides):
+        return strides, sizes
+    shape, result_strides = list(t.shape), _static_strides(result)
+    kept_strides, kept_sizes = [], []
+    for stride, size in zip(strides, sizes):
+        j = len(kept_strides)
+        fits = j < t.rank and result_strides[j] == stride and (shape[j] < 0 or size == (shape[j], shape[j]))
+        if fits:
+            kept_strides.append(stride)
+            kept_sizes.append(size)
         elif size != (1, 1):
-            raise NotStatic(f"a rank-reducing subview that drops a dim of size {size}")
-    if len(kept) != len(result_shape):
-        raise NotStatic("a rank-reducing subview whose kept dims cannot be matched")
-    return kept
+            raise NotStatic(f"a rank-reducing subview to {result} whose dropped dimensions are unclear")
+    if len(kept_strides) != t.rank:
+        raise NotStatic(f"a rank-reducing subview to {result} whose dropped dimensions are unclear")
+    return kept_strides, kept_sizes
 
 
 def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[Range, list[int], list[Range]]:
-    """(offset from `root` in elements, strides, sizes) of `view`, a chain of views of `root`."""
+    """(offset from `root` in elements, strides, sizes) of `view`, a chain of views of `root`; one
+    stride and one size per dimension of `view` (indices into `view` are scaled by them)."""
     if view == root:
         shape = list(ir.MemRefType(root.type).shape)
         return (0, 0), _static_strides(root.type), [(d, d) for d in shape]
@@ -97,21 +126,7 @@ def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[R
     op = view.owner.operation
     offset, strides, _ = _geometry(op.operands[0], root, env, cache)
     if op.name == "memref.subview":
-        segments = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
-        operands = list(op.operands)
-        dyn_off = operands[1:1 + segments[1]]
-        dyn_size = operands[1 + segments[1]:1 + segments[1] + segments[2]]
-        dyn_stride = operands[1 + segments[1] + segments[2]:]
-        any_offset = ir.ShapedType.get_dynamic_stride_or_offset()
-        offsets = _mixed(op, "static_offsets", dyn_off, any_offset, env, cache)
-        sizes = _mixed(op, "static_sizes", dyn_size, ir.ShapedType.get_dynamic_size(), env, cache)
-        steps = _mixed(op, "static_strides", dyn_stride, any_offset, env, cache)
-        if any(s[0] != s[1] for s in steps):
-            raise NotStatic("a subview with a dynamic stride")
-        for o, stride in zip(offsets, strides):
-            offset = (offset[0] + o[0] * stride, offset[1] + o[1] * stride)
-        kept = _kept_dims(sizes, list(ir.MemRefType(view.type).shape))
-        return offset, [strides[i] * steps[i][0] for i in kept], [sizes[i] for i in kept]
+        return _subview(op, offset, strides, env, cache)
     if op.name in _RESHAPES:
         shape = list(ir.MemRefType(view.type).shape)
         if any(d < 0 for d in shape):
@@ -136,8 +151,11 @@ def access_extent(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -
     if indexed is None or use.operand_number != indexed - 1:
         return byte_extent(view, root, env, cache)
     offset, strides, _ = _geometry(view, root, env, cache)
+    indices = list(user.operands)[indexed:]
+    if len(indices) != len(strides):
+        raise NotStatic(f"{user.name} with {len(indices)} indices into a view of rank {len(strides)}")
     lo, hi = offset
-    for index, stride in zip(list(user.operands)[indexed:], strides):
+    for index, stride in zip(indices, strides):
         r = value_range(index, env, cache)
         lo, hi = lo + r[0] * stride, hi + r[1] * stride
     nbytes = element_bytes(ir.MemRefType(root.type).element_type)
