@@ -47,11 +47,22 @@ def _refusal(path, ops: list[TfliteOperator], reason_of) -> FdtError:
     return FdtError("\n".join(lines))
 
 
+UINT8_ADVICE = ("uint8 tensors (TFLite's legacy asymmetric quantization, which TFLite Micro no longer runs): "
+                "quantize the model to int8")
+
+
+def _has_uint8(model: TfliteModel, op: TfliteOperator) -> bool:
+    return any((t := model.tensor(n)) is not None and t.dtype == "uint8" for n in op.inputs + op.outputs if n)
+
+
 def check_known_unsupported(model: TfliteModel) -> None:
     """Refuse, before conversion, the operators known not to compile: one line per operator."""
     def reason(op: TfliteOperator) -> str:
-        return CUSTOM_ADVICE if op.name.startswith("CUSTOM:") else UNSUPPORTED[op.name]
-    bad = [op for op in model.operators if op.name.startswith("CUSTOM:") or op.name in UNSUPPORTED]
+        if op.name.startswith("CUSTOM:"):
+            return CUSTOM_ADVICE
+        return UNSUPPORTED[op.name] if op.name in UNSUPPORTED else UINT8_ADVICE
+    bad = [op for op in model.operators
+           if op.name.startswith("CUSTOM:") or op.name in UNSUPPORTED or _has_uint8(model, op)]
     if bad:
         raise _refusal(model.path, bad, reason)
 

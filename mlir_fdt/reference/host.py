@@ -39,6 +39,8 @@ def run_default_iree(vmfb: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
     if fn is None:
         raise FdtError("the reference module has no `main` function")
     out = fn(*inputs)
+    # copies: `to_host` may map memory of the runtime context, which is freed when `ctx` goes
+    # (a later run then overwrote the "reference" the caller was still comparing against)
     if isinstance(out, (list, tuple)):
-        return [np.asarray(o.to_host()) for o in out]
-    return [np.asarray(out.to_host())]
+        return [np.array(o.to_host(), copy=True) for o in out]
+    return [np.array(out.to_host(), copy=True)]
