@@ -70,7 +70,9 @@ def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
             raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
 
 
-def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+def _invoke(model: Path, inputs: list[np.ndarray], print_allocations: bool = False):
+    """(interpreter after one invoke on `inputs`, TFLite Micro's C stderr lines); FdtError with its
+    reason when it cannot run the model."""
     interp = tflite_micro_interpreter(model)
     messages: list[str] = []
     try:
@@ -78,8 +80,15 @@ def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> l
             for i, x in enumerate(inputs):
                 interp.set_input(x, i)
             interp.invoke()
+            if print_allocations:
+                interp.print_allocations()
     except Exception as e:
         raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+    return interp, messages
+
+
+def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+    interp, _ = _invoke(model, inputs)
     return [np.array(interp.get_output(i)) for i in range(n_outputs)]
 
 
@@ -88,17 +97,8 @@ def tflite_micro_arena_head(model: Path, inputs: list[np.ndarray]) -> int | None
     input and output included; the like-for-like figure for mlir-fdt's arena), after one invoke;
     None when TFLite Micro cannot run the model."""
     try:
-        interp = tflite_micro_interpreter(model)
+        _, messages = _invoke(model, inputs, print_allocations=True)
     except FdtError:
-        return None
-    messages: list[str] = []
-    try:
-        with _captured_c_stderr(messages):
-            for i, x in enumerate(inputs):
-                interp.set_input(x, i)
-            interp.invoke()
-            interp.print_allocations()
-    except Exception:
         return None
     for m in messages:
         match = re.search(r"Arena allocation head (\d+) bytes", m)
