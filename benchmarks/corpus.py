@@ -100,7 +100,7 @@ def tflm_head(model: Path) -> int | None:
     types = {"float32": "f32", "int8": "i8", "int16": "i16", "int32": "i32", "uint8": "ui8", "bool": "i1"}
     if any(t.dtype not in types for t in fb.inputs):
         return None
-    inputs = random_inputs([(t.shape, types[t.dtype]) for t in fb.inputs], 0, tflite_input_ranges(model))
+    inputs = random_inputs([(t.shape, types[t.dtype]) for t in fb.inputs], 0, tflite_input_ranges(fb))
     return tflite_micro_arena_head(model, inputs)
 
 

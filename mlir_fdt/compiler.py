@@ -72,13 +72,20 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
     return list(ftype.inputs), list(ftype.results)
 
 
-def _declared_io(model: Path, n_inputs: int, n_outputs: int) -> tuple[list[dict], list[dict]]:
+def _declared_signature(model: Path, n_inputs: int, n_outputs: int):
+    """The model file's own account of its inputs and outputs (a TFLite flatbuffer's tensors, with names
+    and quantization), or None when it has none or it does not match the imported signature."""
+    if model.suffix.lower() != ".tflite":
+        return None
+    from .importers.tflite_flatbuffer import read_tflite
+    fb = read_tflite(model)
+    return fb if len(fb.inputs) == n_inputs and len(fb.outputs) == n_outputs else None
+
+
+def _declared_io(declared, n_inputs: int, n_outputs: int) -> tuple[list[dict], list[dict]]:
     """Names (and quantization) of the inputs and outputs as the model file declares them."""
-    if model.suffix.lower() == ".tflite":
-        from .importers.tflite_flatbuffer import read_tflite
-        fb = read_tflite(model)
-        if len(fb.inputs) == n_inputs and len(fb.outputs) == n_outputs:
-            return [t.to_json() for t in fb.inputs], [t.to_json() for t in fb.outputs]
+    if declared is not None:
+        return [t.to_json() for t in declared.inputs], [t.to_json() for t in declared.outputs]
     return ([{"name": f"input{i}"} for i in range(n_inputs)], [{"name": f"output{i}"} for i in range(n_outputs)])
 
 
@@ -141,7 +148,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     sizes = compiled.sizes
     timings["iree_compile_s"] = time.perf_counter() - t0
 
-    declared_in, declared_out = _declared_io(model, len(in_types), len(out_types))
+    declared = _declared_signature(model, len(in_types), len(out_types))
+    declared_in, declared_out = _declared_io(declared, len(in_types), len(out_types))
     inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
                    for b, t, d in zip(plan.io("input"), in_types, declared_in)]
     outputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
@@ -215,7 +223,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                        f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
-                       in_types, out_types, index_ranges)
+                       in_types, out_types, index_ranges, declared)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -278,25 +286,16 @@ def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
     return "iree-default", run_default_iree(vmfb, inputs), note
 
 
-def _input_ranges(model: Path, n_inputs: int):
-    if model.suffix.lower() == ".tflite":
-        from .reference.inputs import tflite_input_ranges
-        ranges = tflite_input_ranges(model)
-        if len(ranges) == n_inputs:
-            return ranges
-    return None
-
-
 def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
-                   target, inputs_info, outputs_info, in_types, out_types, index_ranges) -> None:
+                   target, inputs_info, outputs_info, in_types, out_types, index_ranges, declared) -> None:
     """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
     compare every output with the reference; record the worst difference."""
     from .reference.host import run_arena_program
-    from .reference.inputs import numpy_dtype, random_inputs
+    from .reference.inputs import numpy_dtype, random_inputs, tflite_input_ranges
     if options.run not in ("host", "qemu"):
         raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
-    ranges = _input_ranges(model, len(in_types))
+    ranges = tflite_input_ranges(declared) if declared is not None else None
     if index_ranges:  # what the test inputs were drawn from, where it is not the default
         report["index_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): list(r)
                                   for i, r in index_ranges.items()}

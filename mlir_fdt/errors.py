@@ -36,10 +36,8 @@ class InternalError(FdtError):
 def first_diagnostic(error: BaseException) -> str:
     """One line that says what went wrong: an MLIR error's first diagnostic with its location (not
     the headline "Failure while executing pass pipeline", nor the last line of an IR dump)."""
-    diagnostics = list(getattr(error, "error_diagnostics", None) or [])
-    if diagnostics:
-        from .importers.diagnostics import location_text
-        first = diagnostics[0]
-        return f"{location_text(first.location, 'unknown location')}: {' '.join(first.message.split())}"
+    if getattr(error, "error_diagnostics", None):
+        from .importers.diagnostics import one_line
+        return one_line(error, "unknown location")
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__

@@ -9,11 +9,10 @@ inputs in [-1, 1).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..errors import FdtError
+from ..importers.tflite_flatbuffer import TfliteModel
 
 Range = tuple[float, float]
 
@@ -26,11 +25,9 @@ def numpy_dtype(element_type: str) -> np.dtype:
     return np.dtype(table[element_type])
 
 
-def tflite_input_ranges(model: Path) -> list[Range | None]:
+def tflite_input_ranges(fb: TfliteModel) -> list[Range | None]:
     """Per input of a TFLite model: the float range a consuming QUANTIZE maps onto its integer type
     (scale * (qmin - zero_point) .. scale * (qmax - zero_point)), or None (draw the default)."""
-    from ..importers.tflite_flatbuffer import read_tflite
-    fb = read_tflite(model)
     ranges: list[Range | None] = []
     for t in fb.inputs:
         found = None
