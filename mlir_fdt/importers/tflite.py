@@ -10,9 +10,9 @@ from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
 from ..ir import ir, run_pipeline
 from .tflite_cast import truncate_cast_roundings
-from .tflite_quantize import saturate_quantize_casts
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
+from .tflite_quantize import saturate_quantize_casts
 from .tosa import lower_tosa_to_linalg
 
 
