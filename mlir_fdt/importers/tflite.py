@@ -12,7 +12,7 @@ from ..ir import ir, run_pipeline
 from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
-from .tflite_quantize import saturate_quantize_casts
+from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tosa import lower_tosa_to_linalg
 
 
@@ -63,6 +63,7 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
                 raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
                                                  "lowering for this operator with these types and shapes)")
                        or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
+    exact_quantize_rounding(module, model)
     saturate_quantize_casts(module)
     module = lower_tosa_to_linalg(module, str(path))
     if casts:
