@@ -13,7 +13,7 @@ from ..errors import FdtError
 from ..ir import ir, walk_ops
 from .diagnostics import location_text
 
-SUPPORTED_DIALECTS = ("builtin", "func", "arith", "math", "tensor", "linalg")
+SUPPORTED_DIALECTS = ("builtin", "func", "arith", "math", "tensor", "linalg", "scf")
 # linalg ops that are not structured (no iteration space to generalize, tile or fuse)
 UNSTRUCTURED_LINALG = ("linalg.softmax", "linalg.pack", "linalg.unpack", "linalg.winograd_filter_transform",
                        "linalg.winograd_input_transform", "linalg.winograd_output_transform")
