@@ -1,13 +1,17 @@
-"""A float UNIDIRECTIONAL_SEQUENCE_LSTM as a linalg function whose time loop is one `scf.for`.
+"""A float UNIDIRECTIONAL_SEQUENCE_LSTM as a function of nested `scf.for` loops on tensors: time
+outermost, then batch, then units; the four gates of one unit are computed together as scalars.
 
-The body follows TFLite Micro's `LstmStep` (kernels/lstm_eval.h): each gate is
-`act(W x_t + bias + R h_{t-1})`, sigmoid for the input, forget and output gates and the layer's
-activation for the cell gate; `c = clip(f * c + i * g)`; `h = o * tanh(c)`; h is the step's output.
-The order keeps few state-sized buffers live at once: the forget gate scales the cell state first
-(then dies), the input and cell gates update it, the output gate comes last. `h_{t-1}` is read from
-the output written at step t-1 (at t = 0 from the zero-filled row 0), so the hidden state needs no
-buffer of its own; the cell state is the loop's one carried tensor besides the output. Both start at
-zero, as TFLite Micro resets its variable tensors when it allocates the arena.
+The arithmetic follows TFLite Micro's `LstmStep` (kernels/lstm_eval.h) operation by operation:
+gate = act((sum_k x_k W_jk + bias_j) + sum_k h_k R_jk) with sums in k order, sigmoid (TFLite's
+reference Logistic, cut off above 16.619 and below -9) for the input, forget and output gates and
+the layer's activation for the cell gate; c = clip(f * c + i * g); h = tanh(c) * o.
+
+Memory: the only buffer besides the input and the output is the cell state (batch x units), the
+loop's carried tensor. The hidden state h_{t-1} is read from the output row of step t-1 (no
+recurrent term at t = 0, where TFLite Micro's zeroed state gives none), and h_t is written straight
+into row t: one unit's new h never overwrites a value another unit still reads. Scalar loops rather
+than linalg ops, so that no later pass (element-wise fusion, epilogue fusion) materialises the four
+gate vectors TFLite Micro keeps as scratch buffers.
 """
 
 from __future__ import annotations
@@ -30,55 +34,26 @@ class LstmShape:
         dims = (self.time, self.batch, features) if self.time_major else (self.batch, self.time, features)
         return "x".join(map(str, dims)) + "xf32"
 
-    def step_slice(self, features: int) -> tuple[str, str]:
-        """(offsets, sizes) of the rank-reducing slice of step %t (offset text may use %t and %tp)."""
-        if self.time_major:
-            return "[{t}, 0, 0]", f"[1, {self.batch}, {features}]"
-        return "[0, {t}, 0]", f"[{self.batch}, 1, {features}]"
+
+_SIGMOID = Template("""
+    %${y}_neg = arith.negf %${v} : f32
+    %${y}_exp_neg = math.exp %${y}_neg : f32
+    %${y}_den = arith.addf %${y}_exp_neg, %one : f32
+    %${y}_mid = arith.divf %one, %${y}_den : f32
+    %${y}_exp = math.exp %${v} : f32
+    %${y}_high = arith.cmpf ogt, %${v}, %sigmoid_upper : f32
+    %${y}_low = arith.cmpf olt, %${v}, %sigmoid_lower : f32
+    %${y}_not_high = arith.select %${y}_low, %${y}_exp, %${y}_mid : f32
+    %${y} = arith.select %${y}_high, %one, %${y}_not_high : f32""")
 
 
-_GATE = Template("""
-    %${g}_init = linalg.generic {indexing_maps = [#vec, #mat], iterator_types = ["parallel", "parallel"]}
-        ins(%b${g} : tensor<${S}xf32>) outs(%empty_state : tensor<${B}x${S}xf32>) {
-      ^bb0(%bv: f32, %unused: f32):
-        linalg.yield %bv : f32
-    } -> tensor<${B}x${S}xf32>
-    %${g}_x = linalg.generic {indexing_maps = [#lhs, #rhs, #acc],
-                              iterator_types = ["parallel", "parallel", "reduction"]}
-        ins(%xt, %w${g} : tensor<${B}x${I}xf32>, tensor<${S}x${I}xf32>) outs(%${g}_init : tensor<${B}x${S}xf32>) {
-      ^bb0(%a: f32, %w: f32, %acc: f32):
-        %p = arith.mulf %a, %w : f32
-        %s = arith.addf %acc, %p : f32
-        linalg.yield %s : f32
-    } -> tensor<${B}x${S}xf32>
-    %${g}_h = linalg.generic {indexing_maps = [#lhs, #rhs, #acc],
-                              iterator_types = ["parallel", "parallel", "reduction"]}
-        ins(%h, %r${g} : tensor<${B}x${S}xf32>, tensor<${S}x${S}xf32>) outs(%${g}_x : tensor<${B}x${S}xf32>) {
-      ^bb0(%a: f32, %w: f32, %acc: f32):
-        %p = arith.mulf %a, %w : f32
-        %s = arith.addf %acc, %p : f32
-        linalg.yield %s : f32
-    } -> tensor<${B}x${S}xf32>
-    %${g} = linalg.generic {indexing_maps = [#mat], iterator_types = ["parallel", "parallel"]}
-        outs(%${g}_h : tensor<${B}x${S}xf32>) {
-      ^bb0(%v: f32):
-${activation}
-    } -> tensor<${B}x${S}xf32>""")
+def _activation(kind: str, v: str, y: str) -> str:
+    if kind == "tanh":
+        return f"\n    %{y} = math.tanh %{v} : f32"
+    return _SIGMOID.substitute(v=v, y=y)
 
-_SIGMOID = """        %n = arith.negf %v : f32
-        %e = math.exp %n : f32
-        %d = arith.addf %e, %one : f32
-        %y = arith.divf %one, %d : f32
-        linalg.yield %y : f32"""
-_TANH = """        %y = math.tanh %v : f32
-        linalg.yield %y : f32"""
 
 _FUNCTION = Template("""
-#vec = affine_map<(b, j) -> (j)>
-#mat = affine_map<(b, j) -> (b, j)>
-#lhs = affine_map<(b, j, k) -> (b, k)>
-#rhs = affine_map<(b, j, k) -> (j, k)>
-#acc = affine_map<(b, j, k) -> (b, j)>
 module {
 func.func private @${name}(%x: tensor<${X}>,
     %wi: tensor<${S}x${I}xf32>, %wf: tensor<${S}x${I}xf32>, %wc: tensor<${S}x${I}xf32>, %wo: tensor<${S}x${I}xf32>,
@@ -87,51 +62,54 @@ func.func private @${name}(%x: tensor<${X}>,
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %steps = arith.constant ${T} : index
+  %batch = arith.constant ${B} : index
+  %units = arith.constant ${S} : index
+  %features = arith.constant ${I} : index
   %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %sigmoid_upper = arith.constant 16.619047164916992188 : f32
+  %sigmoid_lower = arith.constant -9.0 : f32
   %out_empty = tensor.empty() : tensor<${Y}>
   %out0 = linalg.fill ins(%zero : f32) outs(%out_empty : tensor<${Y}>) -> tensor<${Y}>
-  %state_empty = tensor.empty() : tensor<2x${B}x${S}xf32>
-  %state0 = linalg.fill ins(%zero : f32) outs(%state_empty : tensor<2x${B}x${S}xf32>) -> tensor<2x${B}x${S}xf32>
-  %result:2 = scf.for %t = %c0 to %steps step %c1 iter_args(%out = %out0, %state = %state0)
-      -> (tensor<${Y}>, tensor<2x${B}x${S}xf32>) {
-    %one = arith.constant 1.0 : f32
-    %clip = arith.constant ${clip} : f32
-    %neg_clip = arith.constant -${clip} : f32
-    %xt = tensor.extract_slice %x${x_offsets} ${x_sizes} [1, 1, 1] : tensor<${X}> to tensor<${B}x${I}xf32>
-    %h = tensor.extract_slice %state[0, 0, 0] [1, ${B}, ${S}] [1, 1, 1] : tensor<2x${B}x${S}xf32> to tensor<${B}x${S}xf32>
-    %cell = tensor.extract_slice %state[1, 0, 0] [1, ${B}, ${S}] [1, 1, 1] : tensor<2x${B}x${S}xf32> to tensor<${B}x${S}xf32>
-    %empty_state = tensor.empty() : tensor<${B}x${S}xf32>
-${forget_gate}
-    %cell_f = linalg.generic {indexing_maps = [#mat, #mat], iterator_types = ["parallel", "parallel"]}
-        ins(%f : tensor<${B}x${S}xf32>) outs(%cell : tensor<${B}x${S}xf32>) {
-      ^bb0(%fv: f32, %cv: f32):
-        %y = arith.mulf %fv, %cv : f32
-        linalg.yield %y : f32
-    } -> tensor<${B}x${S}xf32>
-${input_gate}
-${cell_gate}
-    %cell_new = linalg.generic {indexing_maps = [#mat, #mat, #mat], iterator_types = ["parallel", "parallel"]}
-        ins(%i, %c : tensor<${B}x${S}xf32>, tensor<${B}x${S}xf32>) outs(%cell_f : tensor<${B}x${S}xf32>) {
-      ^bb0(%iv: f32, %gv: f32, %cv: f32):
-        %p = arith.mulf %iv, %gv : f32
-        %s = arith.addf %cv, %p : f32
+  %cell_empty = tensor.empty() : tensor<${B}x${S}xf32>
+  %cell0 = linalg.fill ins(%zero : f32) outs(%cell_empty : tensor<${B}x${S}xf32>) -> tensor<${B}x${S}xf32>
+  %result:2 = scf.for %t = %c0 to %steps step %c1 iter_args(%out_t = %out0, %cell_t = %cell0)
+      -> (tensor<${Y}>, tensor<${B}x${S}xf32>) {
+    %tp = arith.subi %t, %c1 : index
+    %first = arith.cmpi eq, %t, %c0 : index
+    %recurrent = arith.select %first, %c0, %units : index
+    %by_batch:2 = scf.for %b = %c0 to %batch step %c1 iter_args(%out_b = %out_t, %cell_b = %cell_t)
+        -> (tensor<${Y}>, tensor<${B}x${S}xf32>) {
+      %by_unit:2 = scf.for %j = %c0 to %units step %c1 iter_args(%out = %out_b, %cell = %cell_b)
+          -> (tensor<${Y}>, tensor<${B}x${S}xf32>) {
+        %from_x:4 = scf.for %k = %c0 to %features step %c1 iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
+            -> (f32, f32, f32, f32) {
+          %xv = tensor.extract %x${x_index} : tensor<${X}>
+${x_products}
+          scf.yield %ni, %nf, %nc, %no : f32, f32, f32, f32
+        }
+        %from_h:4 = scf.for %k = %c0 to %recurrent step %c1 iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
+            -> (f32, f32, f32, f32) {
+          %hv = tensor.extract %out${h_index} : tensor<${Y}>
+${h_products}
+          scf.yield %ni, %nf, %nc, %no : f32, f32, f32, f32
+        }
+${pre_activations}
+${activations}
+        %cv = tensor.extract %cell[%b, %j] : tensor<${B}x${S}xf32>
+        %kept = arith.mulf %fg, %cv : f32
+        %added = arith.mulf %ig, %cg : f32
+        %sum = arith.addf %kept, %added : f32
 ${clip_body}
-    } -> tensor<${B}x${S}xf32>
-${output_gate}
-    %h_new = linalg.generic {indexing_maps = [#mat, #mat], iterator_types = ["parallel", "parallel"]}
-        ins(%cell_new : tensor<${B}x${S}xf32>) outs(%o : tensor<${B}x${S}xf32>) {
-      ^bb0(%cv: f32, %ov: f32):
-        %th = math.tanh %cv : f32
-        %y = arith.mulf %ov, %th : f32
-        linalg.yield %y : f32
-    } -> tensor<${B}x${S}xf32>
-    %out_next = tensor.insert_slice %h_new into %out${y_offsets} ${y_sizes} [1, 1, 1]
-        : tensor<${B}x${S}xf32> into tensor<${Y}>
-    %state_h = tensor.insert_slice %h_new into %state[0, 0, 0] [1, ${B}, ${S}] [1, 1, 1]
-        : tensor<${B}x${S}xf32> into tensor<2x${B}x${S}xf32>
-    %state_next = tensor.insert_slice %cell_new into %state_h[1, 0, 0] [1, ${B}, ${S}] [1, 1, 1]
-        : tensor<${B}x${S}xf32> into tensor<2x${B}x${S}xf32>
-    scf.yield %out_next, %state_next : tensor<${Y}>, tensor<2x${B}x${S}xf32>
+        %th = math.tanh %${cn} : f32
+        %hn = arith.mulf %th, %og : f32
+        %cell_next = tensor.insert %${cn} into %cell[%b, %j] : tensor<${B}x${S}xf32>
+        %out_next = tensor.insert %hn into %out${y_index} : tensor<${Y}>
+        scf.yield %out_next, %cell_next : tensor<${Y}>, tensor<${B}x${S}xf32>
+      }
+      scf.yield %by_unit#0, %by_unit#1 : tensor<${Y}>, tensor<${B}x${S}xf32>
+    }
+    scf.yield %by_batch#0, %by_batch#1 : tensor<${Y}>, tensor<${B}x${S}xf32>
   }
   return %result#0 : tensor<${Y}>
 }
@@ -139,23 +117,36 @@ ${output_gate}
 """)
 
 
+def _products(value: str, prefix: str) -> str:
+    """The four gates' multiply-accumulate of `value` with row j of their weights `prefix`{i,f,c,o}."""
+    lines = []
+    for g in "ifco":
+        lines += [f"          %w{g}v = tensor.extract %{prefix}{g}[%j, %k] : tensor<${{S}}x${{K}}xf32>",
+                  f"          %p{g} = arith.mulf %{value}, %w{g}v : f32",
+                  f"          %n{g} = arith.addf %a{g}, %p{g} : f32"]
+    return "\n".join(lines)
+
+
 def lstm_function(name: str, shape: LstmShape) -> str:
     """MLIR text of a module holding `func.func private @name(x, 4 input weights, 4 recurrent weights,
     4 biases) -> output`, gates in TFLite's order (input, forget, cell, output)."""
     dims = {"B": shape.batch, "T": shape.time, "I": shape.inputs, "S": shape.units}
-
-    def gate(g: str, activation: str) -> str:
-        return _GATE.substitute(dims, g=g, activation=_TANH if activation == "tanh" else _SIGMOID)
-
-    x_offsets, x_sizes = shape.step_slice(shape.inputs)
-    _, y_sizes = shape.step_slice(shape.units)
-    clip_body = ("        %lo = arith.maximumf %s, %neg_clip : f32\n"
-                 "        %y = arith.minimumf %lo, %clip : f32\n"
-                 "        linalg.yield %y : f32") if shape.cell_clip > 0 else "        linalg.yield %s : f32"
-    return _FUNCTION.substitute(
+    index = "[%t, %b, {k}]" if shape.time_major else "[%b, %t, {k}]"
+    h_index = "[%tp, %b, %k]" if shape.time_major else "[%b, %tp, %k]"
+    pre = "\n".join(f"        %bias_{g} = tensor.extract %b{g}[%j] : tensor<{shape.units}xf32>\n"
+                    f"        %x_bias_{g} = arith.addf %from_x#{n}, %bias_{g} : f32\n"
+                    f"        %pre_{g} = arith.addf %x_bias_{g}, %from_h#{n} : f32" for n, g in enumerate("ifco"))
+    activations = "".join([_activation("sigmoid", "pre_i", "ig"), _activation("sigmoid", "pre_f", "fg"),
+                           _activation(shape.cell_activation, "pre_c", "cg"), _activation("sigmoid", "pre_o", "og")])
+    clip = repr(float(shape.cell_clip))
+    clip_body = (f"        %clip = arith.constant {clip} : f32\n        %neg_clip = arith.constant -{clip} : f32\n"
+                 "        %low = arith.maximumf %sum, %neg_clip : f32\n"
+                 "        %clipped = arith.minimumf %low, %clip : f32") if shape.cell_clip > 0 else ""
+    text = _FUNCTION.substitute(
         dims, name=name, X=shape.sequence(shape.inputs), Y=shape.sequence(shape.units),
-        clip=repr(float(shape.cell_clip)) if shape.cell_clip > 0 else "0.0",
-        x_offsets=x_offsets.format(t="%t"), x_sizes=x_sizes,
-        y_offsets=x_offsets.format(t="%t"), y_sizes=y_sizes, clip_body=clip_body,
-        forget_gate=gate("f", "sigmoid"), input_gate=gate("i", "sigmoid"),
-        cell_gate=gate("c", shape.cell_activation), output_gate=gate("o", "sigmoid"))
+        x_index=index.format(k="%k"), h_index=h_index, y_index=index.format(k="%j"),
+        x_products=Template(_products("xv", "w")).substitute(S=shape.units, K=shape.inputs),
+        h_products=Template(_products("hv", "r")).substitute(S=shape.units, K=shape.units),
+        pre_activations=pre, activations=activations.replace("\n    %", "\n        %"), clip_body=clip_body,
+        cn="clipped" if shape.cell_clip > 0 else "sum")
+    return text
