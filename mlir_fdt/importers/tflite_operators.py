@@ -2,7 +2,8 @@
 the TFLite operator name, its index in the main subgraph, its tensors, and what to do.
 
 Two sources of refusals: operators known in advance (custom operators, recurrent layers the
-converter leaves as `tfl.*`), checked before conversion; and whatever the converter rejects or
+converter leaves as `tfl.*`, the variants of the ones mlir-fdt lowers itself that it does not lower),
+checked before conversion; and whatever the converter rejects or
 leaves unconverted, named from its `tfl.<op>` message and matched to the flatbuffer's operators.
 """
 
