@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import Template
 
+from ..analysis.macs import MACS_ATTR
+
 
 @dataclass(frozen=True)
 class LstmShape:
@@ -29,6 +31,12 @@ class LstmShape:
     time_major: bool         # x is [time, batch, inputs] (else [batch, time, inputs])
     cell_clip: float         # 0: no clipping
     cell_activation: str     # "tanh" | "sigmoid": the cell gate's activation
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the four gates: the input term at every step, the recurrent term
+        from the second step on."""
+        return 4 * self.batch * self.units * (self.time * self.inputs + (self.time - 1) * self.units)
 
     def sequence(self, features: int) -> str:
         dims = (self.time, self.batch, features) if self.time_major else (self.batch, self.time, features)
@@ -110,7 +118,7 @@ ${clip_body}
       scf.yield %by_unit#0, %by_unit#1 : tensor<${Y}>, tensor<${B}x${S}xf32>
     }
     scf.yield %by_batch#0, %by_batch#1 : tensor<${Y}>, tensor<${B}x${S}xf32>
-  }
+  } {${macs_attr} = ${macs} : i64}
   return %result#0 : tensor<${Y}>
 }
 }
@@ -148,5 +156,5 @@ def lstm_function(name: str, shape: LstmShape) -> str:
         x_products=Template(_products("xv", "w")).substitute(S=shape.units, K=shape.inputs),
         h_products=Template(_products("hv", "r")).substitute(S=shape.units, K=shape.units),
         pre_activations=pre, activations=activations.replace("\n    %", "\n        %"), clip_body=clip_body,
-        cn="clipped" if shape.cell_clip > 0 else "sum")
+        cn="clipped" if shape.cell_clip > 0 else "sum", macs_attr=MACS_ATTR, macs=shape.macs)
     return text
