@@ -30,6 +30,15 @@ def test_float_input_is_drawn_inside_the_quantize_range(float_io):
     assert report["reference_output_varies"] is True
 
 
+def test_quantize_writes_its_int8_output_over_the_float_input(float_io):
+    """The float32 input and its int8 copy are not both whole (TFLite Micro holds both): the arena is
+    the float input's bytes, and the outputs still match (test above and below)."""
+    _, report, _ = float_io
+    assert {"dying": "input0", "shift": 0}.items() <= next(
+        a for a in report["shifted_aliases"] if a["dying"] == "input0").items()
+    assert report["arena_bytes"] == report["inputs"][0]["bytes"]
+
+
 @pytest.mark.parametrize("lo,hi", [(-10.0, 10.0), (-1e4, 1e4)])
 def test_quantize_saturates_outside_its_range(float_io, lo, hi):
     """Inputs far outside the quantization range: TFLite clamps to [-128, 127]; the converter's TOSA

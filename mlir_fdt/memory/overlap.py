@@ -20,6 +20,11 @@ The result, per pair, is the set of forbidden values of d; the planners avoid th
 verifier checks them again. Typical gains: a stride-2 layer's output trails its input's rows; a
 1x1 layer that doubles the channels writes its output ahead of the rows it has consumed, so the
 two need about one buffer's worth of bytes plus a few rows instead of both.
+
+A top-level element-wise op (one `linalg.generic`, every map the identity) reads element i of X
+and then writes element i of Y, in memory order: Y may start anywhere its element i never lands on
+bytes of X's elements after i. With elements of a and b bytes, that is d <= min(a - b, n (a - b)):
+QUANTIZE writes its int8 output over the float32 input it has consumed.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from dataclasses import dataclass
 from ..analysis.index_eval import NotStatic, iterations
 from ..analysis.index_ranges import Range, value_range
 from ..ir import ir
-from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes
+from ..transforms.linalg_util import indexing_maps, is_all_parallel, num_inputs
+from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes, root_allocation
 
 MAX_ITERATIONS = 4096  # outer iterations of L enumerated; larger loops are left apart
 _RESHAPES = ("memref.collapse_shape", "memref.expand_shape", "memref.cast")
@@ -235,6 +241,53 @@ def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[t
     return tuple(merged)
 
 
+def _reshaped_root(view: ir.Value) -> ir.Value:
+    """The buffer `view` reshapes (collapse/expand/cast keep a contiguous buffer's element order)."""
+    while not isinstance(view.owner, ir.Block) and view.owner.operation.name in _RESHAPES:
+        view = view.owner.operation.operands[0]
+    return view
+
+
+def _is_identity(m: ir.AffineMap) -> bool:
+    return len(m.results) == m.n_dims and all(
+        isinstance(e, ir.AffineDimExpr) and e.position == k for k, e in enumerate(m.results))
+
+
+def _contiguous(t: ir.MemRefType) -> bool:
+    """Row-major without gaps or offset: element i is the i-th in memory."""
+    strides, offset = t.get_strides_and_offset()
+    expected, size = [], 1
+    for d in reversed(list(t.shape)):
+        expected.insert(0, size)
+        size *= d
+    return offset == 0 and list(strides) == expected
+
+
+def elementwise_forbidden_deltas(dying: Buffer, born: Buffer, op: ir.Operation) -> tuple[tuple[int, int], ...] | None:
+    """Unsafe offset(born) - offset(dying) when `op` is an element-wise generic reading `dying` once and
+    writing `born`, both whole and through identity maps; None otherwise."""
+    if op.name != "linalg.generic" or not is_all_parallel(op):
+        return None
+    maps = indexing_maps(op)
+    operands = list(op.operands)
+    n_in = num_inputs(op)
+    reads = [i for i in range(n_in) if _reshaped_root(operands[i]) == dying.value]
+    if len(reads) != 1 or len(operands) != n_in + 1 or _reshaped_root(operands[n_in]) != born.value:
+        return None
+    if sum(1 for v in operands if root_allocation(v) in (dying.value, born.value)) != 2:
+        return None  # another view of X or Y (a slice) is read too
+    if not (_is_identity(maps[reads[0]]) and _is_identity(maps[n_in])):
+        return None
+    x, y = ir.MemRefType(operands[reads[0]].type), ir.MemRefType(operands[n_in].type)
+    if list(x.shape) != list(y.shape) or not (_contiguous(x) and _contiguous(y)):
+        return None
+    a, b = element_bytes(x.element_type), element_bytes(y.element_type)
+    n = dying.size // a
+    if n * b != born.size:
+        return None
+    return ((min(a - b, n * (a - b)) + 1, dying.size - 1),)
+
+
 def find_overlaps(fn, slots: list[list[Buffer]]) -> list[Overlap]:
     """Every pair of one-buffer slots (X dying, Y born in the same top-level loop) that may
     overlap, with the forbidden offset differences."""
@@ -253,13 +306,15 @@ def find_overlaps(fn, slots: list[list[Buffer]]) -> list[Overlap]:
     found = []
     for op in entry.operations:
         op = op.operation
-        if op.name != "scf.for" or schedule.start[op] not in born_at or schedule.end[op] not in dying_at:
+        if op.name not in ("scf.for", "linalg.generic") or schedule.start[op] not in born_at \
+                or schedule.end[op] not in dying_at:
             continue
+        deltas = forbidden_deltas if op.name == "scf.for" else elementwise_forbidden_deltas
         for x in dying_at[schedule.end[op]]:
             if slots[x][0].first >= schedule.start[op]:
                 continue  # born in this loop too
             for y in born_at[schedule.start[op]]:
-                forbidden = forbidden_deltas(slots[x][0], slots[y][0], op)
+                forbidden = deltas(slots[x][0], slots[y][0], op)
                 if forbidden is not None:
                     found.append(Overlap(x, y, forbidden))
     return found
