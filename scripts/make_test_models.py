@@ -74,7 +74,56 @@ def multi_io_int8() -> bytes:
     return conv.convert()
 
 
-MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8}
+def _from_function(fn, shape, int8: bool) -> bytes:
+    """A model of one traced function over a float input of `shape`; int8 I/O if `int8` (calibrated on an
+    asymmetric range: the zero point is not 0)."""
+    conv = tf.lite.TFLiteConverter.from_concrete_functions(
+        [tf.function(fn).get_concrete_function(tf.TensorSpec(shape, tf.float32))])
+    if int8:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = _representative(shape, -0.5, 2.0)  # zero point != 0
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+# REDUCE_MAX / REDUCE_MIN: float and int8, one axis, several axes (with and without keep_dims), all
+# axes to a scalar, and a negative axis
+REDUCE_SHAPE = (1, 4, 6, 3)
+REDUCTIONS = {
+    "reduce_max_float_axis1": (tf.reduce_max, [1], False, False),
+    "reduce_min_float_axes12_keep": (tf.reduce_min, [1, 2], True, False),
+    "reduce_max_float_all": (tf.reduce_max, [0, 1, 2, 3], False, False),
+    "reduce_max_int8_axes_neg1_1": (tf.reduce_max, [-1, 1], False, True),
+    "reduce_min_int8_axis2_keep": (tf.reduce_min, [2], True, True),
+    "reduce_min_int8_all": (tf.reduce_min, [0, 1, 2, 3], False, True),
+}
+
+
+def _reduction(reduce, axes, keepdims: bool, int8: bool):
+    def build() -> bytes:
+        return _from_function(lambda x: reduce(x, axis=axes, keepdims=keepdims), REDUCE_SHAPE, int8)
+    return build
+
+
+def unranked_scalar_reduce_int8() -> bytes:
+    """An int8 REDUCE_MIN to a scalar, written as TFLite files were before the schema had
+    `Tensor.has_rank`: the empty shape alone says "scalar" (mlonmcu_model_with_reduce_max is such a
+    file, in float). TensorFlow's own schema module rewrites the converter's output."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+    model = schema.ModelT.InitFromPackedBuf(_reduction(tf.reduce_min, [0, 1, 2, 3], False, True)(), 0)
+    for tensor in model.subgraphs[0].tensors:
+        tensor.hasRank = False
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8,
+          **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
+          "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8}
 
 
 def main() -> None:

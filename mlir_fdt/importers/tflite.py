@@ -13,6 +13,7 @@ from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
 from .tflite_quantize import saturate_quantize_casts
+from .tflite_scalars import rank_shapeless_scalars
 from .tosa import lower_tosa_to_linalg
 
 
@@ -36,6 +37,16 @@ def _unconverted_operators(converter: str, path: Path) -> list[str]:
     return tfl_op_names(proc.stdout.decode(errors="replace"))
 
 
+def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
+    """`path`, or a copy in `tmp` whose empty-shaped tensors are marked scalars (`tflite_scalars`)."""
+    data, marked = rank_shapeless_scalars(path.read_bytes())
+    if not marked:
+        return path
+    fixed = tmp / path.name
+    fixed.write_bytes(data)
+    return fixed
+
+
 def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
@@ -43,11 +54,12 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     casts = truncating_cast_outputs(model)
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         out = Path(tmp) / "model.tosa.mlirbc"
+        source = _with_ranked_scalars(path, Path(tmp))
         # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
         # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
         debug = ["--emit-debug-info"] if casts else []
         try:
-            invoke([converter, str(path), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
+            invoke([converter, str(source), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
             reason = converter_reason(e.stderr)
             raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
@@ -59,7 +71,7 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
             try:
                 module = ir.Module.parse(out.read_bytes())
             except ir.MLIRError as e:
-                left = _unconverted_operators(converter, path)
+                left = _unconverted_operators(converter, source)
                 raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
                                                  "lowering for this operator with these types and shapes)")
                        or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
