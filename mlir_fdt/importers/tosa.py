@@ -7,9 +7,11 @@ from ..ir import ir, run_pipeline
 from .diagnostics import one_line
 from .i48 import sign_extend_tagged_constants, tag_i48_constants
 from .specialize import specialize_dynamic_dims
+from .transpose_conv_i48 import decompose_i48_transpose_convs
 
 
 def lower_tosa_to_linalg(module: ir.Module, source: str) -> ir.Module:
+    decompose_i48_transpose_convs(module)  # before IREE's decomposition, which would reshape i48 (see there)
     tag_i48_constants(module)
     try:
         run_pipeline(module, "builtin.module(iree-tosa-input-transformation-pipeline)")
