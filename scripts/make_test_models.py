@@ -121,9 +121,39 @@ def unranked_scalar_reduce_int8() -> bytes:
     return bytes(builder.Output())
 
 
+def _int16x8(model, shape) -> bytes:
+    """16-bit activations, 8-bit weights (TFLite's 16x8 quantization): an i48 accumulator in TOSA."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = _representative(shape)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    return conv.convert()
+
+
+# int16x8 TRANSPOSE_CONV: (kernel, strides, padding); SAME crops the output (negative TOSA out_pad), a
+# kernel the stride does not divide pads the phase kernels
+TRANSPOSE_CONVS = {
+    "transpose_conv_int16_k3_s2_same": ((3, 3), (2, 2), "same"),
+    "transpose_conv_int16_k3x4_s1x2_valid": ((3, 4), (1, 2), "valid"),
+}
+
+
+def _transpose_conv(kernel, strides, padding: str):
+    def build() -> bytes:
+        tf.keras.utils.set_random_seed(3)
+        inp = tf.keras.Input((3, 5, 4), batch_size=1)
+        out = tf.keras.layers.Conv2DTranspose(6, kernel, strides=strides, padding=padding,
+                                              bias_initializer=tf.keras.initializers.RandomUniform(-0.5, 0.5))(inp)
+        return _int16x8(tf.keras.Model(inp, out), (1, 3, 5, 4))
+    return build
+
+
 MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8,
           **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
-          "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8}
+          "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
+          **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()}}
 
 
 def main() -> None:

@@ -11,10 +11,10 @@ from ..external import find_tool, invoke
 from ..ir import ir, run_pipeline
 from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
-from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
+from .tflite_operators import check_known_unsupported, refuse_named, refuse_producers, tfl_op_names
 from .tflite_quantize import saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
-from .tosa import lower_tosa_to_linalg
+from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
 
 def converter_reason(stderr: str) -> str:
@@ -47,36 +47,66 @@ def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
     return fixed
 
 
+def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, context: ir.Context,
+             debug: bool) -> ir.Module:
+    """The converter's TOSA for `source` (the model, or its copy with ranked scalars), parsed; refusals
+    name the TFLite operators the converter rejects or leaves unconverted."""
+    out = tmp / f"model{'.debug' if debug else ''}.tosa.mlirbc"
+    # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
+    # Debug locations name each op after the TFLite tensor it computes.
+    try:
+        invoke([converter, str(source), "--bytecode", *(["--emit-debug-info"] if debug else []), "-o", str(out)],
+               tool="tosa-converter-for-tflite")
+    except ToolError as e:
+        reason = converter_reason(e.stderr)
+        raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
+               or FdtError(f"{model.path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
+                           f"{reason}")) from None
+    if not out.exists():
+        raise FdtError(f"{model.path}: the TFLite to TOSA conversion produced no output")
+    with context:
+        try:
+            return ir.Module.parse(out.read_bytes())
+        except ir.MLIRError as e:
+            left = _unconverted_operators(converter, source)
+            raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
+                                             "lowering for this operator with these types and shapes)")
+                   or FdtError(f"{model.path}: the TOSA produced by the converter does not parse: {e}")) from None
+
+
+def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
+    saturate_quantize_casts(module)
+    return lower_tosa_to_linalg(module, str(model.path))
+
+
+def _rejected_operator(model: TfliteModel, converter: str, source: Path, tmp: Path, context: ir.Context,
+                       error: TosaLoweringError) -> FdtError:
+    """`error` as a refusal naming the TFLite operator whose TOSA IREE rejects. The rejected op's debug
+    location names the tensor that operator computes; without debug info the model is converted and
+    lowered again with it, only to find that name."""
+    names = error.names
+    if not names:
+        try:
+            _lower(_convert(model, converter, source, tmp, context, debug=True), model)
+        except TosaLoweringError as again:
+            names = again.names
+        except FdtError:
+            pass
+    return refuse_producers(model, names, f"{IREE_REJECTS}: {error.detail}") or error
+
+
 def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
-    casts = truncating_cast_outputs(model)
+    casts = truncating_cast_outputs(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
-        out = Path(tmp) / "model.tosa.mlirbc"
         source = _with_ranked_scalars(path, Path(tmp))
-        # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
-        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
-        debug = ["--emit-debug-info"] if casts else []
+        module = _convert(model, converter, source, Path(tmp), context, debug=bool(casts))
         try:
-            invoke([converter, str(source), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
-        except ToolError as e:
-            reason = converter_reason(e.stderr)
-            raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
-                   or FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
-                               f"{reason}")) from None
-        if not out.exists():
-            raise FdtError(f"{path}: the TFLite to TOSA conversion produced no output")
-        with context:
-            try:
-                module = ir.Module.parse(out.read_bytes())
-            except ir.MLIRError as e:
-                left = _unconverted_operators(converter, source)
-                raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
-                                                 "lowering for this operator with these types and shapes)")
-                       or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
-    saturate_quantize_casts(module)
-    module = lower_tosa_to_linalg(module, str(path))
+            module = _lower(module, model)
+        except TosaLoweringError as e:
+            raise _rejected_operator(model, converter, source, Path(tmp), context, e) from None
     if casts:
         if truncate_cast_roundings(module, casts) == 0:
             raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "

@@ -98,7 +98,7 @@ def _i64_array(values) -> ir.Attribute:
     return ir.DenseI64ArrayAttr.get([int(v) for v in values])
 
 
-def _phase_weights(w: np.ndarray, wzp: int, sy: int, sx: int) -> np.ndarray:
+def phase_weights(w: np.ndarray, wzp: int, sy: int, sx: int) -> np.ndarray:
     """[OC, KH, KW, IC] -> [sy*sx*OC, J, Jx, IC]: row (ry*sx + rx)*OC + oc holds phase (ry, rx)'s taps,
     reversed; taps past the kernel are the weight zero point (they add nothing)."""
     oc, kh, kw, ic = w.shape
@@ -132,7 +132,7 @@ def _decompose(conv: ir.Operation, rescale: ir.Operation) -> bool:
     per_channel = ir.BoolAttr(rescale.attributes["per_channel"]).value
 
     b = _Builder(rescale)
-    weights = b.const(_phase_weights(w, int(wzp.ravel()[0]), sy, sx), weight_element)
+    weights = b.const(phase_weights(w, int(wzp.ravel()[0]), sy, sx), weight_element)
     tiled_bias = b.const(np.tile(np.broadcast_to(bias.ravel(), (oc,)), phases), acc)
     acc_all = b.op("tosa.conv2d", ir.RankedTensorType.get([n, q, p, phases * oc], acc),
                    [x, weights, tiled_bias, izp, wzp_value],
