@@ -14,8 +14,10 @@ from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers import import_model
 from mlir_fdt.importers import tosa as tosa_importer
+from mlir_fdt.importers.tflite_flatbuffer import read_tflite
 from mlir_fdt.importers.transpose_conv_i48 import phase_weights
 from mlir_fdt.ir import new_context
+from mlir_fdt.reference.inputs import random_inputs, tflite_shape_inputs
 
 DATA = Path(__file__).resolve().parent / "data" / "models"
 CORPUS_MODEL = CORPUS / "seanet_transpose_conv0.tflite"
@@ -65,6 +67,23 @@ def test_int16_transpose_conv_bit_exact_on_host(tmp_path, model):
     report = compile_model(model, tmp_path, CompileOptions(run="host", checks=3))
     assert report["reference"] == "tflite-micro" and report["reference_output_varies"] is True
     assert report["match"] and report["max_abs_diff"] == 0
+    shape_inputs = {t["name"]: report["outputs"][0]["shape"] for t in report["inputs"] if t["dtype"] == "i32"}
+    assert report.get("shape_inputs", {}) == shape_inputs  # the corpus model takes its output_shape as an input
+
+
+def test_output_shape_input_is_given_the_output_shape():
+    """seanet_transpose_conv0 takes TRANSPOSE_CONV's output_shape as a model input: every check feeds
+    the declared output shape, not random int32."""
+    if not CORPUS_MODEL.exists():
+        pytest.skip(f"{CORPUS_MODEL} is absent")
+    fb = read_tflite(CORPUS_MODEL)
+    fixed = tflite_shape_inputs(fb)
+    assert list(fixed) == [0] and fixed[0].tolist() == fb.outputs[0].shape
+    for seed in (0, 1):
+        shape_input, activations = random_inputs([(t.shape, {"int32": "i32", "int16": "i16"}[t.dtype])
+                                                  for t in fb.inputs], seed, fixed=fixed)
+        assert shape_input.dtype == np.int32 and shape_input.tolist() == fb.outputs[0].shape
+        assert activations.dtype == np.int16 and activations.shape == tuple(fb.inputs[1].shape)
 
 
 def test_rejected_transpose_conv_is_refused_naming_the_tflite_operator(monkeypatch):
