@@ -15,8 +15,8 @@ from mlir_fdt.errors import FdtError
 from mlir_fdt.importers import import_model
 from mlir_fdt.importers import tosa as tosa_importer
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
-from mlir_fdt.importers.transpose_conv_i48 import phase_weights
-from mlir_fdt.ir import new_context
+from mlir_fdt.importers.transpose_conv_i48 import dense_attr, parse_dense, phase_weights
+from mlir_fdt.ir import ir, new_context
 from mlir_fdt.reference.inputs import random_inputs, tflite_shape_inputs
 
 DATA = Path(__file__).resolve().parent / "data" / "models"
@@ -58,6 +58,17 @@ def test_phase_decomposition_is_a_transposed_convolution(kh, kw, sy, sx):
     # rows/columns past the transposed convolution's extent hold only padded taps: zero
     np.testing.assert_array_equal(got[:want.shape[0], :want.shape[1]], want)
     assert not got[want.shape[0]:].any() and not got[:, want.shape[1]:].any()
+
+
+@pytest.mark.parametrize("shape", [(3,), (40, 50)])
+def test_i48_constants_are_read_back_in_both_printed_forms(shape):
+    """The bindings give no i48 values: they are read from the printed attribute, a list when small
+    and little-endian hex bytes when large."""
+    values = np.random.default_rng(0).integers(-2**47, 2**47, shape)
+    with new_context(), ir.Location.unknown():
+        attr = dense_attr(values, ir.IntegerType.get_signless(48))
+        assert str(attr).startswith('dense<"0x' if values.size > 100 else "dense<[")
+        np.testing.assert_array_equal(parse_dense(str(attr), 48).reshape(shape), values)
 
 
 @pytest.mark.parametrize("model", MODELS + [CORPUS_MODEL], ids=lambda p: p.stem)

@@ -46,11 +46,12 @@ def _constant(value: ir.Value) -> np.ndarray | None:
     width = ir.IntegerType(ir.ShapedType(attr.type).element_type).width
     if width in (8, 16, 32, 64):
         return np.array(dense).astype(np.int64).reshape(shape)
-    return _parse_dense(str(attr), width).reshape(shape)  # i48: the bindings give no values
+    return parse_dense(str(attr), width).reshape(shape)  # i48: the bindings give no values
 
 
-def _parse_dense(text: str, width: int) -> np.ndarray:
-    """The integers of a printed `dense<...>` attribute: a list, or hex bytes (little endian, width/8 each)."""
+def parse_dense(text: str, width: int) -> np.ndarray:
+    """The integers of a printed `dense<...>` attribute, flat: a (nested) list, or hex bytes (little endian,
+    width/8 bytes each, as MLIR prints large attributes)."""
     hex_match = re.search(r'dense<"0x([0-9A-Fa-f]*)">', text)
     if hex_match is None:
         body = text[text.index("<") + 1:text.rindex(">")]
@@ -60,13 +61,14 @@ def _parse_dense(text: str, width: int) -> np.ndarray:
     return np.array(values, np.int64)
 
 
-def _dense(values: np.ndarray, element: ir.Type) -> ir.Attribute:
+def dense_attr(values: np.ndarray, element: ir.Type) -> ir.Attribute:
+    """A dense attribute of integer `values` with element type `element` (i48 through its text form)."""
     t = ir.RankedTensorType.get(list(values.shape), element)
     if ir.IntegerType(element).width in (8, 16, 32, 64):
         return ir.DenseElementsAttr.get(np.ascontiguousarray(values.astype(f"int{ir.IntegerType(element).width}")),
                                         type=t)
-    text = ", ".join(str(int(v)) for v in values.ravel())  # i48: no numpy type; the values are few (a bias)
-    return ir.Attribute.parse(f"dense<[{text}]> : {t}")
+    # i48: no numpy type; the values are few (a bias), printed as nested lists
+    return ir.Attribute.parse(f"dense<{values.astype(np.int64).tolist()}> : {t}")
 
 
 class _Builder:
@@ -82,7 +84,7 @@ class _Builder:
 
     def const(self, values: np.ndarray, element: ir.Type) -> ir.Value:
         return self.op("tosa.const", ir.RankedTensorType.get(list(values.shape), element), [],
-                       {"values": _dense(values, element)})
+                       {"values": dense_attr(values, element)})
 
     def shape(self, dims: list[int]) -> ir.Value:
         index = ir.IndexType.get()
@@ -159,20 +161,22 @@ def _decompose(conv: ir.Operation, rescale: ir.Operation) -> bool:
     return True
 
 
+def _with_rescale(op: ir.Operation) -> tuple[ir.Operation, ir.Operation] | None:
+    """(op, its rescale) when `op` is an i48-accumulating transpose conv whose only use is a rescale."""
+    if op.name != "tosa.transpose_conv2d":
+        return None
+    acc = ir.RankedTensorType(op.results[0].type).element_type
+    uses = list(op.results[0].uses)
+    if not (isinstance(acc, ir.IntegerType) and ir.IntegerType(acc).width == 48) or len(uses) != 1:
+        return None
+    user = uses[0].owner
+    user = user.operation if hasattr(user, "operation") else user
+    return (op, user) if user.name == "tosa.rescale" else None
+
+
 def decompose_i48_transpose_convs(module: ir.Module) -> int:
     """Decompose every i48-accumulating `tosa.transpose_conv2d` whose only use is a `tosa.rescale` (and
     whose weights, bias and rescale parameters are constants); return how many."""
-    count = 0
     with module.context, ir.Location.unknown():
-        for op in walk_ops(module.operation):
-            if op.name != "tosa.transpose_conv2d":
-                continue
-            acc = ir.RankedTensorType(op.results[0].type).element_type
-            users = list(op.results[0].uses)
-            if not (isinstance(acc, ir.IntegerType) and ir.IntegerType(acc).width == 48) or len(users) != 1:
-                continue
-            user = users[0].owner
-            user = user.operation if hasattr(user, "operation") else user
-            if user.name == "tosa.rescale" and _decompose(op, user):
-                count += 1
-    return count
+        found = [pair for op in walk_ops(module.operation) if (pair := _with_rescale(op))]  # before erasing any
+        return sum(_decompose(conv, rescale) for conv, rescale in found)
