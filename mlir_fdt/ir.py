@@ -9,6 +9,7 @@ from iree.compiler.dialects import (  # noqa: F401
     arith,
     func,
     linalg,
+    math,
     memref,
     scf,
     tensor,

@@ -74,6 +74,28 @@ def multi_io_int8() -> bytes:
     return conv.convert()
 
 
+def _stacked_lstms(seed: int):
+    """Two stacked LSTMs on a batch of 2: the first returns its whole sequence, the second only its last
+    step. Keras 2 (`pip install tf-keras`): the converter fuses its LSTM layers into
+    UNIDIRECTIONAL_SEQUENCE_LSTM; Keras 3's become WHILE loops."""
+    import tf_keras
+    tf_keras.utils.set_random_seed(seed)
+    inp = tf_keras.Input((5, 3), batch_size=2)
+    x = tf_keras.layers.LSTM(4, return_sequences=True)(inp)
+    x = tf_keras.layers.LSTM(3)(x)
+    return tf_keras.Model(inp, tf_keras.layers.Dense(2)(x))
+
+
+def float_lstm() -> bytes:
+    """Float UNIDIRECTIONAL_SEQUENCE_LSTMs (the variant TFLite Micro runs), stacked, batch 2."""
+    return tf.lite.TFLiteConverter.from_keras_model(_stacked_lstms(3)).convert()
+
+
+def int8_lstm() -> bytes:
+    """The same layers fully quantized: int8 activations, int16 cell state (TFLite Micro's integer LSTM)."""
+    return _int8(_stacked_lstms(3), (2, 5, 3), float_io=False)
+
+
 def _from_function(fn, shape, int8: bool) -> bytes:
     """A model of one traced function over a float input of `shape`; int8 I/O if `int8` (calibrated on an
     asymmetric range: the zero point is not 0)."""
@@ -150,7 +172,8 @@ def _transpose_conv(kernel, strides, padding: str):
     return build
 
 
-MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8,
+MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8, "float_lstm": float_lstm,
+          "int8_lstm": int8_lstm,
           **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
           "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
           **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()}}

@@ -80,14 +80,6 @@ def test_unsupported_operators_are_refused_one_line_each():
     assert len(lines) == 8 and all(line.strip().startswith("operator ") and " SVDF " in line for line in lines[1:])
 
 
-def test_lstm_is_refused_by_name_until_supported():
-    """UNIDIRECTIONAL_SEQUENCE_LSTM is not compiled yet (the corpus README expects it to pass): a refusal
-    naming the operator, never an internal error."""
-    from mlir_fdt.importers import import_model
-    with pytest.raises(FdtError, match="operator 0 UNIDIRECTIONAL_SEQUENCE_LSTM .*unrolled"):
-        import_model(corpus_file("tflm_mnist_lstm_float"), new_context())
-
-
 def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
     """Without `importers/tflite_scalars` the converter leaves this old file's REDUCE_MAX (an empty-shaped
     scalar output) as `tfl.reduce_max`: the refusal names the TFLite operator."""

@@ -1,5 +1,5 @@
 """TFLite's semantics where the converter's TOSA differs, on small models written by
-scripts/make_test_models.py (tests/data/models): QUANTIZE saturates, multi-I/O keeps the
+scripts/make_test_models.py (tests/data/models): QUANTIZE saturates and rounds as TFLite Micro, multi-I/O keeps the
 flatbuffer's order and names."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.importers.tflite_flatbuffer import read_tflite
 from mlir_fdt.reference.host import run_arena_program
 from mlir_fdt.reference.tflm import run_tflite_micro
 
@@ -36,6 +37,32 @@ def test_quantize_saturates_outside_its_range(float_io, lo, hi):
     model, report, out = float_io
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     x = np.random.default_rng(1).uniform(lo, hi, spec_in["shape"]).astype(np.float32)
+    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
+                               [(spec_out["offset"], spec_out["bytes"])])
+    got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])
+    (expected,) = run_tflite_micro(model, [x], 1)
+    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+
+
+def test_quantize_rounds_as_tflite_micro_at_half_steps(float_io):
+    """Inputs on and next to the half-integer steps of the QUANTIZE: TFLite Micro rounds x / scale
+    (float32) half away from zero; the converter's TOSA rounded x * (1 / scale) half to even, which
+    quantizes many of these inputs one step apart."""
+    model, report, out = float_io
+    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
+    fb = read_tflite(model)
+    quantized = fb.tensor(next(op for op in fb.operators if op.name == "QUANTIZE").outputs[0])
+    scale, zero_point = np.float32(quantized.scale[0]), int(quantized.zero_point[0])
+    n = int(np.prod(spec_in["shape"]))
+    rng = np.random.default_rng(0)
+    steps = rng.integers(-127 - zero_point, 127 - zero_point, n).astype(np.float32) + np.float32(0.5)
+    x = steps * scale
+    x = np.where(rng.random(n) < 0.5, x, np.nextafter(x, np.where(rng.random(n) < 0.5, -np.inf, np.inf)))
+    x = x.astype(np.float32)
+    tflite_micro = np.trunc(x / scale + np.copysign(np.float32(0.5), x))
+    converter = np.rint(x * (np.float32(1) / scale))
+    assert np.count_nonzero(tflite_micro != converter) > n // 10  # the inputs do probe the difference
+    x = x.reshape(spec_in["shape"])
     (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
                                [(spec_out["offset"], spec_out["bytes"])])
     got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])

@@ -1,7 +1,8 @@
 """MAC count of a linalg-on-tensors program: the iteration-space size of every reduction op.
 
 For a convolution or dense layer that is the number of multiply-accumulates; for a pooling
-op the number of accumulations. Elementwise ops (bias, requantization) are not counted.
+op the number of accumulations. Elementwise ops (bias, requantization) are not counted. Layers
+that an importer writes as scalar loops (the LSTM) say their MACs in a `fdt.macs` attribute.
 """
 
 from __future__ import annotations
@@ -29,8 +30,15 @@ def loop_ranges(op: ir.Operation) -> list[int] | None:
     return [int(r) for r in ranges]
 
 
+MACS_ATTR = "fdt.macs"  # on a loop nest of scalar code: the multiply-accumulates it executes
+
+
+def attributed_macs(root: ir.Operation) -> int:
+    return sum(ir.IntegerAttr(op.attributes[MACS_ATTR]).value for op in walk_ops(root) if MACS_ATTR in op.attributes)
+
+
 def count_macs(module: ir.Module) -> int:
-    total = 0
+    total = attributed_macs(module.operation)
     for op in walk_ops(module.operation):
         if op.name != "linalg.generic" or not has_reduction(op):
             continue
@@ -82,7 +90,7 @@ def count_macs_tiled(fn) -> int:
     """MACs actually executed by a (possibly tiled) program: every reduction op's iteration
     space, summed over every iteration of the loops around it (halo recomputation included)."""
     from .index_eval import enclosing_loops, evaluate, iterations
-    total = 0
+    total = attributed_macs(fn)
     for op in walk_ops(fn):
         if op.name != "linalg.generic" or not has_reduction(op):
             continue

@@ -1,7 +1,7 @@
 """Refuse, at import, ops the rest of the pipeline does not handle, naming the op and where it is.
 
 mlir-fdt compiles linalg on tensors: structured linalg ops (generalized later), with arith,
-math and tensor ops around and inside them. Anything else used to travel through every pass
+math and tensor ops around and inside them, and `scf` loops (the time loop of a lowered LSTM). Anything else used to travel through every pass
 and fail deep inside iree-compile with an error about its generated executable, far from the
 user's model (`linalg.softmax`: "illegal for this phase of lowering"; `tosa.fft2d`, which
 IREE's TOSA pipeline lowers to `index.*` ops iree-compile's parser does not register).
@@ -13,7 +13,7 @@ from ..errors import FdtError
 from ..ir import ir, walk_ops
 from .diagnostics import location_text
 
-SUPPORTED_DIALECTS = ("builtin", "func", "arith", "math", "tensor", "linalg")
+SUPPORTED_DIALECTS = ("builtin", "func", "arith", "math", "tensor", "linalg", "scf")
 # linalg ops that are not structured (no iteration space to generalize, tile or fuse)
 UNSTRUCTURED_LINALG = ("linalg.softmax", "linalg.pack", "linalg.unpack", "linalg.winograd_filter_transform",
                        "linalg.winograd_input_transform", "linalg.winograd_output_transform")
@@ -29,4 +29,4 @@ def check_supported_ops(module: ir.Module, source: str) -> None:
     located = [op for op in unsupported if location_text(op.location, "") != ""]
     op = (located or unsupported)[0]
     raise FdtError(f"{location_text(op.location, source)}: unsupported op '{op.name}' in the imported linalg "
-                   "program; mlir-fdt compiles structured linalg ops with arith, math and tensor ops")
+                   "program; mlir-fdt compiles structured linalg ops with arith, math, tensor and scf ops")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
-from ..ir import ir, run_pipeline
+from ..ir import ir, run_pipeline, walk_ops
 from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
+from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
+from .tflite_lstm import lower_sequence_lstms
 from .tflite_operators import check_known_unsupported, refuse_named, refuse_producers, tfl_op_names
-from .tflite_quantize import saturate_quantize_casts
+from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
@@ -35,6 +37,28 @@ def _unconverted_operators(converter: str, path: Path) -> list[str]:
     except ToolError:
         return []
     return tfl_op_names(proc.stdout.decode(errors="replace"))
+
+
+UNCONVERTED = ("the TFLite to TOSA converter leaves it unconverted (no TOSA lowering for this operator with these "
+               "types and shapes)")
+
+
+def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -> ir.Module:
+    """The converter's TOSA, with the `tfl.*` ops mlir-fdt lowers itself lowered (they parse only while
+    unregistered dialects are allowed: IREE's MLIR has no TFLite dialect)."""
+    if not any(op.name == SEQUENCE_LSTM for op in model.operators):
+        return ir.Module.parse(bytecode)
+    context.allow_unregistered_dialects = True
+    try:
+        module = ir.Module.parse(bytecode)
+        lower_sequence_lstms(module, model)
+    finally:
+        context.allow_unregistered_dialects = False
+    left = tfl_op_names(" ".join(op.name for op in walk_ops(module.operation)))
+    if left:
+        raise refuse_named(model, left, UNCONVERTED) or FdtError(
+            f"{model.path}: the converter left TFLite ops unconverted: {', '.join(left)}")
+    return module
 
 
 def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
@@ -66,15 +90,15 @@ def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, contex
         raise FdtError(f"{model.path}: the TFLite to TOSA conversion produced no output")
     with context:
         try:
-            return ir.Module.parse(out.read_bytes())
+            return _parse_converted(out.read_bytes(), context, model)
         except ir.MLIRError as e:
             left = _unconverted_operators(converter, source)
-            raise (refuse_named(model, left, "the TFLite to TOSA converter leaves it unconverted (no TOSA "
-                                             "lowering for this operator with these types and shapes)")
+            raise (refuse_named(model, left, UNCONVERTED)
                    or FdtError(f"{model.path}: the TOSA produced by the converter does not parse: {e}")) from None
 
 
 def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
+    exact_quantize_rounding(module, model)
     saturate_quantize_casts(module)
     return lower_tosa_to_linalg(module, str(model.path))
 

@@ -61,6 +61,7 @@ class TfliteTensor:
     dtype: str | None            # numpy dtype name
     scale: list[float] = field(default_factory=list)
     zero_point: list[int] = field(default_factory=list)
+    variable: bool = False       # a state tensor (LSTM, SVDF): zeroed when TFLite Micro allocates the arena
 
     @property
     def quantized(self) -> bool:
@@ -79,6 +80,7 @@ class TfliteOperator:
     name: str                    # BUILTIN name, or CUSTOM:<custom_code>
     inputs: list[str]            # tensor names ("" for an omitted optional input)
     outputs: list[str]
+    options: _Table | None = field(default=None, repr=False, compare=False)  # its builtin options table
 
 
 @dataclass
@@ -152,7 +154,7 @@ def _tensor(t: _Table) -> TfliteTensor:
     scale = q.numbers(2, "float32") if q else []
     zero_point = q.numbers(3, "int64") if q else []
     return TfliteTensor(t.string(3), t.numbers(0, "int32"), TENSOR_TYPES.get(t.scalar(1, n.Int8Flags)),
-                        [float(s) for s in scale], [int(z) for z in zero_point])
+                        [float(s) for s in scale], [int(z) for z in zero_point], bool(t.scalar(5, n.BoolFlags)))
 
 
 def read_tflite(path: str | Path) -> TfliteModel:
@@ -175,7 +177,7 @@ def read_tflite(path: str | Path) -> TfliteModel:
 
         operators = [TfliteOperator(i, codes[op.scalar(0, flatbuffers.number_types.Uint32Flags)],
                                     [name(j) for j in op.numbers(1, "int32")],
-                                    [name(j) for j in op.numbers(2, "int32")])
+                                    [name(j) for j in op.numbers(2, "int32")], op.table(4))
                      for i, op in enumerate(graph.tables(3))]
         inputs = [tensors[i] for i in graph.numbers(1, "int32")]
         outputs = [tensors[i] for i in graph.numbers(2, "int32")]

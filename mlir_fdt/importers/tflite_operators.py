@@ -2,7 +2,8 @@
 the TFLite operator name, its index in the main subgraph, its tensors, and what to do.
 
 Two sources of refusals: operators known in advance (custom operators, recurrent layers the
-converter leaves as `tfl.*`), checked before conversion; and whatever the converter rejects or
+converter leaves as `tfl.*`, the variants of the ones mlir-fdt lowers itself that it does not lower),
+checked before conversion; and whatever the converter rejects or
 leaves unconverted, named from its `tfl.<op>` message and matched to the flatbuffer's operators.
 """
 
@@ -12,18 +13,22 @@ import re
 
 from ..errors import FdtError
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
+from .tflite_lstm import unsupported_lstm_reason
 
 CUSTOM_ADVICE = "a custom operator (its kernel belongs to another runtime): split the model before it"
 # TFLite operators that neither the TOSA converter nor mlir-fdt lowers today (the converter leaves them as
 # `tfl.*`), with what a user can do about it
 UNSUPPORTED = {
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
     "BIDIRECTIONAL_SEQUENCE_LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
     "UNIDIRECTIONAL_SEQUENCE_RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
     "BIDIRECTIONAL_SEQUENCE_RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
     "LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
     "RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
     "SVDF": "a stateful layer (variable tensors); mlir-fdt compiles stateless models",
+}
+# TFLite operators that mlir-fdt lowers itself in some variants: why this one is not (None: it is)
+LOWERED_VARIANTS = {
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": unsupported_lstm_reason,
 }
 # the converter's op names that are bookkeeping, not operators of the model
 _NOT_OPERATORS = {"no_value", "pseudo_const", "pseudo_qconst", "pseudo_sparse_const", "control_node", "yield"}
@@ -57,12 +62,16 @@ def _has_uint8(model: TfliteModel, op: TfliteOperator) -> bool:
 
 def check_known_unsupported(model: TfliteModel) -> None:
     """Refuse, before conversion, the operators known not to compile: one line per operator."""
-    def reason(op: TfliteOperator) -> str:
+    def reason(op: TfliteOperator) -> str | None:
         if op.name.startswith("CUSTOM:"):
             return CUSTOM_ADVICE
-        return UNSUPPORTED[op.name] if op.name in UNSUPPORTED else UINT8_ADVICE
-    bad = [op for op in model.operators
-           if op.name.startswith("CUSTOM:") or op.name in UNSUPPORTED or _has_uint8(model, op)]
+        if op.name in UNSUPPORTED:
+            return UNSUPPORTED[op.name]
+        if _has_uint8(model, op):
+            return UINT8_ADVICE
+        variant = LOWERED_VARIANTS.get(op.name)
+        return variant(model, op) if variant else None
+    bad = [op for op in model.operators if reason(op) is not None]
     if bad:
         raise _refusal(model.path, bad, reason)
 

@@ -194,6 +194,24 @@ def collect_buffers(fn) -> list[Buffer]:
     return buffers
 
 
+def never_accessed(value: ir.Value) -> bool:
+    """Whether no op reads or writes `value`'s data: every use (through views) is a linalg input
+    whose payload argument is unused, like the window operand of a pooling, which only gives the
+    window's shape."""
+    uses = [use for v in aliases(value) for use in v.uses
+            if not (use.owner.operation.name in VIEW_OPS and use.operand_number == 0)]
+    for use in uses:
+        user = use.owner.operation
+        if not user.name.startswith("linalg.") or not user.regions or "operandSegmentSizes" not in user.attributes:
+            return False
+        inputs = list(ir.DenseI32ArrayAttr(user.attributes["operandSegmentSizes"]))[0]
+        if use.operand_number >= inputs:
+            return False
+        if list(user.regions[0].blocks[0].arguments[use.operand_number].uses):
+            return False
+    return bool(uses)
+
+
 def root_allocation(value: ir.Value) -> ir.Value:
     """Follow view ops back to the allocation (or argument) a value is a view of."""
     while not isinstance(value.owner, ir.Block) and value.owner.operation.name in VIEW_OPS:

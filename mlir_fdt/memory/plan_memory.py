@@ -15,7 +15,7 @@ from ..errors import FdtError
 from ..ir import arith, block_encloses, entry_function, ir, memref
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
-from .liveness import Buffer, collect_buffers
+from .liveness import Buffer, collect_buffers, never_accessed
 from .overlap import find_overlaps
 from .verifier import verify_plan, verify_views
 
@@ -136,8 +136,11 @@ class PlanMemory(ModulePass):
             _erase_dead_allocs(fn)
             buffers = collect_buffers(fn)
             entry = fn.regions[0].blocks[0]
-            registers = [b for b in buffers if b.kind == "tile" and b.elements <= self.register_tile_elements
-                         and not list(b.value.owner.operation.operands)]
+            # one-element tiles (an accumulator) and buffers no op touches (a pooling's window, which
+            # gives only a shape): not in the arena
+            registers = [b for b in buffers if b.kind in ("tensor", "tile") and not list(b.value.owner.operation.operands)
+                         and ((b.kind == "tile" and b.elements <= self.register_tile_elements)
+                              or never_accessed(b.value))]
             placed = [b for b in buffers if b not in registers]
             # Buffers of the two branches of one scf.if never live in the same run: one slot.
             slots: list[list[Buffer]] = []

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import entry_function, ir, walk_ops
-from ..analysis.layers import accumulator_init, find_layers
-from .linalg_util import has_reduction, num_inputs
+from ..analysis.layers import accumulator_init, find_layers, is_elementwise_continuation, single_user
+from .linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
 from .pass_base import ModulePass
 from .transform_library import run_transform_script
 
@@ -47,6 +47,29 @@ def blocks_with_reductions(fn) -> list[ir.Block]:
     return blocks
 
 
+def elementwise_chains(block: ir.Block, owned: set) -> list[tuple[ir.Operation, list[ir.Operation], int]]:
+    """(last op, the ops before it, rank) of each chain of element-wise generics in `block` that no
+    layer owns. Element-wise chains are fused before generalization; these appear later, when
+    folding unit dims turns a reduction over one element (a dense layer with one input feature)
+    into an element-wise op, whose int32 result would otherwise be a whole tensor."""
+    chains = []
+    for op in [o.operation for o in block.operations]:
+        if op in owned or op.name != "linalg.generic" or not is_all_parallel(op) or len(op.results) != 1:
+            continue
+        rank = len(iterator_kinds(op))
+        if not 1 <= rank <= 4:
+            continue
+        chain, cur = [op], op
+        while (user := single_user(cur)) is not None and user not in owned \
+                and is_elementwise_continuation(cur, user, rank):
+            chain.append(user)
+            cur = user
+        if len(chain) > 1:
+            owned.update(chain)
+            chains.append((chain[-1], chain[:-1], rank))
+    return chains
+
+
 @dataclass(frozen=True)
 class FuseEpilogues(ModulePass):
     """Tile each reduction's epilogue to one element and fuse the reduction into it."""
@@ -61,20 +84,24 @@ class FuseEpilogues(ModulePass):
             for block in blocks:
                 privatize_inits(block)
             layers = [layer for block in blocks for layer in find_layers(block)]
-            if not layers:
+            groups = [(layer.anchor, layer.members, layer.rank) for layer in layers]
+            owned = {op for layer in layers for op in [layer.anchor, *layer.members]}
+            for block in dict.fromkeys([fn.regions[0].blocks[0], *blocks]):
+                groups += elementwise_chains(block, owned)
+            if not groups:
                 return
             lines = []
             i64 = ir.IntegerType.get_signless(64)
-            for i, layer in enumerate(layers):
-                layer.anchor.attributes[ANCHOR_ATTR] = ir.IntegerAttr.get(i64, i)
-                for p in layer.members:
+            for i, (anchor, members, rank) in enumerate(groups):
+                anchor.attributes[ANCHOR_ATTR] = ir.IntegerAttr.get(i64, i)
+                for p in members:
                     p.attributes[PRODUCER_ATTR] = ir.IntegerAttr.get(i64, i)
                 lines.append(
                     f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
                     " : (!transform.any_op) -> !transform.any_op\n"
                     f"    %p{i} = transform.structured.match attributes {{{PRODUCER_ATTR} = {i} : i64}} in %root"
                     " : (!transform.any_op) -> !transform.any_op\n"
-                    f"    transform.include @fdt_tile_and_fuse_epilogue_{layer.rank}d failures(propagate)"
+                    f"    transform.include @fdt_tile_and_fuse_epilogue_{rank}d failures(propagate)"
                     f" (%a{i}, %p{i})"
                     " : (!transform.any_op, !transform.any_op) -> ()")
             lines.append("    %funcs = transform.structured.match ops{[\"func.func\"]} in %root"

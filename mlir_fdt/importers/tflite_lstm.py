@@ -1,0 +1,111 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, which tosa-converter-for-tflite leaves as `tfl.unidirectional_sequence_lstm`,
+lowered by mlir-fdt itself (lstm_float.py: linalg with one `scf.for` over time).
+
+The converter's bytecode with that op parses only in a context that allows unregistered dialects,
+and the op's attributes (cell clip, time major, activation) come out unreadable; the flatbuffer's
+builtin options give them instead. The op's operands are the converter's constants for the weights
+(TFLite's 24 inputs, in order). The variant is the one TFLite Micro runs (`LstmTensors::
+ValidateTensorStatus`): all four gates (no CIFG), no peephole, projection or layer norm, variable
+hidden and cell states; float32 only for now.
+"""
+
+from __future__ import annotations
+
+import flatbuffers
+
+from ..errors import FdtError
+from ..ir import ir, run_pipeline, walk_ops
+from .lstm_float import LstmShape, lstm_function
+from .tflite_flatbuffer import TfliteModel, TfliteOperator
+
+OP_NAME = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+TFL_OP = "tfl.unidirectional_sequence_lstm"
+
+# TFLite's LSTM inputs (lstm_shared.h)
+INPUT = 0
+INPUT_WEIGHTS = (1, 2, 3, 4)           # input, forget, cell, output gate
+RECURRENT_WEIGHTS = (5, 6, 7, 8)
+PEEPHOLE = (9, 10, 11)
+GATE_BIASES = (12, 13, 14, 15)
+PROJECTION = (16, 17)
+HIDDEN_STATE, CELL_STATE = 18, 19
+LAYER_NORM = (20, 21, 22, 23)
+
+# schema.fbs ActivationFunctionType: the cell gate's activation, as TFLite Micro's CalculateLstmGate takes it
+_CELL_ACTIVATIONS = {4: "tanh", 6: "sigmoid"}
+
+
+def _options(op: TfliteOperator) -> tuple[int, float, bool]:
+    """(fused activation, cell clip, time major) from UnidirectionalSequenceLSTMOptions."""
+    n = flatbuffers.number_types
+    t = op.options
+    if t is None:
+        return 0, 0.0, False
+    return t.scalar(0, n.Int8Flags), t.scalar(1, n.Float32Flags, 0.0), bool(t.scalar(3, n.BoolFlags))
+
+
+def unsupported_lstm_reason(model: TfliteModel, op: TfliteOperator) -> str | None:
+    """Why mlir-fdt does not lower this LSTM (the variant, in a user's words), or None if it does."""
+    inputs = op.inputs + [""] * (24 - len(op.inputs))
+    present = [bool(name) for name in inputs]
+    if not present[INPUT_WEIGHTS[0]] or not present[RECURRENT_WEIGHTS[0]]:
+        return "a CIFG LSTM (coupled input and forget gates), which TFLite Micro does not run either"
+    for indices, variant in ((PEEPHOLE, "peephole connections"), (PROJECTION, "a projection layer"),
+                             (LAYER_NORM, "layer normalisation")):
+        if any(present[i] for i in indices):
+            return f"an LSTM with {variant}, which TFLite Micro does not run either"
+    tensors = [model.tensor(inputs[i]) for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES,
+                                                 HIDDEN_STATE, CELL_STATE)]
+    if any(t is None for t in tensors):
+        return "an LSTM with a missing input (weights, biases or state)"
+    dtypes = sorted({t.dtype or "?" for t in tensors})
+    if dtypes != ["float32"]:
+        return (f"an LSTM with {'/'.join(dtypes)} tensors: mlir-fdt lowers float32 LSTMs only "
+                "(no integer or hybrid LSTM yet)")
+    activation, _, _ = _options(op)
+    if activation not in _CELL_ACTIVATIONS:
+        return f"an LSTM whose cell gate activation (TFLite code {activation}) is not tanh or sigmoid"
+    if len(tensors[0].shape) != 3:
+        return f"an LSTM with a rank-{len(tensors[0].shape)} input (expected [batch, time, features])"
+    return None
+
+
+def _shape(model: TfliteModel, op: TfliteOperator) -> LstmShape:
+    activation, cell_clip, time_major = _options(op)
+    x = model.tensor(op.inputs[INPUT]).shape
+    units = model.tensor(op.inputs[INPUT_WEIGHTS[0]]).shape[0]
+    time, batch = (x[0], x[1]) if time_major else (x[1], x[0])
+    return LstmShape(batch=batch, time=time, inputs=x[2], units=units, time_major=time_major,
+                     cell_clip=cell_clip, cell_activation=_CELL_ACTIVATIONS[activation])
+
+
+def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
+    """Replace every `tfl.unidirectional_sequence_lstm` of the converted module (matched in order with
+    the flatbuffer's LSTM operators) by an inlined call to its linalg lowering."""
+    found = [op for op in walk_ops(module.operation) if op.name == TFL_OP]
+    declared = [op for op in model.operators if op.name == OP_NAME]
+    if not found:
+        return
+    if len(found) != len(declared):
+        raise FdtError(f"{model.path}: the converter left {len(found)} {TFL_OP} ops for the {len(declared)} "
+                       f"{OP_NAME} operators of the model")
+    with module.context, ir.Location.unknown():
+        for k, (tfl, op) in enumerate(zip(found, declared)):
+            name = f"fdt_sequence_lstm_{k}"
+            library = ir.Module.parse(lstm_function(name, _shape(model, op)))
+            function = library.body.operations[0].operation
+            lowered = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value).results[0]
+            if lowered != tfl.results[0].type:
+                raise FdtError(f"{model.path}: operator {op.index} {OP_NAME}: the converter's output type "
+                               f"{tfl.results[0].type} differs from the flatbuffer's {lowered}")
+            function.move_before(module.body.operations[0])
+            operands = [tfl.operands[i] for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES)]
+            with ir.InsertionPoint(tfl), tfl.location:
+                call = ir.Operation.create("func.call", results=[tfl.results[0].type], operands=operands,
+                                           attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
+            tfl.results[0].replace_all_uses_with(call.results[0])
+            tfl.erase()
+    for op in walk_ops(module.operation):
+        if op.name == "tfl.no_value" and not list(op.results[0].uses):
+            op.erase()
+    run_pipeline(module, "builtin.module(inline,symbol-dce)")
