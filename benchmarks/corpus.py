@@ -94,13 +94,14 @@ def tflm_head(model: Path) -> int | None:
     if model.suffix != ".tflite":
         return None
     from mlir_fdt.importers.tflite_flatbuffer import read_tflite
-    from mlir_fdt.reference.inputs import random_inputs, tflite_input_ranges
+    from mlir_fdt.reference.inputs import random_inputs, tflite_input_ranges, tflite_shape_inputs
     from mlir_fdt.reference.tflm import tflite_micro_arena_head
     fb = read_tflite(model)
     types = {"float32": "f32", "int8": "i8", "int16": "i16", "int32": "i32", "uint8": "ui8", "bool": "i1"}
     if any(t.dtype not in types for t in fb.inputs):
         return None
-    inputs = random_inputs([(t.shape, types[t.dtype]) for t in fb.inputs], 0, tflite_input_ranges(fb))
+    inputs = random_inputs([(t.shape, types[t.dtype]) for t in fb.inputs], 0, tflite_input_ranges(fb),
+                           fixed=tflite_shape_inputs(fb))
     return tflite_micro_arena_head(model, inputs)
 
 

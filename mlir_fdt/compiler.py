@@ -291,11 +291,15 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
     compare every output with the reference; record the worst difference."""
     from .reference.host import run_arena_program
-    from .reference.inputs import numpy_dtype, random_inputs, tflite_input_ranges
+    from .reference.inputs import numpy_dtype, random_inputs, tflite_input_ranges, tflite_shape_inputs
     if options.run not in ("host", "qemu"):
         raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
     ranges = tflite_input_ranges(declared) if declared is not None else None
+    fixed = tflite_shape_inputs(declared) if declared is not None else {}
+    if fixed:  # inputs that only state a shape: given that shape in every check
+        report["shape_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): v.tolist()
+                                  for i, v in fixed.items()}
     if index_ranges:  # what the test inputs were drawn from, where it is not the default
         report["index_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): list(r)
                                   for i, r in index_ranges.items()}
@@ -303,7 +307,8 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     host_worst, qemu_worst, references = 0.0, 0.0, []
     for k in range(max(1, options.checks)):
         seed = options.seed + k
-        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges, index_ranges)
+        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges, index_ranges,
+                               fixed)
         reference_name, expected, note = _reference_outputs(model, inputs, len(out_types), out_dir)
         expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
         references.append(expected)

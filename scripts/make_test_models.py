@@ -96,8 +96,87 @@ def int8_lstm() -> bytes:
     return _int8(_stacked_lstms(3), (2, 5, 3), float_io=False)
 
 
+def _from_function(fn, shape, int8: bool) -> bytes:
+    """A model of one traced function over a float input of `shape`; int8 I/O if `int8` (calibrated on an
+    asymmetric range: the zero point is not 0)."""
+    conv = tf.lite.TFLiteConverter.from_concrete_functions(
+        [tf.function(fn).get_concrete_function(tf.TensorSpec(shape, tf.float32))])
+    if int8:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = _representative(shape, -0.5, 2.0)  # zero point != 0
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+# REDUCE_MAX / REDUCE_MIN: float and int8, one axis, several axes (with and without keep_dims), all
+# axes to a scalar, and a negative axis
+REDUCE_SHAPE = (1, 4, 6, 3)
+REDUCTIONS = {
+    "reduce_max_float_axis1": (tf.reduce_max, [1], False, False),
+    "reduce_min_float_axes12_keep": (tf.reduce_min, [1, 2], True, False),
+    "reduce_max_float_all": (tf.reduce_max, [0, 1, 2, 3], False, False),
+    "reduce_max_int8_axes_neg1_1": (tf.reduce_max, [-1, 1], False, True),
+    "reduce_min_int8_axis2_keep": (tf.reduce_min, [2], True, True),
+    "reduce_min_int8_all": (tf.reduce_min, [0, 1, 2, 3], False, True),
+}
+
+
+def _reduction(reduce, axes, keepdims: bool, int8: bool):
+    def build() -> bytes:
+        return _from_function(lambda x: reduce(x, axis=axes, keepdims=keepdims), REDUCE_SHAPE, int8)
+    return build
+
+
+def unranked_scalar_reduce_int8() -> bytes:
+    """An int8 REDUCE_MIN to a scalar, written as TFLite files were before the schema had
+    `Tensor.has_rank`: the empty shape alone says "scalar" (mlonmcu_model_with_reduce_max is such a
+    file, in float). TensorFlow's own schema module rewrites the converter's output."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+    model = schema.ModelT.InitFromPackedBuf(_reduction(tf.reduce_min, [0, 1, 2, 3], False, True)(), 0)
+    for tensor in model.subgraphs[0].tensors:
+        tensor.hasRank = False
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _int16x8(model, shape) -> bytes:
+    """16-bit activations, 8-bit weights (TFLite's 16x8 quantization): an i48 accumulator in TOSA."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = _representative(shape)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    return conv.convert()
+
+
+# int16x8 TRANSPOSE_CONV: (kernel, strides, padding); SAME crops the output (negative TOSA out_pad), a
+# kernel the stride does not divide pads the phase kernels
+TRANSPOSE_CONVS = {
+    "transpose_conv_int16_k3_s2_same": ((3, 3), (2, 2), "same"),
+    "transpose_conv_int16_k3x4_s1x2_valid": ((3, 4), (1, 2), "valid"),
+}
+
+
+def _transpose_conv(kernel, strides, padding: str):
+    def build() -> bytes:
+        tf.keras.utils.set_random_seed(3)
+        inp = tf.keras.Input((3, 5, 4), batch_size=1)
+        out = tf.keras.layers.Conv2DTranspose(6, kernel, strides=strides, padding=padding,
+                                              bias_initializer=tf.keras.initializers.RandomUniform(-0.5, 0.5))(inp)
+        return _int16x8(tf.keras.Model(inp, out), (1, 3, 5, 4))
+    return build
+
+
 MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8, "float_lstm": float_lstm,
-          "int8_lstm": int8_lstm}
+          "int8_lstm": int8_lstm,
+          **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
+          "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
+          **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()}}
 
 
 def main() -> None:

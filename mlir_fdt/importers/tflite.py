@@ -13,9 +13,10 @@ from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
 from .tflite_lstm import lower_sequence_lstms
-from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
+from .tflite_operators import check_known_unsupported, refuse_named, refuse_producers, tfl_op_names
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
-from .tosa import lower_tosa_to_linalg
+from .tflite_scalars import rank_shapeless_scalars
+from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
 
 def converter_reason(stderr: str) -> str:
@@ -60,35 +61,76 @@ def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -
     return module
 
 
+def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
+    """`path`, or a copy in `tmp` whose empty-shaped tensors are marked scalars (`tflite_scalars`)."""
+    data, marked = rank_shapeless_scalars(path.read_bytes())
+    if not marked:
+        return path
+    fixed = tmp / path.name
+    fixed.write_bytes(data)
+    return fixed
+
+
+def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, context: ir.Context,
+             debug: bool) -> ir.Module:
+    """The converter's TOSA for `source` (the model, or its copy with ranked scalars), parsed; refusals
+    name the TFLite operators the converter rejects or leaves unconverted."""
+    out = tmp / f"model{'.debug' if debug else ''}.tosa.mlirbc"
+    # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
+    # Debug locations name each op after the TFLite tensor it computes.
+    try:
+        invoke([converter, str(source), "--bytecode", *(["--emit-debug-info"] if debug else []), "-o", str(out)],
+               tool="tosa-converter-for-tflite")
+    except ToolError as e:
+        reason = converter_reason(e.stderr)
+        raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
+               or FdtError(f"{model.path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
+                           f"{reason}")) from None
+    if not out.exists():
+        raise FdtError(f"{model.path}: the TFLite to TOSA conversion produced no output")
+    with context:
+        try:
+            return _parse_converted(out.read_bytes(), context, model)
+        except ir.MLIRError as e:
+            left = _unconverted_operators(converter, source)
+            raise (refuse_named(model, left, UNCONVERTED)
+                   or FdtError(f"{model.path}: the TOSA produced by the converter does not parse: {e}")) from None
+
+
+def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
+    exact_quantize_rounding(module, model)
+    saturate_quantize_casts(module)
+    return lower_tosa_to_linalg(module, str(model.path))
+
+
+def _rejected_operator(model: TfliteModel, converter: str, source: Path, tmp: Path, context: ir.Context,
+                       error: TosaLoweringError) -> FdtError:
+    """`error` as a refusal naming the TFLite operator whose TOSA IREE rejects. The rejected op's debug
+    location names the tensor that operator computes; without debug info the model is converted and
+    lowered again with it, only to find that name."""
+    names = error.names
+    if not names:
+        try:
+            _lower(_convert(model, converter, source, tmp, context, debug=True), model)
+        except TosaLoweringError as again:
+            names = again.names
+        except FdtError:
+            pass
+    return refuse_producers(model, names, f"{IREE_REJECTS}: {error.detail}") or error
+
+
 def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
-    casts = truncating_cast_outputs(model)
+    casts = truncating_cast_outputs(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
-        out = Path(tmp) / "model.tosa.mlirbc"
-        # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
-        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
-        debug = ["--emit-debug-info"] if casts else []
+        source = _with_ranked_scalars(path, Path(tmp))
+        module = _convert(model, converter, source, Path(tmp), context, debug=bool(casts))
         try:
-            invoke([converter, str(path), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
-        except ToolError as e:
-            reason = converter_reason(e.stderr)
-            raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
-                   or FdtError(f"{path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
-                               f"{reason}")) from None
-        if not out.exists():
-            raise FdtError(f"{path}: the TFLite to TOSA conversion produced no output")
-        with context:
-            try:
-                module = _parse_converted(out.read_bytes(), context, model)
-            except ir.MLIRError as e:
-                left = _unconverted_operators(converter, path)
-                raise (refuse_named(model, left, UNCONVERTED)
-                       or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
-    exact_quantize_rounding(module, model)
-    saturate_quantize_casts(module)
-    module = lower_tosa_to_linalg(module, str(path))
+            module = _lower(module, model)
+        except TosaLoweringError as e:
+            raise _rejected_operator(model, converter, source, Path(tmp), context, e) from None
     if casts:
         if truncate_cast_roundings(module, casts) == 0:
             raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "

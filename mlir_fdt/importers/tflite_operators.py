@@ -93,3 +93,12 @@ def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError
     if not ops:
         return None
     return _refusal(model.path, ops, lambda op: why)
+
+
+def refuse_producers(model: TfliteModel, tensor_names: list[str], why: str) -> FdtError | None:
+    """A refusal naming every operator of the model that computes one of `tensor_names` (None if none does:
+    then the caller reports the raw reason)."""
+    ops = [op for op in model.operators if any(name in tensor_names for name in op.outputs)]
+    if not ops:
+        return None
+    return _refusal(model.path, ops, lambda op: why)

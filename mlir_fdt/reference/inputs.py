@@ -4,7 +4,7 @@ Uniform noise over the whole int8 range drives many real models into saturation:
 the same for every input and a bit-exact match proves little. Integer inputs are drawn over their
 type's range (for a quantized input that *is* its quantization range), but a float input that a
 QUANTIZE maps onto integers is drawn inside the range that QUANTIZE represents, and other float
-inputs in [-1, 1).
+inputs in [-1, 1). An input that only states a shape (TRANSPOSE_CONV's output_shape) gets that shape.
 """
 
 from __future__ import annotations
@@ -43,18 +43,41 @@ def tflite_input_ranges(fb: TfliteModel) -> list[Range | None]:
     return ranges
 
 
+# TFLite operators with an operand that states the shape of their output: operator -> operand index
+SHAPE_OPERANDS = {"TRANSPOSE_CONV": 0}
+
+
+def tflite_shape_inputs(fb: TfliteModel) -> dict[int, np.ndarray]:
+    """Model inputs that state an operator's output shape (`SHAPE_OPERANDS`), by input index, with the
+    value they must have: the declared shape of that output. TFLite resizes the output to the value;
+    TFLite Micro and the compiled program take the declared shape, so random int32 would describe an
+    output neither computes."""
+    fixed: dict[int, np.ndarray] = {}
+    for i, t in enumerate(fb.inputs):
+        for op in fb.consumers(t.name):
+            k = SHAPE_OPERANDS.get(op.name)
+            out = fb.tensor(op.outputs[0]) if k is not None and op.outputs else None
+            if out is not None and len(op.inputs) > k and op.inputs[k] == t.name and [len(out.shape)] == t.shape:
+                fixed[i] = np.array(out.shape)
+    return fixed
+
+
 def random_inputs(shapes_and_types: list[tuple[list[int], str]], seed: int,
                   ranges: list[Range | None] | None = None,
-                  index_ranges: dict[int, tuple[int, int]] | None = None) -> list[np.ndarray]:
+                  index_ranges: dict[int, tuple[int, int]] | None = None,
+                  fixed: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
     """Seeded inputs: uniform over the integer type's range; floats uniform in their range or [-1, 1).
     An input the program uses as an index (`analysis.input_ranges`: the token ids of an embedding
     lookup) is drawn from the whole numbers of its valid [lo, hi) whatever its type: random floats
-    would index out of range (the references then disagree or fail) or mostly the first entry."""
+    would index out of range (the references then disagree or fail) or mostly the first entry.
+    An input in `fixed` (`tflite_shape_inputs`) gets that value, not a random one."""
     rng = np.random.default_rng(seed)
     out = []
     for i, (shape, element_type) in enumerate(shapes_and_types):
         dtype = numpy_dtype(element_type)
-        if index_ranges and i in index_ranges:
+        if fixed and i in fixed:
+            out.append(np.asarray(fixed[i]).astype(dtype).reshape(shape))
+        elif index_ranges and i in index_ranges:
             lo, hi = index_ranges[i]
             out.append(rng.integers(lo, hi, size=shape).astype(dtype))
         elif dtype == np.bool_:
