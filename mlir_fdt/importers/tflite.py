@@ -60,7 +60,9 @@ def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -
     return module
 
 
-def import_tflite(path: Path, context: ir.Context) -> ir.Module:
+def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -> ir.Module:
+    """The model as linalg on tensors; with `tensor_names`, every op keeps the location the converter
+    gives it: the name of the TFLite tensor its operator produces (`--check-intermediates`)."""
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
@@ -68,8 +70,8 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         out = Path(tmp) / "model.tosa.mlirbc"
         # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
-        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
-        debug = ["--emit-debug-info"] if casts else []
+        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast, or when asked.
+        debug = ["--emit-debug-info"] if casts or tensor_names else []
         try:
             invoke([converter, str(path), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
@@ -93,5 +95,6 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
         if truncate_cast_roundings(module, casts) == 0:
             raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
                            f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if casts and not tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module

@@ -1,0 +1,136 @@
+"""`--check-intermediates`: every intermediate tensor of the untiled program against TFLite Micro's.
+
+A wrong output says that something is wrong, not where. This check names the layer: the prepared
+tensor program (imported with the TFLite tensor names as locations) gets a variant whose entry
+function also returns every value that holds a TFLite tensor (`tensor_values.py`). The variant goes
+through the untiled lowering, arena plan and host compilation of the program itself, runs on the
+checked inputs, and each returned tensor is compared with the one TFLite Micro preserved
+(int8/int16 bit for bit, float within the output tolerance). The first mismatch in operator order
+is the first wrong layer.
+
+The variant is not the program that ships: its extra results live until the end, so its arena plan
+and in-place reuse differ; the layers' code is the same lowering.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..codegen.iree_compile import compile_host
+from ..codegen.wrap_executable import WrapExecutable
+from ..importers.tflite_flatbuffer import TfliteModel
+from ..ir import copy_module, entry_function, func, ir
+from ..pipeline import lower
+from .host import run_arena_program
+from .tensor_values import find_tensor_values
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IntermediatesCheck:
+    """What `check_intermediates` compared and found."""
+
+    compared: int
+    skipped: list[dict]                # tensors with no value of their own, and why
+    mismatches: list[dict] = field(default_factory=list)  # in operator order: the first is the first wrong layer
+    tensors: list[dict] = field(default_factory=list)     # every compared tensor with its worst difference
+
+    @property
+    def match(self) -> bool:
+        return not self.mismatches
+
+    def to_json(self) -> dict:
+        reasons: dict[str, int] = {}
+        for s in self.skipped:
+            reasons[s["reason"].split(":")[0]] = reasons.get(s["reason"].split(":")[0], 0) + 1
+        return {"compared": self.compared, "skipped": len(self.skipped), "skipped_by_reason": reasons,
+                "match": self.match, "mismatches": self.mismatches, "tensors": self.tensors,
+                "skipped_tensors": self.skipped}
+
+    def first_mismatch(self) -> str:
+        m = self.mismatches[0]
+        return (f"first wrong intermediate: tensor '{m['tensor']}' of operator {m['operator_index']} "
+                f"({m['operator']}): max_abs_diff {m['max_abs_diff']} (tolerance {m['tolerance']})")
+
+
+def return_also(module: ir.Module, values: list[ir.Value]) -> None:
+    """Make the entry function also return `values` (after its own results)."""
+    with module.context:
+        fn = entry_function(module)
+        entry = fn.regions[0].blocks[0]
+        ret = entry.operations[len(entry.operations) - 1]
+        operands = list(ret.operands) + values
+        with ir.InsertionPoint(ret), ret.location:
+            func.ReturnOp(operands)
+        ret.erase()
+        old = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+        fn.attributes["function_type"] = ir.TypeAttr.get(
+            ir.FunctionType.get(list(old.inputs), [v.type for v in operands]))
+        if "res_attrs" in fn.attributes:
+            attrs = list(ir.ArrayAttr(fn.attributes["res_attrs"]))
+            fn.attributes["res_attrs"] = ir.ArrayAttr.get(attrs + [ir.DictAttr.get({})] * len(values))
+
+
+def build_variant(prepared: ir.Module, model: TfliteModel, out_dir: Path, alignment: int,
+                  iree_flags: list[str]):
+    """(host vmfb, arena bytes, input buffers, output buffers, tensor values, skipped) of the untiled
+    program that also returns every value holding a TFLite tensor."""
+    variant = copy_module(prepared)
+    with variant.context:
+        found = find_tensor_values(entry_function(variant), model)
+        n_outputs = len(ir.FunctionType(ir.TypeAttr(entry_function(variant).attributes["function_type"]).value)
+                        .results)
+    # one result per value: two tensors never share a value, but keep it explicit
+    values = [tv.value for tv in found.found]
+    return_also(variant, values)
+    lowered = lower(variant, None, "greedy", alignment)
+    executable = WrapExecutable(executable_name="fdt_intermediates").run(variant)
+    source = out_dir / "intermediates.mlir"
+    source.write_text(str(executable))
+    vmfb = compile_host(source, out_dir / "intermediates.host.vmfb", iree_flags)
+    outputs = lowered.plan.io("output")[n_outputs:]
+    return vmfb, lowered.plan.arena_bytes, lowered.plan.io("input"), outputs, found
+
+
+def compare_tensor(ours: np.ndarray, reference: np.ndarray, tolerance_scale: float) -> tuple[float, float]:
+    """(max |ours - reference|, tolerance): 0 for integers, relative for floats."""
+    ref = np.asarray(reference)
+    ours = ours.reshape(ref.shape)
+    if np.issubdtype(ours.dtype, np.integer):
+        diff = np.abs(ours.astype(np.int64) - ref.astype(np.int64))
+        return (float(diff.max()) if diff.size else 0.0), 0.0
+    diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
+    scale = max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
+    return (float(diff.max()) if diff.size else 0.0), tolerance_scale * scale
+
+
+def check_intermediates(prepared: ir.Module, model_path: Path, model: TfliteModel, inputs_per_seed: list[list],
+                        out_dir: Path, alignment: int, iree_flags: list[str],
+                        float_tolerance: float) -> IntermediatesCheck:
+    """Run the variant and TFLite Micro (all tensors preserved) on every input set; compare."""
+    from .tflm import run_tflite_micro_tensors
+    vmfb, arena_bytes, in_bufs, out_bufs, found = build_variant(prepared, model, out_dir, alignment, iree_flags)
+    worst = {tv.tensor_index: (0.0, 0.0) for tv in found.found}
+    for inputs in inputs_per_seed:
+        reference = run_tflite_micro_tensors(model_path, inputs, [tv.tensor_index for tv in found.found])
+        raw = run_arena_program(vmfb, arena_bytes, [(b["offset"], x.tobytes()) for b, x in zip(in_bufs, inputs)],
+                                [(b["offset"], b["bytes"]) for b in out_bufs])
+        for tv, data in zip(found.found, raw):
+            ours = np.frombuffer(data, np.dtype(tv.tensor.dtype))
+            diff, tolerance = compare_tensor(ours, reference[tv.tensor_index], float_tolerance)
+            worst[tv.tensor_index] = (max(worst[tv.tensor_index][0], diff), tolerance)
+    check = IntermediatesCheck(len(found.found), found.skipped)
+    for tv in found.found:
+        diff, tolerance = worst[tv.tensor_index]
+        row = {"tensor": tv.tensor.name, "operator_index": tv.operator.index, "operator": tv.operator.name,
+               "dtype": tv.tensor.dtype, "shape": tv.tensor.shape, "max_abs_diff": diff, "tolerance": tolerance}
+        check.tensors.append(row)
+        if diff > tolerance:
+            check.mismatches.append(row)
+    return check
+
