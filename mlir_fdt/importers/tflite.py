@@ -91,10 +91,9 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     exact_quantize_rounding(module, model)
     saturate_quantize_casts(module)
     module = lower_tosa_to_linalg(module, str(path))
-    if casts:
-        if truncate_cast_roundings(module, casts) == 0:
-            raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
-                           f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if casts and truncate_cast_roundings(module, casts) == 0:
+        raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
+                       f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
     if casts and not tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module

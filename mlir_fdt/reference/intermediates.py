@@ -26,7 +26,7 @@ from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import copy_module, entry_function, func, ir
 from ..pipeline import lower
 from .host import run_arena_program
-from .tensor_values import find_tensor_values
+from .tensor_values import TensorValue, find_tensor_values, reshape_root
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class IntermediatesCheck:
                 f"({m['operator']}): max_abs_diff {m['max_abs_diff']} (tolerance {m['tolerance']})")
 
 
+SKIPPED_INPUT_VIEW = "view: a reshape of a model input (the same bytes)"
+
+
 def return_also(module: ir.Module, values: list[ir.Value]) -> None:
     """Make the entry function also return `values` (after its own results)."""
     with module.context:
@@ -76,25 +79,49 @@ def return_also(module: ir.Module, values: list[ir.Value]) -> None:
             fn.attributes["res_attrs"] = ir.ArrayAttr.get(attrs + [ir.DictAttr.get({})] * len(values))
 
 
+@dataclass
+class Variant:
+    """The compiled host program that also returns the intermediate tensors."""
+
+    vmfb: Path
+    arena_bytes: int
+    inputs: list[dict]                           # input buffers (offset, bytes), in argument order
+    tensors: list[tuple[TensorValue, dict]]      # each compared tensor and the output buffer holding it
+    skipped: list[dict]
+
+
 def build_variant(prepared: ir.Module, model: TfliteModel, out_dir: Path, alignment: int,
-                  iree_flags: list[str]):
-    """(host vmfb, arena bytes, input buffers, output buffers, tensor values, skipped) of the untiled
-    program that also returns every value holding a TFLite tensor."""
+                  iree_flags: list[str]) -> Variant:
+    """Lower and compile, untiled, a copy of `prepared` whose entry function also returns every value
+    holding a TFLite tensor. A reshape is returned as the value it reshapes (two results may not share
+    one buffer); a reshape of a model input is skipped (it is the input's bytes)."""
     variant = copy_module(prepared)
     with variant.context:
-        found = find_tensor_values(entry_function(variant), model)
-        n_outputs = len(ir.FunctionType(ir.TypeAttr(entry_function(variant).attributes["function_type"]).value)
-                        .results)
-    # one result per value: two tensors never share a value, but keep it explicit
-    values = [tv.value for tv in found.found]
-    return_also(variant, values)
+        fn = entry_function(variant)
+        found = find_tensor_values(fn, model)
+        entry = fn.regions[0].blocks[0]
+        returned = [reshape_root(v) for v in entry.operations[len(entry.operations) - 1].operands]
+        skipped, kept, result_of = list(found.skipped), [], []
+        for tv in found.found:
+            root = reshape_root(tv.value)
+            if isinstance(root.owner, ir.Block):
+                skipped.append({"tensor": tv.tensor.name, "operator_index": tv.operator.index,
+                                "operator": tv.operator.name, "reason": SKIPPED_INPUT_VIEW})
+                continue
+            if root not in returned:
+                returned.append(root)
+            kept.append(tv)
+            result_of.append(returned.index(root))
+        n_own = len(entry.operations[len(entry.operations) - 1].operands)
+        return_also(variant, returned[n_own:])
     lowered = lower(variant, None, "greedy", alignment)
     executable = WrapExecutable(executable_name="fdt_intermediates").run(variant)
     source = out_dir / "intermediates.mlir"
     source.write_text(str(executable))
     vmfb = compile_host(source, out_dir / "intermediates.host.vmfb", iree_flags)
-    outputs = lowered.plan.io("output")[n_outputs:]
-    return vmfb, lowered.plan.arena_bytes, lowered.plan.io("input"), outputs, found
+    outputs = lowered.plan.io("output")
+    return Variant(vmfb, lowered.plan.arena_bytes, lowered.plan.io("input"),
+                   [(tv, outputs[i]) for tv, i in zip(kept, result_of)], skipped)
 
 
 def compare_tensor(ours: np.ndarray, reference: np.ndarray, tolerance_scale: float) -> tuple[float, float]:
@@ -114,23 +141,22 @@ def check_intermediates(prepared: ir.Module, model_path: Path, model: TfliteMode
                         float_tolerance: float) -> IntermediatesCheck:
     """Run the variant and TFLite Micro (all tensors preserved) on every input set; compare."""
     from .tflm import run_tflite_micro_tensors
-    vmfb, arena_bytes, in_bufs, out_bufs, found = build_variant(prepared, model, out_dir, alignment, iree_flags)
-    worst = {tv.tensor_index: (0.0, 0.0) for tv in found.found}
+    variant = build_variant(prepared, model, out_dir, alignment, iree_flags)
+    worst = [(0.0, 0.0)] * len(variant.tensors)
     for inputs in inputs_per_seed:
-        reference = run_tflite_micro_tensors(model_path, inputs, [tv.tensor_index for tv in found.found])
-        raw = run_arena_program(vmfb, arena_bytes, [(b["offset"], x.tobytes()) for b, x in zip(in_bufs, inputs)],
-                                [(b["offset"], b["bytes"]) for b in out_bufs])
-        for tv, data in zip(found.found, raw):
+        reference = run_tflite_micro_tensors(model_path, inputs, [tv.tensor_index for tv, _ in variant.tensors])
+        raw = run_arena_program(variant.vmfb, variant.arena_bytes,
+                                [(b["offset"], x.tobytes()) for b, x in zip(variant.inputs, inputs)],
+                                [(b["offset"], b["bytes"]) for _, b in variant.tensors])
+        for k, ((tv, _), data) in enumerate(zip(variant.tensors, raw)):
             ours = np.frombuffer(data, np.dtype(tv.tensor.dtype))
             diff, tolerance = compare_tensor(ours, reference[tv.tensor_index], float_tolerance)
-            worst[tv.tensor_index] = (max(worst[tv.tensor_index][0], diff), tolerance)
-    check = IntermediatesCheck(len(found.found), found.skipped)
-    for tv in found.found:
-        diff, tolerance = worst[tv.tensor_index]
+            worst[k] = (max(worst[k][0], diff), tolerance)
+    check = IntermediatesCheck(len(variant.tensors), variant.skipped)
+    for (tv, _), (diff, tolerance) in zip(variant.tensors, worst):
         row = {"tensor": tv.tensor.name, "operator_index": tv.operator.index, "operator": tv.operator.name,
                "dtype": tv.tensor.dtype, "shape": tv.tensor.shape, "max_abs_diff": diff, "tolerance": tolerance}
         check.tensors.append(row)
         if diff > tolerance:
             check.mismatches.append(row)
     return check
-

@@ -26,6 +26,8 @@ from .inputs import numpy_dtype
 SKIPPED_FUSED = "fused: no value of its own type and shape (computed inside another op's value)"
 SKIPPED_FOLDED = "folded: no op of the program carries its name"
 SKIPPED_TYPE = "type: no arena value can hold it"
+RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape", "tensor.cast", "tensor.reshape")
+SHAPE_OPERATORS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 
 
 @dataclass
@@ -53,6 +55,23 @@ def location_names(location: ir.Location) -> list[str]:
     for inner in getattr(location, "locations", []):
         found.extend(location_names(inner))
     return found
+
+
+def reshape_root(value: ir.Value) -> ir.Value:
+    """The value `value` is a reshape of (itself if none): the same bytes in the same order."""
+    while not isinstance(value.owner, ir.Block) and value.owner.operation.name in RESHAPES:
+        value = value.owner.operation.operands[0]
+    return value
+
+
+def _reshapes_own_value(result: ir.Value, name: str, operator: TfliteOperator) -> bool:
+    """Whether a reshape located at `name` holds that tensor: it reshapes a value computed at the same
+    name (the converter reshapes a result back to the tensor's rank), or the operator only reshapes.
+    Otherwise it reshapes an operand for the operator's computation (an input's view)."""
+    if operator.name in SHAPE_OPERATORS:
+        return True
+    root = reshape_root(result)
+    return not isinstance(root.owner, ir.Block) and name in location_names(root.owner.operation.location)
 
 
 def _squeezed(shape) -> tuple[int, ...]:
@@ -100,7 +119,8 @@ def find_tensor_values(fn, model: TfliteModel) -> TensorValues:
         if not names or op.name == "arith.constant":
             continue
         for result in op.results:
-            fits = [n for n in names if holds(result.type, model.tensors[wanted[n][0]])]
+            fits = [n for n in names if holds(result.type, model.tensors[wanted[n][0]])
+                    and (op.name not in RESHAPES or _reshapes_own_value(result, n, wanted[n][1]))]
             if fits:  # several fused operators: the value is the last one's result
                 last[max(fits, key=lambda n: wanted[n][1].index)] = result
     result = TensorValues()
