@@ -377,8 +377,10 @@ def _check_intermediates(report: dict, named, model: Path, declared, checked_inp
         report["intermediates"] = {"compared": 0, "not_checked": f"no TFLite Micro tensors to compare with: {why}"}
         log.warning("intermediates not checked: %s", report["intermediates"]["not_checked"])
         return
+    t0 = time.perf_counter()
     check = check_intermediates(named, model, declared, checked_inputs, out_dir, options.alignment,
                                 options.iree_flags, FLOAT_TOLERANCE)
+    report["timings"]["intermediates_s"] = time.perf_counter() - t0
     report["intermediates"] = check.to_json()
     if not check.match:
         log.warning("%s", check.first_mismatch())

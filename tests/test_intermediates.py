@@ -55,19 +55,21 @@ func.func @main(%x: tensor<1x4xi8>) -> tensor<4xi8> {
       %n = arith.subi %i, %i : i8
       linalg.yield %n : i8
   } -> tensor<4xi8> loc("out")
+  %s0 = tensor.extract_slice %d[0] [2] [1] : tensor<4xi8> to tensor<2xi8> loc(fused["s", "s:1"])
+  %s1 = tensor.extract_slice %d[2] [2] [1] : tensor<4xi8> to tensor<2xi8> loc(fused["s", "s:1"])
   return %d : tensor<4xi8>
 }
 """
 
 
 def _model() -> TfliteModel:
-    """x -> A -> a -> B -> b -> C -> c -> D -> out, plus R: a -> r (a RESHAPE nothing keeps)."""
-    def t(name):
-        return TfliteTensor(name, [1, 4], "int8", [0.1], [0])
-    tensors = [t("x"), t("a"), t("b"), t("c"), t("out"), t("r")]
+    """x -> A -> a -> B -> b -> C -> c -> D -> out, R: a -> r (a RESHAPE nothing keeps), S: out -> s, s:1."""
+    def t(name, n=4):
+        return TfliteTensor(name, [1, n], "int8", [0.1], [0])
+    tensors = [t("x"), t("a"), t("b"), t("c"), t("out"), t("r"), t("s", 2), t("s:1", 2)]
     ops = [TfliteOperator(0, "FULLY_CONNECTED", ["x"], ["a"]), TfliteOperator(1, "ADD", ["a"], ["b"]),
            TfliteOperator(2, "RELU", ["b"], ["c"]), TfliteOperator(3, "SUB", ["c"], ["out"]),
-           TfliteOperator(4, "RESHAPE", ["a"], ["r"])]
+           TfliteOperator(4, "RESHAPE", ["a"], ["r"]), TfliteOperator(5, "SPLIT", ["out"], ["s", "s:1"])]
     return TfliteModel(Path("hand-made.tflite"), ops, [tensors[0]], [tensors[4]], tensors)
 
 
@@ -92,6 +94,9 @@ def test_each_tensor_is_the_last_value_of_its_type_at_its_name():
         skipped = {s["tensor"]: s["reason"] for s in found.skipped}
         assert skipped == {"b": SKIPPED_FUSED, "r": SKIPPED_FOLDED}
         assert "out" not in by_name and "out" not in skipped  # a model output, compared as an output
+        # both slices are located at both SPLIT outputs: they are its outputs in order
+        offsets = {n: list(by_name[n].value.owner.operation.attributes["static_offsets"]) for n in ("s", "s:1")}
+        assert offsets == {"s": [0], "s:1": [2]}
 
 
 # --- the check on a committed model ---

@@ -6,7 +6,9 @@ the locations, and ops fused together carry a `loc(fused[...])` of every name. A
 found where an op of the entry block located at its name yields a value of the tensor's element
 type and shape (unit dimensions aside: the program folds them): the last such value in program
 order, the operator's final result (a quantized layer computes int32 steps first, an int16 ADD
-rescales its operands to int32, and only the end has the tensor's type).
+rescales its operands to int32, and only the end has the tensor's type). An operator with several
+outputs (SPLIT, UNPACK) locates each of its ops at all of its output names; its values are assigned
+to its outputs in order.
 
 A tensor has no value of its own when its computation was fused into the next operator's (an
 element-wise chain is one generic), folded away (a RESHAPE that only drops unit dimensions), or
@@ -112,17 +114,31 @@ def find_tensor_values(fn, model: TfliteModel) -> TensorValues:
     wanted = intermediate_tensors(model)
     last: dict[str, ir.Value] = {}
     named: set[str] = set()
+    seen_outputs: dict[tuple, int] = {}  # multi-output operator -> how many of its values came so far
     for op in fn.regions[0].blocks[0].operations:
         op = op.operation
-        names = [n for n in location_names(op.location) if n in wanted]
+        all_names = location_names(op.location)
+        names = [n for n in all_names if n in wanted]
         named.update(names)
         if not names or op.name == "arith.constant":
             continue
         for result in op.results:
             fits = [n for n in names if holds(result.type, model.tensors[wanted[n][0]])
                     and (op.name not in RESHAPES or _reshapes_own_value(result, n, wanted[n][1]))]
-            if fits:  # several fused operators: the value is the last one's result
-                last[max(fits, key=lambda n: wanted[n][1].index)] = result
+            if not fits:
+                continue
+            # several fused operators: the value is the last one's result
+            producer = wanted[max(fits, key=lambda n: wanted[n][1].index)][1]
+            outputs = [n for n in producer.outputs if n in all_names]
+            if len(outputs) > 1:
+                # one location names every output of a SPLIT, UNPACK...: its values come in output order
+                key = (producer.index, tuple(outputs))
+                k = seen_outputs.get(key, 0)
+                seen_outputs[key] = k + 1
+                if k < len(outputs) and outputs[k] in fits:
+                    last[outputs[k]] = result
+                continue
+            last[next(n for n in fits if wanted[n][1] is producer)] = result
     result = TensorValues()
     for name, (index, op) in sorted(wanted.items(), key=lambda kv: (kv[1][1].index, kv[1][0])):
         tensor = model.tensors[index]
