@@ -22,6 +22,7 @@ import numpy as np
 
 from ..codegen.iree_compile import compile_host
 from ..codegen.wrap_executable import WrapExecutable
+from ..errors import InternalError
 from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import copy_module, entry_function, func, ir
 from ..pipeline import lower
@@ -90,38 +91,45 @@ class Variant:
     skipped: list[dict]
 
 
+def copy_out(value: ir.Value) -> ir.Value:
+    """A copy of `value` in a buffer of its own (`bufferization.alloc_tensor copy(...)`), made where
+    `value` is computed: a returned value may be a slice or reshape that would share the buffer of
+    another result, and `value` itself keeps its lifetime and in-place reuse as in the real program."""
+    op = value.owner.operation
+    with ir.InsertionPoint.after(op), op.location:
+        copy = ir.Operation.create("bufferization.alloc_tensor", results=[value.type], operands=[value],
+                                   attributes={"operandSegmentSizes": ir.DenseI32ArrayAttr.get([0, 1, 0])})
+    return copy.result
+
+
 def build_variant(prepared: ir.Module, model: TfliteModel, out_dir: Path, alignment: int,
                   iree_flags: list[str]) -> Variant:
-    """Lower and compile, untiled, a copy of `prepared` whose entry function also returns every value
-    holding a TFLite tensor. A reshape is returned as the value it reshapes (two results may not share
-    one buffer); a reshape of a model input is skipped (it is the input's bytes)."""
+    """Lower and compile, untiled, a copy of `prepared` whose entry function also returns a copy of
+    every value holding a TFLite tensor; a reshape of a model input is skipped (it is the input's bytes)."""
     variant = copy_module(prepared)
     with variant.context:
         fn = entry_function(variant)
         found = find_tensor_values(fn, model)
         entry = fn.regions[0].blocks[0]
-        returned = [reshape_root(v) for v in entry.operations[len(entry.operations) - 1].operands]
-        skipped, kept, result_of = list(found.skipped), [], []
+        n_own = len(entry.operations[len(entry.operations) - 1].operands)
+        skipped, kept = list(found.skipped), []
         for tv in found.found:
-            root = reshape_root(tv.value)
-            if isinstance(root.owner, ir.Block):
+            if isinstance(reshape_root(tv.value).owner, ir.Block):
                 skipped.append({"tensor": tv.tensor.name, "operator_index": tv.operator.index,
                                 "operator": tv.operator.name, "reason": SKIPPED_INPUT_VIEW})
-                continue
-            if root not in returned:
-                returned.append(root)
-            kept.append(tv)
-            result_of.append(returned.index(root))
-        n_own = len(entry.operations[len(entry.operations) - 1].operands)
-        return_also(variant, returned[n_own:])
+            else:
+                kept.append(tv)
+        return_also(variant, [copy_out(tv.value) for tv in kept])
     lowered = lower(variant, None, "greedy", alignment)
     executable = WrapExecutable(executable_name="fdt_intermediates").run(variant)
     source = out_dir / "intermediates.mlir"
     source.write_text(str(executable))
     vmfb = compile_host(source, out_dir / "intermediates.host.vmfb", iree_flags)
-    outputs = lowered.plan.io("output")
-    return Variant(vmfb, lowered.plan.arena_bytes, lowered.plan.io("input"),
-                   [(tv, outputs[i]) for tv, i in zip(kept, result_of)], skipped)
+    outputs = lowered.plan.io("output")[n_own:]
+    if len(outputs) != len(kept):
+        raise InternalError(f"--check-intermediates: the variant returns {len(kept)} tensors but its plan has "
+                            f"{len(outputs)} output buffers for them")
+    return Variant(vmfb, lowered.plan.arena_bytes, lowered.plan.io("input"), list(zip(kept, outputs)), skipped)
 
 
 def compare_tensor(ours: np.ndarray, reference: np.ndarray, tolerance_scale: float) -> tuple[float, float]:

@@ -11,8 +11,9 @@ outputs (SPLIT, UNPACK) locates each of its ops at all of its output names; its 
 to its outputs in order.
 
 A tensor has no value of its own when its computation was fused into the next operator's (an
-element-wise chain is one generic), folded away (a RESHAPE that only drops unit dimensions), or
-only exists in another type; it is then skipped, with the reason.
+element-wise chain is one generic located at its last operator; a quantized layer's final rescale
+fused with the next ADD's rescale to int32) or its operator folded away (a RESHAPE that only drops
+unit dimensions, a PAD that became a convolution's padding); it is then skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from ..importers.tflite_flatbuffer import TfliteModel, TfliteOperator, TfliteTen
 from ..ir import ir
 from .inputs import numpy_dtype
 
-SKIPPED_FUSED = "fused: no value of its own type and shape (computed inside another op's value)"
-SKIPPED_FOLDED = "folded: no op of the program carries its name"
+SKIPPED_FUSED = "fused: computed inside another operator's op (no value of its own type and shape)"
+SKIPPED_FOLDED = "folded: a shape operator no op of the program is left of (folded into its neighbours)"
 SKIPPED_TYPE = "type: no arena value can hold it"
 RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape", "tensor.cast", "tensor.reshape")
 SHAPE_OPERATORS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+FOLDABLE_OPERATORS = (*SHAPE_OPERATORS, "PAD", "PADV2")  # may leave no op: a view, or a convolution's padding
 
 
 @dataclass
@@ -146,6 +148,6 @@ def find_tensor_values(fn, model: TfliteModel) -> TensorValues:
             result.found.append(TensorValue(tensor, index, op, last[name]))
             continue
         reason = (SKIPPED_TYPE if tensor.dtype in (None, "bool")
-                  else SKIPPED_FUSED if name in named else SKIPPED_FOLDED)
+                  else SKIPPED_FOLDED if op.name in FOLDABLE_OPERATORS and name not in named else SKIPPED_FUSED)
         result.skipped.append({"tensor": name, "operator_index": op.index, "operator": op.name, "reason": reason})
     return result
