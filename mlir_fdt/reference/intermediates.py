@@ -1,20 +1,22 @@
 """`--check-intermediates`: every intermediate tensor of the untiled program against TFLite Micro's.
 
 A wrong output says that something is wrong, not where. This check names the layer: the prepared
-tensor program (imported with the TFLite tensor names as locations) gets a variant whose entry
-function also returns every value that holds a TFLite tensor (`tensor_values.py`). The variant goes
-through the untiled lowering, arena plan and host compilation of the program itself, runs on the
+tensor program (imported with the TFLite tensor names as locations; the program every objective
+starts from) gets a variant whose entry function also returns a copy of every value that holds a
+TFLite tensor (`tensor_values.py`). The variant goes through the untiled lowering, arena plan and
+host compilation of the program itself (IREE llvm-cpu, like the `--run` host check), runs on the
 checked inputs, and each returned tensor is compared with the one TFLite Micro preserved
-(int8/int16 bit for bit, float within the output tolerance). The first mismatch in operator order
-is the first wrong layer.
+(int8/int16 bit for bit, float within the output tolerance scaled by the tensor's largest
+magnitude). The first mismatch in operator order is the first wrong layer.
 
-The variant is not the program that ships: its extra results live until the end, so its arena plan
-and in-place reuse differ; the layers' code is the same lowering.
+The variant is not the program that ships: the copies are extra buffers that live until the end,
+so its arena is larger and laid out otherwise (greedy planner), and a value the shipped program
+computes one element at a time inside its consumer's loop (a float convolution whose element-wise
+consumer is another operator) is whole in the variant. The layers' code is the same lowering.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +30,6 @@ from ..ir import copy_module, entry_function, func, ir
 from ..pipeline import lower
 from .host import run_arena_program
 from .tensor_values import TensorValue, find_tensor_values, reshape_root
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,11 +52,6 @@ class IntermediatesCheck:
         return {"compared": self.compared, "skipped": len(self.skipped), "skipped_by_reason": reasons,
                 "match": self.match, "mismatches": self.mismatches, "tensors": self.tensors,
                 "skipped_tensors": self.skipped}
-
-    def first_mismatch(self) -> str:
-        m = self.mismatches[0]
-        return (f"first wrong intermediate: tensor '{m['tensor']}' of operator {m['operator_index']} "
-                f"({m['operator']}): max_abs_diff {m['max_abs_diff']} (tolerance {m['tolerance']})")
 
 
 SKIPPED_INPUT_VIEW = "view: a reshape of a model input (the same bytes)"
