@@ -2,7 +2,7 @@
 would, run and checked; one table, one JSON.
 
     .venv/bin/python benchmarks/corpus.py [--run qemu|host] [--modes untiled,min-ram] [--models a,b]
-        [--jobs 2] [--checks 3] [--json benchmarks/results/corpus.json] [--markdown FILE]
+        [--jobs 2] [--checks 3] [--no-intermediates] [--json benchmarks/results/corpus.json] [--markdown FILE]
 
 Each model is compiled by `mlir-fdt compile MODEL --target cortex-m4 --objective MODE --run RUN` in its
 own process (exactly the user's command), so its status is what a user sees:
@@ -20,7 +20,12 @@ How each figure is obtained:
 - compile s: wall time of the whole `mlir-fdt compile` command on this machine (run included);
 - reference: tflite-micro, or iree-default (IREE's compilation of the imported program) only where
   TFLite Micro cannot run the model, with the reason in the JSON; `varies`: whether the reference
-  output changed between the seeded inputs (a check on a saturated model proves little).
+  output changed between the seeded inputs (a check on a saturated model proves little);
+- intermediates: a .tflite is compiled with `--check-intermediates` (unless --no-intermediates): every
+  intermediate tensor the untiled program keeps whole is compared with TFLite Micro's on the same
+  inputs; the JSON says per model how many were compared, how many have no value of their own (fused or
+  folded) and the first wrong one (tensor, operator index, operator); a mismatch fails the compile
+  (exit 3, "wrong output").
 """
 
 from __future__ import annotations
@@ -116,10 +121,28 @@ def op_summary(model: Path) -> str:
     return ", ".join(f"{k}x{v}" if v > 1 else k for k, v in counts.items())
 
 
-def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: float) -> dict:
+def intermediates_fields(report: dict) -> dict:
+    """The JSON fields of a compile's intermediate-tensor check (None where it did not run)."""
+    checked = report.get("intermediates")
+    if checked is None:
+        return {"intermediates_compared": None}
+    mismatches = checked.get("mismatches", [])
+    first = mismatches[0] if mismatches else None
+    return {"intermediates_compared": checked["compared"], "intermediates_skipped": checked.get("skipped"),
+            "intermediates_skipped_by_reason": checked.get("skipped_by_reason"),
+            "intermediates_mismatches": len(mismatches),
+            "first_wrong_intermediate": first and {k: first[k] for k in ("tensor", "operator_index", "operator",
+                                                                         "max_abs_diff")},
+            "intermediates_not_checked": checked.get("not_checked")}
+
+
+def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: float,
+            intermediates: bool = True) -> dict:
     out = work / f"{model.stem}-{mode}"
     command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--target", "cortex-m4",
                "--objective", mode, "--run", run, "--checks", str(checks), "-o", str(out)]
+    if intermediates and model.suffix == ".tflite":
+        command.append("--check-intermediates")
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
@@ -137,8 +160,8 @@ def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: 
             "tolerance": report.get("tolerance"), "reference": report.get("reference"),
             "reference_note": report.get("reference_note"),
             "reference_output_varies": report.get("reference_output_varies"),
-            "checked_seeds": report.get("checked_seeds"), "compile_s": round(seconds, 1),
-            "command": " ".join(command[3:])}
+            "checked_seeds": report.get("checked_seeds"), **intermediates_fields(report),
+            "compile_s": round(seconds, 1), "command": " ".join(command[3:])}
 
 
 def _fmt(v) -> str:
@@ -149,9 +172,17 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _intermediates_cell(r: dict) -> str:
+    """`12 = ` (12 compared, all equal), `12, 1 differs` or `-`."""
+    if r.get("intermediates_compared") is None:
+        return "-"
+    wrong = r.get("intermediates_mismatches") or 0
+    return f"{r['intermediates_compared']}" + (f", {wrong} differ" if wrong else " equal")
+
+
 def table(rows: list[dict]) -> str:
     cols = ["model", "ops", "mode", "status", "expect", "arena", "TFLM head", "vs TFLM", "lower bound",
-            "qemu instr", "MACs", "compile s", "reference", "varies"]
+            "qemu instr", "MACs", "compile s", "reference", "varies", "intermediates"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         ratio = (f"{r['arena_bytes'] / r['tflm_head']:.2f}x" if r.get("arena_bytes") and r.get("tflm_head")
@@ -161,12 +192,13 @@ def table(rows: list[dict]) -> str:
             r["model"], r["ops"], r["mode"], status, "/".join(sorted(r["expect"])) or "-",
             _fmt(r["arena_bytes"]), _fmt(r["tflm_head"]), ratio, _fmt(r["lower_bound_bytes"]),
             _fmt(r["qemu_instructions"]), _fmt(r["macs"]), _fmt(r["compile_s"]), _fmt(r["reference"]),
-            _fmt(r["reference_output_varies"])]) + " |")
+            _fmt(r["reference_output_varies"]), _intermediates_cell(r)]) + " |")
     return "\n".join(lines)
 
 
 def summary(rows: list[dict]) -> dict:
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    counts["wrong_intermediates"] = sum(bool(r.get("intermediates_mismatches")) for r in rows)
     counts["unexpected"] = sum(bool(r["expect"]) and r["status"] not in r["expect"] for r in rows)
     counts["above_tflm_head"] = sum(bool(r.get("arena_bytes") and r.get("tflm_head")
                                          and r["arena_bytes"] > r["tflm_head"]) for r in rows)
@@ -174,7 +206,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs: int,
-               timeout: float, progress=None) -> list[dict]:
+               timeout: float, progress=None, intermediates: bool = True) -> list[dict]:
     expect = expectations(SHARED / "corpus" / "README.md")
     heads = {m: tflm_head(m) for m in models}
     work = Path(tempfile.mkdtemp(prefix="mlir-fdt-corpus-"))
@@ -182,7 +214,7 @@ def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs
 
     def one(task):
         m, mode = task
-        row = measure(m, mode, run, checks, work, timeout)
+        row = measure(m, mode, run, checks, work, timeout, intermediates)
         row.update(ops=op_summary(m), tflm_head=heads[m], expect=expect.get(m.name, set()))
         if progress:
             progress(row)
@@ -199,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", help="comma-separated file stems (default: every model)")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--checks", type=int, default=3, help="seeded inputs checked per model")
+    p.add_argument("--no-intermediates", action="store_true",
+                   help="do not compare the intermediate tensors with TFLite Micro's (--check-intermediates)")
     p.add_argument("--timeout", type=float, default=900, help="seconds per compile")
     p.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "corpus.json"))
     p.add_argument("--markdown", help="also write the table to this file")
@@ -213,13 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     modes = args.modes.split(",")
     rows = run_corpus(models, modes, args.run, args.checks, args.jobs, args.timeout,
                       progress=lambda r: print(f"  {r['model']} [{r['mode']}]: {r['status']} ({r['compile_s']} s)",
-                                               file=sys.stderr, flush=True))
+                                               file=sys.stderr, flush=True),
+                      intermediates=not args.no_intermediates)
     text = table(rows)
     print(text)
     counts = summary(rows)
     print("\n" + ", ".join(f"{v} {k}" for k, v in counts.items()))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"run": args.run, "modes": modes, "checks": args.checks,
+                                           "intermediates": not args.no_intermediates,
                                            "summary": counts,
                                            "rows": [{**r, "expect": sorted(r["expect"])} for r in rows]},
                                           indent=2) + "\n")

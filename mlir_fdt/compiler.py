@@ -17,7 +17,7 @@ from .codegen.library import compile_library
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
-from .ir import entry_function, ir, new_context
+from .ir import copy_module, entry_function, ir, new_context, run_pipeline
 from .pipeline import lower, prepare_tensor_program
 from .plan import TilingPlan
 from .targets import get_target
@@ -48,6 +48,7 @@ class CompileOptions:
     ram_budget: int | None = None   # objective ram-budget: bytes the arena must fit in
     search_time_s: float = 240.0    # time budget of the search
     progress: bool = False          # progress bar during the search (the CLI turns it on)
+    check_intermediates: bool = False  # --run on a .tflite: also compare every intermediate tensor with TFLite Micro
 
 
 @dataclass
@@ -107,13 +108,15 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         from .external import require_tools
         from .firmware.build import FIRMWARE_TOOLS
         require_tools(FIRMWARE_TOOLS, "--run qemu (building and running the firmware)")
+    if options.check_intermediates:
+        _require_intermediates_check(model, options)
     if out_dir.exists() and not out_dir.is_dir():
         raise FdtError(f"{out_dir}: exists and is not a directory (the output, -o, is a directory)")
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx = new_context()
-    module = import_model(model, ctx)
+    module = import_model(model, ctx, tensor_names=options.check_intermediates)
     with ctx:
         in_types, out_types = _signature(module)
         index_ranges = index_input_ranges(entry_function(module))
@@ -121,6 +124,10 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     (out_dir / "imported.mlir").write_text(str(module))
     t0 = time.perf_counter()
     prepare_tensor_program(module)
+    named = None
+    if options.check_intermediates:  # the prepared program with its TFLite tensor names; the compiled one without
+        named = copy_module(module)
+        run_pipeline(module, "builtin.module(strip-debuginfo)")
     macs = count_macs(module)
     search_result = None
     if options.plan:
@@ -223,18 +230,22 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                        f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
-                       in_types, out_types, index_ranges, declared)
+                       in_types, out_types, index_ranges, declared, named)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
+def _require_intermediates_check(model: Path, options: CompileOptions) -> None:
+    if model.suffix.lower() != ".tflite":
+        raise FdtError(f"--check-intermediates compares with TFLite Micro's tensors: it needs a .tflite model, "
+                       f"not {model.name}")
+    if not options.run:
+        raise FdtError("--check-intermediates runs the program: it needs --run host or --run qemu")
+
+
 def _untiled_layout(module, options: CompileOptions):
     """The memory plan of the untiled program (a copy of `module` is lowered), for --plot."""
-    import io
-    buf = io.BytesIO()
-    module.operation.write_bytecode(buf)
-    copy = ir.Module.parse(buf.getvalue(), context=module.context)
-    return lower(copy, None, options.planner, options.alignment).plan
+    return lower(copy_module(module), None, options.planner, options.alignment).plan
 
 
 def _objective(options: CompileOptions):
@@ -287,9 +298,11 @@ def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
 
 
 def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
-                   target, inputs_info, outputs_info, in_types, out_types, index_ranges, declared) -> None:
+                   target, inputs_info, outputs_info, in_types, out_types, index_ranges, declared,
+                   named=None) -> None:
     """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
-    compare every output with the reference; record the worst difference."""
+    compare every output with the reference; record the worst difference. With `named` (the prepared
+    program with TFLite tensor names), compare every intermediate tensor too (report `intermediates`)."""
     from .reference.host import run_arena_program
     from .reference.inputs import numpy_dtype, random_inputs, tflite_input_ranges, tflite_shape_inputs
     if options.run not in ("host", "qemu"):
@@ -304,7 +317,7 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
         report["index_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): list(r)
                                   for i, r in index_ranges.items()}
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
-    host_worst, qemu_worst, references = 0.0, 0.0, []
+    host_worst, qemu_worst, references, checked_inputs = 0.0, 0.0, [], []
     for k in range(max(1, options.checks)):
         seed = options.seed + k
         inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges, index_ranges,
@@ -312,6 +325,7 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
         reference_name, expected, note = _reference_outputs(model, inputs, len(out_types), out_dir)
         expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
         references.append(expected)
+        checked_inputs.append(inputs)
         if k == 0:
             report["reference"] = reference_name
             if note:
@@ -355,6 +369,24 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     scale = max(1.0, max(float(np.max(np.abs(e))) for e in references[0] if e.size)) if is_float else 1.0
     report["tolerance"] = FLOAT_TOLERANCE * scale if is_float else 0
     report["match"] = final <= report["tolerance"]
+    if named is not None:
+        _check_intermediates(report, named, model, declared, checked_inputs, out_dir, options)
+
+
+def _check_intermediates(report: dict, named, model: Path, declared, checked_inputs: list, out_dir: Path,
+                         options: CompileOptions) -> None:
+    """report `intermediates`: every intermediate tensor of the untiled program against TFLite Micro's."""
+    from .reference.intermediates import check_intermediates
+    if report["reference"] != "tflite-micro" or declared is None:
+        why = report.get("reference_note") or "the model's signature differs from the imported program's"
+        report["intermediates"] = {"compared": 0, "not_checked": f"no TFLite Micro tensors to compare with: {why}"}
+        log.warning("intermediates not checked: %s", report["intermediates"]["not_checked"])
+        return
+    t0 = time.perf_counter()
+    check = check_intermediates(named, model, declared, checked_inputs, out_dir, options.alignment,
+                                options.iree_flags, FLOAT_TOLERANCE)
+    report["timings"]["intermediates_s"] = time.perf_counter() - t0
+    report["intermediates"] = check.to_json()  # a mismatch: the CLI names the first one and exits 3
 
 
 def _varies(references: list[list[np.ndarray]]) -> bool | None:

@@ -72,6 +72,14 @@ def entry_function(module: ir.Module):
     return public[0]
 
 
+def copy_module(module: ir.Module) -> ir.Module:
+    """An independent copy of `module` in its context (bytecode: locations kept)."""
+    import io
+    buf = io.BytesIO()
+    module.operation.write_bytecode(buf)
+    return ir.Module.parse(buf.getvalue(), context=module.context)
+
+
 def replace_module_body(module: ir.Module, other: ir.Module) -> None:
     """Make `module` hold `other`'s top-level ops (passes that rebuild a module in place)."""
     body = module.body

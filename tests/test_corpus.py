@@ -51,6 +51,10 @@ def test_fast_subset_passes_or_is_refused_by_name():
     passed = {r["model"]: r for r in rows if r["status"] == "pass"}
     assert passed["mlonmcu_lstm2.tflite"]["reference"] == "tflite-micro"
     assert passed["seanet_conv10.tflite"]["reference_output_varies"] is True
+    # every .tflite is checked layer by layer too: the LSTM cell's intermediates (SPLIT's four outputs among
+    # them) equal TFLite Micro's
+    lstm = passed["mlonmcu_lstm2.tflite"]
+    assert lstm["intermediates_compared"] > 0 and lstm["intermediates_mismatches"] == 0
 
 
 @pytest.mark.slow

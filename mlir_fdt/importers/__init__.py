@@ -14,8 +14,9 @@ SUPPORTED_SUFFIXES = {".tflite": "TFLite flatbuffer", ".mlir": "MLIR text (TOSA 
                       ".mlirbc": "MLIR bytecode (TOSA or linalg)"}
 
 
-def import_model(path: str | Path, context: ir.Context) -> ir.Module:
-    """Read `path` and return a linalg-on-tensors module with one public `main`-like function."""
+def import_model(path: str | Path, context: ir.Context, tensor_names: bool = False) -> ir.Module:
+    """Read `path` and return a linalg-on-tensors module with one public `main`-like function; with
+    `tensor_names` (TFLite only), ops located at the TFLite tensor they compute."""
     path = Path(path)
     if not path.exists():
         raise FdtError(f"{path}: no such file")
@@ -23,7 +24,7 @@ def import_model(path: str | Path, context: ir.Context) -> ir.Module:
         raise FdtError(f"{path}: is a directory, expected a model file")
     suffix = path.suffix.lower()
     if suffix == ".tflite":
-        module = import_tflite(path, context)
+        module = import_tflite(path, context, tensor_names)
     elif suffix in (".mlir", ".mlirbc"):
         module = import_mlir_file(path, context)
     else:

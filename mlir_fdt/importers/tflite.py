@@ -119,21 +119,23 @@ def _rejected_operator(model: TfliteModel, converter: str, source: Path, tmp: Pa
     return refuse_producers(model, names, f"{IREE_REJECTS}: {error.detail}") or error
 
 
-def import_tflite(path: Path, context: ir.Context) -> ir.Module:
+def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -> ir.Module:
+    """The model as linalg on tensors; with `tensor_names`, every op keeps the location the converter
+    gives it: the name of the TFLite tensor its operator produces (`--check-intermediates`)."""
     model: TfliteModel = read_tflite(path)
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
     casts = truncating_cast_outputs(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         source = _with_ranked_scalars(path, Path(tmp))
-        module = _convert(model, converter, source, Path(tmp), context, debug=bool(casts))
+        module = _convert(model, converter, source, Path(tmp), context, debug=bool(casts) or tensor_names)
         try:
             module = _lower(module, model)
         except TosaLoweringError as e:
             raise _rejected_operator(model, converter, source, Path(tmp), context, e) from None
-    if casts:
-        if truncate_cast_roundings(module, casts) == 0:
-            raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
-                           f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if casts and truncate_cast_roundings(module, casts) == 0:
+        raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
+                       f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if casts and not tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module

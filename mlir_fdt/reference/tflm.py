@@ -70,10 +70,11 @@ def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
             raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
 
 
-def _invoke(model: Path, inputs: list[np.ndarray], print_allocations: bool = False):
+def _invoke(model: Path, inputs: list[np.ndarray], print_allocations: bool = False,
+            preserve_all_tensors: bool = False):
     """(interpreter after one invoke on `inputs`, TFLite Micro's C stderr lines); FdtError with its
     reason when it cannot run the model."""
-    interp = tflite_micro_interpreter(model)
+    interp = tflite_micro_interpreter(model, preserve_all_tensors)
     messages: list[str] = []
     try:
         with _captured_c_stderr(messages):
@@ -105,3 +106,14 @@ def tflite_micro_arena_head(model: Path, inputs: list[np.ndarray]) -> int | None
         if match:
             return int(match[1])
     return None
+
+
+def run_tflite_micro_tensors(model: Path, inputs: list[np.ndarray], indices: list[int]) -> dict[int, np.ndarray]:
+    """Tensors `indices` of the main subgraph after one invoke with every tensor preserved (TFLite
+    Micro otherwise reuses an intermediate's bytes once it is consumed)."""
+    interp, _ = _invoke(model, inputs, preserve_all_tensors=True)
+    found = {}
+    for index in indices:
+        t = interp.GetTensor(index, 0)
+        found[index] = np.array(t["tensor_data"], copy=True).reshape(t["shape"])
+    return found

@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--run", choices=["host", "qemu"],
                    help="also run one inference on a seeded random input and compare it with the reference "
                         "(TFLite Micro for .tflite): on the host (iree.runtime), or on the host and under QEMU")
+    c.add_argument("--check-intermediates", action="store_true",
+                   help="with --run on a .tflite: also compare every intermediate tensor the untiled program "
+                        "keeps whole with TFLite Micro's (a host variant that returns them), naming the first "
+                        "wrong layer (report.json `intermediates`; exit 3 on a mismatch)")
     c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
     c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
     c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png: every buffer over time")
@@ -73,6 +77,27 @@ def _print_summary(report: dict) -> None:
         print(f"{k:<{width}}  {report.get(k)}")
     if report.get("reference_note"):
         print(f"{'':<{width}}  ({report['reference_note']})")
+    checked = report.get("intermediates")
+    if checked is not None:
+        text = (checked["not_checked"] if "not_checked" in checked else
+                f"{checked['compared']} compared, {len(checked['mismatches'])} differ, {checked['skipped']} "
+                f"without a value of their own ({', '.join(f'{v} {k}' for k, v in checked['skipped_by_reason'].items()) or 'none'})")
+        print(f"{'intermediates':<{width}}  {text}")
+
+
+def _check_failures(report: dict) -> list[str]:
+    """What `--run` found wrong: the output, then the first wrong intermediate tensor (the layer)."""
+    failures = []
+    if report.get("match") is False:
+        failures.append(f"output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
+                        f"(tolerance {report['tolerance']})")
+    checked = report.get("intermediates") or {}
+    if checked.get("mismatches"):
+        m = checked["mismatches"][0]
+        failures.append(f"intermediate tensor differs from tflite-micro: '{m['tensor']}' of operator "
+                        f"{m['operator_index']} ({m['operator']}): max_abs_diff {m['max_abs_diff']} (tolerance "
+                        f"{m['tolerance']}); {len(checked['mismatches'])} of {checked['compared']} compared differ")
+    return failures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,15 +127,18 @@ def main(argv: list[str] | None = None) -> int:
                                      planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed, checks=args.checks,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
-                                     plot=args.plot, output_format=args.output_format, plan=args.plan)
+                                     plot=args.plot, output_format=args.output_format, plan=args.plan,
+                                     check_intermediates=args.check_intermediates)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:
                 from ..plan import TilingPlan
                 TilingPlan.from_json(report["tiling_plan"]).save(args.emit_plan)
             _print_summary(report)
-            if report.get("match") is False:
-                print(f"error: output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
-                      f"(tolerance {report['tolerance']})", file=sys.stderr)
+            failures = _check_failures(report)
+            if failures:
+                print(f"error: {failures[0]}", file=sys.stderr)
+                for line in failures[1:]:  # indented: the same error, continued
+                    print(f"  {line}", file=sys.stderr)
                 return 3
             return 0
     except InternalError as e:
