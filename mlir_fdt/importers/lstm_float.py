@@ -38,9 +38,10 @@ class LstmShape:
         from the second step on."""
         return 4 * self.batch * self.units * (self.time * self.inputs + (self.time - 1) * self.units)
 
-    def sequence(self, features: int) -> str:
+    def sequence(self, features: int, element: str = "f32") -> str:
+        """`TxBxFx<element>` or `BxTxFx<element>`: the shape of the input (features = inputs) or output."""
         dims = (self.time, self.batch, features) if self.time_major else (self.batch, self.time, features)
-        return "x".join(map(str, dims)) + "xf32"
+        return "x".join(map(str, dims)) + "x" + element
 
 
 _SIGMOID = Template("""
