@@ -172,8 +172,19 @@ def _transpose_conv(kernel, strides, padding: str):
     return build
 
 
+def int8_lstm_wide() -> bytes:
+    """Wider int8 LSTMs between a float QUANTIZE and DEQUANTIZE: 12 steps of 8 features into 16 units, then 8
+    units, then a dense layer. (A sigmoid cell activation, `activation="sigmoid"`, crashes the converter.)"""
+    import tf_keras
+    tf_keras.utils.set_random_seed(5)
+    inp = tf_keras.Input((12, 8), batch_size=1)
+    x = tf_keras.layers.LSTM(16, return_sequences=True)(inp)
+    x = tf_keras.layers.LSTM(8)(x)
+    return _int8(tf_keras.Model(inp, tf_keras.layers.Dense(4)(x)), (1, 12, 8), float_io=True, lo=-2.0, hi=2.0)
+
+
 MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8, "float_lstm": float_lstm,
-          "int8_lstm": int8_lstm,
+          "int8_lstm": int8_lstm, "int8_lstm_wide": int8_lstm_wide,
           **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
           "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
           **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()}}

@@ -91,18 +91,22 @@ def test_numpy_model_matches_tflite_micro_step_by_step(seed):
 
 # --- the lowering ---------------------------------------------------------------------------------------------
 
-def test_int8_lstm_matches_tflite_micro_in_no_more_arena(tmp_path):
-    """Two stacked int8 LSTMs (batch 2, 5 steps), a slice of the last step and a dense layer: bit-exact on
-    five random inputs, in no more arena than TFLite Micro's."""
-    report = compile_model(INT8_LSTM, tmp_path, CompileOptions(run="host", checks=5))
+@pytest.mark.parametrize("model,x_dtype", [(INT8_LSTM, np.int8), (DATA / "int8_lstm_wide.tflite", np.float32)],
+                         ids=["stacked-batch2", "wide-float-io"])
+def test_int8_lstm_matches_tflite_micro_in_no_more_arena(tmp_path, model, x_dtype):
+    """Two stacked int8 LSTMs (batch 2, 5 steps, 4 then 3 units; and batch 1, 12 steps, 16 then 8 units between
+    a float QUANTIZE and DEQUANTIZE), a slice of the last step and a dense layer: bit-exact on five random
+    inputs, in no more arena than TFLite Micro's."""
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=5))
     assert report["reference"] == "tflite-micro" and report["match"], report["max_abs_diff"]
-    head = tflite_micro_arena_head(INT8_LSTM, [np.zeros(report["inputs"][0]["shape"], np.int8)])
+    assert report["reference_output_varies"]
+    head = tflite_micro_arena_head(model, [np.zeros(report["inputs"][0]["shape"], x_dtype)])
     assert head is not None and report["arena_bytes"] <= head
     assert report["executed_macs"] == report["macs"]
 
 
 @requires_qemu
-@pytest.mark.slow
+@pytest.mark.qemu
 def test_int8_lstm_matches_tflite_micro_under_qemu(tmp_path):
     report = compile_model(INT8_LSTM, tmp_path, CompileOptions(run="qemu", checks=2))
     assert report["reference"] == "tflite-micro" and report["match"], report["max_abs_diff"]
