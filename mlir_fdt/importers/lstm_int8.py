@@ -31,17 +31,18 @@ class _Scalars:
         self.lines: list[str] = []
         self._count = 0
 
-    def op(self, text: str, type_: str) -> str:
+    def _emit(self, text: str) -> str:
         name = f"%s{self._count}"
         self._count += 1
-        self.lines.append(f"{_INDENT}{name} = {text} : {type_}")
+        self.lines.append(f"{_INDENT}{name} = {text}")
         return name
 
+    def op(self, text: str, type_: str) -> str:
+        """`text : type_` (the operands' type, as arith's custom syntax takes it)."""
+        return self._emit(f"{text} : {type_}")
+
     def cast(self, kind: str, x: str, source: str, target: str) -> str:
-        name = f"%s{self._count}"
-        self._count += 1
-        self.lines.append(f"{_INDENT}{name} = arith.{kind} {x} : {source} to {target}")
-        return name
+        return self._emit(f"arith.{kind} {x} : {source} to {target}")
 
     def const(self, value: int, type_: str = "i32") -> str:
         return self.op(f"arith.constant {value}", type_)
