@@ -13,6 +13,7 @@ from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_operators import check_known_unsupported, refuse_named, tfl_op_names
 from .tflite_quantize import saturate_quantize_casts
+from .tflite_resize import fix_resizes, resize_operators
 from .tosa import lower_tosa_to_linalg
 
 
@@ -41,11 +42,13 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
     casts = truncating_cast_outputs(model)
+    resizes = resize_operators(model)
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         out = Path(tmp) / "model.tosa.mlirbc"
         # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
-        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast.
-        debug = ["--emit-debug-info"] if casts else []
+        # Debug locations (TFLite tensor names) only to find the CAST ops' tosa.cast and the RESIZE ops'
+        # tosa.resize.
+        debug = ["--emit-debug-info"] if casts or resizes else []
         try:
             invoke([converter, str(path), "--bytecode", *debug, "-o", str(out)], tool="tosa-converter-for-tflite")
         except ToolError as e:
@@ -64,10 +67,12 @@ def import_tflite(path: Path, context: ir.Context) -> ir.Module:
                                                  "lowering for this operator with these types and shapes)")
                        or FdtError(f"{path}: the TOSA produced by the converter does not parse: {e}")) from None
     saturate_quantize_casts(module)
+    if resizes:
+        fix_resizes(module, model)
     module = lower_tosa_to_linalg(module, str(path))
-    if casts:
-        if truncate_cast_roundings(module, casts) == 0:
-            raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
-                           f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if casts and truncate_cast_roundings(module, casts) == 0:
+        raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
+                       f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
+    if debug:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module

@@ -84,3 +84,8 @@ def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError
     if not ops:
         return None
     return _refusal(model.path, ops, lambda op: why)
+
+
+def refuse_operator(model: TfliteModel, op: TfliteOperator, why: str) -> FdtError:
+    """A refusal of one operator of the model, with the reason it cannot be compiled."""
+    return _refusal(model.path, [op], lambda _: why)
