@@ -87,9 +87,9 @@ def _resize_branches(x, method: str, sizes=RESIZE_SIZES, flags=RESIZE_FLAGS) -> 
     for size in sizes:
         for align_corners, half_pixel_centers in flags:
             name = f"{method}_{size[0]}x{size[1]}_ac{int(align_corners)}_hp{int(half_pixel_centers)}"
-            outs.append(tf.keras.layers.Lambda(
-                lambda t, s=size, a=align_corners, h=half_pixel_centers: op(t, s, align_corners=a, half_pixel_centers=h),
-                name=name)(x))
+            def resize(t, s=size, a=align_corners, h=half_pixel_centers):
+                return op(t, s, align_corners=a, half_pixel_centers=h)
+            outs.append(tf.keras.layers.Lambda(resize, name=name)(x))
     return outs
 
 

@@ -32,7 +32,8 @@ def resize_operators(model: TfliteModel) -> list[TfliteOperator]:
 
 def _shape_values(value: ir.Value) -> list[int]:
     op = value.owner.operation if hasattr(value.owner, "operation") else value.owner
-    return [int(v) for v in ir.DenseIntElementsAttr(op.attributes["values"])]
+    values = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["values"])]
+    return [v - (1 << 64) if v >= (1 << 63) else v for v in values]  # index values read back unsigned
 
 
 def _const_shape(values: list[int], loc) -> ir.Value:
