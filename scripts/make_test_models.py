@@ -170,6 +170,13 @@ def _single_resize(method: str, shape, size, half_pixel_centers: bool = False) -
     return _convert(tf.keras.Model(inp, x), (1, *shape), "int8")
 
 
+def resize_bilinear_int16() -> bytes:
+    """RESIZE_BILINEAR with 16x8 quantization, which TFLite Micro has no kernel for (mlir-fdt refuses it)."""
+    inp = tf.keras.Input((6, 5, 4), batch_size=1)
+    outs = _resize_branches(inp, "bilinear", sizes=[(9, 7)], flags=[(False, True)])
+    return _convert(tf.keras.Model(inp, outs), (1, 6, 5, 4), "int16")
+
+
 def resize_bilinear_outside_int8() -> bytes:
     """Bilinear 1 -> 55 rows: TFLite's integer kernel rounds the scale to 19/1024 and reads row 1 of a
     one-row input at the last output row (mlir-fdt refuses it)."""
@@ -211,6 +218,7 @@ MODELS = {
     "resize_int16": resize_int16,
     "resize_nearest_floor_int8": resize_nearest_floor_int8,
     "resize_nearest_float32_rounding_int8": resize_nearest_float32_rounding_int8,
+    "resize_bilinear_int16": resize_bilinear_int16,
     "resize_bilinear_outside_int8": resize_bilinear_outside_int8,
     "resize_nearest_unmatched_int8": resize_nearest_unmatched_int8,
     "int16x8_ops": int16x8_ops,

@@ -82,10 +82,13 @@ def test_resize_models_cover_every_flag_combination():
         assert {(a, h) for name, a, h in flags if name == op} == {(False, False), (True, False), (False, True)}
 
 
-@pytest.mark.parametrize("name,operator", [("resize_bilinear_outside_int8", "RESIZE_BILINEAR"),
-                                           ("resize_nearest_unmatched_int8", "RESIZE_NEAREST_NEIGHBOR")])
-def test_resize_without_exact_lowering_is_refused_by_name(tmp_path, name, operator):
-    with pytest.raises(FdtError, match=f"operator 0 {operator} .*half_pixel_centers"):
+@pytest.mark.parametrize("name,operator,reason", [
+    ("resize_bilinear_outside_int8", "RESIZE_BILINEAR", "1x3 -> 55x3 .* reads outside the input"),
+    ("resize_nearest_unmatched_int8", "RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers=True: TFLite's float32"),
+    ("resize_bilinear_int16", "RESIZE_BILINEAR", "TFLite Micro has no kernel for it"),
+])
+def test_resize_without_exact_lowering_is_refused_by_name(tmp_path, name, operator, reason):
+    with pytest.raises(FdtError, match=f"operator 0 {operator} .*{reason}"):
         compile_model(DATA / f"{name}.tflite", tmp_path, CompileOptions())
 
 

@@ -86,6 +86,7 @@ def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError
     return _refusal(model.path, ops, lambda op: why)
 
 
-def refuse_operator(model: TfliteModel, op: TfliteOperator, why: str) -> FdtError:
-    """A refusal of one operator of the model, with the reason it cannot be compiled."""
-    return _refusal(model.path, [op], lambda _: why)
+def refuse_operators(model: TfliteModel, reasons: dict[int, str]) -> FdtError:
+    """A refusal of the operators of the model whose indices key `reasons`, each with its own reason."""
+    ops = [op for op in model.operators if op.index in reasons]
+    return _refusal(model.path, ops, lambda op: reasons[op.index])
