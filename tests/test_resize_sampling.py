@@ -79,6 +79,15 @@ def test_bilinear_int_parameters_exist_for_small_shapes(align_corners, half_pixe
             assert bilinear_int_params(size, out, align_corners, half_pixel_centers) is not None, (size, out)
 
 
+@pytest.mark.parametrize("align_corners,half_pixel_centers", FLAGS)
+def test_parameters_for_a_one_row_input_are_valid_tosa(align_corners, half_pixel_centers):
+    """TOSA requires every scale value > 0 (align_corners' (in-1)/(out-1) is 0 for one row)."""
+    for out in (1, 2, 3, 7):
+        near = nearest_params(1, out, align_corners, half_pixel_centers)
+        bilinear = bilinear_int_params(1, out, align_corners, half_pixel_centers).params
+        assert min(near.n, near.d, bilinear.n, bilinear.d) > 0
+
+
 def test_bilinear_int_reading_outside_the_input_is_none():
     """1 -> 55 rows: scale_10 = 19, so TFLite's last output row is 1026/1024: row 1 of a 1-row input."""
     assert tflite_bilinear_int(1, 55, False, False) is None

@@ -232,7 +232,8 @@ def bilinear_int_params(size: int, out: int, align_corners: bool, half_pixel_cen
         scale_10 = (1024 * size + out // 2) // out
     offset = scale_10 // 2 - 512 if half_pixel_centers else 0
     for pad in (0, 1):
-        p = AxisParams(1024, scale_10, offset + 1024 * pad, size + pad, out)
+        # scale_10 is 0 for align_corners on a one-row input, which TOSA does not verify: any d reads row 0
+        p = AxisParams(1024, max(scale_10, 1), offset + 1024 * pad, size + pad, out)
         # padded index i is original index max(i - pad, 0)
         lowered = [_merge((max(i - pad, 0), w) for i, w in taps.items()) for taps in lowered_bilinear(p)]
         if same_taps(lowered, target):
