@@ -28,6 +28,7 @@ class _Unmatched(Exception):
     """This resize has no exact TOSA form: the reason, for the refusal that names its operator."""
 
 
+# TFLite operator -> the tosa.resize mode the converter gives it
 RESIZE_OPERATORS = {"RESIZE_NEAREST_NEIGHBOR": "NEAREST_NEIGHBOR", "RESIZE_BILINEAR": "BILINEAR"}
 
 
@@ -47,10 +48,9 @@ def _const_shape(values: list[int], loc) -> ir.Value:
                                attributes={"values": attr}, loc=loc).result
 
 
-def _const(values: list[int], element: ir.Type, shape: list[int], loc) -> ir.Value:
+def _splat(value: int, element: ir.Type, shape: list[int], loc) -> ir.Value:
     t = ir.RankedTensorType.get(shape, element)
-    attr = ir.DenseElementsAttr.get_splat(t, ir.IntegerAttr.get(element, values[0])) if len(values) == 1 \
-        else ir.DenseElementsAttr.get(values, type=t)
+    attr = ir.DenseElementsAttr.get_splat(t, ir.IntegerAttr.get(element, value))
     return ir.Operation.create("tosa.const", results=[t], attributes={"values": attr}, loc=loc).result
 
 
@@ -107,7 +107,7 @@ def _round_half_away_then_rescale(resize: ir.Operation, rescale: ir.Operation) -
     with ir.InsertionPoint(rescale):
         sign = ir.Operation.create(
             "tosa.arithmetic_right_shift", results=[acc.type],
-            operands=[acc, _const([width - 1], element, [1] * rank, loc)],
+            operands=[acc, _splat(width - 1, element, [1] * rank, loc)],
             attributes={"round": ir.BoolAttr.get(False)}, loc=loc).result
         corrected = ir.Operation.create("tosa.add", results=[acc.type], operands=[acc, sign], loc=loc).result
         i8, i16 = ir.IntegerType.get_signless(8), ir.IntegerType.get_signless(16)
@@ -118,8 +118,8 @@ def _round_half_away_then_rescale(resize: ir.Operation, rescale: ir.Operation) -
         attributes["rounding_mode"] = ir.Attribute.parse("#tosa<rounding_mode<SINGLE_ROUND>>")
         new = ir.Operation.create(
             "tosa.rescale", results=[rescale.results[0].type],
-            operands=[corrected, _const([1 << 14], i16, [1], loc), _const([34], i8, [1], loc),
-                      _const([0], element, [1], loc), _const([0], out_element, [1], loc)],
+            operands=[corrected, _splat(1 << 14, i16, [1], loc), _splat(34, i8, [1], loc),
+                      _splat(0, element, [1], loc), _splat(0, out_element, [1], loc)],
             attributes=attributes, loc=loc)
     rescale.results[0].replace_all_uses_with(new.results[0])
     rescale.erase()
@@ -183,7 +183,7 @@ def fix_resizes(module: ir.Module, model: TfliteModel) -> int:
         resizes = [op for op in walk_ops(module.operation) if op.name == "tosa.resize"]
         for resize in resizes:
             op = by_output.get(_location_name(resize))
-            if op is None:
+            if op is None or RESIZE_OPERATORS[op.name] not in str(resize.attributes["mode"]):
                 raise FdtError(f"{model.path}: cannot tell which TFLite operator a tosa.resize comes from "
                                f"(location {resize.location}); the resize operators are "
                                f"{', '.join(str(o.index) for o in operators) or 'none'}")
