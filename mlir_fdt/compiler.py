@@ -292,8 +292,7 @@ def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
         except FdtError as e:
             note = f"{e}; compared with IREE's default compilation of the imported program instead"
     vmfb = out_dir / "reference.vmfb"
-    if not vmfb.exists():
-        compile_host(out_dir / "imported.mlir", vmfb)
+    compile_host(out_dir / "imported.mlir", vmfb)  # always: one left by an earlier model in out_dir is stale
     return "iree-default", run_default_iree(vmfb, inputs), note
 
 

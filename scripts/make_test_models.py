@@ -183,20 +183,181 @@ def int8_lstm_wide() -> bytes:
     return _int8(tf_keras.Model(inp, tf_keras.layers.Dense(4)(x)), (1, 12, 8), float_io=True, lo=-2.0, hi=2.0)
 
 
-MODELS = {"float_io_int8_conv": float_io_int8_conv, "multi_io_int8": multi_io_int8, "float_lstm": float_lstm,
-          "int8_lstm": int8_lstm, "int8_lstm_wide": int8_lstm_wide,
-          **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
-          "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
-          **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()}}
+# (output height, output width) x (align_corners, half_pixel_centers) for a 6x5 input: an integer upscale,
+# a non-integer upscale and a non-integer downscale, each with TFLite's three flag combinations
+RESIZE_SIZES = [(12, 10), (9, 7), (4, 3)]
+RESIZE_FLAGS = [(False, False), (True, False), (False, True)]
 
 
-def main() -> None:
+def _resize_branches(x, method: str, sizes=RESIZE_SIZES, flags=RESIZE_FLAGS) -> list:
+    v1 = tf.compat.v1.image
+    op = v1.resize_nearest_neighbor if method == "nearest" else v1.resize_bilinear
+    outs = []
+    for size in sizes:
+        for align_corners, half_pixel_centers in flags:
+            name = f"{method}_{size[0]}x{size[1]}_ac{int(align_corners)}_hp{int(half_pixel_centers)}"
+            def resize(t, s=size, a=align_corners, h=half_pixel_centers):
+                return op(t, s, align_corners=a, half_pixel_centers=h)
+            outs.append(tf.keras.layers.Lambda(resize, name=name)(x))
+    return outs
+
+
+def _convert(model, shape, kind: str, lo=-1.0, hi=1.0) -> bytes:
+    """kind: "int8" (int8 I/O), "int16" (16x8 quantization, int16 I/O) or "float"."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind != "float":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = _representative(shape, lo, hi)
+        ops = tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if kind == "int8" else \
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        conv.target_spec.supported_ops = [ops]
+        conv.inference_input_type = conv.inference_output_type = tf.int8 if kind == "int8" else tf.int16
+    return conv.convert()
+
+
+def _resize_model(method: str, kind: str, upsampling: bool = True) -> bytes:
+    """RESIZE ops straight on a 1x6x5x4 input, one output per size and flag combination, plus Keras
+    UpSampling2D (3x2: not the size of a branch, whose output the converter would share) with the same
+    interpolation."""
+    inp = tf.keras.Input((6, 5, 4), batch_size=1)
+    outs = _resize_branches(inp, method)
+    if upsampling:
+        outs.append(tf.keras.layers.UpSampling2D((3, 2), interpolation=method, name=f"upsampling_{method}")(inp))
+    return _convert(tf.keras.Model(inp, outs), (1, 6, 5, 4), kind)
+
+
+def resize_nearest_int8() -> bytes:
+    """RESIZE_NEAREST_NEIGHBOR (int8): up, non-integer up and down, each flag combination. (Keras'
+    nearest UpSampling2D becomes RESHAPE + TILE, no resize, and TFLite Micro has no TILE.)"""
+    return _resize_model("nearest", "int8", upsampling=False)
+
+
+def resize_bilinear_int8() -> bytes:
+    """RESIZE_BILINEAR (int8, TFLite's 1/1024 fixed point): the same sizes and flags; Keras' bilinear
+    UpSampling2D (a RESIZE_BILINEAR with half_pixel_centers)."""
+    return _resize_model("bilinear", "int8")
+
+
+def resize_float() -> bytes:
+    """Both resize operators in float32, every flag combination, up and down."""
+    inp = tf.keras.Input((6, 5, 4), batch_size=1)
+    outs = _resize_branches(inp, "nearest", sizes=[(9, 7), (4, 3)]) + \
+        _resize_branches(inp, "bilinear", sizes=[(9, 7), (4, 3)])
+    return _convert(tf.keras.Model(inp, outs), (1, 6, 5, 4), "float")
+
+
+def resize_int16() -> bytes:
+    """RESIZE_NEAREST_NEIGHBOR with 16x8 quantization (int16 activations): every flag combination."""
+    inp = tf.keras.Input((6, 5, 4), batch_size=1)
+    return _convert(tf.keras.Model(inp, _resize_branches(inp, "nearest", sizes=[(9, 7)])), (1, 6, 5, 4), "int16")
+
+
+def resize_nearest_floor_int8() -> bytes:
+    """The shape of a YOLO-style neck: 1x4x5x32 -> 1x8x10x32 nearest, no flags (TFLite floors x/2 where
+    TOSA rounds), between two convolutions."""
+    tf.keras.utils.set_random_seed(3)
+    inp = tf.keras.Input((4, 5, 8), batch_size=1)
+    x = tf.keras.layers.Conv2D(32, 1, activation="relu")(inp)
+    x = tf.keras.layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (8, 10)))(x)
+    x = tf.keras.layers.Conv2D(8, 3, padding="same")(x)
+    return _convert(tf.keras.Model(inp, x), (1, 4, 5, 8), "int8")
+
+
+def resize_nearest_float32_rounding_int8() -> bytes:
+    """Nearest 2 -> 82 rows (and 3 -> 123 columns): TFLite's float32 x * (2/82) misses the exact ratio's
+    index at x = 41 (and 3/123 at 41, 82): IREE needs other parameters than the exact ratio's."""
+    inp = tf.keras.Input((2, 3, 2), batch_size=1)
+    x = tf.keras.layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (82, 123)))(inp)
+    return _convert(tf.keras.Model(inp, x), (1, 2, 3, 2), "int8")
+
+
+def _single_resize(method: str, shape, size, half_pixel_centers: bool = False) -> bytes:
+    inp = tf.keras.Input(shape, batch_size=1)
+    v1 = tf.compat.v1.image
+    op = v1.resize_nearest_neighbor if method == "nearest" else v1.resize_bilinear
+    x = tf.keras.layers.Lambda(lambda t: op(t, size, half_pixel_centers=half_pixel_centers))(inp)
+    return _convert(tf.keras.Model(inp, x), (1, *shape), "int8")
+
+
+def resize_bilinear_int16() -> bytes:
+    """RESIZE_BILINEAR with 16x8 quantization, which TFLite Micro has no kernel for (mlir-fdt refuses it)."""
+    inp = tf.keras.Input((6, 5, 4), batch_size=1)
+    outs = _resize_branches(inp, "bilinear", sizes=[(9, 7)], flags=[(False, True)])
+    return _convert(tf.keras.Model(inp, outs), (1, 6, 5, 4), "int16")
+
+
+def resize_bilinear_outside_int8() -> bytes:
+    """Bilinear 1 -> 55 rows: TFLite's integer kernel rounds the scale to 19/1024 and reads row 1 of a
+    one-row input at the last output row (mlir-fdt refuses it)."""
+    return _single_resize("bilinear", (1, 3, 2), (55, 3))
+
+
+def resize_nearest_unmatched_int8() -> bytes:
+    """Nearest 24 -> 76 rows with half_pixel_centers: TFLite's float32 indices follow no TOSA resize's
+    scale and offset (mlir-fdt refuses it)."""
+    return _single_resize("nearest", (24, 1, 1), (76, 1), half_pixel_centers=True)
+
+
+def int16x8_ops() -> bytes:
+    """16x8 quantization (int16 activations, int8 weights) through CONV_2D, ADD, MUL and MEAN."""
+    tf.keras.utils.set_random_seed(4)
+    inp = tf.keras.Input((8, 8, 3), batch_size=1)
+    a = tf.keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    b = tf.keras.layers.Conv2D(8, 1)(inp)
+    s = tf.keras.layers.Add()([a, b])
+    m = tf.keras.layers.Multiply()([s, b])
+    out = tf.keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 2]))(m)
+    return _convert(tf.keras.Model(inp, out), (1, 8, 8, 3), "int16")
+
+
+def _gru(kind: str, unroll: bool) -> bytes:
+    tf.keras.utils.set_random_seed(5)
+    inp = tf.keras.Input((6, 4), batch_size=1)
+    x = tf.keras.layers.GRU(8, unroll=unroll)(inp)
+    out = tf.keras.layers.Dense(3)(x)
+    return _convert(tf.keras.Model(inp, out), (1, 6, 4), kind)
+
+
+MODELS = {
+    "float_io_int8_conv": float_io_int8_conv,
+    "multi_io_int8": multi_io_int8,
+    "float_lstm": float_lstm,
+    "int8_lstm": int8_lstm,
+    "int8_lstm_wide": int8_lstm_wide,
+    **{name: _reduction(*spec) for name, spec in REDUCTIONS.items()},
+    "unranked_scalar_reduce_int8": unranked_scalar_reduce_int8,
+    **{name: _transpose_conv(*spec) for name, spec in TRANSPOSE_CONVS.items()},
+    "resize_nearest_int8": resize_nearest_int8,
+    "resize_bilinear_int8": resize_bilinear_int8,
+    "resize_float": resize_float,
+    "resize_int16": resize_int16,
+    "resize_nearest_floor_int8": resize_nearest_floor_int8,
+    "resize_nearest_float32_rounding_int8": resize_nearest_float32_rounding_int8,
+    "resize_bilinear_int16": resize_bilinear_int16,
+    "resize_bilinear_outside_int8": resize_bilinear_outside_int8,
+    "resize_nearest_unmatched_int8": resize_nearest_unmatched_int8,
+    "int16x8_ops": int16x8_ops,
+    "gru_float": lambda: _gru("float", unroll=False),
+    "gru_float_unrolled": lambda: _gru("float", unroll=True),
+    # no "gru_int8" (unroll=False): TensorFlow 2.21's converter dies with a segmentation fault on it
+    "gru_int8_unrolled": lambda: _gru("int8", unroll=True),
+}
+
+
+def main(names: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, build in MODELS.items():
-        data = build()
+        if names and name not in names:
+            continue
+        try:
+            data = build()
+        except Exception as e:  # noqa: BLE001 - a converter that cannot write one model should not stop the others
+            print(f"{name}.tflite: not written: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            continue
         (OUT / f"{name}.tflite").write_bytes(data)
         print(f"{name}.tflite: {len(data)} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1:])

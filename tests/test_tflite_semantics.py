@@ -1,6 +1,7 @@
 """TFLite's semantics where the converter's TOSA differs, on small models written by
-scripts/make_test_models.py (tests/data/models): QUANTIZE saturates and rounds as TFLite Micro, multi-I/O keeps the
-flatbuffer's order and names."""
+scripts/make_test_models.py (tests/data/models): QUANTIZE saturates and rounds as TFLite Micro, multi-I/O
+keeps the flatbuffer's order and names, RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR sample and round
+as TFLite Micro's kernels."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import requires_qemu
 from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
 from mlir_fdt.reference.host import run_arena_program
 from mlir_fdt.reference.tflm import run_tflite_micro
@@ -86,3 +89,46 @@ def test_multi_io_model_keeps_the_declared_order_and_names(tmp_path):
     assert len(names) == 2 and any("image" in n for n in names) and any("features" in n for n in names)
     assert len(report["outputs"]) == 2
     assert all("scale" in t and "zero_point" in t for t in report["inputs"] + report["outputs"])
+
+
+# Each: RESIZE ops of every flag combination TensorFlow writes, upscaling by 2, by a non-integer ratio
+# and downscaling (the int16 and float ones fewer sizes); before importers/tflite_resize every one
+# differed from TFLite Micro (nearest by up to the whole int8 range).
+RESIZE_MODELS = ["resize_nearest_int8", "resize_bilinear_int8", "resize_float", "resize_int16",
+                 "resize_nearest_floor_int8", "resize_nearest_float32_rounding_int8"]
+
+
+@pytest.mark.parametrize("name", RESIZE_MODELS)
+def test_resize_equals_tflite_micro(tmp_path, name):
+    model = DATA / f"{name}.tflite"
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2))
+    assert report["reference"] == "tflite-micro" and report["reference_output_varies"] is True
+    assert report["match"]
+    if all(o["dtype"] != "f32" for o in report["outputs"]):
+        assert report["max_abs_diff"] == 0
+
+
+def test_resize_models_cover_every_flag_combination():
+    flags = set()
+    for name in RESIZE_MODELS:
+        flags |= {(op.name, op.flags["align_corners"], op.flags["half_pixel_centers"])
+                  for op in read_tflite(DATA / f"{name}.tflite").operators if op.flags}
+    for op in ("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"):
+        assert {(a, h) for name, a, h in flags if name == op} == {(False, False), (True, False), (False, True)}
+
+
+@pytest.mark.parametrize("name,operator,reason", [
+    ("resize_bilinear_outside_int8", "RESIZE_BILINEAR", "1x3 -> 55x3 .* reads outside the input"),
+    ("resize_nearest_unmatched_int8", "RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers=True: TFLite's float32"),
+    ("resize_bilinear_int16", "RESIZE_BILINEAR", "TFLite Micro has no kernel for it"),
+])
+def test_resize_without_exact_lowering_is_refused_by_name(tmp_path, name, operator, reason):
+    with pytest.raises(FdtError, match=f"operator 0 {operator} .*{reason}"):
+        compile_model(DATA / f"{name}.tflite", tmp_path, CompileOptions())
+
+
+@pytest.mark.qemu
+@requires_qemu
+def test_resize_bilinear_bit_exact_under_qemu(tmp_path):
+    report = compile_model(DATA / "resize_bilinear_int8.tflite", tmp_path, CompileOptions(run="qemu"))
+    assert report["match"] and report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0

@@ -14,6 +14,7 @@ from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
 from .tflite_lstm import lower_sequence_lstms
 from .tflite_operators import check_known_unsupported, refuse_named, refuse_producers, tfl_op_names
+from .tflite_resize import fix_resizes, resize_operators
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
@@ -100,6 +101,8 @@ def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, contex
 def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
     exact_quantize_rounding(module, model)
     saturate_quantize_casts(module)
+    if resize_operators(model):
+        fix_resizes(module, model)
     return lower_tosa_to_linalg(module, str(model.path))
 
 
@@ -126,9 +129,11 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     check_known_unsupported(model)
     converter = find_tool("tosa-converter-for-tflite")
     casts = truncating_cast_outputs(model)  # found by their debug locations
+    resizes = resize_operators(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         source = _with_ranked_scalars(path, Path(tmp))
-        module = _convert(model, converter, source, Path(tmp), context, debug=bool(casts) or tensor_names)
+        module = _convert(model, converter, source, Path(tmp), context,
+                          debug=bool(casts) or bool(resizes) or tensor_names)
         try:
             module = _lower(module, model)
         except TosaLoweringError as e:
@@ -136,6 +141,6 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     if casts and truncate_cast_roundings(module, casts) == 0:
         raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
                        f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
-    if casts and not tensor_names:
+    if (casts or resizes) and not tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module

@@ -74,6 +74,13 @@ class TfliteTensor:
         return d
 
 
+# the boolean builtin options mlir-fdt reads, by operator: option name -> field number in its options table
+BOOL_OPTIONS = {
+    "RESIZE_BILINEAR": {"align_corners": 2, "half_pixel_centers": 3},       # ResizeBilinearOptions
+    "RESIZE_NEAREST_NEIGHBOR": {"align_corners": 0, "half_pixel_centers": 1},  # ResizeNearestNeighborOptions
+}
+
+
 @dataclass
 class TfliteOperator:
     index: int                   # position in the main subgraph, as Netron and TFLite's logs number it
@@ -81,6 +88,7 @@ class TfliteOperator:
     inputs: list[str]            # tensor names ("" for an omitted optional input)
     outputs: list[str]
     options: _Table | None = field(default=None, repr=False, compare=False)  # its builtin options table
+    flags: dict[str, bool] = field(default_factory=dict)  # the BOOL_OPTIONS of its kind (absent: False)
 
 
 @dataclass
@@ -157,6 +165,15 @@ def _tensor(t: _Table) -> TfliteTensor:
                         [float(s) for s in scale], [int(z) for z in zero_point], bool(t.scalar(5, n.BoolFlags)))
 
 
+def _bool_options(op: _Table, name: str) -> dict[str, bool]:
+    fields = BOOL_OPTIONS.get(name)
+    if not fields:
+        return {}
+    table = op.table(4)  # Operator.builtin_options (its union type is field 3)
+    return {key: bool(table.scalar(k, flatbuffers.number_types.BoolFlags)) if table else False
+            for key, k in fields.items()}
+
+
 def read_tflite(path: str | Path) -> TfliteModel:
     """The main subgraph's operators and signature; FdtError naming the file if it is not a TFLite model."""
     path = Path(path)
@@ -175,10 +192,12 @@ def read_tflite(path: str | Path) -> TfliteModel:
         def name(i: int) -> str:
             return tensors[i].name if i >= 0 else ""
 
-        operators = [TfliteOperator(i, codes[op.scalar(0, flatbuffers.number_types.Uint32Flags)],
-                                    [name(j) for j in op.numbers(1, "int32")],
-                                    [name(j) for j in op.numbers(2, "int32")], op.table(4))
-                     for i, op in enumerate(graph.tables(3))]
+        operators = []
+        for i, op in enumerate(graph.tables(3)):
+            kind = codes[op.scalar(0, flatbuffers.number_types.Uint32Flags)]
+            operators.append(TfliteOperator(i, kind, [name(j) for j in op.numbers(1, "int32")],
+                                            [name(j) for j in op.numbers(2, "int32")], op.table(4),
+                                            _bool_options(op, kind)))
         inputs = [tensors[i] for i in graph.numbers(1, "int32")]
         outputs = [tensors[i] for i in graph.numbers(2, "int32")]
     except (IndexError, ValueError, UnicodeDecodeError, struct.error) as e:

@@ -102,3 +102,9 @@ def refuse_producers(model: TfliteModel, tensor_names: list[str], why: str) -> F
     if not ops:
         return None
     return _refusal(model.path, ops, lambda op: why)
+
+
+def refuse_operators(model: TfliteModel, reasons: dict[int, str]) -> FdtError:
+    """A refusal of the operators of the model whose indices key `reasons`, each with its own reason."""
+    ops = [op for op in model.operators if op.index in reasons]
+    return _refusal(model.path, ops, lambda op: reasons[op.index])
