@@ -102,7 +102,8 @@ def _program(shape: LstmShape, w, r, b) -> str:
     y_type = f"tensor<{shape.sequence(shape.units)}>"
     body = "".join(const(f"w{k}", w[k]) + const(f"r{k}", r[k]) + const(f"b{k}", b[k]) for k in range(4))
     args = ", ".join([f"%w{k}" for k in range(4)] + [f"%r{k}" for k in range(4)] + [f"%b{k}" for k in range(4)])
-    types = ", ".join([f"tensor<{shape.units}x{shape.inputs}xf32>"] * 4 + [f"tensor<{shape.units}x{shape.units}xf32>"] * 4
+    types = ", ".join([f"tensor<{shape.units}x{shape.inputs}xf32>"] * 4
+                      + [f"tensor<{shape.units}x{shape.units}xf32>"] * 4
                       + [f"tensor<{shape.units}xf32>"] * 4)
     lstm = lstm_function("lstm", shape).strip()
     lstm = lstm[lstm.index("{") + 1:lstm.rindex("}")]  # the function, without its module

@@ -48,7 +48,7 @@ func.func @main(%x: tensor<1x4x5x3xi8>) -> tensor<1x7x9x3xi8> {
 
 def _model(kind: str, align_corners: bool = False, half_pixel_centers: bool = False) -> TfliteModel:
     op = TfliteOperator(0, kind, ["in", "size"], ["out"],
-                        {"align_corners": align_corners, "half_pixel_centers": half_pixel_centers})
+                        flags={"align_corners": align_corners, "half_pixel_centers": half_pixel_centers})
     return TfliteModel(Path("model.tflite"), [op], [], [])
 
 

@@ -97,7 +97,8 @@ func.func private @${name}(%x: tensor<${X}>,
 ${x_products}
           scf.yield %ni, %nf, %nc, %no : f32, f32, f32, f32
         }
-        %from_h:4 = scf.for %k = %c0 to %recurrent step %c1 iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
+        %from_h:4 = scf.for %k = %c0 to %recurrent step %c1
+            iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
             -> (f32, f32, f32, f32) {
           %hv = tensor.extract %out${h_index} : tensor<${Y}>
 ${h_products}

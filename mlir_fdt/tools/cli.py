@@ -79,9 +79,10 @@ def _print_summary(report: dict) -> None:
         print(f"{'':<{width}}  ({report['reference_note']})")
     checked = report.get("intermediates")
     if checked is not None:
+        reasons = ", ".join(f"{v} {k}" for k, v in checked.get("skipped_by_reason", {}).items()) or "none"
         text = (checked["not_checked"] if "not_checked" in checked else
                 f"{checked['compared']} compared, {len(checked['mismatches'])} differ, {checked['skipped']} "
-                f"without a value of their own ({', '.join(f'{v} {k}' for k, v in checked['skipped_by_reason'].items()) or 'none'})")
+                f"without a value of their own ({reasons})")
         print(f"{'intermediates':<{width}}  {text}")
 
 
