@@ -139,7 +139,8 @@ class PlanMemory(ModulePass):
             # one-element tiles (an accumulator) and buffers no op touches (a pooling's window, which
             # gives only a shape): not in the arena
             registers = [b for b in buffers if b.kind in ("tensor", "tile")
-                         and not list(b.value.owner.operation.operands) and ((b.kind == "tile" and b.elements <= self.register_tile_elements)
+                         and not list(b.value.owner.operation.operands)
+                         and ((b.kind == "tile" and b.elements <= self.register_tile_elements)
                               or never_accessed(b.value))]
             placed = [b for b in buffers if b not in registers]
             # Buffers of the two branches of one scf.if never live in the same run: one slot.
