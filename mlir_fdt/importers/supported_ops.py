@@ -3,8 +3,9 @@
 mlir-fdt compiles linalg on tensors: structured linalg ops (generalized later), with arith,
 math and tensor ops around and inside them, and `scf` loops (the time loop of a lowered LSTM).
 Anything else used to travel through every pass and fail deep inside iree-compile with an error
-about its generated executable, far from the user's model (`linalg.softmax`: "illegal for this phase of lowering"; `tosa.fft2d`, which
-IREE's TOSA pipeline lowers to `index.*` ops iree-compile's parser does not register).
+about its generated executable, far from the user's model (`linalg.softmax`: "illegal for this
+phase of lowering"; `tosa.fft2d`, which IREE's TOSA pipeline lowers to `index.*` ops
+iree-compile's parser does not register).
 """
 
 from __future__ import annotations
