@@ -82,3 +82,11 @@ def test_int16_conv_bit_exact_on_host(tmp_path, name):
                                    [(spec_in["offset"], x.tobytes())], [(spec_out["offset"], spec_out["bytes"])])
         got = np.frombuffer(raw, np.int16).reshape(spec_out["shape"])
         np.testing.assert_array_equal(got, expected.reshape(got.shape), err_msg=f"{name} seed {seed}")
+
+
+def test_int16x8_model_of_several_ops_matches_tflite_micro(tmp_path):
+    """CONV_2D, ADD, MUL and MEAN with int16 activations (tests/data/models/int16x8_ops.tflite)."""
+    report = compile_model(REPO / "tests" / "data" / "models" / "int16x8_ops.tflite", tmp_path,
+                           CompileOptions(run="host", checks=3))
+    assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
+    assert report["reference_output_varies"] is True

@@ -25,6 +25,8 @@ UNSUPPORTED = {
     "LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
     "RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
     "SVDF": "a stateful layer (variable tensors); mlir-fdt compiles stateless models",
+    "WHILE": "a control-flow loop (Keras 3 writes recurrent layers such as GRU this way): export the layer "
+             "unrolled (`unroll=True`)",
 }
 # TFLite operators that mlir-fdt lowers itself in some variants: why this one is not (None: it is)
 LOWERED_VARIANTS = {
