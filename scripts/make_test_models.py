@@ -318,8 +318,19 @@ def _gru(kind: str, unroll: bool) -> bytes:
     return _convert(tf.keras.Model(inp, out), (1, 6, 4), kind)
 
 
+def repeated_output_int8() -> bytes:
+    """One tensor listed twice among the outputs (a Keras model returning the same layer twice, or two
+    identical branches the converter merges): every declared output must be written."""
+    tf.keras.utils.set_random_seed(4)
+    inp = tf.keras.Input((6, 6, 2), batch_size=1)
+    x = tf.keras.layers.Conv2D(3, 3, padding="same", activation="relu")(inp)
+    pooled = tf.keras.layers.GlobalAveragePooling2D()(x)
+    return _int8(tf.keras.Model(inp, [pooled, x, pooled]), (1, 6, 6, 2), float_io=False)
+
+
 MODELS = {
     "float_io_int8_conv": float_io_int8_conv,
+    "repeated_output_int8": repeated_output_int8,
     "multi_io_int8": multi_io_int8,
     "float_lstm": float_lstm,
     "int8_lstm": int8_lstm,

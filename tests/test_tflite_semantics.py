@@ -132,3 +132,14 @@ def test_resize_without_exact_lowering_is_refused_by_name(tmp_path, name, operat
 def test_resize_bilinear_bit_exact_under_qemu(tmp_path):
     report = compile_model(DATA / "resize_bilinear_int8.tflite", tmp_path, CompileOptions(run="qemu"))
     assert report["match"] and report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
+
+
+def test_a_tensor_listed_twice_among_the_outputs_is_written_at_both(tmp_path):
+    """`repeated_output_int8` declares its pooled tensor as outputs 1 and 2: both are in the report (the
+    same arena bytes) and both are checked against TFLite Micro."""
+    model = DATA / "repeated_output_int8.tflite"
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2))
+    declared = [t.name for t in read_tflite(model).outputs]
+    assert [o["name"] for o in report["outputs"]] == declared and declared[1] == declared[2]
+    assert report["outputs"][1]["offset"] == report["outputs"][2]["offset"]
+    assert report["match"] and report["max_abs_diff"] == 0

@@ -50,6 +50,7 @@ class Buffer:
     value: ir.Value = field(repr=False, compare=False)
     elements: int = 0
     exclusive: tuple | None = field(default=None, repr=False, compare=False)
+    also_outputs: tuple[int, ...] = ()  # further result indices returning this same buffer
 
     @property
     def lifetime(self) -> tuple[int, int]:
@@ -166,7 +167,7 @@ def collect_buffers(fn) -> list[Buffer]:
         root = root_allocation(v)
         if isinstance(root.owner, ir.Block):
             raise FdtError("the model returns its input unchanged; nothing to compile")
-        returned[root] = i
+        returned.setdefault(root, []).append(i)  # a model may list one tensor as several outputs
     for op in walk_ops(fn):
         if op.name != "memref.alloc":
             continue
@@ -186,7 +187,9 @@ def collect_buffers(fn) -> list[Buffer]:
         nbytes = elements * element_bytes(mt.element_type)
         if value in returned:
             first = span[0] if span else schedule.start[op]
-            buffers.append(Buffer(f"output{returned[value]}", "output", nbytes, first, end, value, elements))
+            first_index, *more = returned[value]
+            buffers.append(Buffer(f"output{first_index}", "output", nbytes, first, end, value, elements,
+                                  also_outputs=tuple(more)))
         elif span is not None:
             kind = "tensor" if block == body else "tile"
             buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements,

@@ -35,8 +35,11 @@ class MemoryPlan:
 
     def io(self, kind: str) -> list[dict]:
         """The input or output buffers in the order of the function's arguments or results (the
-        planner lists buffers in program order, which is not the order a model declares)."""
-        return sorted((b for b in self.buffers if b["kind"] == kind), key=lambda b: int(b["name"][len(kind):]))
+        planner lists buffers in program order, which is not the order a model declares); an output
+        the model lists several times appears at each of its indices, at the same offset."""
+        entries = [b for b in self.buffers if b["kind"] == kind]
+        entries += [{**b, "name": f"{kind}{k}"} for b in entries for k in b.get("also", [])]
+        return sorted(entries, key=lambda b: int(b["name"][len(kind):]))
 
 
 def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
@@ -173,7 +176,8 @@ class PlanMemory(ModulePass):
             verify_views(fn, max(layout.size, 1), self.alignment)
             plan = MemoryPlan(layout.planner, self.alignment, layout.size,
                               planners.lower_bound(sizes, lifetimes, overlaps),
-                              [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last)
+                              [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last,
+                                    **({"also": list(b.also_outputs)} if b.also_outputs else {}))
                                for b, o in zip(placed, placed_offsets)],
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)))
