@@ -318,6 +318,17 @@ def _gru(kind: str, unroll: bool) -> bytes:
     return _convert(tf.keras.Model(inp, out), (1, 6, 4), kind)
 
 
+def activations_int8() -> bytes:
+    """HARD_SWISH and LEAKY_RELU (MobileNet-v3 and YOLO-style activations) after a convolution."""
+    tf.keras.utils.set_random_seed(5)
+    inp = tf.keras.Input((6, 6, 3), batch_size=1)
+    x = tf.keras.layers.Conv2D(4, 3, padding="same")(inp)
+    x = tf.keras.layers.Activation(tf.keras.activations.hard_swish)(x)
+    x = tf.keras.layers.Conv2D(4, 1)(x)
+    x = tf.keras.layers.LeakyReLU(negative_slope=0.1)(x)
+    return _int8(tf.keras.Model(inp, x), (1, 6, 6, 3), float_io=False, lo=-3.0, hi=3.0)
+
+
 def repeated_output_int8() -> bytes:
     """One tensor listed twice among the outputs (a Keras model returning the same layer twice, or two
     identical branches the converter merges): every declared output must be written."""
@@ -331,6 +342,7 @@ def repeated_output_int8() -> bytes:
 MODELS = {
     "float_io_int8_conv": float_io_int8_conv,
     "repeated_output_int8": repeated_output_int8,
+    "activations_int8": activations_int8,
     "multi_io_int8": multi_io_int8,
     "float_lstm": float_lstm,
     "int8_lstm": int8_lstm,

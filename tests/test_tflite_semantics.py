@@ -143,3 +143,9 @@ def test_a_tensor_listed_twice_among_the_outputs_is_written_at_both(tmp_path):
     assert [o["name"] for o in report["outputs"]] == declared and declared[1] == declared[2]
     assert report["outputs"][1]["offset"] == report["outputs"][2]["offset"]
     assert report["match"] and report["max_abs_diff"] == 0
+
+
+def test_hard_swish_and_leaky_relu_match_tflite_micro(tmp_path):
+    report = compile_model(DATA / "activations_int8.tflite", tmp_path, CompileOptions(run="host", checks=3))
+    assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
+    assert report["reference_output_varies"] is True
