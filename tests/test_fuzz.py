@@ -64,7 +64,7 @@ def test_generation_is_deterministic_and_valid():
     specs = [generate_case(3, i) for i in range(60)]
     assert specs == [generate_case(3, i) for i in range(60)]
     assert specs != [generate_case(4, i) for i in range(60)]
-    assert {s.dtype for s in specs} == {"f32", "i8"}
+    assert {s.dtype for s in specs} == {"f32", "i8", "i16"}
     kinds = {layer.kind for s in specs for layer in s.layers}
     assert {"conv", "dw", "residual", "concat", "fc", "slice"} <= kinds
     assert {layer.params["mult"] for s in specs for layer in s.layers if layer.kind == "dw"} >= {1, 2, 4, 8}

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-DTYPES = ("f32", "i8")
+DTYPES = ("f32", "i8", "i16")  # i16: int16 activations, int8 weights (TFLite 16x8)
 
 
 @dataclass(frozen=True)
