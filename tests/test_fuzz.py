@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from mlir_fdt.fuzz import campaign
-from mlir_fdt.fuzz.emit import InvalidSpec, render, window
+from mlir_fdt.fuzz.emit import HANDLERS, InvalidSpec, render, window
+from mlir_fdt.fuzz.emit_extra import resize_params
 from mlir_fdt.fuzz.generator import generate_case, renders
 from mlir_fdt.fuzz.quant import quantize_multiplier
 from mlir_fdt.fuzz.results import CRASH, MISMATCH, PASS, SKIP, CaseResult
@@ -35,6 +36,15 @@ CLI = [sys.executable, "-m", "mlir_fdt.tools.cli"]
 ])
 def test_quantize_multiplier_as_tflite(real, expected):
     assert quantize_multiplier(real) == expected
+
+
+@pytest.mark.parametrize("real,expected", [
+    (0.5, (1 << 14, 15)),
+    (0.75, (3 << 13, 15)),
+    (1 - 2 ** -20, (1 << 14, 14)),     # rounds up to 2**15: halved, one less shift
+])
+def test_quantize_multiplier_16_bits_for_i48_accumulators(real, expected):
+    assert quantize_multiplier(real, bits=16) == expected
 
 
 def test_quantize_multiplier_rejects_what_rescale_cannot_shift():
@@ -64,7 +74,7 @@ def test_generation_is_deterministic_and_valid():
     specs = [generate_case(3, i) for i in range(60)]
     assert specs == [generate_case(3, i) for i in range(60)]
     assert specs != [generate_case(4, i) for i in range(60)]
-    assert {s.dtype for s in specs} == {"f32", "i8"}
+    assert {s.dtype for s in specs} == {"f32", "i8", "i16"}
     kinds = {layer.kind for s in specs for layer in s.layers}
     assert {"conv", "dw", "residual", "concat", "fc", "slice"} <= kinds
     assert {layer.params["mult"] for s in specs for layer in s.layers if layer.kind == "dw"} >= {1, 2, 4, 8}
@@ -72,6 +82,96 @@ def test_generation_is_deterministic_and_valid():
     for spec in specs:
         assert renders(spec) is not None, spec.summary()
         assert CaseSpec.loads(spec.dumps()) == spec
+
+
+CI_SEED, CI_CASES = 7, 40  # test_fuzz_ci_run's
+
+
+def _kinds(layers) -> set[str]:
+    return {layer.kind for layer in layers} | {k for layer in layers for b in layer.branches for k in _kinds(b)}
+
+
+def test_ci_run_draws_every_kind_and_dtype():
+    """The CI-sized run (its cases depend only on seed and index) draws every layer kind, int16
+    activations, and programs with several inputs and several outputs."""
+    specs = [generate_case(CI_SEED, i) for i in range(CI_CASES)]
+    assert set().union(*(_kinds(s.layers) for s in specs)) == set(HANDLERS)
+    assert {s.dtype for s in specs} == {"f32", "i8", "i16"}
+    texts = [render(s) for s in specs]
+    assert any("%arg1:" in t for t in texts)
+    assert any(re.search(r"^    return %\w+, %\w+", t, re.M) for t in texts)
+    assert any("acc_type(i48)" in t and "scale32(false)" in t for t in texts)
+
+
+def test_int16x8_layers_are_built_like_the_converter():
+    """16-bit activations, 8-bit weights: i48 accumulator and (signed) bias, a 16-bit multiplier
+    out of it, symmetric int16 activations; the residual add widens with 15 bits of headroom."""
+    conv = LayerSpec("conv", 1, {"kernel": (3, 3), "stride": (1, 1), "padding": "same", "out": 4, "act": "relu"})
+    add = LayerSpec("residual", 2, {"act": "none"}, ((LayerSpec("clamp", 3, {"act": "relu"}),),))
+    text = render(CaseSpec("i16", (5, 6, 3), 0, (conv, add), weight_seed=1))
+    assert re.search(r"tosa.conv2d %arg0, .* acc_type\(i48\) : \(tensor<1x5x6x3xi16>, tensor<4x3x3x3xi8>, "
+                     r"tensor<4xi48>, tensor<1xi16>, tensor<1xi8>\) -> tensor<1x5x6x4xi48>", text)
+    biases = [int(v) for seed in range(1, 6) for v in re.search(
+        r"dense<\[([-\d, ]+)\]> : tensor<4xi48>", render(CaseSpec("i16", (5, 6, 3), 0, (conv,), seed))).group(1).split(",")]
+    assert min(biases) < 0 < max(biases)  # negative i48 constants: what IREE's i48 pass got wrong (importers/i48.py)
+    assert "scale32(false) rounding_mode<SINGLE_ROUND> per_channel(true)" in text and "tensor<4xi16>, tensor<4xi8>" in text
+    assert "min_val(0 : i16) max_val(32767 : i16)" in text
+    # the add's widening by 2**15: multiplier 2**30, shift 15
+    assert re.search(r'dense<"0x00000040"> : tensor<1xi32>.*\n.*dense<"0x0F"> : tensor<1xi8>', text)
+    assert text.count("tosa.add") == 1
+
+
+def test_mean_strided_slice_transpose_conv_resize_shapes():
+    mean = LayerSpec("mean", 1, {"axes": "hw", "keep": False})
+    text = render(CaseSpec("i8", (6, 5, 3), 2, (mean,), weight_seed=1))
+    assert text.count("tosa.reduce_sum") == 2 and "-> tensor<1x3xi8>" in text.splitlines()[0]
+    cut = LayerSpec("sslice", 1, {"begin": (1, 0), "stride": (2, 3)})
+    text = render(CaseSpec("f32", (8, 7, 2), 0, (cut, LayerSpec("clamp", 2, {"act": "relu"})), weight_seed=1))
+    # rows 1, 3, 5 (3 whole strides fit in 7) and columns 0, 3: slice, split, keep index 0, merge
+    assert "-> tensor<1x6x6x2xf32>" in text and "-> tensor<1x3x2x2x3x2xf32>" in text
+    assert "-> tensor<1x3x1x2x1x2xf32>" in text and "-> tensor<1x3x2x2xf32>" in text
+    up = LayerSpec("tconv", 1, {"kernel": (3, 3), "stride": (2, 2), "crop": (1, 1, 0, 2), "out": 4})
+    text = render(CaseSpec("i8", (5, 6, 3), 0, (up,), weight_seed=1))
+    assert "out_pad([-1, -1, 0, -2]) stride([2, 2]) acc_type(i32)" in text and "-> tensor<1x9x11x4xi32>" in text
+    resize = LayerSpec("resize", 1, {"mode": "bilinear", "ratio": ((2, 1), (2, 1)), "align": "half_pixel"})
+    text = render(CaseSpec("i16", (4, 5, 3), 0, (resize,), weight_seed=1))
+    assert "mode<BILINEAR>" in text and "-> tensor<1x8x10x3xi48>" in text and "-> tensor<1x8x10x3xi16>" in text
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((4, 8, "half_pixel"), (4, 2, -1, 1)),    # tosa-converter-for-tflite on a Keras 2x bilinear upsampling
+    ((4, 8, "none"), (2, 1, 0, 1)),
+    ((4, 7, "align_corners"), (2, 1, 0, 0)),  # (7 - 1) / (4 - 1)
+])
+def test_resize_parameters_as_the_converter(args, expected):
+    n, d, offset, border = resize_params(*args)
+    assert (n, d, offset, border) == expected
+    size, out = args[:2]
+    assert (size - 1) * n - offset + border == (out - 1) * d  # TOSA's output size
+
+
+@pytest.mark.parametrize("source", ["table", "act"])
+def test_gather_index_input_is_drawn_in_range(tmp_path, source):
+    """The index input a GATHER adds is found by the self-test's index analysis, with the range of
+    the rows it selects from (random ids would read outside the table)."""
+    from mlir_fdt.analysis.input_ranges import index_input_ranges
+    from mlir_fdt.importers import import_model
+    from mlir_fdt.ir import entry_function, new_context
+    params = {"source": source, "index": "f32", "vocab": 9, "out": 2, "rows": (2, 3)}
+    spec = CaseSpec("i8", (4, 5, 3), 1, (LayerSpec("gather", 1, params),), weight_seed=1)
+    model = tmp_path / "model.mlir"
+    model.write_text(render(spec))
+    ctx = new_context()
+    module = import_model(model, ctx)
+    with ctx:
+        assert index_input_ranges(entry_function(module)) == {1: (0, 9 if source == "table" else 4 * 5)}
+
+
+def test_second_input_and_output_heads():
+    layers = (LayerSpec("tap", 1, {}), LayerSpec("add_input", 2, {"act": "none"}), LayerSpec("tap", 3, {}))
+    text = render(CaseSpec("i8", (3, 4, 2), 1, layers, weight_seed=1))
+    assert text.startswith("func.func @main(%arg0: tensor<1x3x4x2xi8>, %arg1: tensor<1x3x4x2xi8>) -> "
+                           "(tensor<1x3x4x2xi8>, tensor<1x3x4x2xi8>, tensor<1x3x4x2xi8>)")
 
 
 def test_int8_layers_are_built_like_tflite():
@@ -135,6 +235,20 @@ def test_shrinker_finds_the_smallest_failing_network():
     assert shrunk.spec.layers[0].params["kernel"] == (1, 1) and shrunk.spec.layers[0].params["act"] == "none"
     assert shrunk.spec.input_shape == (1, 1, 1)
     assert shrunk.spec.plan is None and (shrunk.spec.planner, shrunk.spec.alignment) == ("best", 16)
+
+
+def test_shrinker_simplifies_the_new_kinds():
+    """A fake compiler failing on any resize: the shrinker ends at one nearest, unaligned resize."""
+    def has_resize(spec: CaseSpec) -> CaseResult:
+        return CaseResult(MISMATCH if "tosa.resize" in render(spec) else PASS)
+    spec = CaseSpec("i8", (6, 5, 3), 3, (
+        LayerSpec("gather", 1, {"source": "table", "index": "f32", "vocab": 9, "out": 3}),
+        LayerSpec("resize", 2, {"mode": "bilinear", "ratio": ((2, 1), (2, 1)), "align": "half_pixel"}),
+        LayerSpec("tconv", 3, {"kernel": (3, 3), "stride": (2, 2), "crop": (1, 1, 1, 1), "out": 2}),
+        LayerSpec("tap", 4, {}), LayerSpec("mean", 5, {"axes": "hw", "keep": False})), weight_seed=5)
+    shrunk = shrink(spec, has_resize(spec), has_resize, max_attempts=200)
+    assert [layer.kind for layer in shrunk.spec.layers] == ["resize"]
+    assert shrunk.spec.layers[0].params["mode"] == "nearest" and shrunk.spec.layers[0].params["align"] == "none"
 
 
 def test_shrink_candidates_never_grow():

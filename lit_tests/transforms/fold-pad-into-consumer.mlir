@@ -46,3 +46,30 @@ func.func @computed_pad_value(%arg0: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A reduction whose only input is the padded tensor (TFLite MEAN after PAD, from the fuzzer):
+// without that input nothing would bound the reduced dim, so the pad stays (it used to fold
+// into an invalid generic that crashed the transform interpreter).
+// CHECK-LABEL: func.func @sum_of_padded
+//       CHECK: tensor.pad
+//       CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]} ins(%padded : tensor<3x4xf32>)
+func.func @sum_of_padded(%arg0: tensor<1x1xf32>) -> tensor<4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %v = arith.constant 0.04 : f32
+  %padded = tensor.pad %arg0 low[2, 2] high[0, 1] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %v : f32
+  } : tensor<1x1xf32> to tensor<3x4xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>],
+                       iterator_types = ["reduction", "parallel"]}
+      ins(%padded : tensor<3x4xf32>) outs(%f : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

@@ -1,11 +1,13 @@
 """Render a `CaseSpec` as a TOSA module, one handler per layer kind (see tosa_text.py for the ops).
 
 Shapes are inferred layer by layer; a layer that does not fit its input raises `InvalidSpec`
-(the generator then draws another, the shrinker drops that candidate). int8 layers are built
-the way TFLite's TOSA legalization builds them: conv with zero-point operands and an i32
-accumulator, a per-channel `tosa.rescale` to int8, a clamp; residual adds rescale both sides
-to i32 with a 2**20 headroom; windows whose stride does not divide the input are preceded by
-a `tosa.slice`, as the converter does for ResNet's strided 1x1 convolutions.
+(the generator then draws another, the shrinker drops that candidate). Quantized layers are built
+the way TFLite's TOSA legalization builds them: conv with zero-point operands and an i32 (int8)
+or i48 (int16x8) accumulator, a per-channel `tosa.rescale` to the activation type, a clamp;
+residual adds rescale both sides to i32 with headroom; windows whose stride does not divide the
+input are preceded by a `tosa.slice`, as the converter does for ResNet's strided 1x1
+convolutions. The ops beyond this CNN core (MEAN, strided slices, transpose convolution, resize,
+gather, second inputs and outputs) are in emit_extra.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .quant import INT8_WEIGHT_STD, accumulator_std
+from . import emit_extra
+from .quant import INT8_WEIGHT_STD, INT16_INPUT_STD, accumulator_std
 from .spec import CaseSpec, LayerSpec
 from .tosa_text import Emitter, InvalidSpec, Tensor, tensor_type, window
 
@@ -59,7 +62,7 @@ def _conv_like(em: Emitter, x: Tensor, layer: LayerSpec, depthwise: bool) -> Ten
         fan_in, wshape, op = kh * kw * c, (out_c, kh, kw, c), "tosa.conv2d"
     out_shape = (1, oh, ow, out_c)
     in_t = tensor_type(x.shape, x.elem)
-    if not em.is_int8:
+    if not em.quantized:
         w = em.const(rng.normal(0, 1 / math.sqrt(fan_in), wshape), "f32")
         b = em.const(rng.normal(0, 0.1, out_c), "f32")
         z = em.scalar(0.0, "f32")
@@ -69,12 +72,12 @@ def _conv_like(em: Emitter, x: Tensor, layer: LayerSpec, depthwise: bool) -> Ten
         return em.activation(Tensor(name, out_shape, "f32", 0, 1.0), p.get("act", "none"), rng)
     w = em.const(rng.integers(-127, 128, wshape), "i8")
     acc = accumulator_std(fan_in, x.std)
-    b = em.const(np.round(rng.normal(0, acc * 0.5, out_c)), "i32")
-    name = em.op(f"{op} {x.name}, {w}, {b}, {em.scalar(x.zp, 'i8')}, {em.scalar(0, 'i8')} {_attrs(pad, stride, d)} "
-                 f"acc_type(i32) : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}xi32>, tensor<1xi8>, "
-                 f"tensor<1xi8>) -> {tensor_type(out_shape, 'i32')}")
+    b = em.const(np.round(rng.normal(0, acc * 0.5, out_c)), em.acc)  # int16x8: a signed i48 bias (see i48.py)
+    name = em.op(f"{op} {x.name}, {w}, {b}, {em.scalar(x.zp, x.elem)}, {em.scalar(0, 'i8')} {_attrs(pad, stride, d)} "
+                 f"acc_type({em.acc}) : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}x{em.acc}>, "
+                 f"tensor<1x{x.elem}>, tensor<1xi8>) -> {tensor_type(out_shape, em.acc)}")
     spread = acc * rng.uniform(0.5, 2.0, out_c)
-    return em.requantize(Tensor(name, out_shape, "i32", 0, acc), spread, rng, p.get("act", "none"))
+    return em.requantize(Tensor(name, out_shape, em.acc, 0, acc), spread, rng, p.get("act", "none"))
 
 
 def conv(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
@@ -97,8 +100,8 @@ def _pool(em: Emitter, x: Tensor, layer: LayerSpec, kind: str) -> Tensor:
     if kind == "max":
         name = em.op(f"tosa.max_pool2d {x.name} {attrs} : {io}) -> {tensor_type(out_shape, x.elem)}")
         return Tensor(name, out_shape, x.elem, x.zp, x.std)
-    acc = "i32" if em.is_int8 else "f32"
-    z = em.scalar(x.zp if em.is_int8 else 0.0, x.elem)
+    acc = "i32" if em.quantized else "f32"
+    z = em.scalar(x.zp if em.quantized else 0.0, x.elem)
     name = em.op(f"tosa.avg_pool2d {x.name}, {z}, {z} {attrs} acc_type({acc}) : {io}, tensor<1x{x.elem}>, "
                  f"tensor<1x{x.elem}>) -> {tensor_type(out_shape, x.elem)}")
     return Tensor(name, out_shape, x.elem, x.zp, x.std * 0.7)
@@ -128,7 +131,7 @@ def pad(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     n, h, w, c = x.shape
     out_shape = (n, h + t + b, w + left + right, c)
     padding = em.shape([0, 0, t, b, left, right, 0, 0])
-    value = em.scalar(x.zp if em.is_int8 else float(layer.params.get("value", 0.0)), x.elem)
+    value = em.scalar(x.zp if em.quantized else float(layer.params.get("value", 0.0)), x.elem)
     name = em.op(f"tosa.pad {x.name}, {padding}, {value} : ({tensor_type(x.shape, x.elem)}, !tosa.shape<8>, "
                  f"tensor<1x{x.elem}>) -> {tensor_type(out_shape, x.elem)}")
     return Tensor(name, out_shape, x.elem, x.zp, x.std)
@@ -154,19 +157,21 @@ def clamp(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     if act in ("relu", "relu6"):
         return em.activation(x, act, em.rng(layer.uid))
     lo, hi = layer.params.get("range", (-0.5, 0.5))
-    if em.is_int8:
-        return em.clamp(x, max(-128, x.zp + round(lo * 2 * x.std)), min(127, x.zp + round(hi * 2 * x.std)))
+    if em.quantized:
+        qmin, qmax = em.qrange
+        return em.clamp(x, max(qmin, x.zp + round(lo * 2 * x.std)), min(qmax, x.zp + round(hi * 2 * x.std)))
     return em.clamp(x, lo, hi)
 
 
 def rescale(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
-    """int8 requantization to a new scale and zero point (TFLite's QUANTIZE int8 -> int8); float: none."""
-    if not em.is_int8:
+    """Requantization to a new scale (int8: and zero point; TFLite's QUANTIZE int8 -> int8 or
+    int16 -> int16); float: none."""
+    if not em.quantized:
         return x
     rng = em.rng(layer.uid)
     factor = float(layer.params.get("factor", 1.0))
-    out_zp = int(rng.integers(-60, 60))
-    return em.rescale(x, [factor], "i8", out_zp, x.std * factor, layer.params.get("rounding", "DOUBLE_ROUND"))
+    out_zp = int(rng.integers(-60, 60)) if em.dtype == "i8" else 0
+    return em.rescale(x, [factor], em.dtype, out_zp, x.std * factor, layer.params.get("rounding", "DOUBLE_ROUND"))
 
 
 def reshape(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
@@ -186,20 +191,23 @@ def reshape(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
 
 
 def _matmul(em: Emitter, a: Tensor, weights: np.ndarray, rng: np.random.Generator) -> Tensor:
-    """[1, M, K] x constant [1, K, N]: f32, or int8 with zero points into an i32 accumulator."""
+    """[1, M, K] x constant [1, K, N]: f32, or int8 with zero points into an i32 accumulator (TOSA's
+    matmul takes operands of one type: no int16x8 form)."""
+    if em.dtype == "i16":
+        raise InvalidSpec("tosa.matmul has no int16 x int8 form")
     _, m, k = a.shape
     n = weights.shape[2]
-    out_elem = "i32" if em.is_int8 else "f32"
+    out_elem = "i32" if em.quantized else "f32"
     b = em.const(weights, a.elem)
-    za, zb = (em.scalar(a.zp, "i8"), em.scalar(0, "i8")) if em.is_int8 else (em.scalar(0.0, "f32"),) * 2
+    za, zb = (em.scalar(a.zp, "i8"), em.scalar(0, "i8")) if em.quantized else (em.scalar(0.0, "f32"),) * 2
     name = em.op(f"tosa.matmul {a.name}, {b}, {za}, {zb} : ({tensor_type(a.shape, a.elem)}, "
                  f"{tensor_type(weights.shape, a.elem)}, tensor<1x{a.elem}>, tensor<1x{a.elem}>) -> "
                  f"{tensor_type((1, m, n), out_elem)}")
-    return Tensor(name, (1, m, n), out_elem, 0, accumulator_std(k, a.std) if em.is_int8 else 1.0)
+    return Tensor(name, (1, m, n), out_elem, 0, accumulator_std(k, a.std) if em.quantized else 1.0)
 
 
 def _weights(em: Emitter, rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
-    if em.is_int8:
+    if em.quantized:
         return rng.integers(-127, 128, shape)
     return rng.normal(0, 1 / math.sqrt(fan_in), shape)
 
@@ -213,7 +221,7 @@ def matmul_pointwise(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     rng = em.rng(layer.uid)
     flat = em.reshape(x, (1, h * w, c))
     acc = _matmul(em, flat, _weights(em, rng, (1, c, out_c), c), rng)
-    if em.is_int8:
+    if em.quantized:
         acc = em.requantize(acc, np.full(1, acc.std), rng, layer.params.get("act", "none"))
     else:
         acc = em.activation(acc, layer.params.get("act", "none"), rng)
@@ -222,33 +230,19 @@ def matmul_pointwise(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
 
 def fully_connected(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     """TFLite's FULLY_CONNECTED as its TOSA legalization writes it (reshape to 1x1xN, 1x1 conv, reshape
-    to [1, units]), or as a `tosa.matmul`."""
+    to [1, units]), or as a `tosa.matmul` (int8 and float: TOSA has no int16 x int8 matmul)."""
     n = math.prod(x.shape)
     units = layer.params["out"]
     rng = em.rng(layer.uid)
     act = layer.params.get("act", "none")
-    if layer.params.get("via", "conv") == "matmul":
+    if layer.params.get("via", "conv") == "matmul" and em.dtype != "i16":
         acc = _matmul(em, em.reshape(x, (1, 1, n)), _weights(em, rng, (1, n, units), n), rng)
-        y = em.requantize(acc, np.full(1, acc.std), rng, act) if em.is_int8 else em.activation(acc, act, rng)
+        y = em.requantize(acc, np.full(1, acc.std), rng, act) if em.quantized else em.activation(acc, act, rng)
         return em.reshape(y, (1, units))
     flat = em.reshape(x, (1, 1, 1, n))
     spec = LayerSpec("conv", layer.uid, {"out": units, "kernel": (1, 1), "stride": (1, 1), "padding": "valid",
                                          "act": act})
     return em.reshape(conv(em, flat, spec), (1, units))
-
-
-def _add_int8(em: Emitter, a: Tensor, b: Tensor, rng: np.random.Generator) -> Tensor:
-    """TFLite's quantized ADD: both sides to i32 with 20 bits of headroom, scaled, added, requantized."""
-    sides = []
-    for t in (a, b):
-        wide = em.rescale(t, [2.0 ** 20], "i32", 0, t.std * 2.0 ** 20)
-        factor = float(rng.uniform(0.25, 0.5))
-        sides.append(em.rescale(wide, [factor], "i32", 0, wide.std * factor))
-    ttype = tensor_type(a.shape, "i32")
-    name = em.op(f"tosa.add {sides[0].name}, {sides[1].name} : ({ttype}, {ttype}) -> {ttype}")
-    spread = math.hypot(sides[0].std, sides[1].std)
-    out_zp, target = int(rng.integers(-40, 40)), float(rng.uniform(20, 50))
-    return em.rescale(Tensor(name, a.shape, "i32", 0, spread), [target / spread], "i8", out_zp, target)
 
 
 def residual(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
@@ -257,12 +251,7 @@ def residual(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     if y.shape != x.shape:
         raise InvalidSpec(f"residual branch changes the shape {x.shape} -> {y.shape}")
     rng = em.rng(layer.uid)
-    if em.is_int8:
-        out = _add_int8(em, x, y, rng)
-    else:
-        ttype = tensor_type(x.shape, "f32")
-        out = Tensor(em.op(f"tosa.add {x.name}, {y.name} : ({ttype}, {ttype}) -> {ttype}"), x.shape, "f32")
-    return em.activation(out, layer.params.get("act", "none"), rng)
+    return em.activation(em.add(x, y, rng), layer.params.get("act", "none"), rng)
 
 
 def concat(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
@@ -270,7 +259,7 @@ def concat(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     outs = [render_layers(em, x, branch) for branch in layer.branches]
     if any(len(o.shape) != 4 or o.shape[:3] != outs[0].shape[:3] for o in outs):
         raise InvalidSpec(f"concat branches disagree: {[o.shape for o in outs]}")
-    if em.is_int8:
+    if em.quantized:
         outs = [o if o.zp == outs[0].zp else em.rescale(o, [float(em.rng(layer.uid).uniform(0.8, 1.25))], "i8",
                                                         outs[0].zp, o.std) for o in outs]
     shape = (*outs[0].shape[:3], sum(o.shape[3] for o in outs))
@@ -283,7 +272,7 @@ def concat(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
 HANDLERS: dict[str, Callable[[Emitter, Tensor, LayerSpec], Tensor]] = {
     "conv": conv, "dw": depthwise, "avgpool": avg_pool, "maxpool": max_pool, "gpool": global_pool, "pad": pad,
     "slice": crop, "clamp": clamp, "rescale": rescale, "reshape": reshape, "matmul_pw": matmul_pointwise,
-    "fc": fully_connected, "residual": residual, "concat": concat,
+    "fc": fully_connected, "residual": residual, "concat": concat, **emit_extra.HANDLERS,
 }
 DATA_MOVEMENT = ("tosa.const", "tosa.const_shape", "tosa.reshape", "tosa.slice")
 MAX_ELEMENTS = 1 << 16  # per tensor: keeps a case a few seconds
@@ -301,14 +290,21 @@ def render_layers(em: Emitter, x: Tensor, layers: tuple[LayerSpec, ...]) -> Tens
 
 def render(spec: CaseSpec) -> str:
     """The case's network as a TOSA module with one `func.func @main`."""
+    """The case's network as a TOSA module with one `func.func @main`: the input `%arg0` then the
+    inputs layers add (`%arg1`, ...); the last layer's output then the outputs layers add."""
     em = Emitter(spec.dtype, spec.weight_seed)
     h, w, c = spec.input_shape
-    x = Tensor("%arg0", (1, h, w, c), spec.dtype, spec.input_zp if spec.dtype == "i8" else 0,
-               INT8_WEIGHT_STD if spec.dtype == "i8" else 0.6)
+    std = {"i8": INT8_WEIGHT_STD, "i16": INT16_INPUT_STD}.get(spec.dtype, 0.6)
+    x = Tensor("%arg0", (1, h, w, c), spec.dtype, spec.input_zp if spec.dtype == "i8" else 0, std)
     y = render_layers(em, x, spec.layers)
     if not any(line.split(" = ", 1)[1].split(" ", 1)[0] not in DATA_MOVEMENT for line in em.lines):
         raise InvalidSpec("the network only moves data (mlir-fdt rightly refuses a model without computation)")
-    in_t, out_t = tensor_type(x.shape, x.elem), tensor_type(y.shape, y.elem)
+    outputs = [y, *em.outputs]
+    if y.name.startswith("%arg") or len({o.name for o in outputs}) < len(outputs):
+        raise InvalidSpec("an output that is an input, or the same value returned twice")
+    args = ", ".join(f"{t.name}: {tensor_type(t.shape, t.elem)}" for t in (x, *em.inputs))
+    out_types = ", ".join(tensor_type(o.shape, o.elem) for o in outputs)
+    results = f"({out_types})" if len(outputs) > 1 else out_types
     body = "\n".join(em.lines)
-    return (f"func.func @main(%arg0: {in_t}) -> {out_t} {{\n{body}\n"
-            f"    return {y.name} : {out_t}\n}}\n")
+    return (f"func.func @main({args}) -> {results} {{\n{body}\n"
+            f"    return {', '.join(o.name for o in outputs)} : {out_types}\n}}\n")

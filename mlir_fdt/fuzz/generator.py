@@ -1,5 +1,10 @@
 """Random valid cases: a network of small layers, a tiling plan, a planner and an alignment.
 
+Networks are float, int8 or int16x8, and draw the ops of real TinyML models: convolutions (plain,
+depthwise, transposed), pooling and MEAN, pads and (strided) slices, resizes, reshapes, concats,
+residual adds, fully connected layers, embedding lookups (GATHER with an index input), a second
+data input, and taps that make an intermediate tensor an output too.
+
 Everything is drawn from one `random.Random` seeded with `"<seed>/<case>"` (string seeds are
 hashed with SHA-512, so a run is reproducible across processes and Python versions). Each
 drawn layer is kept only if the network still renders and parses as TOSA; shapes stay small
@@ -22,8 +27,14 @@ FDT_SHARE, IN_PLACE_SHARE = 0.3, 0.15
 # (kind, weight) for NHWC inputs and for flattened [1, N] inputs
 KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
               ("slice", 1), ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5),
-              ("fc", 1))
-KINDS_FLAT = (("fc", 2), ("clamp", 1), ("rescale", 1))
+              ("fc", 1), ("mean", 1), ("sslice", 1), ("tconv", 1.5), ("resize", 1), ("gather", 1),
+              ("add_input", 0.7), ("tap", 0.7))
+KINDS_FLAT = (("fc", 2), ("clamp", 1), ("rescale", 1), ("add_input", 0.5), ("tap", 0.5))
+# of the cases: float, int8, int16 activations with int8 weights (TFLite's 16x8 quantization)
+DTYPE_WEIGHTS = (("f32", 0.35), ("i8", 0.4), ("i16", 0.25))
+# (ny, dy), (nx, dx): output / input of a resize per dim, upsampling by 2 most often (decoders, FPNs)
+RESIZE_RATIOS = (((2, 1), (2, 1)), ((2, 1), (2, 1)), ((3, 1), (3, 1)), ((2, 1), (1, 1)), ((3, 2), (3, 2)),
+                 ((1, 2), (1, 2)), ((5, 3), (2, 1)))
 ACTS = ("none", "relu", "relu", "relu6")
 # depthwise channel multipliers: from 4 on, a stride-2 layer writes its output rows faster than
 # it consumes its input's (what a shifted alias must get right)
@@ -98,6 +109,34 @@ class LayerDrawer:
                                          "act": r.choice(ACTS)})
         if kind == "gpool":
             return LayerSpec(kind, uid, {})
+        if kind == "mean":
+            return LayerSpec(kind, uid, {"axes": r.choice(("hw", "hw", "h", "w")), "keep": r.random() < 0.6})
+        if kind == "sslice":
+            stride = (1, 1)
+            while max(stride) < 2:
+                stride = (r.choice((1, 2, 2, 3)), r.choice((1, 2, 2, 3)))
+            return LayerSpec(kind, uid, {"begin": (r.randint(0, 2), r.randint(0, 2)), "stride": stride})
+        if kind == "tconv":
+            kernel = _pair(r, (1, 2, 3, 3, 4))
+            crop = (0, 0, 0, 0)
+            if r.random() < 0.6:
+                crop = tuple(r.randint(0, k - 1) for k in (kernel[0], kernel[0], kernel[1], kernel[1]))
+            return LayerSpec(kind, uid, {"kernel": kernel, "stride": _pair(r, (1, 2, 2)), "crop": crop,
+                                         "out": r.randint(1, 8), "act": r.choice(ACTS)})
+        if kind == "resize":
+            return LayerSpec(kind, uid, {"mode": r.choice(("nearest", "bilinear")), "ratio": r.choice(RESIZE_RATIOS),
+                                         "align": r.choice(("half_pixel", "half_pixel", "none", "align_corners"))})
+        if kind == "gather":
+            params = {"source": r.choice(("table", "act")), "index": r.choice(("i32", "i32", "f32"))}
+            if params["source"] == "table":
+                params.update(vocab=r.randint(2, 40), out=r.randint(1, 8))
+            else:
+                params["rows"] = (r.randint(1, 6), r.randint(1, 6))
+            return LayerSpec(kind, uid, params)
+        if kind == "add_input":
+            return LayerSpec(kind, uid, {"act": r.choice(ACTS)})
+        if kind == "tap":
+            return LayerSpec(kind, uid, {})
         if kind == "residual":
             branch = tuple(self.draw(r.choice(("conv", "conv", "dw", "clamp", "rescale")), keep_shape=True)
                            for _ in range(r.randint(1, 2)))
@@ -140,7 +179,7 @@ def _context():
 def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
     """Case `index` of the run seeded `seed`: the same pair always gives the same case."""
     rng = random.Random(f"{seed}/{index}")
-    dtype = rng.choice(("f32", "i8"))
+    dtype = _pick(rng, DTYPE_WEIGHTS)
     spec = CaseSpec(dtype=dtype, input_shape=(rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 8)),
                     input_zp=rng.randint(-128, 127) if dtype == "i8" else 0, layers=(),
                     weight_seed=rng.randrange(1 << 31), planner=rng.choice(PLANNERS),
@@ -152,10 +191,14 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
             kinds = KINDS_FLAT if flat else KINDS_NHWC
             if dtype == "f32":  # float networks have no requantization
                 kinds = tuple((k, w) for k, w in kinds if k != "rescale")
+            if dtype == "i16":  # TOSA's matmul has no int16 x int8 form
+                kinds = tuple((k, w) for k, w in kinds if k != "matmul_pw")
             layer = drawer.draw(_pick(rng, kinds))
             candidate = replace(spec, layers=spec.layers + (layer,))
             if renders(candidate) is not None:
-                spec, flat = candidate, flat or layer.kind == "fc"
+                spec = candidate
+                flat = flat or layer.kind == "fc" or (layer.kind == "mean" and layer.params["axes"] == "hw"
+                                                      and not layer.params["keep"])
                 break
     if not spec.layers:  # nothing fitted (cannot happen for inputs >= 2x2: a 1x1 conv always does)
         spec = replace(spec, layers=(LayerSpec("conv", drawer._uid(), {"kernel": (1, 1), "stride": (1, 1),

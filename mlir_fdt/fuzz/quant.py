@@ -12,19 +12,23 @@ from __future__ import annotations
 import math
 
 INT8_WEIGHT_STD = 73.0  # std of integers uniform in [-127, 127]
+INT16_INPUT_STD = 18918.0  # std of integers uniform over int16 (what the self-test feeds an i16 input)
 
 
-def quantize_multiplier(real: float) -> tuple[int, int]:
-    """`real` ~= multiplier * 2**-shift, multiplier in [2**30, 2**31): TFLite's QuantizeMultiplier
-    with TOSA's convention (a right shift, 2 <= shift <= 62)."""
+def quantize_multiplier(real: float, bits: int = 32) -> tuple[int, int]:
+    """`real` ~= multiplier * 2**-shift, multiplier in [2**(bits-2), 2**(bits-1)): TFLite's
+    QuantizeMultiplier with TOSA's convention (a right shift, 2 <= shift <= 62). `bits` 16: the
+    16-bit multiplier of `tosa.rescale scale32(false)`, which TOSA requires for i48 inputs (the
+    accumulators of int16x8 layers)."""
     if not real > 0:
         raise ValueError(f"scale must be positive, got {real}")
+    top = bits - 1
     mantissa, exponent = math.frexp(real)  # real = mantissa * 2**exponent, mantissa in [0.5, 1)
-    multiplier = round(mantissa * (1 << 31))
-    if multiplier == 1 << 31:
+    multiplier = round(mantissa * (1 << top))
+    if multiplier == 1 << top:
         multiplier //= 2
         exponent += 1
-    shift = 31 - exponent
+    shift = top - exponent
     if not 2 <= shift <= 62:
         raise ValueError(f"scale {real} needs shift {shift}, outside tosa.rescale's [2, 62]")
     return multiplier, shift

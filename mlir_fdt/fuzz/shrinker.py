@@ -2,7 +2,8 @@
 
 Simpler means: no plan, a shorter path or fewer tiles, a layer dropped, a block replaced by
 its branch, a smaller input, fewer channels, a smaller channel multiplier, a 1x1 kernel, stride 1,
-a slice from the origin, no activation, default planner and alignment. Every step strictly
+a slice from the origin, no activation, an uncropped transpose conv, a nearest unaligned resize,
+integer gather ids and fewer of them, default planner and alignment. Every step strictly
 simplifies (kernels, strides and multipliers only go down, padding only goes explicit -> same ->
 valid, a slice's start only to the origin), so the search ends; a budget of compiles bounds its
 time. Variants that do not render are skipped without compiling.
@@ -67,6 +68,20 @@ def _simpler_params(layer: LayerSpec) -> Iterator[LayerSpec]:
         yield layer.with_params(padding="valid")
     if p.get("act", "none") != "none" and layer.kind != "clamp":
         yield layer.with_params(act="none")
+    if any(p.get("begin", (0, 0))):  # a strided slice from the origin
+        yield layer.with_params(begin=(0, 0))
+    if layer.kind == "tconv" and any(p.get("crop", (0,))):
+        yield layer.with_params(crop=(0, 0, 0, 0))
+    if p.get("mode") == "bilinear":
+        yield layer.with_params(mode="nearest")
+    if p.get("align", "none") != "none":
+        yield layer.with_params(align="none")
+    if p.get("index") == "f32":  # integer ids, no cast
+        yield layer.with_params(index="i32")
+    if p.get("rows", (1, 1)) != (1, 1):
+        yield layer.with_params(rows=(1, 1))
+    if p.get("vocab", 2) > 2:
+        yield layer.with_params(vocab=2)
 
 
 def candidates(spec: CaseSpec) -> Iterator[CaseSpec]:

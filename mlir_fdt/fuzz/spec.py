@@ -13,7 +13,12 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-DTYPES = ("f32", "i8")
+DTYPES = ("f32", "i8", "i16")  # i16: int16 activations, int8 weights (TFLite 16x8)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the (nested) tuples the generator draws."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class LayerSpec:
 
     @staticmethod
     def from_json(d: dict) -> LayerSpec:
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in d.get("params", {}).items()}
+        params = {k: _tuples(v) for k, v in d.get("params", {}).items()}
         branches = tuple(tuple(LayerSpec.from_json(x) for x in b) for b in d.get("branches", []))
         return LayerSpec(d["kind"], int(d["uid"]), params, branches)
 

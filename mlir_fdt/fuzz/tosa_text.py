@@ -1,6 +1,11 @@
 """TOSA text as IREE 3.13 parses it (its own printer's form, not tosa-converter-for-tflite's
-`--text`, which IREE's MLIR does not read back): values, constants, and the few ops every layer
-uses (reshape, slice, rescale, clamp, the int8 epilogue), plus TOSA's window arithmetic.
+`--text`, which IREE's MLIR does not read back): values, constants, the program's inputs and
+outputs, and the few ops every layer uses (reshape, slice, rescale, clamp, the quantized
+epilogue), plus TOSA's window arithmetic.
+
+Quantized networks are int8 (TFLite's int8 quantization: i32 accumulators) or int16 activations
+with int8 weights (TFLite's 16x8 quantization: zero points 0, i48 accumulators and biases, and a
+16-bit rescale multiplier out of them, as tosa-converter-for-tflite writes them).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ class InvalidSpec(ValueError):
 class Tensor:
     name: str
     shape: tuple[int, ...]
-    elem: str           # "f32", "i8" or "i32"
-    zp: int = 0         # int8 zero point
+    elem: str           # "f32", "i8", "i16", "i32" or "i48"
+    zp: int = 0         # int8 zero point (int16: always 0)
     std: float = 1.0    # estimated spread of (value - zp): drives the next layer's scales
 
 
@@ -30,11 +35,14 @@ def tensor_type(shape: tuple[int, ...], elem: str) -> str:
     return f"tensor<{'x'.join(map(str, shape))}x{elem}>"
 
 
-_NUMPY = {"f32": np.float32, "i8": np.int8, "i32": np.int32}
+_NUMPY = {"f32": np.float32, "i8": np.int8, "i16": np.int16, "i32": np.int32}
+# quantized activation type -> (accumulator type, int range, spread of a layer's output)
+QUANT = {"i8": ("i32", (-128, 127), (20.0, 50.0)), "i16": ("i48", (-32768, 32767), (3000.0, 9000.0))}
 
 
 class Emitter:
-    """Accumulates the lines of `@main`; names values `%vN`; deduplicates scalar constants."""
+    """Accumulates the lines of `@main`; names values `%vN` and inputs `%argN`; deduplicates
+    scalar constants; collects extra program inputs (index inputs, second operands) and outputs."""
 
     def __init__(self, dtype: str, weight_seed: int):
         self.dtype = dtype
@@ -42,10 +50,30 @@ class Emitter:
         self.lines: list[str] = []
         self._count = 0
         self._scalars: dict[tuple, str] = {}
+        self.inputs: list[Tensor] = []   # the program's inputs after %arg0
+        self.outputs: list[Tensor] = []  # the program's outputs before the last layer's
 
     @property
-    def is_int8(self) -> bool:
-        return self.dtype == "i8"
+    def quantized(self) -> bool:
+        return self.dtype in QUANT
+
+    @property
+    def acc(self) -> str:
+        """Accumulator type of a quantized layer: i32 (int8), i48 (int16x8); f32 for float."""
+        return QUANT[self.dtype][0] if self.quantized else "f32"
+
+    @property
+    def qrange(self) -> tuple[int, int]:
+        return QUANT[self.dtype][1]
+
+    def target_std(self, rng: np.random.Generator) -> float:
+        """Spread to give a requantized output: most of the type's range used, little saturation."""
+        return float(rng.uniform(*QUANT[self.dtype][2]))
+
+    def new_input(self, shape: tuple[int, ...], elem: str, zp: int = 0, std: float = 1.0) -> Tensor:
+        x = Tensor(f"%arg{len(self.inputs) + 1}", shape, elem, zp, std)
+        self.inputs.append(x)
+        return x
 
     def rng(self, uid: int) -> np.random.Generator:
         return np.random.default_rng([self.weight_seed, uid])
@@ -57,6 +85,10 @@ class Emitter:
         return name
 
     def const(self, array: np.ndarray, elem: str) -> str:
+        if elem == "i48":  # no numpy type: decimal literals (bias vectors, a few values)
+            data = np.asarray(array, dtype=np.int64)
+            ttype = tensor_type(data.shape, elem)
+            return self.op(f"tosa.const values(dense<{data.tolist()}> : {ttype}) : () -> {ttype}")
         data = np.ascontiguousarray(array, dtype=_NUMPY[elem])
         ttype = tensor_type(data.shape, elem)
         return self.op(f'tosa.const values(dense<"0x{data.tobytes().hex().upper()}"> : {ttype}) : () -> {ttype}')
@@ -96,16 +128,19 @@ class Emitter:
 
     def rescale(self, x: Tensor, scales: list[float], out_elem: str, out_zp: int, out_std: float,
                 rounding: str = "DOUBLE_ROUND") -> Tensor:
-        """`tosa.rescale` by `scales` (one, or one per channel) from x.elem to out_elem."""
-        pairs = [quantize_multiplier(s) for s in scales]
-        mult = self.const(np.array([m for m, _ in pairs]), "i32")
+        """`tosa.rescale` by `scales` (one, or one per channel) from x.elem to out_elem; out of an
+        i48 accumulator with a 16-bit multiplier (TOSA requires scale32 false there)."""
+        scale32 = x.elem != "i48"
+        mult_elem = "i32" if scale32 else "i16"
+        pairs = [quantize_multiplier(s, 32 if scale32 else 16) for s in scales]
+        mult = self.const(np.array([m for m, _ in pairs]), mult_elem)
         shift = self.const(np.array([s for _, s in pairs]), "i8")
         in_zp, o_zp = self.scalar(x.zp, x.elem), self.scalar(out_zp, out_elem)
         per_channel = "true" if len(scales) > 1 else "false"
         k = len(scales)
-        name = self.op(f"tosa.rescale {x.name}, {mult}, {shift}, {in_zp}, {o_zp} scale32(true) "
+        name = self.op(f"tosa.rescale {x.name}, {mult}, {shift}, {in_zp}, {o_zp} scale32({str(scale32).lower()}) "
                        f"rounding_mode<{rounding}> per_channel({per_channel}) input_unsigned(false) "
-                       f"output_unsigned(false) : ({tensor_type(x.shape, x.elem)}, tensor<{k}xi32>, "
+                       f"output_unsigned(false) : ({tensor_type(x.shape, x.elem)}, tensor<{k}x{mult_elem}>, "
                        f"tensor<{k}xi8>, tensor<1x{x.elem}>, tensor<1x{out_elem}>) -> "
                        f"{tensor_type(x.shape, out_elem)}")
         return Tensor(name, x.shape, out_elem, out_zp, out_std)
@@ -120,12 +155,37 @@ class Emitter:
         return Tensor(name, x.shape, x.elem, x.zp, x.std)
 
     def requantize(self, acc: Tensor, scales_from: np.ndarray, rng: np.random.Generator, act: str) -> Tensor:
-        """int8 epilogue of an i32 accumulator: per-channel rescale to a fresh zero point, then the
-        activation clamp (TFLite always clamps, to [-128, 127] at least)."""
-        out_zp = -128 if act == "relu" and rng.random() < 0.6 else int(rng.integers(-40, 40))
-        target = float(rng.uniform(20, 50))
-        y = self.rescale(acc, [target / s for s in scales_from], "i8", out_zp, target)
+        """Quantized epilogue of an i32/i48 accumulator: per-channel rescale (int8: to a fresh zero
+        point; int16: symmetric, to the 16-bit multiplier TFLite uses out of i48), then the
+        activation clamp (TFLite always clamps, to the type's range at least). Rounding as the
+        converter writes it: DOUBLE_ROUND for int8, SINGLE_ROUND for int16x8."""
+        if self.dtype == "i8":
+            out_zp = -128 if act == "relu" and rng.random() < 0.6 else int(rng.integers(-40, 40))
+        else:
+            out_zp = 0
+        target = self.target_std(rng)
+        rounding = "DOUBLE_ROUND" if self.dtype == "i8" else "SINGLE_ROUND"
+        y = self.rescale(acc, [target / s for s in scales_from], self.dtype, out_zp, target, rounding)
         return self.activation(y, act, rng)
+
+    def add(self, a: Tensor, b: Tensor, rng: np.random.Generator) -> Tensor:
+        """a + b of one shape. Quantized as TFLite's ADD: both sides to i32 with headroom (int8: 20
+        bits; int16: 15, the converter's left shift), scaled, added, requantized."""
+        ttype = tensor_type(a.shape, "i32" if self.quantized else a.elem)
+        if not self.quantized:
+            return Tensor(self.op(f"tosa.add {a.name}, {b.name} : ({ttype}, {ttype}) -> {ttype}"), a.shape, a.elem)
+        headroom = 2.0 ** (20 if self.dtype == "i8" else 15)
+        sides = []
+        for t in (a, b):
+            wide = self.rescale(t, [headroom], "i32", 0, t.std * headroom)
+            factor = float(rng.uniform(0.25, 0.5))
+            sides.append(self.rescale(wide, [factor], "i32", 0, wide.std * factor))
+        name = self.op(f"tosa.add {sides[0].name}, {sides[1].name} : ({ttype}, {ttype}) -> {ttype}")
+        spread = math.hypot(sides[0].std, sides[1].std)
+        out_zp, target = int(rng.integers(-40, 40)), self.target_std(rng)
+        if self.dtype != "i8":
+            out_zp = 0
+        return self.rescale(Tensor(name, a.shape, "i32", 0, spread), [target / spread], self.dtype, out_zp, target)
 
     def activation(self, x: Tensor, act: str, rng: np.random.Generator) -> Tensor:
         if x.elem == "f32":
@@ -134,11 +194,13 @@ class Emitter:
             if act == "relu6":
                 return self.clamp(x, 0.0, 6.0)
             return x
+        lo, hi = QUANT[x.elem][1]
         if act == "relu":
-            return self.clamp(x, max(-128, x.zp), 127)
-        if act == "relu6":
-            return self.clamp(x, max(-128, x.zp), min(127, x.zp + int(rng.integers(20, 120))))
-        return self.clamp(x, -128, 127)
+            return self.clamp(x, max(lo, x.zp), hi)
+        if act == "relu6":  # 6.0 somewhere in the upper part of the output's spread
+            six = int(rng.integers(20, 120)) if x.elem == "i8" else int(rng.integers(3000, 15000))
+            return self.clamp(x, max(lo, x.zp), min(hi, x.zp + six))
+        return self.clamp(x, lo, hi)
 
 
 # -- windows --------------------------------------------------------------------------------------------

@@ -112,6 +112,17 @@ def _fold(pad_op, consumer, operand_index: int) -> None:
         pad_op.erase()
 
 
+def _loops_bounded_without(consumer, operand_index: int) -> bool:
+    """Whether the consumer's other operands still give every loop its extent (each loop dim is a
+    plain dim result of some kept indexing map). A reduction over the padded tensor alone (a MEAN
+    after a PAD) has no other operand spanning the reduced dim: without the padded operand the
+    generic is invalid (its loop bounds cannot be computed), so that pad stays."""
+    maps = indexing_maps(consumer)
+    covered = {ir.AffineDimExpr(e).position for i, m in enumerate(maps) if i != operand_index
+               for e in m.results if isinstance(e, ir.AffineDimExpr)}
+    return covered >= set(range(maps[0].n_dims))
+
+
 @dataclass(frozen=True)
 class FoldPadIntoConsumer(ModulePass):
     """Read padded inputs through clamped indices instead of materialising `tensor.pad`."""
@@ -130,5 +141,7 @@ class FoldPadIntoConsumer(ModulePass):
                         continue
                     operands = list(consumer.operands)
                     if sum(1 for v in operands if v == pad_op.results[0]) != 1:
+                        continue
+                    if not _loops_bounded_without(consumer, use.operand_number):
                         continue
                     _fold(pad_op, consumer, use.operand_number)
