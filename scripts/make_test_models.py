@@ -310,6 +310,17 @@ def int16x8_ops() -> bytes:
     return _convert(tf.keras.Model(inp, out), (1, 8, 8, 3), "int16")
 
 
+def pointwise_depthwise_int16() -> bytes:
+    """16x8 DEPTHWISE_CONV_2D with 1x1 kernels (stride 1; stride 2 with channel multiplier 2): IREE
+    decomposes 1x1 depthwise layers with an i16 -> i48 cast its validation rejects."""
+    tf.keras.utils.set_random_seed(6)
+    inp = tf.keras.Input((7, 7, 4), batch_size=1)
+    x = tf.keras.layers.Conv2D(4, 3, padding="same")(inp)
+    x = tf.keras.layers.DepthwiseConv2D(1)(x)
+    x = tf.keras.layers.DepthwiseConv2D(1, strides=2, depth_multiplier=2, activation="relu")(x)
+    return _convert(tf.keras.Model(inp, x), (1, 7, 7, 4), "int16")
+
+
 def _gru(kind: str, unroll: bool) -> bytes:
     tf.keras.utils.set_random_seed(5)
     inp = tf.keras.Input((6, 4), batch_size=1)
@@ -343,6 +354,7 @@ MODELS = {
     "float_io_int8_conv": float_io_int8_conv,
     "repeated_output_int8": repeated_output_int8,
     "activations_int8": activations_int8,
+    "pointwise_depthwise_int16": pointwise_depthwise_int16,
     "multi_io_int8": multi_io_int8,
     "float_lstm": float_lstm,
     "int8_lstm": int8_lstm,

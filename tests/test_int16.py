@@ -90,3 +90,12 @@ def test_int16x8_model_of_several_ops_matches_tflite_micro(tmp_path):
                            CompileOptions(run="host", checks=3))
     assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
     assert report["reference_output_varies"] is True
+
+
+def test_int16x8_pointwise_depthwise_compiles_and_matches_tflite_micro(tmp_path):
+    """1x1 DEPTHWISE_CONV_2D layers (stride 1; stride 2 with multiplier 2), which IREE's decomposition
+    turned into an illegal i16 -> i48 cast (refused before `importers/depthwise_i48`)."""
+    report = compile_model(REPO / "tests" / "data" / "models" / "pointwise_depthwise_int16.tflite", tmp_path,
+                           CompileOptions(run="host", checks=3))
+    assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
+    assert report["reference_output_varies"] is True

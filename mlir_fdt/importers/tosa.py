@@ -9,6 +9,7 @@ from ..ir import ir, run_pipeline
 from .diagnostics import one_line
 from .i48 import sign_extend_tagged_constants, tag_i48_constants
 from .specialize import specialize_dynamic_dims
+from .depthwise_i48 import widen_i48_pointwise_depthwise
 from .transpose_conv_i48 import decompose_i48_transpose_convs
 
 IREE_REJECTS = "IREE's TOSA to linalg lowering rejects it"
@@ -29,6 +30,7 @@ class TosaLoweringError(FdtError):
 
 def lower_tosa_to_linalg(module: ir.Module, source: str) -> ir.Module:
     decompose_i48_transpose_convs(module)  # before IREE's decomposition, which would reshape i48 (see there)
+    widen_i48_pointwise_depthwise(module)  # IREE would decompose a 1x1 one with an i16 -> i48 cast
     tag_i48_constants(module)
     try:
         run_pipeline(module, "builtin.module(iree-tosa-input-transformation-pipeline)")
