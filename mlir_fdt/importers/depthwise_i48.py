@@ -14,22 +14,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import ir, walk_ops
-from .transpose_conv_i48 import _Builder, _i64_array
+from .transpose_conv_i48 import TosaBuilder, i64_array
 
 
 def _widen(op: ir.Operation) -> bool:
-    x, w = op.operands[0], op.operands[1]
+    w = op.operands[1]
     kh, kw, channels, multiplier = ir.RankedTensorType(w.type).shape
     pad = [int(p) for p in ir.DenseI64ArrayAttr(op.attributes["pad"])]
     if (kh, kw) != (1, 1) or any(pad):
         return False
-    b = _Builder(op)
+    b = TosaBuilder(op)
     element = ir.RankedTensorType(w.type).element_type
     zeros = b.const(np.zeros((1, 1, channels, multiplier), np.int64), element)
     wide = b.op("tosa.concat", ir.RankedTensorType.get([1, 2, channels, multiplier], element), [w, zeros],
                 {"axis": ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 1)})
     op.operands[1] = wide
-    op.attributes["pad"] = _i64_array([0, 0, 0, 1])
+    op.attributes["pad"] = i64_array([0, 0, 0, 1])
     return True
 
 

@@ -71,7 +71,7 @@ def dense_attr(values: np.ndarray, element: ir.Type) -> ir.Attribute:
     return ir.Attribute.parse(f"dense<{values.astype(np.int64).tolist()}> : {t}")
 
 
-class _Builder:
+class TosaBuilder:
     """Creates TOSA ops before `anchor`, at its location."""
 
     def __init__(self, anchor: ir.Operation):
@@ -96,7 +96,7 @@ class _Builder:
         return self.op("tosa.reshape", ir.RankedTensorType.get(dims, element), [x, self.shape(dims)])
 
 
-def _i64_array(values) -> ir.Attribute:
+def i64_array(values) -> ir.Attribute:
     return ir.DenseI64ArrayAttr.get([int(v) for v in values])
 
 
@@ -133,13 +133,13 @@ def _decompose(conv: ir.Operation, rescale: ir.Operation) -> bool:
     weight_element = ir.RankedTensorType(w_value.type).element_type
     per_channel = ir.BoolAttr(rescale.attributes["per_channel"]).value
 
-    b = _Builder(rescale)
+    b = TosaBuilder(rescale)
     weights = b.const(phase_weights(w, int(wzp.ravel()[0]), sy, sx), weight_element)
     tiled_bias = b.const(np.tile(np.broadcast_to(bias.ravel(), (oc,)), phases), acc)
     acc_all = b.op("tosa.conv2d", ir.RankedTensorType.get([n, q, p, phases * oc], acc),
                    [x, weights, tiled_bias, izp, wzp_value],
-                   {"acc_type": ir.TypeAttr.get(acc), "dilation": _i64_array([1, 1]),
-                    "pad": _i64_array([jy - 1, jy - 1, jx - 1, jx - 1]), "stride": _i64_array([1, 1])})
+                   {"acc_type": ir.TypeAttr.get(acc), "dilation": i64_array([1, 1]),
+                    "pad": i64_array([jy - 1, jy - 1, jx - 1, jx - 1]), "stride": i64_array([1, 1])})
     mul, sh = rescale.operands[1], rescale.operands[2]
     if per_channel:
         mul = b.const(np.tile(multiplier.ravel(), phases), ir.RankedTensorType(mul.type).element_type)
