@@ -60,24 +60,7 @@ def _conv_like(em: Emitter, x: Tensor, layer: LayerSpec, depthwise: bool) -> Ten
     else:
         out_c = p.get("out") or c
         fan_in, wshape, op = kh * kw * c, (out_c, kh, kw, c), "tosa.conv2d"
-    out_shape = (1, oh, ow, out_c)
-    in_t = tensor_type(x.shape, x.elem)
-    if not em.quantized:
-        w = em.const(rng.normal(0, 1 / math.sqrt(fan_in), wshape), "f32")
-        b = em.const(rng.normal(0, 0.1, out_c), "f32")
-        z = em.scalar(0.0, "f32")
-        name = em.op(f"{op} {x.name}, {w}, {b}, {z}, {z} {_attrs(pad, stride, d)} acc_type(f32) : ({in_t}, "
-                     f"{tensor_type(wshape, 'f32')}, tensor<{out_c}xf32>, tensor<1xf32>, tensor<1xf32>) -> "
-                     f"{tensor_type(out_shape, 'f32')}")
-        return em.activation(Tensor(name, out_shape, "f32", 0, 1.0), p.get("act", "none"), rng)
-    w = em.const(rng.integers(-127, 128, wshape), "i8")
-    acc = accumulator_std(fan_in, x.std)
-    b = em.const(np.round(rng.normal(0, acc * 0.5, out_c)), em.acc)  # int16x8: a signed i48 bias (see i48.py)
-    name = em.op(f"{op} {x.name}, {w}, {b}, {em.scalar(x.zp, x.elem)}, {em.scalar(0, 'i8')} {_attrs(pad, stride, d)} "
-                 f"acc_type({em.acc}) : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}x{em.acc}>, "
-                 f"tensor<1x{x.elem}>, tensor<1xi8>) -> {tensor_type(out_shape, em.acc)}")
-    spread = acc * rng.uniform(0.5, 2.0, out_c)
-    return em.requantize(Tensor(name, out_shape, em.acc, 0, acc), spread, rng, p.get("act", "none"))
+    return em.weighted(op, x, wshape, fan_in, (1, oh, ow, out_c), _attrs(pad, stride, d), p.get("act", "none"), rng)
 
 
 def conv(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:

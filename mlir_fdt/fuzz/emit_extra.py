@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .quant import INT8_WEIGHT_STD, INT16_INPUT_STD, accumulator_std
+from .quant import INT8_WEIGHT_STD, INT16_INPUT_STD
 from .spec import LayerSpec
 from .tosa_text import Emitter, InvalidSpec, Tensor, tensor_type
 
@@ -104,25 +104,9 @@ def transpose_conv(em: Emitter, x: Tensor, layer: LayerSpec) -> Tensor:
     out_shape = (n, oh, ow, out_c)
     wshape = (out_c, kh, kw, c)
     fan_in = math.ceil(kh / sh) * math.ceil(kw / sw) * c
-    rng = em.rng(layer.uid)
-    attrs = f"out_pad([{', '.join(str(-v) for v in crop)}]) stride([{sh}, {sw}]) acc_type({em.acc})"
-    in_t = tensor_type(x.shape, x.elem)
-    if not em.quantized:
-        wt = em.const(rng.normal(0, 1 / math.sqrt(fan_in), wshape), "f32")
-        b = em.const(rng.normal(0, 0.1, out_c), "f32")
-        z = em.scalar(0.0, "f32")
-        name = em.op(f"tosa.transpose_conv2d {x.name}, {wt}, {b}, {z}, {z} {attrs} : ({in_t}, "
-                     f"{tensor_type(wshape, 'f32')}, tensor<{out_c}xf32>, tensor<1xf32>, tensor<1xf32>) -> "
-                     f"{tensor_type(out_shape, 'f32')}")
-        return em.activation(Tensor(name, out_shape, "f32", 0, 1.0), p.get("act", "none"), rng)
-    wt = em.const(rng.integers(-127, 128, wshape), "i8")
-    acc = accumulator_std(fan_in, x.std)
-    b = em.const(np.round(rng.normal(0, acc * 0.5, out_c)), em.acc)
-    name = em.op(f"tosa.transpose_conv2d {x.name}, {wt}, {b}, {em.scalar(x.zp, x.elem)}, {em.scalar(0, 'i8')} "
-                 f"{attrs} : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}x{em.acc}>, tensor<1x{x.elem}>, "
-                 f"tensor<1xi8>) -> {tensor_type(out_shape, em.acc)}")
-    spread = acc * rng.uniform(0.5, 2.0, out_c)
-    return em.requantize(Tensor(name, out_shape, em.acc, 0, acc), spread, rng, p.get("act", "none"))
+    attrs = f"out_pad([{', '.join(str(-v) for v in crop)}]) stride([{sh}, {sw}])"
+    return em.weighted("tosa.transpose_conv2d", x, wshape, fan_in, out_shape, attrs, p.get("act", "none"),
+                       em.rng(layer.uid))
 
 
 def resize_params(size: int, out: int, align: str) -> tuple[int, int, int, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .quant import quantize_multiplier
+from .quant import accumulator_std, quantize_multiplier
 
 
 class InvalidSpec(ValueError):
@@ -153,6 +153,30 @@ class Emitter:
             bounds = f"min_val({int(lo)} : {x.elem}) max_val({int(hi)} : {x.elem})"
         name = self.op(f"tosa.clamp {x.name} {bounds} : ({ttype}) -> {ttype}")
         return Tensor(name, x.shape, x.elem, x.zp, x.std)
+
+    def weighted(self, op: str, x: Tensor, wshape: tuple[int, ...], fan_in: int, out_shape: tuple[int, ...],
+                 attrs: str, act: str, rng: np.random.Generator) -> Tensor:
+        """A convolution-like op (`tosa.conv2d`, `depthwise_conv2d`, `transpose_conv2d`) on `x` with
+        random weights of `wshape` and a bias per output channel, then its epilogue: float, the
+        activation; quantized, int8 weights, an i32/i48 bias and `requantize`."""
+        out_c = out_shape[-1]
+        in_t = tensor_type(x.shape, x.elem)
+        if not self.quantized:
+            w = self.const(rng.normal(0, 1 / math.sqrt(fan_in), wshape), "f32")
+            b = self.const(rng.normal(0, 0.1, out_c), "f32")
+            z = self.scalar(0.0, "f32")
+            name = self.op(f"{op} {x.name}, {w}, {b}, {z}, {z} {attrs} acc_type(f32) : ({in_t}, "
+                           f"{tensor_type(wshape, 'f32')}, tensor<{out_c}xf32>, tensor<1xf32>, tensor<1xf32>) -> "
+                           f"{tensor_type(out_shape, 'f32')}")
+            return self.activation(Tensor(name, out_shape, "f32", 0, 1.0), act, rng)
+        w = self.const(rng.integers(-127, 128, wshape), "i8")
+        acc = accumulator_std(fan_in, x.std)
+        b = self.const(np.round(rng.normal(0, acc * 0.5, out_c)), self.acc)  # int16x8: a signed i48 bias
+        name = self.op(f"{op} {x.name}, {w}, {b}, {self.scalar(x.zp, x.elem)}, {self.scalar(0, 'i8')} {attrs} "
+                       f"acc_type({self.acc}) : ({in_t}, {tensor_type(wshape, 'i8')}, tensor<{out_c}x{self.acc}>, "
+                       f"tensor<1x{x.elem}>, tensor<1xi8>) -> {tensor_type(out_shape, self.acc)}")
+        spread = acc * rng.uniform(0.5, 2.0, out_c)
+        return self.requantize(Tensor(name, out_shape, self.acc, 0, acc), spread, rng, act)
 
     def requantize(self, acc: Tensor, scales_from: np.ndarray, rng: np.random.Generator, act: str) -> Tensor:
         """Quantized epilogue of an i32/i48 accumulator: per-channel rescale (int8: to a fresh zero
