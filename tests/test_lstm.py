@@ -13,7 +13,8 @@ from conftest import corpus_path
 from mlir_fdt.codegen.iree_compile import compile_host
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.importers import import_model
-from mlir_fdt.importers.lstm_float import LstmShape, lstm_function
+from mlir_fdt.importers.lstm_float import lstm_function
+from mlir_fdt.importers.lstm_loops import LstmShape
 from mlir_fdt.importers.tflite_flatbuffer import TfliteModel, TfliteOperator, TfliteTensor
 from mlir_fdt.importers.tflite_lstm import unsupported_lstm_reason
 from mlir_fdt.ir import ir, new_context, run_pipeline, walk_ops

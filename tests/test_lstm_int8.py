@@ -16,9 +16,9 @@ from mlir_fdt.codegen.iree_compile import compile_host
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers import import_model
-from mlir_fdt.importers.lstm_float import LstmShape
 from mlir_fdt.importers.lstm_int8 import lstm_int8_function
 from mlir_fdt.importers.lstm_int8_params import LstmQuantization, Rescale, lstm_quantization, quantize_multiplier
+from mlir_fdt.importers.lstm_loops import LstmShape
 from mlir_fdt.importers.tflite_flatbuffer import TfliteModel, TfliteOperator, TfliteTensor, read_tflite
 from mlir_fdt.importers.tflite_lstm import lstm_quantization_of, unsupported_lstm_reason
 from mlir_fdt.importers.tflite_operators import check_known_unsupported

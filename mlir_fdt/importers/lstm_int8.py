@@ -15,11 +15,8 @@ starts at its zero point, whose recurrent part is exactly 0.
 
 from __future__ import annotations
 
-from string import Template
-
-from ..analysis.macs import MACS_ATTR
-from .lstm_float import LstmShape
 from .lstm_int8_params import SIGMOID_TABLE, LstmQuantization, Rescale
+from .lstm_loops import LstmShape, LstmTypes, lstm_loops
 
 _INDENT = "        "
 
@@ -115,89 +112,6 @@ class _Scalars:
                        "i32")
 
 
-_FUNCTION = Template("""
-module {
-func.func private @${name}(%x: tensor<${X}>,
-    %wi: tensor<${S}x${I}xi8>, %wf: tensor<${S}x${I}xi8>, %wc: tensor<${S}x${I}xi8>, %wo: tensor<${S}x${I}xi8>,
-    %ri: tensor<${S}x${S}xi8>, %rf: tensor<${S}x${S}xi8>, %rc: tensor<${S}x${S}xi8>, %ro: tensor<${S}x${S}xi8>,
-    %bi: tensor<${S}xi32>, %bf: tensor<${S}xi32>, %bc: tensor<${S}xi32>, %bo: tensor<${S}xi32>) -> tensor<${Y}> {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %steps = arith.constant ${T} : index
-  %batch = arith.constant ${B} : index
-  %units = arith.constant ${S} : index
-  %features = arith.constant ${I} : index
-  %zero = arith.constant 0 : i32
-  %x_zero_point = arith.constant ${x_zp} : i32
-  %h_zero_point = arith.constant ${h_zp} : i32
-  %sigmoid_table = arith.constant dense<[${table}]> : tensor<256xi16>
-  %out_empty = tensor.empty() : tensor<${Y}>
-  %zero_i8 = arith.constant 0 : i8
-  %out0 = linalg.fill ins(%zero_i8 : i8) outs(%out_empty : tensor<${Y}>) -> tensor<${Y}>
-  %cell_empty = tensor.empty() : tensor<${B}x${S}xi16>
-  %zero_i16 = arith.constant 0 : i16
-  %cell0 = linalg.fill ins(%zero_i16 : i16) outs(%cell_empty : tensor<${B}x${S}xi16>) -> tensor<${B}x${S}xi16>
-  %result:2 = scf.for %t = %c0 to %steps step %c1 iter_args(%out_t = %out0, %cell_t = %cell0)
-      -> (tensor<${Y}>, tensor<${B}x${S}xi16>) {
-    %tp = arith.subi %t, %c1 : index
-    %first = arith.cmpi eq, %t, %c0 : index
-    %recurrent = arith.select %first, %c0, %units : index
-    %by_batch:2 = scf.for %b = %c0 to %batch step %c1 iter_args(%out_b = %out_t, %cell_b = %cell_t)
-        -> (tensor<${Y}>, tensor<${B}x${S}xi16>) {
-      %by_unit:2 = scf.for %j = %c0 to %units step %c1 iter_args(%out = %out_b, %cell = %cell_b)
-          -> (tensor<${Y}>, tensor<${B}x${S}xi16>) {
-        %from_x:4 = scf.for %k = %c0 to %features step %c1
-            iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
-            -> (i32, i32, i32, i32) {
-          %xq = tensor.extract %x${x_index} : tensor<${X}>
-          %xw = arith.extsi %xq : i8 to i32
-          %xv = arith.subi %xw, %x_zero_point : i32
-${x_products}
-          scf.yield %ni, %nf, %nc, %no : i32, i32, i32, i32
-        }
-        %from_h:4 = scf.for %k = %c0 to %recurrent step %c1
-            iter_args(%ai = %zero, %af = %zero, %ac = %zero, %ao = %zero)
-            -> (i32, i32, i32, i32) {
-          %hq = tensor.extract %out${h_index} : tensor<${Y}>
-          %hw = arith.extsi %hq : i8 to i32
-          %hv = arith.subi %hw, %h_zero_point : i32
-${h_products}
-          scf.yield %ni, %nf, %nc, %no : i32, i32, i32, i32
-        }
-        %bias_i = tensor.extract %bi[%j] : tensor<${S}xi32>
-        %bias_f = tensor.extract %bf[%j] : tensor<${S}xi32>
-        %bias_c = tensor.extract %bc[%j] : tensor<${S}xi32>
-        %bias_o = tensor.extract %bo[%j] : tensor<${S}xi32>
-        %cell_q = tensor.extract %cell[%b, %j] : tensor<${B}x${S}xi16>
-        %cell_v = arith.extsi %cell_q : i16 to i32
-${body}
-        %cell_next_q = arith.trunci ${cell_next} : i32 to i16
-        %h_next_q = arith.trunci ${h_next} : i32 to i8
-        %cell_next = tensor.insert %cell_next_q into %cell[%b, %j] : tensor<${B}x${S}xi16>
-        %out_next = tensor.insert %h_next_q into %out${y_index} : tensor<${Y}>
-        scf.yield %out_next, %cell_next : tensor<${Y}>, tensor<${B}x${S}xi16>
-      }
-      scf.yield %by_unit#0, %by_unit#1 : tensor<${Y}>, tensor<${B}x${S}xi16>
-    }
-    scf.yield %by_batch#0, %by_batch#1 : tensor<${Y}>, tensor<${B}x${S}xi16>
-  } {${macs_attr} = ${macs} : i64}
-  return %result#0 : tensor<${Y}>
-}
-}
-""")
-
-
-def _products(value: str, prefix: str, rows: int, cols: int) -> str:
-    """The four gates' multiply-accumulate of `value` with row j of their int8 weights `prefix`{i,f,c,o}."""
-    lines = []
-    for g in "ifco":
-        lines += [f"          %w{g}q = tensor.extract %{prefix}{g}[%j, %k] : tensor<{rows}x{cols}xi8>",
-                  f"          %w{g}v = arith.extsi %w{g}q : i8 to i32",
-                  f"          %p{g} = arith.muli %{value}, %w{g}v : i32",
-                  f"          %n{g} = arith.addi %a{g}, %p{g} : i32"]
-    return "\n".join(lines)
-
-
 def _step(shape: LstmShape, q: LstmQuantization) -> tuple[str, str, str]:
     """(scalar code of one unit's step, its new cell value, its new hidden value), as i32 SSA names."""
     s = _Scalars()
@@ -223,18 +137,21 @@ def _step(shape: LstmShape, q: LstmQuantization) -> tuple[str, str, str]:
     return "\n".join(s.lines), cell, hidden
 
 
+_TYPES = LstmTypes(element="i8", weight="i8", bias="i32", acc="i32", cell="i16", zero_points=True)
+
+
 def lstm_int8_function(name: str, shape: LstmShape, q: LstmQuantization) -> str:
     """MLIR text of a module holding `func.func private @name(x, 4 input weights, 4 recurrent weights,
     4 biases) -> output` (int8, int8, int32; gates in TFLite's order input, forget, cell, output)."""
-    dims = {"B": shape.batch, "T": shape.time, "I": shape.inputs, "S": shape.units}
-    index = "[%t, %b, {k}]" if shape.time_major else "[%b, %t, {k}]"
-    h_index = "[%tp, %b, %k]" if shape.time_major else "[%b, %tp, %k]"
     body, cell_next, h_next = _step(shape, q)
     table = ", ".join(str(v - (1 << 16) if v >= 1 << 15 else v) for v in SIGMOID_TABLE)  # uint16 bits as i16
-    return _FUNCTION.substitute(
-        dims, name=name, X=shape.sequence(shape.inputs, "i8"), Y=shape.sequence(shape.units, "i8"),
-        x_index=index.format(k="%k"), h_index=h_index, y_index=index.format(k="%j"),
-        x_zp=q.input_zero_point, h_zp=q.hidden_zero_point, table=table,
-        x_products=_products("xv", "w", shape.units, shape.inputs),
-        h_products=_products("hv", "r", shape.units, shape.units),
-        body=body, cell_next=cell_next, h_next=h_next, macs_attr=MACS_ATTR, macs=shape.macs)
+    constants = (f"  %x_zero_point = arith.constant {q.input_zero_point} : i32\n"
+                 f"  %h_zero_point = arith.constant {q.hidden_zero_point} : i32\n"
+                 f"  %sigmoid_table = arith.constant dense<[{table}]> : tensor<256xi16>")
+    s = shape.units
+    lines = [f"        %bias_{g} = tensor.extract %b{g}[%j] : tensor<{s}xi32>" for g in "ifco"]
+    lines += [f"        %cell_q = tensor.extract %cell[%b, %j] : tensor<{shape.batch}x{s}xi16>",
+              "        %cell_v = arith.extsi %cell_q : i16 to i32", body,
+              f"        %cell_next_q = arith.trunci {cell_next} : i32 to i16",
+              f"        %h_next_q = arith.trunci {h_next} : i32 to i8"]
+    return lstm_loops(name, shape, _TYPES, constants, "\n".join(lines), "%cell_next_q", "%h_next_q")

@@ -17,9 +17,10 @@ import flatbuffers
 
 from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
-from .lstm_float import LstmShape, lstm_function
+from .lstm_float import lstm_function
 from .lstm_int8 import lstm_int8_function
 from .lstm_int8_params import LstmQuantization, lstm_quantization
+from .lstm_loops import LstmShape
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 
 OP_NAME = "UNIDIRECTIONAL_SEQUENCE_LSTM"
