@@ -33,6 +33,17 @@ def test_float_input_is_drawn_inside_the_quantize_range(float_io):
     assert report["reference_output_varies"] is True
 
 
+def _assert_compiled_equals_tflite_micro(float_io, x: np.ndarray) -> None:
+    """The compiled program's output on `x` (host) equals TFLite Micro's, bit for bit."""
+    model, report, out = float_io
+    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
+    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
+                               [(spec_out["offset"], spec_out["bytes"])])
+    got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])
+    (expected,) = run_tflite_micro(model, [x], 1)
+    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+
+
 def test_quantize_writes_its_int8_output_over_the_float_input(float_io):
     """The float32 input and its int8 copy are not both whole (TFLite Micro holds both): the arena is
     the float input's bytes, and the outputs still match (test above and below)."""
@@ -46,22 +57,17 @@ def test_quantize_writes_its_int8_output_over_the_float_input(float_io):
 def test_quantize_saturates_outside_its_range(float_io, lo, hi):
     """Inputs far outside the quantization range: TFLite clamps to [-128, 127]; the converter's TOSA
     narrowed an i32 to i8 by truncation (wrapped) before `importers/tflite_quantize`."""
-    model, report, out = float_io
-    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
-    x = np.random.default_rng(1).uniform(lo, hi, spec_in["shape"]).astype(np.float32)
-    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
-                               [(spec_out["offset"], spec_out["bytes"])])
-    got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])
-    (expected,) = run_tflite_micro(model, [x], 1)
-    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+    _, report, _ = float_io
+    x = np.random.default_rng(1).uniform(lo, hi, report["inputs"][0]["shape"]).astype(np.float32)
+    _assert_compiled_equals_tflite_micro(float_io, x)
 
 
 def test_quantize_rounds_as_tflite_micro_at_half_steps(float_io):
     """Inputs on and next to the half-integer steps of the QUANTIZE: TFLite Micro rounds x / scale
     (float32) half away from zero; the converter's TOSA rounded x * (1 / scale) half to even, which
     quantizes many of these inputs one step apart."""
-    model, report, out = float_io
-    spec_in, spec_out = report["inputs"][0], report["outputs"][0]
+    model, report, _ = float_io
+    spec_in = report["inputs"][0]
     fb = read_tflite(model)
     quantized = fb.tensor(next(op for op in fb.operators if op.name == "QUANTIZE").outputs[0])
     scale, zero_point = np.float32(quantized.scale[0]), int(quantized.zero_point[0])
@@ -75,11 +81,7 @@ def test_quantize_rounds_as_tflite_micro_at_half_steps(float_io):
     converter = np.rint(x * (np.float32(1) / scale))
     assert np.count_nonzero(tflite_micro != converter) > n // 10  # the inputs do probe the difference
     x = x.reshape(spec_in["shape"])
-    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
-                               [(spec_out["offset"], spec_out["bytes"])])
-    got = np.frombuffer(raw, np.float32).reshape(spec_out["shape"])
-    (expected,) = run_tflite_micro(model, [x], 1)
-    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+    _assert_compiled_equals_tflite_micro(float_io, x)
 
 
 def test_multi_io_model_keeps_the_declared_order_and_names(tmp_path):
