@@ -19,6 +19,7 @@ import numpy as np
 from ..analysis.index_eval import NotStatic, max_over_iterations
 from ..errors import FdtError
 from ..ir import block_encloses, ir
+from ..transforms.linalg_util import num_inputs
 
 VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast",
             "memref.reinterpret_cast", "memref.view"}
@@ -207,8 +208,7 @@ def never_accessed(value: ir.Value) -> bool:
         user = use.owner.operation
         if not user.name.startswith("linalg.") or not user.regions or "operandSegmentSizes" not in user.attributes:
             return False
-        inputs = list(ir.DenseI32ArrayAttr(user.attributes["operandSegmentSizes"]))[0]
-        if use.operand_number >= inputs:
+        if use.operand_number >= num_inputs(user):
             return False
         if list(user.regions[0].blocks[0].arguments[use.operand_number].uses):
             return False
