@@ -182,8 +182,7 @@ def _is_read(use) -> bool:
     if op.name in ("memref.load", "memref.copy"):
         return use.operand_number == 0
     if op.name == "linalg.generic":
-        inputs = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))[0]
-        return use.operand_number < inputs
+        return use.operand_number < num_inputs(op)
     return False
 
 
