@@ -18,6 +18,8 @@ whatever the order of accumulation.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 from ..ir import arith, func, ir, memref, scf, vector, walk_ops
@@ -27,6 +29,8 @@ from ..transforms.pass_base import ModulePass
 from .simd32 import declare_simd32
 
 LANES = 4  # i8 elements per 32-bit load
+UNROLL_STEPS = 16  # SIMD32 steps of one reduction row emitted in straight line (64 MACs, ~130 bytes of code)
+UNROLL_WINDOW = 16  # MACs of a non-contiguous window (depthwise 3x3) emitted in straight line
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def match_dot_product(op) -> tuple[DotOperand, DotOperand] | None:
         return None
     used = [total, mul]
     factors = [_factor(v, op, used) for v in mul.operands]
-    if None in factors or len(used) + 1 != len(ops):
+    others = [o for o in ops[:-1] if o not in used and o.name != "arith.constant"]
+    if None in factors or others:
         return None  # anything else in the body (a padded read, a clamp) is not a plain dot product
     return factors[0], factors[1]
 
@@ -183,6 +188,37 @@ class _Builder:
         wide = arith.ExtSIOp(self.i32, x).result
         return arith.AddIOp(wide, self.const_i32(operand.offset)).result if operand.offset else wide
 
+    def simd32_step(self, dims: list[ir.Value], acc: ir.Value) -> ir.Value:
+        """Four MACs: one word of each operand, two SMLADs."""
+        a, b = self.factors
+        a_lo, a_hi = self.pairs(self.load_word(a, dims), a.offset)
+        b_lo, b_hi = self.pairs(self.load_word(b, dims), b.offset)
+        return self.call("fdt_smlad", a_hi, b_hi, self.call("fdt_smlad", a_lo, b_lo, acc))
+
+    def mac(self, dims: list[ir.Value], acc: ir.Value) -> ir.Value:
+        """One MAC, scalar."""
+        a, b = self.factors
+        return arith.AddIOp(acc, arith.MulIOp(self.load_element(a, dims), self.load_element(b, dims)).result).result
+
+    def emit_unrolled(self, outer: list[ir.Value] | None = None) -> None:
+        """One scf.for per parallel loop, then every MAC of the (small) reduction window in straight
+        line: constant offsets from one base address, no loop counter, no index arithmetic."""
+        outer = outer or []
+        kinds = iterator_kinds(self.op)
+        if len(outer) < len(self.extents) and kinds[len(outer)] == "parallel":
+            loop = scf.ForOp(self.const_index(0), self.const_index(self.extents[len(outer)]), self.const_index(1))
+            with ir.InsertionPoint(loop.body):
+                self.emit_unrolled(outer + [loop.induction_variable])
+                scf.YieldOp([])
+            return
+        out = self.op.operands[num_inputs(self.op)]
+        zero = self.const_index(0)
+        out_indices = self.indices(num_inputs(self.op), outer + [zero] * (len(self.extents) - len(outer)))
+        acc = memref.LoadOp(out, out_indices).result
+        for point in itertools.product(*(range(e) for e in self.extents[len(outer):])):
+            acc = self.mac(outer + [self.const_index(i) for i in point], acc)
+        memref.StoreOp(acc, out, out_indices)
+
     def emit(self, outer: list[ir.Value] | None = None) -> None:
         """One scf.for per loop but the innermost reduction, then the dot product along it."""
         outer = outer or []
@@ -199,47 +235,45 @@ class _Builder:
         out_indices = self.indices(num_inputs(self.op), outer + [self.const_index(0)])
         acc = memref.LoadOp(out, out_indices).result
         a, b = self.factors
-        if whole:
+        if whole and whole // LANES <= UNROLL_STEPS:  # straight-line: loads at constant offsets, no loop
+            for k in range(0, whole, LANES):
+                acc = self.simd32_step(outer + [self.const_index(k)], acc)
+        elif whole:
             vec_loop = scf.ForOp(self.const_index(0), self.const_index(whole), self.const_index(LANES), [acc])
             with ir.InsertionPoint(vec_loop.body):
-                dims = outer + [vec_loop.induction_variable]
-                a_lo, a_hi = self.pairs(self.load_word(a, dims), a.offset)
-                b_lo, b_hi = self.pairs(self.load_word(b, dims), b.offset)
-                s = self.call("fdt_smlad", a_lo, b_lo, vec_loop.inner_iter_args[0])
-                s = self.call("fdt_smlad", a_hi, b_hi, s)
-                scf.YieldOp([s])
+                scf.YieldOp([self.simd32_step(outer + [vec_loop.induction_variable], vec_loop.inner_iter_args[0])])
             acc = vec_loop.results[0]
-        if trip > whole:
-            tail = scf.ForOp(self.const_index(whole), self.const_index(trip), self.const_index(1), [acc])
-            with ir.InsertionPoint(tail.body):
-                dims = outer + [tail.induction_variable]
-                product = arith.MulIOp(self.load_element(a, dims), self.load_element(b, dims)).result
-                scf.YieldOp([arith.AddIOp(tail.inner_iter_args[0], product).result])
-            acc = tail.results[0]
+        for k in range(whole, trip):
+            acc = self.mac(outer + [self.const_index(k)], acc)
         memref.StoreOp(acc, out, out_indices)
 
 
 def rewrite(op) -> bool:
-    """Replace one dot-product generic by SIMD32 loops; False when it does not qualify."""
+    """Replace one dot-product generic by SIMD32 loops (True), or a small window of them by straight-line
+    scalar MACs; leave anything else."""
     kinds = iterator_kinds(op)
     inner = len(kinds) - 1
     if inner < 0 or kinds[inner] != "reduction":
         return False
     factors = match_dot_product(op)
     extents = _loop_extents(op) if factors else None
-    if extents is None or extents[inner] < LANES:
+    if extents is None:
         return False
     maps = indexing_maps(op)
     if any(involves_dim(e, inner) for e in maps[num_inputs(op)].results):
         return False
-    for f in factors:
-        if not (reads_contiguously(maps[f.input_index], inner)
-                and _innermost_stride_is_one(op.operands[f.input_index])):
-            return False
+    builder = _Builder(op, factors, extents)
+    contiguous = extents[inner] >= LANES and all(
+        reads_contiguously(maps[f.input_index], inner) and _innermost_stride_is_one(op.operands[f.input_index])
+        for f in factors)
+    first_reduction = kinds.index("reduction")
+    window = math.prod(extents[first_reduction:])
+    if not contiguous and not (window <= UNROLL_WINDOW and "parallel" not in kinds[first_reduction:]):
+        return False
     with ir.InsertionPoint(op), op.location:
-        _Builder(op, factors, extents).emit()
+        builder.emit() if contiguous else builder.emit_unrolled()
     op.erase()
-    return True
+    return contiguous
 
 
 @dataclass(frozen=True)
@@ -252,5 +286,5 @@ class DotProductKernels(ModulePass):
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
             candidates = [op for op in walk_ops(module.operation) if op.name == "linalg.generic"]
-            if sum(rewrite(op) for op in candidates):
+            if sum(rewrite(op) for op in candidates):  # any SIMD32 kernel emitted
                 declare_simd32(module)
