@@ -1,7 +1,7 @@
 // RUN: mlir-fdt-opt %s --split-input-file -p 'fdt-dot-product-kernels' | filecheck %s
 
 // One output element of a 1x1 convolution (128 input channels, input zero point -128): the reduction
-// becomes a loop of four-byte loads and two SMLADs, the activation pairs offset by +128 in each half
+// becomes a loop of 16 MACs an iteration: four steps of four-byte loads and two SMLADs, the activation pairs offset by +128 in each half
 // (0x00800080 = 8388736), the weights (zero point 0) only sign-extended.
 //       CHECK: func.func private @fdt_smlad
 //       CHECK: func.func private @fdt_sxtab16
@@ -9,13 +9,14 @@
 // CHECK-LABEL: func.func @pointwise
 //   CHECK-NOT: linalg.generic
 //       CHECK: %[[ACC:.+]] = memref.load %arg2
-//       CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4{{.*}} iter_args
+//       CHECK: scf.for %{{.+}} = %{{.+}} to %c128{{.*}} step %c16{{.*}} iter_args
 //       CHECK:   vector.load %arg0{{.*}} vector<4xi8>
-//       CHECK:   func.call @fdt_sxtab16(%c8388736_i32
+//       CHECK:   call @fdt_sxtab16(%c8388736_i32
 //       CHECK:   vector.load %arg1{{.*}} vector<4xi8>
-//       CHECK:   func.call @fdt_sxtb16
-//       CHECK:   func.call @fdt_smlad
-//       CHECK:   func.call @fdt_smlad
+//       CHECK:   call @fdt_sxtb16
+//       CHECK:   call @fdt_smlad
+//       CHECK:   call @fdt_smlad
+// CHECK-COUNT-6:   call @fdt_smlad
 //       CHECK: memref.store
 func.func @pointwise(%x: memref<128xi8>, %w: memref<128xi8>, %acc: memref<1xi32>) {
   %zx = arith.constant -128 : i32
@@ -44,8 +45,8 @@ func.func @pointwise(%x: memref<128xi8>, %w: memref<128xi8>, %acc: memref<1xi32>
 // CHECK-LABEL: func.func @tail
 //   CHECK-NOT: scf.for
 //       CHECK: vector.load %arg0[%c0{{.*}}] : memref<6xi8>, vector<4xi8>
-//       CHECK: func.call @fdt_smlad
-//       CHECK: func.call @fdt_smlad
+//       CHECK: call @fdt_smlad
+//       CHECK: call @fdt_smlad
 //       CHECK: memref.load %arg0[%c4{{.*}}]
 //       CHECK: arith.muli
 //       CHECK: memref.load %arg0[%c5{{.*}}]

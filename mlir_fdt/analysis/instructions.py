@@ -92,10 +92,12 @@ def _count_loop(loop: ir.Operation, env: dict) -> int:
         return total + trips * (_count(body, env, hoisted) + LOOP_OPS)
     except NotStatic:
         iv = body.arguments[0]
-        for x in range(lb, ub, step):
-            env[iv] = x
-            total += _count(body, env, hoisted) + LOOP_OPS
-        env.pop(iv, None)
+        try:
+            for x in range(lb, ub, step):
+                env[iv] = x
+                total += _count(body, env, hoisted) + LOOP_OPS
+        finally:  # also when an outer index is needed (NotStatic propagates): no stale binding left
+            env.pop(iv, None)
         return total
 
 

@@ -30,6 +30,7 @@ from .simd32 import declare_simd32
 
 LANES = 4  # i8 elements per 32-bit load
 UNROLL_STEPS = 16  # SIMD32 steps of one reduction row emitted in straight line (64 MACs, ~130 bytes of code)
+STEPS_PER_ITERATION = 4  # SIMD32 steps per iteration of a longer row's loop (16 MACs)
 UNROLL_WINDOW = 16  # MACs of a non-contiguous window (depthwise 3x3) emitted in straight line
 
 
@@ -168,12 +169,10 @@ class _Builder:
 
     def pairs(self, word: ir.Value, offset: int) -> tuple[ir.Value, ir.Value]:
         """Bytes (0, 2) and (1, 3) of `word` as signed 16-bit halves, plus `offset` each."""
-        c8, c24 = self.const_i32(8), self.const_i32(24)
-        rotated = arith.OrIOp(arith.ShRUIOp(word, c8).result, arith.ShLIOp(word, c24).result).result
         if offset == 0:
-            return self.call("fdt_sxtb16", word), self.call("fdt_sxtb16", rotated)
+            return self.call("fdt_sxtb16", word), self.call("fdt_sxtb16_ror8", word)
         packed = self.const_i32(_pair_offset(offset))
-        return self.call("fdt_sxtab16", packed, word), self.call("fdt_sxtab16", packed, rotated)
+        return self.call("fdt_sxtab16", packed, word), self.call("fdt_sxtab16_ror8", packed, word)
 
     def load_word(self, operand: DotOperand, dims: list[ir.Value]) -> ir.Value:
         base = self.op.operands[operand.input_index]
@@ -235,14 +234,19 @@ class _Builder:
         out_indices = self.indices(num_inputs(self.op), outer + [self.const_index(0)])
         acc = memref.LoadOp(out, out_indices).result
         a, b = self.factors
-        if whole and whole // LANES <= UNROLL_STEPS:  # straight-line: loads at constant offsets, no loop
-            for k in range(0, whole, LANES):
-                acc = self.simd32_step(outer + [self.const_index(k)], acc)
-        elif whole:
-            vec_loop = scf.ForOp(self.const_index(0), self.const_index(whole), self.const_index(LANES), [acc])
-            with ir.InsertionPoint(vec_loop.body):
-                scf.YieldOp([self.simd32_step(outer + [vec_loop.induction_variable], vec_loop.inner_iter_args[0])])
-            acc = vec_loop.results[0]
+        looped = 0 if whole // LANES <= UNROLL_STEPS else whole - whole % (LANES * STEPS_PER_ITERATION)
+        if looped:  # a long row: a loop of STEPS_PER_ITERATION SIMD32 steps, the rest in straight line
+            loop = scf.ForOp(self.const_index(0), self.const_index(looped),
+                             self.const_index(LANES * STEPS_PER_ITERATION), [acc])
+            with ir.InsertionPoint(loop.body):
+                step_acc = loop.inner_iter_args[0]
+                for j in range(STEPS_PER_ITERATION):
+                    k = arith.AddIOp(loop.induction_variable, self.const_index(LANES * j)).result
+                    step_acc = self.simd32_step(outer + [k], step_acc)
+                scf.YieldOp([step_acc])
+            acc = loop.results[0]
+        for k in range(looped, whole, LANES):  # straight line: loads at constant offsets
+            acc = self.simd32_step(outer + [self.const_index(k)], acc)
         for k in range(whole, trip):
             acc = self.mac(outer + [self.const_index(k)], acc)
         memref.StoreOp(acc, out, out_indices)
