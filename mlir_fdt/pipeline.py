@@ -25,6 +25,7 @@ from .transforms.normalize import NormalizeLinalg
 from .transforms.relayout_reduction_weights import RelayoutReductionWeights
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
 from .transforms.schedule import ScheduleMinMemory
+from .transforms.specialize_rescale import SpecializeRescale
 from .transforms.simplify_guards import SimplifyGuards
 
 
@@ -40,12 +41,14 @@ class LoweredProgram:
 
 def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
-    transposes folded, weights laid out in the order their reductions read them."""
+    transposes folded, weights laid out in the order their reductions read them, per-channel
+    requantization rounding tabulated."""
     FuseElementwiseChains().apply(module)
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
     FoldSliceReads().apply(module)
     RelayoutReductionWeights().apply(module)
+    SpecializeRescale().apply(module)
     run_pipeline(module, "builtin.module(canonicalize,cse)")
 
 

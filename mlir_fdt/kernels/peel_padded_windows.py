@@ -6,8 +6,12 @@ a select around each load (most of the 15-17 instructions a MAC of a padded conv
 few output elements at the border need them. This pass gives each such reduction a run-time test
 per output element — is the whole window inside the input? — and, when it is, runs a copy of the
 reduction that reads a `memref.subview` of the input (the window) through a plain indexing map: no
-compare, no clamp, no select. The original stays in the `else` branch for the border. The interior
-copy is an ordinary dot product, so `fdt-dot-product-kernels` can turn it into SIMD32 loops.
+compare, no clamp, no select. The interior copy is an ordinary dot product, so
+`fdt-dot-product-kernels` can turn it into SIMD32 loops. At the border, when the padding contributes
+nothing to an int8 dot product (its value is the zero point the product subtracts, as TFLite pads
+convolutions), the same copy runs on the window clipped to the input: each tested axis's loop runs
+over the taps inside the input only. Otherwise the original, bounds checks and all, handles the
+border.
 
 The window's indices are affine in the loop dims with non-negative coefficients (stride times
 output position plus kernel offset minus the low padding), so the window is inside the input iff
@@ -20,7 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import arith, ir, linalg, memref, scf, walk_ops
-from ..transforms.linalg_util import defining_op, indexing_maps, num_inputs
+from ..transforms.linalg_util import (defining_op, erase_dead_body_ops, indexing_maps, involves_dim, iterator_kinds,
+                                      move_body, num_inputs)
+from .dot_products import match_dot_product
 from ..transforms.pass_base import ModulePass
 
 
@@ -141,18 +147,6 @@ def _emit_base(index: LinearIndex, extra: int = 0) -> ir.Value:
     return total
 
 
-def _erase_dead(block: ir.Block) -> None:
-    """Erase side-effect-free body ops left without users (the old index and bounds arithmetic)."""
-    changed = True
-    while changed:
-        changed = False
-        for body_op in reversed([o.operation for o in block.operations][:-1]):
-            if body_op.name.startswith(("arith.", "linalg.index", "memref.load")) and \
-                    all(not list(r.uses) for r in body_op.results):
-                body_op.erase()
-                changed = True
-
-
 def peel(op) -> bool:
     """Split one generic with a padded read into an interior copy and the original; False when it does
     not qualify."""
@@ -164,6 +158,7 @@ def peel(op) -> bool:
     if extents is None:
         return False
     select, load = read
+    pad = _constant(select.operands[2])
     source = load.operands[0]
     source_type = ir.MemRefType(source.type)
     strides, _ = source_type.get_strides_and_offset()
@@ -178,12 +173,13 @@ def peel(op) -> bool:
         return False
     index_ty = ir.IndexType.get()
     with ir.InsertionPoint(op), op.location:
-        bases, inside = [], None
-        for index, span, size in zip(indices, spans, source_type.shape):
+        bases, inside, conditioned = [], None, []
+        for axis, (index, span, size) in enumerate(zip(indices, spans, source_type.shape)):
             base = _emit_base(index)
             bases.append(base)
             if span == size and not index.terms and index.constant == 0:
                 continue
+            conditioned.append(axis)
             first_ok = arith.CmpIOp(arith.CmpIPredicate.sge, base, arith.ConstantOp(index_ty, 0).result).result
             last = arith.AddIOp(base, arith.ConstantOp(index_ty, span - 1).result).result
             last_ok = arith.CmpIOp(arith.CmpIPredicate.slt, last, arith.ConstantOp(index_ty, size).result).result
@@ -201,7 +197,7 @@ def peel(op) -> bool:
     n_in = num_inputs(op)
     maps = indexing_maps(op)
     with ir.InsertionPoint(branch.else_block), op.location:
-        op.clone()  # the border: the original, bounds checks and all
+        border = op.clone()  # the border: the original, bounds checks and all (unless clipped below)
         scf.YieldOp([])
     with ir.InsertionPoint(branch.then_block), op.location:
         window = memref.SubViewOp(window_type, source, bases, [], [], [dyn] * len(spans), spans,
@@ -220,23 +216,91 @@ def peel(op) -> bool:
     select.results[0].replace_all_uses_with(new_args[n_in])
     for i, old_arg in enumerate(old_block.arguments):
         old_arg.replace_all_uses_with(new_args[i if i < n_in else i + 1])
-    _move_body(old_block, block)
-    _erase_dead(block)
+    move_body(old_block, block)
+    erase_dead_body_ops(block)
     op.erase()
+    clipped = _clip_plan(interior, indices, extents, conditioned, pad)
+    if clipped:
+        with ir.InsertionPoint(border), border.location:
+            _clipped_copy(interior, clipped, source, bases, spans, extents)
+        border.erase()
     return True
 
 
-def _move_body(old_block: ir.Block, new_block: ir.Block) -> None:
-    ops = [o.operation for o in old_block.operations]
-    first = ops[0]
-    with ir.InsertionPoint(new_block):
-        placeholder = arith.ConstantOp(ir.IndexType.get(), 0)
-    first.move_before(placeholder)
-    anchor = first
-    for body_op in ops[1:]:
-        body_op.move_after(anchor)
-        anchor = body_op
-    placeholder.erase()
+def _clip_plan(interior, indices: list[LinearIndex], extents: list[int], conditioned: list[int],
+               pad: int | None) -> dict[int, int] | None:
+    """{window axis: the reduction loop that walks it} when the border can read the window clipped to
+    the input: the padding contributes nothing to the dot product (its value is the zero point the
+    product subtracts), each tested axis is walked by one reduction loop with step one, and every
+    other input indexes those loops plainly. None otherwise."""
+    factors = match_dot_product(interior)
+    n_in = num_inputs(interior) - 1  # the window is the last input
+    window = [f for f in factors or () if f.input_index == n_in]
+    if pad is None or len(window) != 1 or pad + window[0].offset != 0:
+        return None
+    kinds = iterator_kinds(interior)
+    plan: dict[int, int] = {}
+    for axis in conditioned:
+        walking = [d for d, c in indices[axis].coeffs.items() if c and extents[d] > 1]
+        if len(walking) != 1 or indices[axis].coeffs[walking[0]] != 1 or kinds[walking[0]] != "reduction" \
+                or walking[0] in plan.values():
+            return None
+        plan[axis] = walking[0]
+    maps = indexing_maps(interior)
+    for m in maps[:n_in] + maps[n_in + 1:]:
+        for e in m.results:
+            if any(involves_dim(e, d) for d in plan.values()) and not isinstance(e, ir.AffineDimExpr):
+                return None
+    if any(involves_dim(e, d) for e in maps[-1].results for d in plan.values()):
+        return None
+    return plan
+
+
+def _subview(value: ir.Value, offsets: list, sizes: list) -> ir.Value:
+    """A unit-stride subview of `value`; offsets and sizes are ints or index Values."""
+    t = ir.MemRefType(value.type)
+    strides, _ = t.get_strides_and_offset()
+    dyn = ir.ShapedType.get_dynamic_size()
+    dyn_off = ir.ShapedType.get_dynamic_stride_or_offset()
+    static_sizes = [s if isinstance(s, int) else dyn for s in sizes]
+    result = ir.MemRefType.get(static_sizes, t.element_type, ir.StridedLayoutAttr.get(offset=dyn_off, strides=strides))
+    return memref.SubViewOp(result, value, [o for o in offsets if not isinstance(o, int)],
+                            [s for s in sizes if not isinstance(s, int)], [],
+                            [o if isinstance(o, int) else dyn_off for o in offsets], static_sizes,
+                            [1] * len(sizes)).result
+
+
+def _clipped_copy(interior, plan: dict[int, int], source: ir.Value, bases: list, spans: list[int],
+                  extents: list[int]) -> None:
+    """The interior reduction again, on the part of the window inside the input: each clipped loop runs
+    over [lo, hi) = [max(0, -base), min(extent, size - base)), the window and the inputs indexed by
+    that loop are subviews starting at lo."""
+    index = ir.IndexType.get()
+    c = lambda v: arith.ConstantOp(index, v).result  # noqa: E731
+    size = ir.MemRefType(source.type).shape
+    lo, length = {}, {}
+    for axis, d in plan.items():
+        first = arith.MaxSIOp(arith.SubIOp(c(0), bases[axis]).result, c(0)).result
+        last = arith.MinSIOp(c(extents[d]), arith.SubIOp(c(size[axis]), bases[axis]).result).result
+        lo[d] = first
+        length[d] = arith.MaxSIOp(arith.SubIOp(last, first).result, c(0)).result
+    window = _subview(source, [arith.AddIOp(bases[a], lo[plan[a]]).result if a in plan else bases[a]
+                               for a in range(len(spans))],
+                      [length[plan[a]] if a in plan else spans[a] for a in range(len(spans))])
+    maps = indexing_maps(interior)
+    n_in = num_inputs(interior) - 1
+    clipped_inputs = {}
+    for i in range(n_in):
+        dims = [ir.AffineDimExpr(e).position if isinstance(e, ir.AffineDimExpr) else None for e in maps[i].results]
+        if not any(d in plan.values() for d in dims):
+            continue
+        shape = ir.MemRefType(interior.operands[i].type).shape
+        clipped_inputs[i] = _subview(interior.operands[i], [lo[d] if d in lo else 0 for d in dims],
+                                     [length[d] if d in length else shape[a] for a, d in enumerate(dims)])
+    copy = interior.clone()
+    for i, value in clipped_inputs.items():
+        copy.operands[i] = value
+    copy.operands[n_in] = window
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ _PASSES = {
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-relayout-reduction-weights":
         "mlir_fdt.transforms.relayout_reduction_weights:RelayoutReductionWeights",
+    "fdt-specialize-rescale": "mlir_fdt.transforms.specialize_rescale:SpecializeRescale",
     "fdt-apply-plan": "mlir_fdt.transforms.apply_plan:ApplyPlan",
     "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",
     "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",

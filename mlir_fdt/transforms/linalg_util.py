@@ -100,3 +100,56 @@ def reads_contiguously(affine_map: ir.AffineMap, dim: int) -> bool:
     results = list(affine_map.results)
     return bool(results) and steps_by_one_in(results[-1], dim) and \
         not any(involves_dim(e, dim) for e in results[:-1])
+
+
+def erase_dead_body_ops(block: ir.Block) -> None:
+    """Erase side-effect-free ops of a linalg body left without users (after a rewrite of the body)."""
+    changed = True
+    while changed:
+        changed = False
+        for body_op in reversed([o.operation for o in block.operations][:-1]):
+            if body_op.name.startswith(("arith.", "linalg.index", "memref.load", "tensor.extract")) and \
+                    all(not list(r.uses) for r in body_op.results):
+                body_op.erase()
+                changed = True
+
+
+def move_body(old_block: ir.Block, new_block: ir.Block) -> None:
+    """Move every op of `old_block` to the end of the empty `new_block`, in order."""
+    ops = [o.operation for o in old_block.operations]
+    with ir.InsertionPoint(new_block):
+        placeholder = arith.ConstantOp(ir.IndexType.get(), 0)
+    for body_op in ops:
+        body_op.move_before(placeholder)
+    placeholder.erase()
+
+
+def with_extra_inputs(op, values: list[ir.Value], maps: list[ir.AffineMap]):
+    """A copy of the generic `op` with `values` appended to its inputs (indexed by `maps`) and the
+    body moved over; returns (new op, the new inputs' block arguments). `op` is erased."""
+    from ..ir import linalg
+    n_in = num_inputs(op)
+    old_maps = indexing_maps(op)
+    inputs = list(op.operands)[:n_in] + list(values)
+    outputs = list(op.operands)[n_in:]
+    new_maps = old_maps[:n_in] + list(maps) + old_maps[n_in:]
+    with ir.InsertionPoint(op), op.location:
+        new = linalg.GenericOp([r.type for r in op.results], inputs, outputs,
+                               ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in new_maps]),
+                               op.attributes["iterator_types"])
+    old_block = op.regions[0].blocks[0]
+    arg_types = [a.type for a in old_block.arguments]
+    extra_types = [_element_type(v.type) for v in values]
+    block = new.regions[0].blocks.append(*arg_types[:n_in], *extra_types, *arg_types[n_in:])
+    args = list(block.arguments)
+    for i, old_arg in enumerate(old_block.arguments):
+        old_arg.replace_all_uses_with(args[i if i < n_in else i + len(values)])
+    move_body(old_block, block)
+    for old_res, new_res in zip(op.results, new.results):
+        old_res.replace_all_uses_with(new_res)
+    op.erase()
+    return new, args[n_in:n_in + len(values)]
+
+
+def _element_type(t: ir.Type) -> ir.Type:
+    return ir.ShapedType(t).element_type if isinstance(t, ir.ShapedType) else t
