@@ -165,7 +165,9 @@ def peel(op) -> bool:
     dyn = ir.ShapedType.get_dynamic_stride_or_offset()
     if any(d < 0 for d in source_type.shape) or any(s == dyn for s in strides):
         return False
-    indices = [linear_index(_unclamped(v), op) for v in list(load.operands)[1:]]
+    raw_indices = list(load.operands)[1:]
+    clamped = [_unclamped(v) != v for v in raw_indices]  # the axes the original bounds-checks
+    indices = [linear_index(_unclamped(v), op) for v in raw_indices]
     if any(i is None or any(c < 0 for c in i.coeffs.values()) for i in indices):
         return False
     spans = [1 + sum(c * (extents[d] - 1) for d, c in i.coeffs.items()) for i in indices]
@@ -177,8 +179,8 @@ def peel(op) -> bool:
         for axis, (index, span, size) in enumerate(zip(indices, spans, source_type.shape)):
             base = _emit_base(index)
             bases.append(base)
-            if span == size and not index.terms and index.constant == 0:
-                continue
+            if not clamped[axis]:
+                continue  # read unchecked by the original too
             conditioned.append(axis)
             first_ok = arith.CmpIOp(arith.CmpIPredicate.sge, base, arith.ConstantOp(index_ty, 0).result).result
             last = arith.AddIOp(base, arith.ConstantOp(index_ty, span - 1).result).result

@@ -4,9 +4,10 @@ The TOSA import gives convolution weights as HWCF and dense weights as CF (the o
 innermost), so the inner loop of an output element — over input channels — reads weights with a
 stride of F bytes. TFLite itself stores them OHWI. This pass permutes each integer weight constant
 of a reduction so that its axes follow the loop order (output channel outermost, the innermost
-reduction loop innermost), when the data operand is read contiguously along that innermost loop
-too. Both operands of the dot product are then contiguous, which the int8 kernels
-(`kernels/dot_products.py`) need to read four elements a load. Only the layout of constants in
+reduction loop innermost). For a convolution or dense layer both operands of the dot product are
+then contiguous along the input channels, which the int8 kernels (`kernels/dot_products.py`) need
+to read four elements a load; a depthwise channel's taps sit side by side ([C][KH][KW]), one base
+address for the unrolled window. Only the layout of constants in
 flash changes: same values, same arena, same results.
 """
 
@@ -17,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from .linalg_util import (defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs,
-                          numpy_to_dense, reads_contiguously)
+from .linalg_util import defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs, numpy_to_dense
 from .pass_base import ModulePass
 
 
@@ -50,18 +50,13 @@ def relayout(op) -> int:
     maps = indexing_maps(op)
     n_in = num_inputs(op)
     inputs = list(op.operands)[:n_in]
-    data_contiguous = any(not _is_integer_constant(v) and isinstance(v.type, ir.RankedTensorType)
-                          and reads_contiguously(maps[i], inner) for i, v in enumerate(inputs))
-    if not data_contiguous:
-        return 0
     changed = 0
     new_maps = list(maps)
     for i, value in enumerate(inputs):
         if not _is_integer_constant(value):
             continue
         axes = _loop_order_axes(maps[i])
-        if axes is None or axes == list(range(len(axes))) or not reads_contiguously(
-                ir.AffineMap.get(maps[i].n_dims, 0, [maps[i].results[a] for a in axes]), inner):
+        if axes is None or axes == list(range(len(axes))):
             continue
         permuted = np.ascontiguousarray(np.transpose(dense_to_numpy(defining_op(value).attributes["value"]), axes))
         old_type = ir.RankedTensorType(value.type)
