@@ -118,17 +118,31 @@ def match_dot_product(op) -> tuple[DotOperand, DotOperand] | None:
     return factors[0], factors[1]
 
 
-def _loop_extents(op) -> list[int] | None:
-    """Static trip count of every loop of a memref generic, read off the operand shapes."""
+@dataclass(frozen=True)
+class DynamicExtent:
+    """A loop's trip count read at run time: axis `axis` of input `operand` (a window clipped at a border)."""
+
+    operand: int
+    axis: int
+
+
+def loop_extents(op) -> list[int | DynamicExtent] | None:
+    """Trip count of every loop of a memref generic, read off the operand shapes: static where any operand
+    gives it, else the size of a dynamically shaped operand's axis."""
     maps = indexing_maps(op)
-    extents: list[int | None] = [None] * maps[0].n_dims
-    for value, affine_map in zip(op.operands, maps):
+    extents: list[int | DynamicExtent | None] = [None] * maps[0].n_dims
+    for i, (value, affine_map) in enumerate(zip(op.operands, maps)):
         if not isinstance(value.type, ir.MemRefType):
             continue
         shape = ir.MemRefType(value.type).shape
         for axis, expr in enumerate(affine_map.results):
-            if isinstance(expr, ir.AffineDimExpr) and shape[axis] >= 0:
-                extents[ir.AffineDimExpr(expr).position] = shape[axis]
+            if not isinstance(expr, ir.AffineDimExpr):
+                continue
+            d = ir.AffineDimExpr(expr).position
+            if shape[axis] >= 0:
+                extents[d] = shape[axis]
+            elif extents[d] is None:
+                extents[d] = DynamicExtent(i, axis)
     return None if None in extents else extents
 
 
@@ -157,6 +171,11 @@ class _Builder:
 
     def const_index(self, v: int) -> ir.Value:
         return arith.ConstantOp(self.index, v).result
+
+    def bound(self, extent: int | DynamicExtent) -> ir.Value:
+        if isinstance(extent, int):
+            return self.const_index(extent)
+        return memref.DimOp(self.op.operands[extent.operand], self.const_index(extent.axis)).result
 
     def const_i32(self, v: int) -> ir.Value:
         return arith.ConstantOp(self.i32, v).result
@@ -223,7 +242,7 @@ class _Builder:
         outer = outer or []
         inner = len(self.extents) - 1
         if len(outer) < inner:
-            loop = scf.ForOp(self.const_index(0), self.const_index(self.extents[len(outer)]), self.const_index(1))
+            loop = scf.ForOp(self.const_index(0), self.bound(self.extents[len(outer)]), self.const_index(1))
             with ir.InsertionPoint(loop.body):
                 self.emit(outer + [loop.induction_variable])
                 scf.YieldOp([])
@@ -260,19 +279,20 @@ def rewrite(op) -> bool:
     if inner < 0 or kinds[inner] != "reduction":
         return False
     factors = match_dot_product(op)
-    extents = _loop_extents(op) if factors else None
+    extents = loop_extents(op) if factors else None
     if extents is None:
         return False
     maps = indexing_maps(op)
     if any(involves_dim(e, inner) for e in maps[num_inputs(op)].results):
         return False
     builder = _Builder(op, factors, extents)
-    contiguous = extents[inner] >= LANES and all(
+    contiguous = isinstance(extents[inner], int) and extents[inner] >= LANES and all(
         reads_contiguously(maps[f.input_index], inner) and _innermost_stride_is_one(op.operands[f.input_index])
         for f in factors)
     first_reduction = kinds.index("reduction")
-    window = math.prod(extents[first_reduction:])
-    if not contiguous and not (window <= UNROLL_WINDOW and "parallel" not in kinds[first_reduction:]):
+    static = all(isinstance(e, int) for e in extents)
+    window = math.prod(extents[first_reduction:]) if static else None
+    if not contiguous and not (static and window <= UNROLL_WINDOW and "parallel" not in kinds[first_reduction:]):
         return False
     with ir.InsertionPoint(op), op.location:
         builder.emit() if contiguous else builder.emit_unrolled()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..ir import arith, ir, linalg, memref, scf, walk_ops
 from ..transforms.linalg_util import (defining_op, erase_dead_body_ops, indexing_maps, involves_dim, iterator_kinds,
                                       move_body, num_inputs)
-from .dot_products import match_dot_product
+from .dot_products import loop_extents, match_dot_product
 from ..transforms.pass_base import ModulePass
 
 
@@ -124,19 +124,6 @@ def _padded_read(op):
     return found[0] if len(found) == 1 else None
 
 
-def _loop_extents(op) -> list[int] | None:
-    maps = indexing_maps(op)
-    extents: list[int | None] = [None] * maps[0].n_dims
-    for value, affine_map in zip(op.operands, maps):
-        if not isinstance(value.type, ir.MemRefType):
-            continue
-        shape = ir.MemRefType(value.type).shape
-        for axis, expr in enumerate(affine_map.results):
-            if isinstance(expr, ir.AffineDimExpr) and shape[axis] >= 0:
-                extents[ir.AffineDimExpr(expr).position] = shape[axis]
-    return None if None in extents else extents
-
-
 def _emit_base(index: LinearIndex, extra: int = 0) -> ir.Value:
     """The outside part of `index` plus `extra`, as arith on index values."""
     ty = ir.IndexType.get()
@@ -154,8 +141,8 @@ def peel(op) -> bool:
                                   for v in op.operands):
         return False
     read = _padded_read(op)
-    extents = _loop_extents(op) if read else None
-    if extents is None:
+    extents = loop_extents(op) if read else None
+    if extents is None or not all(isinstance(e, int) for e in extents):
         return False
     select, load = read
     pad = _constant(select.operands[2])
