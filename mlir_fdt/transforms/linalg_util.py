@@ -122,34 +122,3 @@ def move_body(old_block: ir.Block, new_block: ir.Block) -> None:
     for body_op in ops:
         body_op.move_before(placeholder)
     placeholder.erase()
-
-
-def with_extra_inputs(op, values: list[ir.Value], maps: list[ir.AffineMap]):
-    """A copy of the generic `op` with `values` appended to its inputs (indexed by `maps`) and the
-    body moved over; returns (new op, the new inputs' block arguments). `op` is erased."""
-    from ..ir import linalg
-    n_in = num_inputs(op)
-    old_maps = indexing_maps(op)
-    inputs = list(op.operands)[:n_in] + list(values)
-    outputs = list(op.operands)[n_in:]
-    new_maps = old_maps[:n_in] + list(maps) + old_maps[n_in:]
-    with ir.InsertionPoint(op), op.location:
-        new = linalg.GenericOp([r.type for r in op.results], inputs, outputs,
-                               ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in new_maps]),
-                               op.attributes["iterator_types"])
-    old_block = op.regions[0].blocks[0]
-    arg_types = [a.type for a in old_block.arguments]
-    extra_types = [_element_type(v.type) for v in values]
-    block = new.regions[0].blocks.append(*arg_types[:n_in], *extra_types, *arg_types[n_in:])
-    args = list(block.arguments)
-    for i, old_arg in enumerate(old_block.arguments):
-        old_arg.replace_all_uses_with(args[i if i < n_in else i + len(values)])
-    move_body(old_block, block)
-    for old_res, new_res in zip(op.results, new.results):
-        old_res.replace_all_uses_with(new_res)
-    op.erase()
-    return new, args[n_in:n_in + len(values)]
-
-
-def _element_type(t: ir.Type) -> ir.Type:
-    return ir.ShapedType(t).element_type if isinstance(t, ir.ShapedType) else t

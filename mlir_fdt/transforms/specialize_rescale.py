@@ -1,4 +1,4 @@
-"""fdt-specialize-rescale: per-channel requantization with its rounding constants tabulated.
+"""fdt-specialize-rescale: per-channel requantization without 64-bit variable shifts.
 
 TOSA's `rescale` with per-channel multipliers and shifts (TFLite Micro's
 MultiplyByQuantizedMultiplier, double rounding) lowers to i64 arithmetic on the shift read from a
@@ -6,10 +6,11 @@ table at run time: `(x*m + (1 << s >> 1) + (s > 31 ? (x >= 0 ? 2^30 : -2^30) : 0
 Cortex-M4 the i64 shift left and right by a variable amount, the selects on i64 and the i64 adds
 cost about 30 instructions per output element — more than the MACs of a small layer. The shifts
 are constants: when every one of them is in [32, 63] (a multiplier below one; TFLite's usual
-case), this pass adds two i64 tables per channel, the rounding constant for x >= 0 and for x < 0,
-and computes `((x*m + c) >> 32) >> (s - 32)`: one SMLAL-able multiply-add, the high word, one
-32-bit shift. The result is the same integer: for s >= 32, floor(v / 2^s) is the high word of v
-shifted by s - 32, and the high word fits 32 bits because |x*m| < 2^62.
+case), the rounding constant c = 2^(s-1) ± 2^30 is built from two 32-bit words (a shift and a few
+selects on 32-bit values, no table: the weights in flash stay as they are) and the result is
+`((x*m + c) >> 32) >> (s - 32)`: one SMLAL multiply-add, the high word, one 32-bit shift. The
+result is the same integer: for s >= 32, floor(v / 2^s) is the high word of v shifted by s - 32,
+and the high word fits 32 bits because |x*m| < 2^62.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from .linalg_util import (defining_op, dense_to_numpy, erase_dead_body_ops, indexing_maps, is_all_parallel,
-                          num_inputs, numpy_to_dense, with_extra_inputs)
+from .linalg_util import (defining_op, dense_to_numpy, erase_dead_body_ops, is_all_parallel,
+                          num_inputs)
 from .pass_base import ModulePass
 
 
@@ -130,37 +131,40 @@ def specialize(op) -> bool:
     shifts = dense_to_numpy(defining_op(op.operands[rescale.shift_input]).attributes["value"]).astype(np.int64)
     if shifts.size == 0 or shifts.min() < 32 or shifts.max() > 63:
         return False
-    rounding = (np.left_shift(np.uint64(1), shifts.astype(np.uint64)) >> np.uint64(1)).astype(np.int64)
-    positive, negative = rounding + (1 << 30), rounding - (1 << 30)
-    table_map = indexing_maps(op)[rescale.shift_input]
-    i64 = ir.IntegerType.get_signless(64)
-    table_type = ir.RankedTensorType.get(list(shifts.shape), i64)
-    with ir.InsertionPoint(op), op.location:
-        tables = [arith.ConstantOp(table_type, numpy_to_dense(t, table_type)).result for t in (positive, negative)]
-    new, (c_pos, c_neg) = with_extra_inputs(op, tables, [table_map, table_map])
-    rescale = _find(new)  # the body's values now hang off the new generic's arguments
-    i32 = ir.IntegerType.get_signless(32)
-    with ir.InsertionPoint(rescale.result.owner), new.location:
-        x64 = arith.ExtSIOp(i64, rescale.x).result
-        m64 = arith.ExtSIOp(i64, rescale.multiplier).result
-        nonneg = arith.CmpIOp(arith.CmpIPredicate.sge, rescale.x, arith.ConstantOp(i32, 0).result).result
-        v = arith.AddIOp(arith.MulIOp(x64, m64).result, arith.SelectOp(nonneg, c_pos, c_neg).result).result
+    i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
+    with ir.InsertionPoint(rescale.result.owner), op.location:
+        def c32(v: int) -> ir.Value:
+            return arith.ConstantOp(i32, v - (1 << 32) if v >= 1 << 31 else v).result
+        s32 = arith.ExtUIOp(i32, rescale.shift).result
+        exact32 = arith.CmpIOp(arith.CmpIPredicate.eq, s32, c32(32)).result
+        # c = 2^(s-1) + 2^30 (x >= 0) or 2^(s-1) - 2^30 (x < 0), as two 32-bit words
+        power = arith.ShLIOp(c32(1), arith.MaxSIOp(arith.SubIOp(s32, c32(33)).result, c32(0)).result).result
+        hi = arith.SelectOp(exact32, c32(0), power).result
+        lo = arith.SelectOp(exact32, c32(0xC0000000), c32(0x40000000)).result
+        negative = arith.CmpIOp(arith.CmpIPredicate.slt, rescale.x, c32(0)).result
+        lo = arith.SelectOp(negative, arith.XOrIOp(lo, c32(0x80000000)).result, lo).result
+        borrow = arith.AndIOp(negative, arith.XOrIOp(exact32, arith.ConstantOp(ir.IntegerType.get_signless(1),
+                                                                               1).result).result).result
+        hi = arith.SelectOp(borrow, arith.SubIOp(hi, c32(1)).result, hi).result
+        words = arith.OrIOp(arith.ShLIOp(arith.ExtUIOp(i64, hi).result, arith.ConstantOp(i64, 32).result).result,
+                            arith.ExtUIOp(i64, lo).result).result
+        product = arith.MulIOp(arith.ExtSIOp(i64, rescale.x).result, arith.ExtSIOp(i64, rescale.multiplier).result)
+        v = arith.AddIOp(product.result, words).result
         high = arith.TruncIOp(i32, arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result).result
-        rest = arith.SubIOp(arith.ExtUIOp(i32, rescale.shift).result, arith.ConstantOp(i32, 32).result).result
-        result = arith.ShRSIOp(high, rest).result
+        result = arith.ShRSIOp(high, arith.SubIOp(s32, c32(32)).result).result
     old = rescale.result.owner
     rescale.result.replace_all_uses_with(result)
     old.erase()
-    erase_dead_body_ops(new.regions[0].blocks[0])
+    erase_dead_body_ops(op.regions[0].blocks[0])
     return True
 
 
 @dataclass(frozen=True)
 class SpecializeRescale(ModulePass):
-    """Tabulate the rounding constants of per-channel requantizations whose shifts are all >= 32."""
+    """Rewrite per-channel requantizations whose shifts are all >= 32 into 32-bit shifts of the high word."""
 
     name = "fdt-specialize-rescale"
-    summary = "per-channel rescale with tabulated rounding: one i64 multiply-add and 32-bit shifts"
+    summary = "per-channel rescale as one i64 multiply-add and 32-bit shifts (shifts known to be >= 32)"
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
