@@ -1,0 +1,76 @@
+"""ONNX -> torch dialect (IREE's ONNX importer, in process) -> linalg on tensors (torch-mlir's pipelines).
+
+The model is read and checked with the `onnx` package first (onnx_model.py), so that a truncated file,
+missing external weights, an operator ONNX does not define or a dynamic dimension other than the batch
+is refused naming the node and its operator, before any MLIR exists. IREE's importer then writes one
+`torch.operator "onnx.<Op>"` per node, located at the node's name; torch-mlir's
+`torch-onnx-to-torch-backend-pipeline` turns them into torch ops and
+`torch-backend-to-linalg-on-tensors-backend-pipeline` into the linalg, arith, tensor and math ops the
+TFLite path reaches. An operator the conversion does not know stays an `onnx.*` operator, and is
+refused by its node name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import FdtError
+from ..ir import ir, run_pipeline, walk_ops
+from .diagnostics import one_line
+from .onnx_model import OnnxModel, read_onnx
+from .specialize import specialize_dynamic_dims
+
+TO_TORCH = "builtin.module(torch-onnx-to-torch-backend-pipeline)"
+TO_LINALG = "builtin.module(torch-backend-to-linalg-on-tensors-backend-pipeline)"
+_NAME_LOC = re.compile(r'loc\("([^"]*)"')
+
+
+def _node_of(model: OnnxModel, op: ir.Operation) -> str:
+    """`node NAME (OpType)` of the ONNX node an op was imported from (its name location)."""
+    m = _NAME_LOC.search(str(op.location))
+    name = m[1] if m else "?"
+    node = model.node(name)
+    return f"node '{name}' ({node.op_type if node is not None else op.name})"
+
+
+def _import_torch(model: OnnxModel, context: ir.Context) -> ir.Module:
+    """IREE's ONNX importer (`iree-import-onnx`'s library) on the checked model, in `context`."""
+    from iree.compiler.extras import onnx_importer  # the importer half of `iree-import-onnx`
+
+    info = onnx_importer.ModelInfo(model.proto)
+    module = info.create_module(context=context)
+    try:
+        onnx_importer.NodeImporter.define_function(info.main_graph, module.operation).import_all()
+    except onnx_importer.OnnxImportError as e:
+        raise FdtError(f"{model.path}: IREE's ONNX importer rejects the model: {e}") from None
+    return module
+
+
+def _unconverted(model: OnnxModel, module: ir.Module) -> None:
+    """Refuse the nodes torch-mlir's ONNX conversion left as `onnx.*` operators."""
+    left = [op for op in walk_ops(module.operation) if op.name == "torch.operator"]
+    if not left:
+        return
+    names = [_node_of(model, op) for op in left]
+    raise FdtError(f"{model.path}: {names[0]}: torch-mlir's ONNX conversion does not lower this operator"
+                   + (f" (and {len(names) - 1} more nodes)" if len(names) > 1 else ""))
+
+
+def import_onnx(path: Path, context: ir.Context) -> ir.Module:
+    """The model as linalg on tensors (batch 1, static shapes)."""
+    model = read_onnx(path)
+    with context:
+        module = _import_torch(model, context)
+        try:
+            run_pipeline(module, TO_TORCH)
+        except ir.MLIRError as e:
+            raise FdtError(f"{one_line(e, str(path))} (torch-mlir's ONNX to torch conversion)") from None
+        _unconverted(model, module)
+        try:
+            run_pipeline(module, TO_LINALG)
+        except ir.MLIRError as e:
+            raise FdtError(f"{one_line(e, str(path))} (torch-mlir's torch to linalg lowering)") from None
+    specialize_dynamic_dims(module)
+    run_pipeline(module, "builtin.module(strip-debuginfo)")
+    return module
