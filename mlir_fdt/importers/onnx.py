@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
 from .diagnostics import one_line
+from .onnx_dequantize import fold_constant_dequantize
 from .onnx_model import OnnxModel, read_onnx
 from .specialize import specialize_dynamic_dims
 
@@ -60,6 +61,7 @@ def _unconverted(model: OnnxModel, module: ir.Module) -> None:
 def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     """The model as linalg on tensors (batch 1, static shapes)."""
     model = read_onnx(path)
+    fold_constant_dequantize(model.proto)  # the reference reads the model afresh, unfolded
     with context:
         module = _import_torch(model, context)
         try:
