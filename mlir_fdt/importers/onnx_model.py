@@ -185,15 +185,16 @@ def read_onnx(path: Path) -> OnnxModel:
     _load_external_data(proto, path)
     opset = _opset(proto)
     _check_operators(proto, path, opset)
-    # drop initializers listed as inputs (opset < 9 style): they are weights, not inputs
+    _static_signature(proto, path)
+    if opset < MIN_OPSET:
+        proto = _upgrade(proto, path, opset)
+    # initializers listed as inputs too (required before IR version 4) are weights, not inputs
     weights = {t.name for t in proto.graph.initializer}
     if any(i.name in weights for i in proto.graph.input):
         kept = [i for i in proto.graph.input if i.name not in weights]
         del proto.graph.input[:]
         proto.graph.input.extend(kept)
-    _static_signature(proto, path)
-    if opset < MIN_OPSET:
-        proto = _upgrade(proto, path, opset)
+        proto.ir_version = max(proto.ir_version, 4)
     try:
         onnx.checker.check_model(proto, full_check=True)  # strict shape and type inference
         proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
