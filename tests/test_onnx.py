@@ -186,3 +186,32 @@ def test_ill_typed_model_names_the_node():
     with pytest.raises(FdtError, match=r"node 'TFLITE2ONNX_FAF_functional_1/activation/Relu;functional_1/dense/"
                                        r"BiasAdd' \(Gemm\): not valid ONNX: .*unsupported type: tensor\(int8\)"):
         import_model(corpus_path("mlonmcu_toycar.onnx"), new_context())
+
+
+def _quantized_cnn(tmp_path: Path) -> Path:
+    """conv_model quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights), calibrated
+    on 8 seeded inputs: what a PyTorch user's exported model becomes."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(5)
+            self.data = iter([{"x": rng.uniform(-1, 1, (1, 2, 6, 6)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.data, None)
+
+    source = conv_model(tmp_path / "float.onnx", batch=1)
+    target = tmp_path / "qdq.onnx"
+    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    return target
+
+
+def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
+    path = _quantized_cnn(tmp_path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=3))
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+    assert report["tolerance_note"].startswith("one quantization step")
+    imported = (tmp_path / "out" / "imported.mlir").read_text()
+    assert "linalg.conv_2d_nchw_fchw_q" in imported and "linalg.conv_2d_nchw_fchw {" not in imported
