@@ -215,3 +215,16 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     assert report["tolerance_note"].startswith("one quantization step")
     imported = (tmp_path / "out" / "imported.mlir").read_text()
     assert "linalg.conv_2d_nchw_fchw_q" in imported and "linalg.conv_2d_nchw_fchw {" not in imported
+
+
+def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
+    """ConvInteger with asymmetric pads is ONNX, but torch-mlir's conversion takes symmetric pads only."""
+    w = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")
+    zero = numpy_helper.from_array(np.array(0, np.int8), "zero")
+    node = helper.make_node("ConvInteger", ["x", "w", "zero", "zero"], ["y"], name="my_conv", pads=[0, 0, 1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 5, 5])], [w, zero])
+    path = tmp_path / "asym.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
+                          "asym.onnx: node 'my_conv' (ConvInteger): torch-mlir's ONNX conversion does not lower")

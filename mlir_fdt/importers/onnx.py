@@ -28,14 +28,6 @@ TO_LINALG = "builtin.module(torch-backend-to-linalg-on-tensors-backend-pipeline)
 _NAME_LOC = re.compile(r'loc\("([^"]*)"')
 
 
-def _node_of(model: OnnxModel, op: ir.Operation) -> str:
-    """`node NAME (OpType)` of the ONNX node an op was imported from (its name location)."""
-    m = _NAME_LOC.search(str(op.location))
-    name = m[1] if m else "?"
-    node = model.node(name)
-    return f"node '{name}' ({node.op_type if node is not None else op.name})"
-
-
 def _import_torch(model: OnnxModel, context: ir.Context) -> ir.Module:
     """IREE's ONNX importer (`iree-import-onnx`'s library) on the checked model, in `context`."""
     from iree.compiler.extras import onnx_importer  # the importer half of `iree-import-onnx`
@@ -49,12 +41,33 @@ def _import_torch(model: OnnxModel, context: ir.Context) -> ir.Module:
     return module
 
 
+def _node_named(model: OnnxModel, location: str) -> str | None:
+    """`node 'NAME' (OpType)` for a name location of the importer (the node's name), else None."""
+    m = _NAME_LOC.search(location)
+    node = model.node(m[1]) if m else None
+    return f"node '{node.name}' ({node.op_type})" if node is not None else None
+
+
+def _conversion_error(model: OnnxModel, error: ir.MLIRError, stage: str) -> FdtError:
+    """An error of torch-mlir's pipelines, naming the ONNX node it stopped at. An operator it does not
+    convert (with these attributes or types) is "failed to legalize operation 'torch.operator'", whose
+    generic form repeats the node; the node's name and operator say it in a line."""
+    diagnostics = list(error.error_diagnostics)
+    where = _node_named(model, str(diagnostics[0].location)) if diagnostics else None
+    if where is None:
+        return FdtError(f"{one_line(error, str(model.path))} ({stage})")
+    message = " ".join(diagnostics[0].message.split())
+    if "failed to legalize operation 'torch.operator'" in message:
+        message = "torch-mlir's ONNX conversion does not lower this operator with these attributes and types"
+    return FdtError(f"{model.path}: {where}: {message} ({stage})")
+
+
 def _unconverted(model: OnnxModel, module: ir.Module) -> None:
     """Refuse the nodes torch-mlir's ONNX conversion left as `onnx.*` operators."""
     left = [op for op in walk_ops(module.operation) if op.name == "torch.operator"]
     if not left:
         return
-    names = [_node_of(model, op) for op in left]
+    names = [_node_named(model, str(op.location)) or op.name for op in left]
     raise FdtError(f"{model.path}: {names[0]}: torch-mlir's ONNX conversion does not lower this operator"
                    + (f" (and {len(names) - 1} more nodes)" if len(names) > 1 else ""))
 
@@ -70,12 +83,12 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
         try:
             run_pipeline(module, TO_TORCH)
         except ir.MLIRError as e:
-            raise FdtError(f"{one_line(e, str(path))} (torch-mlir's ONNX to torch conversion)") from None
+            raise _conversion_error(model, e, "torch-mlir's ONNX to torch conversion") from None
         _unconverted(model, module)
         try:
             run_pipeline(module, TO_LINALG)
         except ir.MLIRError as e:
-            raise FdtError(f"{one_line(e, str(path))} (torch-mlir's torch to linalg lowering)") from None
+            raise _conversion_error(model, e, "torch-mlir's torch to linalg lowering") from None
     specialize_dynamic_dims(module)
     run_pipeline(module, "builtin.module(strip-debuginfo)")
     return module
