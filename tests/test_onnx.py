@@ -188,7 +188,7 @@ def test_ill_typed_model_names_the_node():
         import_model(corpus_path("mlonmcu_toycar.onnx"), new_context())
 
 
-def _quantized_cnn(tmp_path: Path) -> Path:
+def _quantized_cnn(tmp_path: Path, activations: str = "QInt8") -> Path:
     """conv_model quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights), calibrated
     on 8 seeded inputs: what a PyTorch user's exported model becomes."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -204,7 +204,7 @@ def _quantized_cnn(tmp_path: Path) -> Path:
     source = conv_model(tmp_path / "float.onnx", batch=1)
     target = tmp_path / "qdq.onnx"
     quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                    activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
     return target
 
 
@@ -228,3 +228,22 @@ def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
     assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
                           "asym.onnx: node 'my_conv' (ConvInteger): torch-mlir's ONNX conversion does not lower")
+
+
+def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path):
+    """quantize_static's default uint8 activations: torch-mlir's own handling (float between Q/DQ)."""
+    report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out", CompileOptions(run="host", checks=2))
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+
+
+def test_uint8_model_input_is_refused_by_name(tmp_path):
+    w = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")
+    zero = numpy_helper.from_array(np.array(128, np.uint8), "zx")
+    wz = numpy_helper.from_array(np.array(0, np.int8), "zw")
+    node = helper.make_node("ConvInteger", ["x", "w", "zx", "zw"], ["y"], name="conv", pads=[1, 1, 1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 6, 6])], [w, zero, wz])
+    path = tmp_path / "u8.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    with pytest.raises(FdtError, match="input 'x' is uint8, which the ONNX import turns into int8 offset by 128"):
+        import_model(path, new_context())

@@ -19,7 +19,7 @@ from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
 from .diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
-from .onnx_model import OnnxModel, read_onnx
+from .onnx_model import OnnxModel, check_io_types, read_onnx
 from .onnx_qdq import rewrite_qdq_layers
 from .specialize import specialize_dynamic_dims
 
@@ -75,6 +75,7 @@ def _unconverted(model: OnnxModel, module: ir.Module) -> None:
 def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     """The model as linalg on tensors (batch 1, static shapes)."""
     model = read_onnx(path)
+    check_io_types(model)
     # the reference reads the model afresh, as written
     rewrite_qdq_layers(model.proto)
     fold_constant_dequantize(model.proto)
