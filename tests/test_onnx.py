@@ -30,16 +30,20 @@ CLI = [sys.executable, "-m", "mlir_fdt.tools.cli"]
 FLOAT_CORPUS = ["mlonmcu_onnx_mnist", "mlonmcu_micro_kws_m_static_fp32"]
 
 
-def conv_model(path: Path, batch="N", op_type="Relu", opset=13, domain="") -> Path:
-    """x[batch, 2, 6, 6] -> Conv 3x3 (4 channels, bias) -> op_type -> MaxPool 2x2 -> Flatten -> Gemm (3)."""
+def conv_model(path: Path, batch="N", op_type="Relu", opset=13, domain="", fc="Gemm") -> Path:
+    """x[batch, 2, 6, 6] -> Conv 3x3 (4 channels, bias) -> op_type -> MaxPool 2x2 -> Flatten -> fc (Gemm with
+    bias, or MatMul) to 3."""
     rng = np.random.default_rng(1)
     weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n) for n, s in
-               (("w", (4, 2, 3, 3)), ("b", (4,)), ("fc", (3, 16)), ("fc_b", (3,)))]
+               (("w", (4, 2, 3, 3)), ("b", (4,)), ("fc", (3, 16) if fc == "Gemm" else (16, 3)), ("fc_b", (3,)))]
+    last = (helper.make_node("Gemm", ["f", "fc", "fc_b"], ["y"], name="fc", transB=1) if fc == "Gemm"
+            else helper.make_node("MatMul", ["f", "fc"], ["y"], name="fc"))
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
              helper.make_node(op_type, ["c"], ["r"], name="act", domain=domain),
              helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[3, 3]),
-             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
-             helper.make_node("Gemm", ["f", "fc", "fc_b"], ["y"], name="fc", transB=1)]
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"), last]
+    if fc != "Gemm":
+        weights.pop()
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 2, 6, 6])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 3])], weights)
     imports = [helper.make_opsetid("", opset)] + ([helper.make_opsetid(domain, 1)] if domain else [])
@@ -188,7 +192,7 @@ def test_ill_typed_model_names_the_node():
         import_model(corpus_path("mlonmcu_toycar.onnx"), new_context())
 
 
-def _quantized_cnn(tmp_path: Path, activations: str = "QInt8") -> Path:
+def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ") -> Path:
     """conv_model quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights), calibrated
     on 8 seeded inputs: what a PyTorch user's exported model becomes."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -201,9 +205,9 @@ def _quantized_cnn(tmp_path: Path, activations: str = "QInt8") -> Path:
         def get_next(self):
             return next(self.data, None)
 
-    source = conv_model(tmp_path / "float.onnx", batch=1)
-    target = tmp_path / "qdq.onnx"
-    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
+    source = conv_model(tmp_path / "float.onnx", batch=1, fc="MatMul")
+    target = tmp_path / f"{fmt}.onnx"
+    quantize_static(str(source), str(target), Reader(), quant_format=getattr(QuantFormat, fmt),
                     activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
     return target
 
@@ -214,7 +218,16 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
     assert report["tolerance_note"].startswith("one quantization step")
     imported = (tmp_path / "out" / "imported.mlir").read_text()
-    assert "linalg.conv_2d_nchw_fchw_q" in imported and "linalg.conv_2d_nchw_fchw {" not in imported
+    # the convolution and the MatMul (a 1x1 convolution), both on int8 codes
+    assert imported.count("linalg.conv_2d_nchw_fchw_q") == 2 and "linalg.conv_2d_nchw_fchw {" not in imported
+
+
+def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):
+    """QLinearConv / QLinearMatMul (quantize_static's QOperator format): torch-mlir lowers them itself."""
+    report = compile_model(_quantized_cnn(tmp_path, fmt="QOperator"), tmp_path / "out",
+                           CompileOptions(run="host", checks=3))
+    assert report["reference"] == "onnxruntime" and report["max_abs_diff"] == 0.0
+    assert "linalg.conv_2d_nchw_fchw_q" in (tmp_path / "out" / "imported.mlir").read_text()
 
 
 def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
