@@ -20,7 +20,7 @@ from ..ir import ir, run_pipeline, walk_ops
 from .diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
 from .onnx_model import OnnxModel, check_io_types, read_onnx
-from .onnx_qdq import rewrite_qdq_layers
+from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
 from .specialize import specialize_dynamic_dims
 
 TO_TORCH = "builtin.module(torch-onnx-to-torch-backend-pipeline)"
@@ -78,6 +78,7 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     check_io_types(model)
     # the reference reads the model afresh, as written
     rewrite_qdq_layers(model.proto)
+    rewrite_code_preserving(model.proto)
     fold_constant_dequantize(model.proto)
     with context:
         module = _import_torch(model, context)

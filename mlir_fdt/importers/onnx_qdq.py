@@ -165,10 +165,45 @@ def rewrite_qdq_layers(proto) -> int:
     del g.graph.node[:]
     g.graph.node.extend(ordered)
     _drop_unused(g.graph)
+    _reinfer(proto)
+    return len(new_nodes)
+
+
+# operators that commute with a monotone DequantizeLinear: DQ -> op -> Q with the same scale and zero point
+# is op on the codes, exactly (Q(DQ(c)) = c for |c - zero_point| <= 255, and max picks the same element)
+CODE_PRESERVING = ("MaxPool", "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity")
+
+
+def rewrite_code_preserving(proto) -> int:
+    """Run every DQ -> MaxPool/Reshape/Transpose/... -> Q whose Q has the DQ's scale and zero point on the
+    int8 codes (the int8 tensor is what the arena then holds, a quarter of the float one); return how many."""
+    g = _Graph(proto)
+    count = 0
+    for node in list(g.graph.node):
+        x = g.dequantized(node.input[0]) if node.op_type in CODE_PRESERVING and node.input else None
+        users = g.users(node.output[0]) if x is not None else []
+        if x is None or len(users) != 1 or users[0].op_type != Q:
+            continue
+        q = users[0]
+        q_zero = g.const(q.input[2]) if len(q.input) > 2 and q.input[2] else None
+        if (g.const(q.input[1]) is None or x[3] is None or q_zero is None or q_zero.dtype != x[3].dtype
+                or not np.array_equal(g.const(q.input[1]), x[2]) or not np.array_equal(q_zero, x[3])):
+            continue
+        node.input[0] = x[1]
+        node.output[0] = q.output[0]
+        g.graph.node.remove(q)
+        count += 1
+    if count:
+        _drop_unused(g.graph)
+        _reinfer(proto)
+    return count
+
+
+def _reinfer(proto) -> None:
+    """Shapes and types of the rewritten graph (IREE's importer types each value by them)."""
     import onnx
     del proto.graph.value_info[:]
-    proto.CopyFrom(onnx.shape_inference.infer_shapes(proto, strict_mode=True))  # the importer types by them
-    return len(new_nodes)
+    proto.CopyFrom(onnx.shape_inference.infer_shapes(proto, strict_mode=True))
 
 
 def _drop_unused(graph) -> None:
