@@ -220,6 +220,9 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     imported = (tmp_path / "out" / "imported.mlir").read_text()
     # the convolution and the MatMul (a 1x1 convolution), both on int8 codes
     assert imported.count("linalg.conv_2d_nchw_fchw_q") == 2 and "linalg.conv_2d_nchw_fchw {" not in imported
+    # DQ -> MaxPool -> Q with one scale and zero point: the max of the int8 codes
+    pool = next(line for line in imported.splitlines() if "linalg.pooling_nchw_max" in line)
+    assert "xi8>" in pool and "xf32>" not in pool
 
 
 def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):

@@ -175,8 +175,8 @@ CODE_PRESERVING = ("MaxPool", "Reshape", "Transpose", "Flatten", "Squeeze", "Uns
 
 
 def rewrite_code_preserving(proto) -> int:
-    """Run every DQ -> MaxPool/Reshape/Transpose/... -> Q whose Q has the DQ's scale and zero point on the
-    int8 codes (the int8 tensor is what the arena then holds, a quarter of the float one); return how many."""
+    """Run every DQ -> MaxPool/Reshape/Transpose/... -> Q whose Q has the DQ's scale and int8 zero point on
+    the int8 codes (the int8 tensor is what the arena then holds, a quarter of the float one); return how many."""
     g = _Graph(proto)
     count = 0
     for node in list(g.graph.node):
@@ -186,7 +186,9 @@ def rewrite_code_preserving(proto) -> int:
             continue
         q = users[0]
         q_zero = g.const(q.input[2]) if len(q.input) > 2 and q.input[2] else None
-        if (g.const(q.input[1]) is None or x[3] is None or q_zero is None or q_zero.dtype != x[3].dtype
+        # int8 only: torch-mlir carries uint8 as int8 offset by 128 through Q/DQ, not through MaxPool's compares
+        if (g.const(q.input[1]) is None or x[3] is None or q_zero is None or x[3].dtype != np.int8
+                or q_zero.dtype != np.int8
                 or not np.array_equal(g.const(q.input[1]), x[2]) or not np.array_equal(q_zero, x[3])):
             continue
         node.input[0] = x[1]
