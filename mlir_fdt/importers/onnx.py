@@ -6,8 +6,10 @@ is refused naming the node and its operator, before any MLIR exists. IREE's impo
 `torch.operator "onnx.<Op>"` per node, located at the node's name; torch-mlir's
 `torch-onnx-to-torch-backend-pipeline` turns them into torch ops and
 `torch-backend-to-linalg-on-tensors-backend-pipeline` into the linalg, arith, tensor and math ops the
-TFLite path reaches. An operator the conversion does not know stays an `onnx.*` operator, and is
-refused by its node name.
+TFLite path reaches. An operator the conversion does not know (or not with these attributes and
+types) is refused by its node name. Before import, a quantized (QDQ) model's convolutions and matrix
+products become integer convolutions (onnx_qdq.py) and the dequantization of its constants is folded
+(onnx_dequantize.py); the onnxruntime reference reads the model file afresh, as written.
 """
 
 from __future__ import annotations
