@@ -17,7 +17,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 color:#222;line-height:1.45;padding:0 16px}
 h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
 .sub{color:#666;margin-top:2px}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+table{border-collapse:collapse;font-size:13px}
+td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th{background:#f4f4f4;position:sticky;top:0}td.l,th.l{text-align:left}
 tr.peak td{background:#fde8e8;font-weight:600}tr:hover td{background:#eef4ff}
 .kv td:first-child{text-align:left;color:#555}.kv td{text-align:left}
@@ -96,6 +97,13 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
     else:
         words.append(f"No layer is tiled (objective {escape(str(r['objective']))}): every layer computes its whole "
                      "output at once; epilogues are fused per element and dying inputs overwritten in place.")
+        if pareto and pareto["pareto_front"]:
+            least = pareto["pareto_front"][0]
+            found = (f"the smallest arena it found is {_b(least['arena_bytes'])} at {least['mac_overhead']:+.1%} "
+                     "MACs (see the Pareto front; <code>--max-overhead</code> allows extra MACs)"
+                     if least["arena_bytes"] < arena else "none had a smaller arena")
+            words.append(f"The search scored {len(pareto['evaluated'])} plans: none within the objective beat "
+                         f"untiled; {found}.")
     return "<ul class='words'>" + "".join(f"<li>{w}</li>" for w in words) + "</ul>"
 
 
