@@ -239,11 +239,12 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     if options.plot:
         from .memory.plot import plot_arena
         plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
-                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})")
+                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})",
+                   plan.layer_steps)
         report["plot"] = "arena.png"
         if untiled_layout is not None:  # the layout before tiling, for comparison
             plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
-                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
+                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B", untiled_layout.layer_steps)
     if options.run:
         _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
                        in_types, out_types, index_ranges, declared, named)

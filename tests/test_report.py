@@ -93,9 +93,22 @@ def test_page_content(kws_report):
     assert "the plan saves 960 B" in page  # untiled 11,840 B
     peak = re.search(r"The peak is set by <b>([^<]*)</b>", page)[1]
     # each later depthwise layer holds its input and its output, shifted by two rows (640 B): 8,640 B
-    assert peak == "dw_3, dw_5, dw_7" and "8,640 B live (conv_0…pw_2 out (3 layers in place); dw_3 out)" in page
+    assert peak == "dw_3, dw_5, dw_7" and ("8,640 B live (conv_0…pw_2 out (3 layers in place), read by dw_3; "
+                                                 "dw_3 out, read by pw_4)") in page
     assert "#1 DEPTHWISE_CONV_2D" in page and "conv_0…pw_2 out (3 layers in place)" in page
     assert page.count("<rect class='buf'") == len(report["buffers"]) + len(report["untiled_plan"]["buffers"])
+
+
+def test_arena_png_names_buffers_and_layers(kws_report, tmp_path):
+    from mlir_fdt.memory.plot import layer_columns, plot_arena, step_ranks
+    _, report = kws_report
+    ranks, columns = step_ranks(report["buffers"], report["layer_steps"])
+    spans = layer_columns(ranks, report["layer_steps"])
+    # the x axis runs to the last column and no further; every layer gets at least one column, in order
+    assert columns == len(ranks) and max(hi for _, hi in spans.values()) <= columns
+    assert all(hi > lo for lo, hi in spans.values()) and list(spans) == list(report["layer_steps"])
+    assert plot_arena(report["buffers"], report["arena_bytes"], tmp_path / "arena.png", "kws",
+                      report["layer_steps"]).stat().st_size > 10000
 
 
 def test_live_bytes_are_the_union_of_live_address_ranges():

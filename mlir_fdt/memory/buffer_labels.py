@@ -66,10 +66,12 @@ class BufferLabel:
     label: str                      # `dw_1 out`, `pw_2 tile`, `input`, `output (dense_10)`
     layer: str | None = None        # the layer that first writes it
     writers: tuple[str, ...] = ()   # every layer that writes it, in order (a tensor reused in place: several)
+    readers: tuple[str, ...] = ()   # every layer that reads it, in order: why it stays live
 
     def to_json(self) -> dict:
         return {"label": self.label, **({"layer": self.layer} if self.layer else {}),
-                **({"writers": list(self.writers)} if len(self.writers) > 1 else {})}
+                **({"writers": list(self.writers)} if len(self.writers) > 1 else {}),
+                **({"readers": list(self.readers)} if self.readers else {})}
 
 
 def _outputs(writes: list[str], role: str) -> str:
@@ -81,17 +83,18 @@ def _outputs(writes: list[str], role: str) -> str:
 def buffer_label(buf: Buffer, many_inputs: bool = False, many_outputs: bool = False) -> BufferLabel:
     writes, reads = _accesses(buf)
     producer = writes[0] if writes else None
+    w, r = tuple(writes), tuple(reads)
     if buf.kind == "input":
         label = f"input {buf.name[len('input'):]}" if many_inputs else "input"
-        return BufferLabel(f"{label}, then {_outputs(writes, 'out')}" if writes else label, None, tuple(writes))
+        return BufferLabel(f"{label}, then {_outputs(writes, 'out')}" if writes else label, None, w, r)
     if buf.kind == "output":
         label = f"output {buf.name[len('output'):]}" if many_outputs else "output"
-        return BufferLabel(f"{label} ({', '.join(writes)})" if writes else label, producer, tuple(writes))
+        return BufferLabel(f"{label} ({', '.join(writes)})" if writes else label, producer, w, r)
     role = "out" if buf.kind == "tensor" else "tile"
     if writes:
-        return BufferLabel(_outputs(writes, role), producer, tuple(writes))
+        return BufferLabel(_outputs(writes, role), producer, w, r)
     if reads:  # written by no layer (a copy of a slice): named by its reader
-        return BufferLabel(f"{reads[0]} {'in' if buf.kind == 'tensor' else 'input tile'}")
+        return BufferLabel(f"{reads[0]} {'in' if buf.kind == 'tensor' else 'input tile'}", None, w, r)
     return BufferLabel(buf.name)
 
 

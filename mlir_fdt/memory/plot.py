@@ -9,21 +9,33 @@ from pathlib import Path
 KIND_COLOURS = {"input": "#4c72b0", "output": "#dd8452", "tensor": "#55a868", "tile": "#c44e52"}
 
 
-def step_ranks(buffers: list[dict]) -> tuple[dict[int, int], int]:
-    """The x axis: only the steps where some buffer starts or ends (constants etc. take no room),
-    as {step: column}, and the number of columns."""
-    steps = sorted({b["first"] for b in buffers} | {b["last"] for b in buffers})
+def step_ranks(buffers: list[dict], layer_steps: dict[str, list[int]] | None = None) -> tuple[dict[int, int], int]:
+    """The x axis: only the steps where some buffer starts or ends or a layer starts (constants etc. take
+    no room), as {step: column}, and the number of columns."""
+    steps = sorted({b["first"] for b in buffers} | {b["last"] for b in buffers}
+                   | {span[0] for span in (layer_steps or {}).values()})
     return {s: i for i, s in enumerate(steps)}, len(steps)
 
 
-def plot_arena(buffers: list[dict], arena_bytes: int, path: Path, title: str = "") -> Path:
+def layer_columns(ranks: dict[int, int], layer_steps: dict[str, list[int]]) -> dict[str, tuple[int, int]]:
+    """Per layer, the first column it runs in and the column after its last step."""
+    steps = sorted(ranks)
+    out = {}
+    for name, (first, last) in layer_steps.items():
+        end = next((ranks[s] for s in steps if s > last), len(steps))
+        out[name] = (ranks[first], max(end, ranks[first] + 1))
+    return out
+
+
+def plot_arena(buffers: list[dict], arena_bytes: int, path: Path, title: str = "",
+               layer_steps: dict[str, list[int]] | None = None) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    rank, columns = step_ranks(buffers)
+    rank, columns = step_ranks(buffers, layer_steps)
     for b in buffers:
         width = rank[b["last"]] - rank[b["first"]] + 1
         ax.add_patch(Rectangle((rank[b["first"]], b["offset"]), width, b["bytes"],
@@ -34,6 +46,9 @@ def plot_arena(buffers: list[dict], arena_bytes: int, path: Path, title: str = "
         if b["bytes"] > arena_bytes * 0.06 and width >= max(columns, 1) * len(label) / 140:
             ax.text(rank[b["first"]] + 0.2, b["offset"] + b["bytes"] / 2, label, fontsize=6, va="center",
                     clip_on=True)
+    for name, (lo, hi) in layer_columns(rank, layer_steps or {}).items():  # which layer runs where
+        ax.axvline(lo, color="#bbbbbb", linewidth=0.4, zorder=0)
+        ax.text(lo + 0.1, arena_bytes * 1.06, name, fontsize=5, rotation=60, va="bottom", clip_on=False)
     ax.axhline(arena_bytes, color="black", linestyle="--", linewidth=0.8)
     ax.set_xlim(0, max(columns, 1))
     ax.set_ylim(0, arena_bytes * 1.05 + 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..memory.plot import KIND_COLOURS, step_ranks
+from ..memory.plot import KIND_COLOURS, layer_columns, step_ranks
 from .layers import live_bytes_by_layer
 
 CSS = """
@@ -102,8 +102,10 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
             found = (f"the smallest arena it found is {_b(least['arena_bytes'])} at {least['mac_overhead']:+.1%} "
                      "MACs (see the Pareto front; <code>--max-overhead</code> allows extra MACs)"
                      if least["arena_bytes"] < arena else "none had a smaller arena")
+            hint = (" <code>--max-overhead 0.25</code> lets the search trade MACs for RAM (FFMT spatial tiles "
+                    "that recompute halos)." if r["objective"] == "min-ram" else "")
             words.append(f"The search scored {len(pareto['evaluated'])} plans: none within the objective beat "
-                         f"untiled; {found}.")
+                         f"untiled; {found}.{hint}")
     return "<ul class='words'>" + "".join(f"<li>{w}</li>" for w in words) + "</ul>"
 
 
@@ -159,8 +161,8 @@ def _svg(width: int, height: int, body: list[str], ident: str) -> str:
 def arena_svg(buffers: list[dict], arena_bytes: int, shifted: list[dict], layer_steps: dict[str, list[int]],
               ident: str = "arena") -> str:
     """Every buffer as a rectangle (schedule steps x arena bytes), named by its layer; hover for details."""
-    width, height, left, top, bottom = 1150, 440, 70, 40, 30
-    ranks, n = step_ranks(buffers)
+    width, height, left, top, bottom = 1150, 460, 70, 50, 30
+    ranks, n = step_ranks(buffers, layer_steps)
     plot_w, plot_h = width - left - 20, height - top - bottom
     scale_x = plot_w / max(n, 1)
     scale_y = plot_h / max(arena_bytes, 1)
@@ -171,16 +173,13 @@ def arena_svg(buffers: list[dict], arena_bytes: int, shifted: list[dict], layer_
             f"<text x='{left - 6}' y='{top + plot_h}' text-anchor='end'>0</text>",
             f"<text x='{left + plot_w / 2}' y='{height - 6}' text-anchor='middle'>schedule (steps where a buffer "
             f"starts or ends) → ; layers running above</text>"]
-    for name, (first, last) in layer_steps.items():  # which layer runs where, along the top
-        lo = min((rank for step, rank in ranks.items() if step >= first), default=n)
-        hi = max((rank for step, rank in ranks.items() if step <= last), default=0)
-        if hi < lo:
-            continue
-        x = left + lo * scale_x
-        body.append(f"<rect x='{x:.1f}' y='{top - 16}' width='{max((hi - lo + 1) * scale_x - 1, 1):.1f}' "
-                    f"height='12' fill='#eee'><title>{escape(name)}: steps {first}–{last}</title></rect>")
-        if (hi - lo + 1) * scale_x > 8 * len(name) * 0.6:
-            body.append(f"<text x='{x + 2:.1f}' y='{top - 6}'>{escape(name)}</text>")
+    for k, (name, (lo, hi)) in enumerate(layer_columns(ranks, layer_steps).items()):  # which layer runs where
+        x, y = left + lo * scale_x, top - 30 + 13 * (k % 2)  # alternate rows: neighbours' names do not collide
+        first, last = layer_steps[name]
+        body.append(f"<rect x='{x:.1f}' y='{y}' width='{max((hi - lo) * scale_x - 1, 1):.1f}' height='12' "
+                    f"fill='{'#e4e4e4' if k % 2 else '#f0f0f0'}'><title>{escape(name)}: steps {first}–{last}"
+                    f"</title></rect><line x1='{x:.1f}' y1='{y + 12}' x2='{x:.1f}' y2='{top + plot_h}' "
+                    f"stroke='#ddd'/><text x='{x + 2:.1f}' y='{y + 10}' pointer-events='none'>{escape(name)}</text>")
     for b in buffers:
         x = left + ranks[b["first"]] * scale_x
         w = (ranks[b["last"]] - ranks[b["first"]] + 1) * scale_x
@@ -192,6 +191,8 @@ def arena_svg(buffers: list[dict], arena_bytes: int, shifted: list[dict], layer_
                    f"live steps {b['first']}–{b['last']}"]
         if b.get("writers"):
             details.append("written by " + ", ".join(b["writers"]))
+        if b.get("readers"):
+            details.append("read by " + ", ".join(b["readers"]))
         details += [f"shares bytes with {s['born_label'] if s['dying'] == b['name'] else s['dying_label']} "
                     f"(shift {s['shift']} B)" for s in shifted if b["name"] in (s["dying"], s["born"])]
         style = (" stroke-dasharray='4 2' stroke='#000' stroke-width='1.2'" if alias
@@ -350,7 +351,7 @@ def render_report_html(r: dict, pareto: dict | None = None) -> str:
     parts += ["<h2>Layers</h2>", "<p class='note'>Red row: the layers that set the peak. Instructions per layer are "
               "not measured yet (no per-layer profile); the total is above.</p>", _layer_table(r, by_layer,
                                                                                             untiled_by_layer)]
-    if pareto:
+    if pareto and len(pareto["evaluated"]) > 1:
         parts += ["<h2>Search: the Pareto front</h2>",
                   f"<p class='note'>{len(pareto['evaluated'])} plans scored in {pareto['rounds']} rounds. Hover a "
                   "point for its plan.</p>", pareto_svg(pareto)]

@@ -74,6 +74,13 @@ def occupied_bytes(buffers: list[dict]) -> list[int]:
     return out
 
 
+def _why_live(b: dict) -> str:
+    """A buffer's name and the layers that read it (what keeps it live)."""
+    label = b.get("label", b["name"])
+    readers = [r for r in b.get("readers", []) if r not in b.get("writers", [b.get("layer")])]
+    return f"{label}, read by {', '.join(readers)}" if readers else label
+
+
 def live_bytes_by_layer(buffers: list[dict], layer_steps: dict[str, list[int]]) -> dict[str, dict]:
     """Per layer (and op group between layers): the most arena bytes in use while it runs, and the buffers
     then live."""
@@ -83,5 +90,5 @@ def live_bytes_by_layer(buffers: list[dict], layer_steps: dict[str, list[int]]) 
         span = occupied[first:last + 1]
         peak = first + int(np.argmax(span)) if span else first
         out[name] = {"live_bytes": max(span, default=0),
-                     "buffers": [b.get("label", b["name"]) for b in buffers if b["first"] <= peak <= b["last"]]}
+                     "buffers": [_why_live(b) for b in buffers if b["first"] <= peak <= b["last"]]}
     return out
