@@ -74,10 +74,11 @@ def occupied_bytes(buffers: list[dict]) -> list[int]:
     return out
 
 
-def _why_live(b: dict) -> str:
-    """A buffer's name and the layers that read it (what keeps it live)."""
+def _why_live(b: dict, order: list[str]) -> str:
+    """A buffer's name and the layers that read it (what keeps it live), in schedule order."""
     label = b.get("label", b["name"])
-    readers = [r for r in b.get("readers", []) if r not in b.get("writers", [b.get("layer")])]
+    readers = sorted((r for r in b.get("readers", []) if r not in b.get("writers", [b.get("layer")])),
+                     key=lambda r: order.index(r) if r in order else len(order))
     return f"{label}, read by {', '.join(readers)}" if readers else label
 
 
@@ -90,5 +91,5 @@ def live_bytes_by_layer(buffers: list[dict], layer_steps: dict[str, list[int]]) 
         span = occupied[first:last + 1]
         peak = first + int(np.argmax(span)) if span else first
         out[name] = {"live_bytes": max(span, default=0),
-                     "buffers": [_why_live(b) for b in buffers if b["first"] <= peak <= b["last"]]}
+                     "buffers": [_why_live(b, list(layer_steps)) for b in buffers if b["first"] <= peak <= b["last"]]}
     return out
