@@ -48,15 +48,15 @@ def plot_arena(buffers: list[dict], arena_bytes: int, path: Path, title: str = "
                     clip_on=True)
     for name, (lo, hi) in layer_columns(rank, layer_steps or {}).items():  # which layer runs where
         ax.axvline(lo, color="#bbbbbb", linewidth=0.4, zorder=0)
-        ax.text(lo + 0.1, arena_bytes * 1.06, name, fontsize=5, rotation=60, va="bottom", clip_on=False)
+        ax.text(lo + 0.1, arena_bytes * 1.06, name, fontsize=6, rotation=45, va="bottom", clip_on=False)
     ax.axhline(arena_bytes, color="black", linestyle="--", linewidth=0.8)
     ax.set_xlim(0, max(columns, 1))
     ax.set_ylim(0, arena_bytes * 1.05 + 1)
-    ax.set_xlabel("schedule step (steps where a buffer starts or ends)")
+    ax.set_xlabel("schedule (steps where a buffer starts or ends or a layer starts); layers along the top")
     ax.set_ylabel("arena offset (bytes)")
     handles = [Rectangle((0, 0), 1, 1, facecolor=c) for c in KIND_COLOURS.values()]
     ax.legend(handles, list(KIND_COLOURS), loc="upper right", fontsize=7)
-    ax.set_title(title or f"arena {arena_bytes} bytes")
+    ax.set_title(title or f"arena {arena_bytes} bytes", pad=40 if layer_steps else 6)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
