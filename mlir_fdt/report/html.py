@@ -85,7 +85,7 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
         if untiled is not None:
             before = f" (its peak at {escape(', '.join(upeak))})" if upeak else ""
             most = max((v["live_bytes"] for v in untiled_by_layer.values()), default=0)
-            gaps = (f", though at most {_b(most)} are live at once: no layout packs its buffers tighter"
+            gaps = (f", though at most {_b(most)} are live at once (the best layout the planner found leaves gaps)"
                     if most < untiled["arena_bytes"] else "")
             words.append(f"Untiled, the arena would be {_b(untiled['arena_bytes'])}{before}{gaps}; the plan saves "
                          f"{_b(untiled['arena_bytes'] - arena)}.")
