@@ -19,7 +19,7 @@ h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.2em;margin-top:1.8em;border-bo
 .sub{color:#666;margin-top:2px}
 table{border-collapse:collapse;font-size:13px}
 td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-th{background:#f4f4f4;position:sticky;top:0}td.l,th.l{text-align:left}
+th{background:#f4f4f4;position:sticky;top:0}td.l,th.l{text-align:left}td.w{white-space:normal;min-width:12em}
 tr.peak td{background:#fde8e8;font-weight:600}tr:hover td{background:#eef4ff}
 .kv td:first-child{text-align:left;color:#555}.kv td{text-align:left}
 svg{font-size:11px;background:#fff}svg rect.buf:hover{stroke:#000;stroke-width:2;opacity:1}
@@ -149,7 +149,7 @@ def _layer_table(r: dict, by_layer: dict, untiled_by_layer: dict) -> str:
                     f"<td class='l'>{escape(name)}</td><td class='l'>{escape(ops)}</td><td class='l'>"
                     f"{escape(layer['kind'])}</td><td class='l'>{escape(shapes)}</td><td>{_n(layer['macs'])}</td>"
                     f"<td>{_b(layer['output_bytes'])}</td><td>{_b(live)}</td><td>{_b(ulive)}</td>"
-                    f"<td class='l'>{escape(paths.get(name, 'untiled'))}</td></tr>")
+                    f"<td class='l w'>{escape(paths.get(name, 'untiled'))}</td></tr>")
     return f"<table id='layers'>{head}{''.join(body)}</table>"
 
 
