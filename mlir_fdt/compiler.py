@@ -18,6 +18,7 @@ from .codegen.library import compile_library
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
+from .kernels.simd32 import UseArmDsp, uses_simd32
 from .ir import copy_module, entry_function, ir, new_context, run_pipeline
 from .pipeline import lower, prepare_tensor_program
 from .plan import TilingPlan
@@ -148,7 +149,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     with ctx:  # buffers named after their layers (memory/buffer_labels.py)
         tag_layers(entry_function(module).regions[0].blocks[0])
     untiled_layout = _untiled_layout(module, options) if html and not tiling.is_untiled else None
-    lowered = lower(module, tiling, options.planner, options.alignment)
+    lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp)
     plan = lowered.plan
     executed_macs = lowered.executed_macs
     timings["transform_and_plan_s"] = time.perf_counter() - t0
@@ -157,8 +158,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
 
     t0 = time.perf_counter()
     executable = WrapExecutable(executable_name=options.library_name).run(module)
-    source = out_dir / f"{options.library_name}.mlir"
-    source.write_text(str(executable))
+    source, host_source = _write_sources(executable, out_dir, options.library_name)
     compiled = compile_library(source, out_dir, options.library_name, target, options.output_format,
                                options.iree_flags)
     sizes = compiled.sizes
@@ -246,7 +246,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
                        f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B", untiled_layout.layer_steps)
     if options.run:
-        _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
+        _run_and_check(report, model, out_dir, executable, host_source, options, target, inputs_info, outputs_info,
                        in_types, out_types, index_ranges, declared, named)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     if html:
@@ -271,6 +271,22 @@ def _tflite_micro_arena(model: Path, in_types, declared, index_ranges, options: 
     inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], options.seed,
                            tflite_input_ranges(declared), index_ranges, tflite_shape_inputs(declared))
     return tflite_micro_arena_head(model, inputs)
+
+
+def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Path, Path]:
+    """(device source, host source) of the wrapped executable. They differ only where the kernels use
+    SIMD32 helpers: the device's call the Arm DSP intrinsics, the host's spell them in arith
+    (`kernels/simd32.py`), so a host run checks everything but the single instructions."""
+    source = out_dir / f"{name}.mlir"
+    if not uses_simd32(executable):
+        source.write_text(str(executable))
+        return source, source
+    host_source = out_dir / f"{name}.host.mlir"
+    host_source.write_text(str(executable))
+    device = copy_module(executable)
+    UseArmDsp().apply(device)
+    source.write_text(str(device))
+    return source, host_source
 
 
 def _require_intermediates_check(model: Path, options: CompileOptions) -> None:

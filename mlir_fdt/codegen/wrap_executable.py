@@ -73,8 +73,8 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
         for op in list(entry.operations)[:-1]:
             op.operation.move_before(inner_ret)
         for op in list(module.body.operations):
-            if op.operation.name == "memref.global":
-                op.operation.move_before(inner_fn)
+            if op.operation.name == "memref.global" or op.operation != fn.operation and op.operation.name == "func.func":
+                op.operation.move_before(inner_fn)  # weights, and private helpers (kernels/simd32.py)
         for key in ("fdt.arena_bytes", "fdt.io"):
             inner_fn.attributes[key] = fn.attributes[key]
         wrapped.operation.verify()
