@@ -74,8 +74,10 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
             words.append(f"Untiled, the arena would be {_b(untiled['arena_bytes'])}{before}{gaps}; the plan saves "
                          f"{_b(untiled['arena_bytes'] - arena)}.")
         cost = f"It costs {r['mac_overhead']:+.1%} MACs ({_n(r['executed_macs'])} executed for {_n(r['macs'])})"
-        if pareto and pareto["untiled"].get("estimated_instructions") and r.get("estimated_instructions"):
-            ratio = r["estimated_instructions"] / pareto["untiled"]["estimated_instructions"] - 1
+        # both estimates from the search (the compiled program's own may use other kernels than it scored)
+        searched = [(pareto or {}).get(k, {}).get("estimated_instructions") for k in ("chosen", "untiled")]
+        if all(searched):
+            ratio = searched[0] / searched[1] - 1
             cost += f" and {ratio:+.1%} estimated instructions"
         words.append(cost + ".")
     else:
