@@ -78,7 +78,7 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
         searched = [(pareto or {}).get(k, {}).get("estimated_instructions") for k in ("chosen", "untiled")]
         if all(searched):
             ratio = searched[0] / searched[1] - 1
-            cost += f" and {ratio:+.1%} estimated instructions"
+            cost += f" and {ratio:+.1%} instructions by the search's estimate"
         words.append(cost + ".")
     else:
         words.append(f"No layer is tiled (objective {escape(str(r['objective']))}): every layer computes its whole "
