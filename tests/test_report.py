@@ -129,7 +129,7 @@ def test_pareto_figure_marks_the_chosen_plan(kws_report):
     figure = page[page.index("<svg id='pareto'"):]
     assert figure.count("<title>scored plan:") == 3 and figure.count("<title>Pareto front:") == 2
     assert "<title>chosen: arena 2,000 B, 1,100 MACs (+10.0%)" in figure
-    assert "3 plans scored in 1 rounds" in page
+    assert "3 plans scored in 1 round(s)" in page
 
 
 def chromium() -> str:

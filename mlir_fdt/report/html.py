@@ -90,7 +90,8 @@ def _summary(r: dict, pareto: dict | None, by_layer: dict, untiled_by_layer: dic
                      if least["arena_bytes"] < arena else "none had a smaller arena")
             hint = (" <code>--max-overhead 0.25</code> lets the search trade MACs for RAM (FFMT spatial tiles "
                     "that recompute halos)." if r["objective"] == "min-ram" else "")
-            words.append(f"The search scored {len(pareto['evaluated'])} plans: none within the objective beat "
+            n = len(pareto["evaluated"])
+            words.append(f"The search scored {n} plan{'s' if n != 1 else ''}: none within the objective beat "
                          f"untiled; {found}.{hint}")
     return "<ul class='words'>" + "".join(f"<li>{w}</li>" for w in words) + "</ul>"
 
@@ -184,7 +185,7 @@ def render_report_html(r: dict, pareto: dict | None = None) -> str:
                                                                                             untiled_by_layer)]
     if pareto and len(pareto["evaluated"]) > 1:
         parts += ["<h2>Search: the Pareto front</h2>",
-                  f"<p class='note'>{len(pareto['evaluated'])} plans scored in {pareto['rounds']} rounds. Hover a "
+                  f"<p class='note'>{len(pareto['evaluated'])} plans scored in {pareto['rounds']} round(s). Hover a "
                   "point for its plan.</p>", pareto_svg(pareto)]
     parts.append("</body></html>\n")
     return "\n".join(parts)
