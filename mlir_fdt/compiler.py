@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis.input_ranges import index_input_ranges
+from .analysis.layers import tag_layers
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import compile_library
@@ -45,7 +46,8 @@ class CompileOptions:
     checks: int = 1                 # --run: inputs checked, seeds seed, seed+1, ...
     library_name: str = "fdt_model"
     iree_flags: list[str] = field(default_factory=list)
-    plot: bool = False              # write arena.png (buffers over time)
+    plot: bool = False              # write arena.png (buffers over time); implies report_html
+    report_html: bool = False       # write report.html (memory/plan/cost by layer, for a person)
     output_format: str = "static"   # "static" (library object) | "embedded-elf" (loaded into RAM)
     plan: str | None = None         # tiling plan JSON (see mlir_fdt/plan.py); overrides the search
     max_overhead: float = 0.0       # objective max-overhead: allowed extra MACs (0.25 = +25 %)
@@ -125,7 +127,10 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx = new_context()
-    module = import_model(model, ctx, tensor_names=options.check_intermediates)
+    html = options.report_html or options.plot
+    # TFLite tensor names as locations: for the intermediates check, and to name each layer's TFLite operators
+    tensor_names = options.check_intermediates or (html and model.suffix.lower() == ".tflite")
+    module = import_model(model, ctx, tensor_names=tensor_names)
     with ctx:
         in_types, out_types = _signature(module)
         index_ranges = index_input_ranges(entry_function(module))
@@ -134,8 +139,10 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     t0 = time.perf_counter()
     prepare_tensor_program(module)
     named = None
+    layers = _describe_layers(module, model) if html else None
     if options.check_intermediates:  # the prepared program with its TFLite tensor names; the compiled one without
         named = copy_module(module)
+    if tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")
     macs = count_macs(module)
     search_result = None
@@ -147,7 +154,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         search_result = _search(module, macs, options, out_dir)
         tiling = search_result.chosen.plan
     timings["search_s"] = search_result.seconds if search_result else 0.0
-    untiled_layout = _untiled_layout(module, options) if options.plot and not tiling.is_untiled else None
+    with ctx:  # buffers named after their layers (memory/buffer_labels.py)
+        tag_layers(entry_function(module).regions[0].blocks[0])
+    untiled_layout = _untiled_layout(module, options) if html and not tiling.is_untiled else None
     lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp)
     plan = lowered.plan
     executed_macs = lowered.executed_macs
@@ -228,19 +237,48 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
                                 "static RAM buffer the runner loads them into; 0 for static (runs from flash)",
         },
     }
+    if html:  # what report.html shows beyond the rest of the report
+        report["layers"] = layers
+        report["layer_steps"] = plan.layer_steps
+        if untiled_layout is not None:
+            report["untiled_plan"] = {"arena_bytes": untiled_layout.arena_bytes, "buffers": untiled_layout.buffers,
+                                      "layer_steps": untiled_layout.layer_steps}
+        report["tflite_micro_arena_bytes"] = _tflite_micro_arena(model, in_types, declared, index_ranges, options)
     if options.plot:
         from .memory.plot import plot_arena
         plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
-                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})")
+                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})",
+                   plan.layer_steps)
         report["plot"] = "arena.png"
         if untiled_layout is not None:  # the layout before tiling, for comparison
             plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
-                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
+                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B", untiled_layout.layer_steps)
     if options.run:
         _run_and_check(report, model, out_dir, executable, host_source, options, target, inputs_info, outputs_info,
                        in_types, out_types, index_ranges, declared, named)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if html:
+        from .report.html import write_report_html
+        pareto = search_result.to_json() if search_result is not None else None
+        write_report_html(report, pareto, out_dir / "report.html")
     return report
+
+
+def _describe_layers(module, model: Path) -> list[dict]:
+    from .importers.tflite_flatbuffer import read_tflite
+    from .report.layers import describe_layers
+    return describe_layers(module, read_tflite(model) if model.suffix.lower() == ".tflite" else None)
+
+
+def _tflite_micro_arena(model: Path, in_types, declared, index_ranges, options: CompileOptions) -> int | None:
+    """TFLite Micro's arena head for the model (None for a model it cannot run, or not a .tflite)."""
+    if model.suffix.lower() != ".tflite" or declared is None:
+        return None
+    from .reference.inputs import random_inputs, tflite_input_ranges, tflite_shape_inputs
+    from .reference.tflm import tflite_micro_arena_head
+    inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], options.seed,
+                           tflite_input_ranges(declared), index_ranges, tflite_shape_inputs(declared))
+    return tflite_micro_arena_head(model, inputs)
 
 
 def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Path, Path]:

@@ -109,7 +109,9 @@ def test_plan_memory_places_the_output_one_byte_below_the_input():
     _, _, module = _overlaps("d0 * 2")
     plan = PlanMemory(algorithm="optimal", alignment=1).run(module)
     assert plan.arena_bytes == 17 == plan.lower_bound_bytes  # 16 + 8 apart
-    assert plan.shifted_aliases == [dict(dying="input0", born="output0", shift=-1)]
+    # no layer marks in this hand-written program: the labels are the buffers' names
+    assert plan.shifted_aliases == [dict(dying="input0", born="output0", shift=-1, dying_label="input0",
+                                         born_label="output0")]
     apart = PlanMemory(algorithm="optimal", alignment=1, shifted_aliases=False)
     _, _, module = _overlaps("d0 * 2")
     assert apart.run(module).arena_bytes == 24

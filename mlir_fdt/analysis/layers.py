@@ -37,6 +37,16 @@ class Layer:
     def shape(self) -> list[int]:
         return list(ir.RankedTensorType(self.result.type).shape)
 
+    @property
+    def ops(self) -> list[ir.Operation]:
+        """Every op of the layer (pads, inits, reductions, epilogue) in program order."""
+        ops = {*self.pads, *self.members, self.anchor}
+        for r in self.reductions:
+            init = accumulator_init(r)
+            if init is not None:
+                ops.add(init)
+        return [op.operation for op in self.anchor.block.operations if op.operation in ops]
+
 
 def single_user(op: ir.Operation) -> ir.Operation | None:
     if len(op.results) != 1:
@@ -174,4 +184,38 @@ def find_layers(block: ir.Block) -> list[Layer]:
                 pads.append(src)
         kind = layer_kind(reds[0])
         layers.append(Layer(f"{kind}_{i}", kind, anchor, members, reds, rank, pads))
+    return layers
+
+
+def own_ops(layers: list[Layer]) -> list[list[ir.Operation]]:
+    """Per layer, its ops that no other layer shares (CSE may leave one accumulator fill feeding several
+    layers of the same shape: it belongs to none of them)."""
+    count: dict = {}
+    for layer in layers:
+        for op in layer.ops:
+            count[op] = count.get(op, 0) + 1
+    return [[op for op in layer.ops if count[op] == 1] for layer in layers]
+
+
+LAYER_ATTR = "fdt.layer"  # the name of the layer an op belongs to, carried through tiling and bufferization
+
+
+def tag_layers(block: ir.Block) -> list[Layer]:
+    """Mark every op of every layer with its layer's name (`fdt.layer`), so that the memory planner can
+    name a buffer after the layer that writes it (`dw_1 out`, `pw_2 tile`); tiling and bufferization
+    clone ops with their attributes. The planner removes the marks: IREE sees the same program.
+    Ops of no layer (a softmax, a lone ADD) are marked `after_<the layer before them>`."""
+    layers = find_layers(block)
+    for layer, ops in zip(layers, own_ops(layers)):
+        name = ir.StringAttr.get(layer.name)
+        for op in ops:
+            op.attributes[LAYER_ATTR] = name
+    in_layers = {op for layer in layers for op in layer.ops}
+    previous = "input"
+    for op in block.operations:
+        op = op.operation
+        if LAYER_ATTR in op.attributes:
+            previous = ir.StringAttr(op.attributes[LAYER_ATTR]).value
+        elif op.name.startswith("linalg.") and op not in in_layers:
+            op.attributes[LAYER_ATTR] = ir.StringAttr.get(f"after_{previous}")
     return layers

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 from ..errors import FdtError
 from ..ir import arith, block_encloses, entry_function, ir, memref
+from ..analysis.layers import LAYER_ATTR
+from ..transforms.fuse_epilogues import strip_attributes
 from ..transforms.pass_base import ModulePass
 from . import planner as planners
-from .liveness import Buffer, collect_buffers, never_accessed
+from .buffer_labels import BufferLabel, label_buffers, layer_steps
+from .liveness import Buffer, Schedule, collect_buffers, never_accessed
 from .overlap import find_overlaps
 from .verifier import verify_plan, verify_views
 
@@ -32,6 +35,7 @@ class MemoryPlan:
     shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0
     schedule_length: int = 0
+    layer_steps: dict[str, list[int]] = field(default_factory=dict)  # layer -> [first, last] schedule step
 
     def io(self, kind: str) -> list[dict]:
         """The input or output buffers in the order of the function's arguments or results (the
@@ -146,6 +150,9 @@ class PlanMemory(ModulePass):
                          and ((b.kind == "tile" and b.elements <= self.register_tile_elements)
                               or never_accessed(b.value))]
             placed = [b for b in buffers if b not in registers]
+            steps = layer_steps(fn, Schedule(fn))  # the schedule of collect_buffers: the IR is unchanged yet
+            labels = label_buffers(placed) if steps else [BufferLabel(b.name) for b in placed]
+            strip_attributes(module, (LAYER_ATTR,))  # IREE gets the program without the marks
             # Buffers of the two branches of one scf.if never live in the same run: one slot.
             slots: list[list[Buffer]] = []
             slot_of_key: dict = {}
@@ -165,8 +172,11 @@ class PlanMemory(ModulePass):
                 raise FdtError(str(e)) from None
             names = ["|".join(b.name for b in slot) for slot in slots]
             verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment, overlaps)
+            label_of = {id(b): label.label for b, label in zip(placed, labels)}
+            slot_labels = [" | ".join(label_of[id(b)] for b in slot) for slot in slots]
             shared = [dict(dying=names[p.dying], born=names[p.born],
-                           shift=layout.offsets[p.born] - layout.offsets[p.dying]) for p in overlaps
+                           shift=layout.offsets[p.born] - layout.offsets[p.dying],
+                           dying_label=slot_labels[p.dying], born_label=slot_labels[p.born]) for p in overlaps
                       if _share_bytes(p, sizes, layout.offsets)]
             for b in registers:  # after the overlap analysis, whose schedule is the buffers' schedule
                 _to_alloca(b, entry)
@@ -177,10 +187,11 @@ class PlanMemory(ModulePass):
             plan = MemoryPlan(layout.planner, self.alignment, layout.size,
                               planners.lower_bound(sizes, lifetimes, overlaps),
                               [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last,
-                                    **({"also": list(b.also_outputs)} if b.also_outputs else {}))
-                               for b, o in zip(placed, placed_offsets)],
+                                    **label.to_json(), **({"also": list(b.also_outputs)} if b.also_outputs else {}))
+                               for b, o, label in zip(placed, placed_offsets, labels)],
                               shifted_aliases=shared, register_tiles=len(registers),
-                              schedule_length=len(list(entry.operations)))
+                              schedule_length=len(list(entry.operations)),
+                              layer_steps={k: list(v) for k, v in steps.items()})
             i64 = ir.IntegerType.get_signless(64)
             fn.attributes["fdt.arena_bytes"] = ir.IntegerAttr.get(i64, plan.arena_bytes)
             fn.attributes["fdt.io"] = ir.ArrayAttr.get([

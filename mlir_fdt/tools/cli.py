@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "wrong layer (report.json `intermediates`; exit 3 on a mismatch)")
     c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
     c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
-    c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png: every buffer over time")
+    c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png (every buffer over time), "
+                                                        "pareto.png and report.html")
+    c.add_argument("--report", action="store_true", dest="report_html",
+                   help="write OUTDIR/report.html: arena, plan and cost by layer, one self-contained page")
     c.add_argument("--seed", type=int, default=0, help="seed of the first random input for --run")
     c.add_argument("--checks", type=int, default=3, metavar="N",
                    help="--run: check N seeded inputs (seed, seed+1, ...; default 3); integer inputs are drawn "
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                                      planner=args.planner,
                                      alignment=args.alignment, run=args.run, seed=args.seed, checks=args.checks,
                                      library_name=args.library_name, iree_flags=args.iree_flags,
-                                     plot=args.plot, output_format=args.output_format, plan=args.plan,
+                                     plot=args.plot, report_html=args.report_html,
+                                     output_format=args.output_format, plan=args.plan,
                                      check_intermediates=args.check_intermediates)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:

@@ -162,16 +162,6 @@ def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
         m.attributes[MEMBER_ATTR] = ir.IntegerAttr.get(i64, i)
 
 
-def _layer_ops(layer: Layer) -> list[ir.Operation]:
-    """Every op of a layer (pads, inits, reductions, epilogue) in program order."""
-    ops = {*layer.pads, *layer.members, layer.anchor}
-    for r in layer.reductions:
-        init = accumulator_init(r)
-        if init is not None:
-            ops.add(init)
-    return [op.operation for op in layer.anchor.block.operations if op.operation in ops]
-
-
 def _clone_layer_for(layer: Layer, use) -> list[ir.Operation]:
     """Clone `layer`'s ops right before its anchor's consumer `use` and let that use read the clone:
     a producer with one consumer per copy is what tile-and-fuse handles (a residual skip is then
@@ -179,7 +169,7 @@ def _clone_layer_for(layer: Layer, use) -> list[ir.Operation]:
     user = use.owner.operation
     mapping: dict = {}
     clones = []
-    for op in _layer_ops(layer):
+    for op in layer.ops:
         clone = op.clone(ir.InsertionPoint(user))
         for k, v in enumerate(clone.operands):
             if v in mapping:
@@ -196,7 +186,7 @@ def _split_fanout(chain: list[Layer], members: list[ir.Operation]) -> list[ir.Op
     layers first, since cloning a layer adds a use of the layer before it)."""
     added: list[ir.Operation] = []
     for layer in reversed(chain[:-1]):
-        inside = {*members, *added, *(op for other in chain for op in _layer_ops(other))}
+        inside = {*members, *added, *(op for other in chain for op in other.ops)}
         uses = [u for u in layer.result.uses if u.owner.operation in inside]
         for use in uses[1:]:
             added += _clone_layer_for(layer, use)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..analysis.layers import LAYER_ATTR
 from ..ir import arith, ir, linalg, tensor, walk_ops
 from .linalg_util import defining_op, emit_affine, indexing_maps, num_inputs
 from .pass_base import ModulePass
@@ -54,6 +55,8 @@ def _fold(pad_op, consumer, operand_index: int) -> None:
                    for axis, d in enumerate(src_shape)]
         new = linalg.GenericOp([r.type for r in consumer.results], inputs, outputs,
                                ir.ArrayAttr.get(keep_maps), consumer.attributes["iterator_types"])
+        if LAYER_ATTR in consumer.attributes:  # the layer it belongs to, for the buffers' names
+            new.attributes[LAYER_ATTR] = consumer.attributes[LAYER_ATTR]
         arg_types = [a.type for i, a in enumerate(old_block.arguments) if i != operand_index]
         block = new.regions[0].blocks.append(*arg_types)
         with ir.InsertionPoint(block):

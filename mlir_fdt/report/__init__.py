@@ -1,0 +1,1 @@
+"""The report a person reads (`--report`): report.html, from what the other stages already computed."""
