@@ -10,7 +10,8 @@ How each figure is obtained:
   resolution of 40 instructions); the run also checks the outputs bit for bit against TFLite Micro
   (`max diff` must be 0);
 - MACs: the cost model (iteration space of every reduction of the untiled linalg program);
-- flash code / arena: the static library object (`arm-none-eabi-size`) and the planned arena;
+- flash code / weights, arena, stack: the static library object (`arm-none-eabi-size`), the planned
+  arena, the firmware's stack high-water mark of the dispatch;
 - CMSIS-NN chain: read from ../shared/docs/peers.md (TFLite Micro's CMSIS-NN kernels alone, no
   interpreter, built with arm-none-eabi-gcc -O2 for cortex-m4, measured on the same QEMU counter).
 """
@@ -47,7 +48,8 @@ def measure(path: Path, target: str, objective: str, work: Path) -> dict:
     report = compile_model(path, work / path.stem, options)
     return {"model": path.stem, "target": target, "objective": objective, "macs": report["macs"],
             "instructions": report["qemu_instructions"], "arena_bytes": report["arena_bytes"],
-            "flash_code_bytes": report["flash_code_bytes"], "max_abs_diff": report["max_abs_diff"],
+            "flash_code_bytes": report["flash_code_bytes"], "flash_weight_bytes": report["flash_weight_bytes"],
+            "stack_bytes": report["stack_bytes"], "max_abs_diff": report["max_abs_diff"],
             "instructions_per_mac": round(report["qemu_instructions"] / report["macs"], 2)}
 
 
@@ -70,13 +72,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(f"{name}: {row['instructions']:,} instructions", file=sys.stderr, flush=True)
     print(f"| model | MACs | mlir-fdt instructions ({args.target}, {args.objective}) | instr/MAC | "
-          "CMSIS-NN chain (M4) | ratio | arena B | flash code B | max diff |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "CMSIS-NN chain (M4) | ratio | arena B | flash code B | flash weights B | stack B | max diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         cm = f"{r['cmsis_nn_instructions']:,}" if r["cmsis_nn_instructions"] else "–"
         print(f"| {r['model']} | {r['macs']:,} | {r['instructions']:,} | {r['instructions_per_mac']} | {cm} | "
               f"{r['ratio_to_cmsis_nn'] if r['ratio_to_cmsis_nn'] is not None else '–'} | {r['arena_bytes']:,} | "
-              f"{r['flash_code_bytes']:,} | {r['max_abs_diff']} |")
+              f"{r['flash_code_bytes']:,} | {r['flash_weight_bytes']:,} | {r['stack_bytes']} | {r['max_abs_diff']} |")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"rows": rows, "how_measured": __doc__}, indent=2) + "\n")
     return 0 if all(r["max_abs_diff"] == 0 for r in rows) else 1
