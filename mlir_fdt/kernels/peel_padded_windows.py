@@ -150,7 +150,7 @@ def peel(op) -> bool:
     source_type = ir.MemRefType(source.type)
     strides, _ = source_type.get_strides_and_offset()
     dyn = ir.ShapedType.get_dynamic_stride_or_offset()
-    if any(d < 0 for d in source_type.shape) or any(s == dyn for s in strides):
+    if any(s == dyn for s in strides):
         return False
     raw_indices = list(load.operands)[1:]
     clamped = [_unclamped(v) != v for v in raw_indices]  # the axes the original bounds-checks
@@ -158,12 +158,14 @@ def peel(op) -> bool:
     if any(i is None or any(c < 0 for c in i.coeffs.values()) for i in indices):
         return False
     spans = [1 + sum(c * (extents[d] - 1) for d, c in i.coeffs.items()) for i in indices]
-    if any(span > size for span, size in zip(spans, source_type.shape)):
+    if any(size >= 0 and span > size for span, size in zip(spans, source_type.shape)):
         return False
     index_ty = ir.IndexType.get()
     with ir.InsertionPoint(op), op.location:
         bases, inside, conditioned = [], None, []
-        for axis, (index, span, size) in enumerate(zip(indices, spans, source_type.shape)):
+        sizes = [size if size >= 0 else memref.DimOp(source, arith.ConstantOp(index_ty, axis).result).result
+                 for axis, size in enumerate(source_type.shape)]  # an edge tile's input: its size at run time
+        for axis, (index, span, size) in enumerate(zip(indices, spans, sizes)):
             base = _emit_base(index)
             bases.append(base)
             if not clamped[axis]:
@@ -171,7 +173,8 @@ def peel(op) -> bool:
             conditioned.append(axis)
             first_ok = arith.CmpIOp(arith.CmpIPredicate.sge, base, arith.ConstantOp(index_ty, 0).result).result
             last = arith.AddIOp(base, arith.ConstantOp(index_ty, span - 1).result).result
-            last_ok = arith.CmpIOp(arith.CmpIPredicate.slt, last, arith.ConstantOp(index_ty, size).result).result
+            bound = arith.ConstantOp(index_ty, size).result if isinstance(size, int) else size
+            last_ok = arith.CmpIOp(arith.CmpIPredicate.slt, last, bound).result
             ok = arith.AndIOp(first_ok, last_ok).result
             inside = ok if inside is None else arith.AndIOp(inside, ok).result
         if inside is None:
@@ -211,7 +214,7 @@ def peel(op) -> bool:
     clipped = _clip_plan(interior, indices, extents, conditioned, pad)
     if clipped:
         with ir.InsertionPoint(border), border.location:
-            _clipped_copy(interior, clipped, source, bases, spans, extents)
+            _clipped_copy(interior, clipped, source, bases, spans, extents, sizes)
         border.erase()
     return True
 
@@ -260,17 +263,17 @@ def _subview(value: ir.Value, offsets: list, sizes: list) -> ir.Value:
 
 
 def _clipped_copy(interior, plan: dict[int, int], source: ir.Value, bases: list, spans: list[int],
-                  extents: list[int]) -> None:
+                  extents: list[int], sizes: list) -> None:
     """The interior reduction again, on the part of the window inside the input: each clipped loop runs
     over [lo, hi) = [max(0, -base), min(extent, size - base)), the window and the inputs indexed by
     that loop are subviews starting at lo."""
     index = ir.IndexType.get()
     c = lambda v: arith.ConstantOp(index, v).result  # noqa: E731
-    size = ir.MemRefType(source.type).shape
+    size = [c(v) if isinstance(v, int) else v for v in sizes]
     lo, length = {}, {}
     for axis, d in plan.items():
         first = arith.MaxSIOp(arith.SubIOp(c(0), bases[axis]).result, c(0)).result
-        last = arith.MinSIOp(c(extents[d]), arith.SubIOp(c(size[axis]), bases[axis]).result).result
+        last = arith.MinSIOp(c(extents[d]), arith.SubIOp(size[axis], bases[axis]).result).result
         lo[d] = first
         length[d] = arith.MaxSIOp(arith.SubIOp(last, first).result, c(0)).result
     window = _subview(source, [arith.AddIOp(bases[a], lo[plan[a]]).result if a in plan else bases[a]
