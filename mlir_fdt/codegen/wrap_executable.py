@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..errors import FdtError
 from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
 from ..transforms.pass_base import ModulePass
+from .outline_loop_nests import OutlineLoopNests
 
 SKELETON = """
 #layout = #hal.pipeline.layout<bindings = [#hal.pipeline.binding<storage_buffer>]>
@@ -92,6 +93,7 @@ class WrapExecutable(ModulePass):
 
     def run(self, module: ir.Module) -> ir.Module:
         lower_to_loops(module)
+        OutlineLoopNests().apply(module)
         return wrap_as_executable(module, self.executable_name)
 
     def apply(self, module: ir.Module) -> None:

@@ -25,6 +25,7 @@ _PASSES = {
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",
+    "fdt-outline-loop-nests": "mlir_fdt.codegen.outline_loop_nests:OutlineLoopNests",
     "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",
 }
 
