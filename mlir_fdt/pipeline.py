@@ -23,6 +23,7 @@ from .transforms.normalize import NormalizeLinalg
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
 from .transforms.schedule import ScheduleMinMemory
 from .transforms.simplify_guards import SimplifyGuards
+from .transforms.unflatten_dense_inputs import UnflattenDenseInputs
 
 
 @dataclass
@@ -37,11 +38,12 @@ class LoweredProgram:
 
 def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
-    transposes folded."""
+    transposes folded, dense layers reading their producer's map unflattened."""
     FuseElementwiseChains().apply(module)
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
     FoldSliceReads().apply(module)
+    UnflattenDenseInputs().apply(module)
     run_pipeline(module, "builtin.module(canonicalize,cse)")
 
 

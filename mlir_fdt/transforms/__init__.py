@@ -10,6 +10,7 @@ _PASSES = {
     "fdt-fuse-elementwise-chains": "mlir_fdt.transforms.fuse_elementwise:FuseElementwiseChains",
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
+    "fdt-unflatten-dense-inputs": "mlir_fdt.transforms.unflatten_dense_inputs:UnflattenDenseInputs",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-apply-plan": "mlir_fdt.transforms.apply_plan:ApplyPlan",
     "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",
