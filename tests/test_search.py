@@ -107,3 +107,17 @@ def test_ram_budget_that_cannot_fit(tmp_path):
     assert proc.returncode == 1
     assert "no plan found fits the RAM budget of 100 bytes: the smallest arena found is 768 bytes" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_min_ram_finds_fdt_through_a_dense_layer_on_micro_speech():
+    """micro_speech: conv_0's 25x20x8 map feeds one dense layer; no spatial tile can close there,
+    but partitioning conv_0's channels and closing dense_1 with 4 int32 partial sums keeps one
+    25x20x1 slice instead of the map, with no extra MAC."""
+    from conftest import corpus_path
+    ctx = new_context()
+    module = import_model(corpus_path("mlonmcu_micro_speech.tflite"), ctx)
+    prepare_tensor_program(module)
+    result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
+    assert result.chosen.executed_macs == result.macs
+    assert [(p.layers, p.method) for p in result.chosen.plan.paths] == [(("conv_0", "dense_1"), "fdt")]
+    assert result.chosen.arena_bytes < 0.6 * result.untiled.arena_bytes

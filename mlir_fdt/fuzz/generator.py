@@ -2,8 +2,8 @@
 
 Networks are float, int8 or int16x8, and draw the ops of real TinyML models: convolutions (plain,
 depthwise, transposed), pooling and MEAN, pads and (strided) slices, resizes, reshapes, concats,
-residual adds, fully connected layers (chains of them under FDT plans), embedding lookups (GATHER with an index input), a second
-data input, and taps that make an intermediate tensor an output too.
+residual adds, fully connected layers (chains of them under FDT plans), embedding lookups (GATHER
+with an index input), a second data input, and taps that make an intermediate tensor an output too.
 
 Everything is drawn from one `random.Random` seeded with `"<seed>/<case>"` (string seeds are
 hashed with SHA-512, so a run is reproducible across processes and Python versions). Each
