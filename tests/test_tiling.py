@@ -26,6 +26,11 @@ CASES = {
     "resnet_ffmt": ("ic_resnet8_int8", {"paths": [{"layers": ["conv_3", "conv_4"], "method": "ffmt",
                                                    "tiles": [4, 4]}]}),
     "ad_fdt_psum": ("ad_int8", {"paths": [{"layers": ["dense_0", "dense_1"], "method": "fdt", "partitions": 4}]}),
+    # FDT closed by the global pooling (each partition pools its own channels), and through it to
+    # the dense layer (partial sums over the pooled channels)
+    "kws_fdt_pool": ("kws_int8", {"paths": [{"layers": ["pw_8", "pool_9"], "method": "fdt", "partitions": 8}]}),
+    "kws_fdt_pool_dense": ("kws_int8", {"paths": [{"layers": ["pw_8", "pool_9", "dense_10"], "method": "fdt",
+                                                   "partitions": 8}]}),
     # every depthwise layer in one-channel partitions, every 1x1 layer in rows: each writes over
     # its dying input (fdt-reuse-dying-inputs), one tile apart
     "kws_in_place": ("kws_int8", {"paths": [
@@ -91,6 +96,16 @@ def test_in_place_tiles_lower_kws_with_no_overhead(tiled, compiled):
 def test_psum_fdt_is_exact_with_no_overhead(tiled):
     report = tiled("ad_fdt_psum")
     assert report["mac_overhead"] == 0
+
+
+@pytest.mark.parametrize("case", ["kws_fdt_pool", "kws_fdt_pool_dense"])
+def test_fdt_through_global_pooling_lowers_kws_untiled(tiled, compiled, case):
+    """pw_8's 25x5x64 map is never whole: each channel partition is pooled (and summed into
+    dense_10's int32 accumulator) before the next."""
+    untiled, _ = compiled("kws_int8")
+    report = tiled(case)
+    assert report["mac_overhead"] == 0
+    assert report["arena_bytes"] < untiled["arena_bytes"]
 
 
 @pytest.mark.parametrize("plan,message", [
