@@ -44,11 +44,13 @@ def test_candidate_rules_on_vww():
     assert fdt_partitions(graph, index["dw_1"], index["pw_2"]) == 8
     assert fdt_partitions(graph, index["conv_0"], index["pw_2"]) == 8   # through the depthwise dw_1
     assert not fdt_partitions(graph, index["conv_0"], index["dw_3"])    # pw_2 inside mixes channels
-    # the closing layer keeps its whole int32 accumulator (48x48x16) live: the cost model sees the
-    # partial sums outweigh the 18432 B map they replace
+    # the closing layer keeps its whole int32 accumulator (48x48x16) live, and the path's input
+    # (conv_0's 48x48x8 map, read by every partition): the cost model sees the partial sums
+    # outweigh the 18432 B map they replace
     psum = TilingPlan((FusedPath(("dw_1", "pw_2"), "fdt", partitions=4),))
     internal_only = graph.live_bytes({index["dw_1"]})
-    assert graph.plan_live_bytes(psum)[index["pw_2"]] == internal_only[index["pw_2"]] + 4 * 48 * 48 * 16
+    assert graph.partial_sums(psum) == {index["pw_2"]: index["dw_1"]}
+    assert graph.plan_live_bytes(psum)[index["pw_2"]] == internal_only[index["pw_2"]] + 4 * 48 * 48 * 16 + 18432
     assert max(graph.plan_live_bytes(psum)) > max(graph.live_bytes())
     assert ffmt_allowed(graph, index["conv_0"], index["dw_7"])
     assert not ffmt_allowed(graph, index["pw_26"], index["dense_28"])

@@ -38,18 +38,20 @@ class LayerGraph:
     input_rows: int = 1
 
     def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None,
-                   partial_sums: set[int] = frozenset()) -> list[int]:
+                   partial_sums: dict[int, int] | None = None) -> list[int]:
         """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
         `internal` layers (inside a fused path) are tiles and do not count; a layer of
         `tiled_in_place` (index -> pieces) writes its tiles over its dying input and needs one
-        tile more; a layer of `partial_sums` closes an fdt path and keeps its whole accumulator
-        (int32 for int8 models) live across the partitions."""
+        tile more; a layer of `partial_sums` (closing layer -> the path's first layer) closes an
+        fdt path: its whole accumulator (int32 for int8 models) is live across the partitions,
+        together with the path's inputs, which every partition reads again."""
         tiled_in_place = tiled_in_place or {}
+        partial_sums = partial_sums or {}
         out = []
         for i, layer in enumerate(self.layers):
             live = 0 if i in internal or self._writes_in_place(i) else layer.out_bytes
             if i in partial_sums:
-                live += layer.accumulator_bytes
+                live += layer.accumulator_bytes + self._path_input_bytes(partial_sums[i], i, internal)
             if i in tiled_in_place:
                 live = -(-layer.out_bytes // tiled_in_place[i])
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
@@ -61,6 +63,13 @@ class LayerGraph:
                 live -= self._shifted_alias_saving(i, internal)
             out.append(live)
         return out
+
+    def _path_input_bytes(self, first: int, i: int, internal: set[int]) -> int:
+        """Bytes of the inputs of a path starting at layer `first` that the live bytes at layer i
+        (after them) do not already count: they live until the path's last partition."""
+        extra = self.input_bytes if first in self.input_consumers and max(self.input_consumers) < i else 0
+        return extra + sum(self.layers[p].out_bytes for p in self.producers(first)
+                           if p not in internal and max(self.layers[p].consumers) < i)
 
     def _shifted_alias_saving(self, i: int, internal: set[int]) -> int:
         """Bytes the memory planner's shifted aliases (`memory.overlap`) save at layer i: a layer
@@ -110,11 +119,14 @@ class LayerGraph:
         """`live_bytes` once `plan` is applied."""
         return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan), self.partial_sums(plan))
 
-    def partial_sums(self, plan) -> set[int]:
-        """Last layers of the plan's fdt paths that close them with partial sums."""
+    def partial_sums(self, plan) -> dict[int, int]:
+        """Last layers of the plan's fdt paths that close them with partial sums -> the paths'
+        first layers."""
         index = {layer.name: layer.index for layer in self.layers}
-        ends = [index[path.layers[-1]] for path in plan.paths if path.method == "fdt" and len(path.layers) > 1]
-        return {i for i in ends if self.layers[i].fdt_cut is not None and self.layers[i].fdt_cut[0] == "psum"}
+        ends = {index[path.layers[-1]]: index[path.layers[0]] for path in plan.paths
+                if path.method == "fdt" and len(path.layers) > 1}
+        return {i: a for i, a in ends.items()
+                if self.layers[i].fdt_cut is not None and self.layers[i].fdt_cut[0] == "psum"}
 
     def internal_layers(self, plan) -> dict[int, int]:
         """Layers whose outputs a plan keeps inside a fused path -> number of tiles/partitions."""
