@@ -17,10 +17,14 @@ How each figure is obtained:
   planned arena bytes; cost-model MACs; QEMU -icount instructions of one inference on the first seed);
 - TFLM head: TFLite Micro's "Arena allocation head" (print_allocations after one invoke, measured here
   with the Python interpreter; `-` when TFLite Micro cannot run the model);
+- IREE default + I/O: where TFLite Micro has no figure (ONNX models, models it cannot run), IREE's own
+  compilation of the same imported program (the compile's imported.mlir) for Cortex-M4: the "Transient
+  Size" of its scheduling statistics plus the input and output bytes, which its caller allocates
+  (`codegen.iree_compile.iree_default_transient_bytes`, the method of ../shared/models/README.md);
 - compile s: wall time of the whole `mlir-fdt compile` command on this machine (run included);
-- reference: tflite-micro, or iree-default (IREE's compilation of the imported program) only where
-  TFLite Micro cannot run the model, with the reason in the JSON; `varies`: whether the reference
-  output changed between the seeded inputs (a check on a saturated model proves little);
+- reference: tflite-micro for a .tflite, or iree-default (IREE's compilation of the imported program)
+  only where TFLite Micro cannot run the model, with the reason in the JSON; onnxruntime for a .onnx;
+  `varies`: whether the reference output changed between the seeded inputs (a check on a saturated model proves little);
 - intermediates: a .tflite is compiled with `--check-intermediates` (unless --no-intermediates): every
   intermediate tensor the untiled program keeps whole is compared with TFLite Micro's on the same
   inputs; the JSON says per model how many were compared, how many have no value of their own (fused or
@@ -111,14 +115,29 @@ def tflm_head(model: Path) -> int | None:
 
 
 def op_summary(model: Path) -> str:
-    if model.suffix != ".tflite":
-        return "(onnx)"
-    from mlir_fdt.importers.tflite_flatbuffer import read_tflite
     try:
-        counts = read_tflite(model).op_counts()
+        if model.suffix == ".onnx":
+            from collections import Counter
+            import onnx
+            counts = Counter(n.op_type for n in onnx.load(str(model), load_external_data=False).graph.node)
+        else:
+            from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+            counts = read_tflite(model).op_counts()
     except Exception as e:  # noqa: BLE001 - a model the reader rejects is reported, not fatal
         return f"(unreadable: {e})"
     return ", ".join(f"{k}x{v}" if v > 1 else k for k, v in counts.items())
+
+
+def iree_default_plus_io(out: Path, report: dict) -> int | None:
+    """IREE's default flow on the compile's imported program: transient bytes + input and output bytes."""
+    from mlir_fdt.codegen.iree_compile import iree_default_transient_bytes
+    from mlir_fdt.errors import FdtError
+    from mlir_fdt.targets import get_target
+    try:
+        transient = iree_default_transient_bytes(out / "imported.mlir", get_target(report["target"]))
+    except FdtError:
+        return None
+    return transient + sum(t["bytes"] for t in report["inputs"] + report["outputs"])
 
 
 def intermediates_fields(report: dict) -> dict:
@@ -153,6 +172,7 @@ def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: 
     report = {}
     if (out / "report.json").is_file() and status in ("pass", "wrong output"):
         report = json.loads((out / "report.json").read_text())
+    iree = iree_default_plus_io(out, report) if report and model.suffix != ".tflite" else None
     return {"model": model.name, "mode": mode, "status": status, "why": why,
             "arena_bytes": report.get("arena_bytes"), "lower_bound_bytes": report.get("lower_bound_bytes"),
             "qemu_instructions": report.get("qemu_instructions"), "macs": report.get("macs"),
@@ -160,7 +180,8 @@ def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: 
             "tolerance": report.get("tolerance"), "reference": report.get("reference"),
             "reference_note": report.get("reference_note"),
             "reference_output_varies": report.get("reference_output_varies"),
-            "checked_seeds": report.get("checked_seeds"), **intermediates_fields(report),
+            "checked_seeds": report.get("checked_seeds"), "iree_default_plus_io_bytes": iree,
+            **intermediates_fields(report),
             "compile_s": round(seconds, 1), "command": " ".join(command[3:])}
 
 
@@ -181,7 +202,8 @@ def _intermediates_cell(r: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    cols = ["model", "ops", "mode", "status", "expect", "arena", "TFLM head", "vs TFLM", "lower bound",
+    cols = ["model", "ops", "mode", "status", "expect", "arena", "TFLM head", "vs TFLM", "IREE default + I/O",
+            "lower bound",
             "qemu instr", "MACs", "compile s", "reference", "varies", "intermediates"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
@@ -190,7 +212,8 @@ def table(rows: list[dict]) -> str:
         status = r["status"] + ("" if r["status"] == "pass" else f" ({r['why'][:90]})")
         lines.append("| " + " | ".join([
             r["model"], r["ops"], r["mode"], status, "/".join(sorted(r["expect"])) or "-",
-            _fmt(r["arena_bytes"]), _fmt(r["tflm_head"]), ratio, _fmt(r["lower_bound_bytes"]),
+            _fmt(r["arena_bytes"]), _fmt(r["tflm_head"]), ratio, _fmt(r.get("iree_default_plus_io_bytes")),
+            _fmt(r["lower_bound_bytes"]),
             _fmt(r["qemu_instructions"]), _fmt(r["macs"]), _fmt(r["compile_s"]), _fmt(r["reference"]),
             _fmt(r["reference_output_varies"]), _intermediates_cell(r)]) + " |")
     return "\n".join(lines)
@@ -202,6 +225,8 @@ def summary(rows: list[dict]) -> dict:
     counts["unexpected"] = sum(bool(r["expect"]) and r["status"] not in r["expect"] for r in rows)
     counts["above_tflm_head"] = sum(bool(r.get("arena_bytes") and r.get("tflm_head")
                                          and r["arena_bytes"] > r["tflm_head"]) for r in rows)
+    counts["above_iree_default"] = sum(bool(r.get("arena_bytes") and r.get("iree_default_plus_io_bytes")
+                                            and r["arena_bytes"] > r["iree_default_plus_io_bytes"]) for r in rows)
     return counts
 
 

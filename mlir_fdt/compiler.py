@@ -17,6 +17,7 @@ from .codegen.library import compile_library
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
+from .kernels.simd32 import UseArmDsp, uses_simd32
 from .ir import copy_module, entry_function, ir, new_context, run_pipeline
 from .pipeline import lower, prepare_tensor_program
 from .plan import TilingPlan
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 OBJECTIVES = ("untiled", "min-ram", "max-overhead", "ram-budget")
 FLOAT_TOLERANCE = 1e-4  # max |ours - reference| for float32 models, relative to max(1, max |reference|)
+QDQ_TOLERANCE_NOTE = ("one quantization step of the output: the integer convolutions requantize an exact int32 "
+                      "sum with a float32 multiplier (onnxruntime's QLinearConv arithmetic) where the ONNX graph "
+                      "rounds a float32 sum; the two may round a near-tie value to neighbouring steps")
 
 
 @dataclass
@@ -75,12 +79,17 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
 
 def _declared_signature(model: Path, n_inputs: int, n_outputs: int):
     """The model file's own account of its inputs and outputs (a TFLite flatbuffer's tensors, with names
-    and quantization), or None when it has none or it does not match the imported signature."""
-    if model.suffix.lower() != ".tflite":
+    and quantization; an ONNX graph's inputs and outputs), or None when it has none or it does not match
+    the imported signature."""
+    if model.suffix.lower() == ".onnx":
+        from .importers.onnx_model import read_onnx
+        declared = read_onnx(model)
+    elif model.suffix.lower() == ".tflite":
+        from .importers.tflite_flatbuffer import read_tflite
+        declared = read_tflite(model)
+    else:
         return None
-    from .importers.tflite_flatbuffer import read_tflite
-    fb = read_tflite(model)
-    return fb if len(fb.inputs) == n_inputs and len(fb.outputs) == n_outputs else None
+    return declared if len(declared.inputs) == n_inputs and len(declared.outputs) == n_outputs else None
 
 
 def _declared_io(declared, n_inputs: int, n_outputs: int) -> tuple[list[dict], list[dict]]:
@@ -139,7 +148,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         tiling = search_result.chosen.plan
     timings["search_s"] = search_result.seconds if search_result else 0.0
     untiled_layout = _untiled_layout(module, options) if options.plot and not tiling.is_untiled else None
-    lowered = lower(module, tiling, options.planner, options.alignment)
+    lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp)
     plan = lowered.plan
     executed_macs = lowered.executed_macs
     timings["transform_and_plan_s"] = time.perf_counter() - t0
@@ -148,8 +157,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
 
     t0 = time.perf_counter()
     executable = WrapExecutable(executable_name=options.library_name).run(module)
-    source = out_dir / f"{options.library_name}.mlir"
-    source.write_text(str(executable))
+    source, host_source = _write_sources(executable, out_dir, options.library_name)
     compiled = compile_library(source, out_dir, options.library_name, target, options.output_format,
                                options.iree_flags)
     sizes = compiled.sizes
@@ -229,10 +237,26 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
                        f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B")
     if options.run:
-        _run_and_check(report, model, out_dir, executable, source, options, target, inputs_info, outputs_info,
+        _run_and_check(report, model, out_dir, executable, host_source, options, target, inputs_info, outputs_info,
                        in_types, out_types, index_ranges, declared, named)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Path, Path]:
+    """(device source, host source) of the wrapped executable. They differ only where the kernels use
+    SIMD32 helpers: the device's call the Arm DSP intrinsics, the host's spell them in arith
+    (`kernels/simd32.py`), so a host run checks everything but the single instructions."""
+    source = out_dir / f"{name}.mlir"
+    if not uses_simd32(executable):
+        source.write_text(str(executable))
+        return source, source
+    host_source = out_dir / f"{name}.host.mlir"
+    host_source.write_text(str(executable))
+    device = copy_module(executable)
+    UseArmDsp().apply(device)
+    source.write_text(str(device))
+    return source, host_source
 
 
 def _require_intermediates_check(model: Path, options: CompileOptions) -> None:
@@ -280,11 +304,15 @@ def _search(module, macs: int, options: CompileOptions, out_dir: Path):
 
 def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
                        out_dir: Path) -> tuple[str, list[np.ndarray], str | None]:
-    """(reference name, outputs, why not TFLite Micro). A .tflite is checked against TFLite Micro;
-    only a model TFLite Micro cannot run at all falls back to IREE's default compilation of the
+    """(reference name, outputs, why not TFLite Micro). A .tflite is checked against TFLite Micro, a .onnx
+    against onnxruntime (never anything else: an ONNX model onnxruntime cannot run is an error); only a
+    .tflite that TFLite Micro cannot run at all falls back to IREE's default compilation of the
     imported program, and the reason is kept (report.json `reference_note`, and a warning)."""
     from .reference.host import run_default_iree
     note = None
+    if model.suffix.lower() == ".onnx":
+        from .reference.ort import run_onnxruntime
+        return "onnxruntime", run_onnxruntime(model, inputs), None
     if model.suffix.lower() == ".tflite":
         from .reference.tflm import run_tflite_micro
         try:
@@ -303,12 +331,13 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     compare every output with the reference; record the worst difference. With `named` (the prepared
     program with TFLite tensor names), compare every intermediate tensor too (report `intermediates`)."""
     from .reference.host import run_arena_program
-    from .reference.inputs import numpy_dtype, random_inputs, tflite_input_ranges, tflite_shape_inputs
+    from .importers.tflite_flatbuffer import TfliteModel
+    from .reference.inputs import declared_input_ranges, numpy_dtype, random_inputs, tflite_shape_inputs
     if options.run not in ("host", "qemu"):
         raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
-    ranges = tflite_input_ranges(declared) if declared is not None else None
-    fixed = tflite_shape_inputs(declared) if declared is not None else {}
+    ranges = declared_input_ranges(declared)
+    fixed = tflite_shape_inputs(declared) if isinstance(declared, TfliteModel) else {}
     if fixed:  # inputs that only state a shape: given that shape in every check
         report["shape_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): v.tolist()
                                   for i, v in fixed.items()}
@@ -367,6 +396,10 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
     is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
     scale = max(1.0, max(float(np.max(np.abs(e))) for e in references[0] if e.size)) if is_float else 1.0
     report["tolerance"] = FLOAT_TOLERANCE * scale if is_float else 0
+    steps = [s for s in declared.output_steps() if s] if hasattr(declared, "output_steps") else []
+    if steps:  # a QDQ model's dequantized output: one step (importers/onnx_qdq.py says why)
+        report["tolerance"] = max(report["tolerance"], max(steps))
+        report["tolerance_note"] = QDQ_TOLERANCE_NOTE
     report["match"] = final <= report["tolerance"]
     if named is not None:
         _check_intermediates(report, named, model, declared, checked_inputs, out_dir, options)

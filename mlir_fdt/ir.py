@@ -14,6 +14,7 @@ from iree.compiler.dialects import (  # noqa: F401
     scf,
     tensor,
     transform,
+    vector,
 )
 from iree.compiler.dialects.transform import interpreter as transform_interpreter  # noqa: F401
 

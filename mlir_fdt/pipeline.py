@@ -9,6 +9,8 @@ from .analysis.code_size import estimate_code_bytes
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
 from .codegen.wrap_executable import lower_to_loops
+from .kernels.dot_products import DotProductKernels
+from .kernels.peel_padded_windows import PeelPaddedWindows
 from .ir import entry_function, ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
 from .plan import TilingPlan
@@ -20,8 +22,10 @@ from .transforms.fold_slice_reads import FoldSliceReads
 from .transforms.fuse_elementwise import FuseElementwiseChains
 from .transforms.fuse_epilogues import FuseEpilogues
 from .transforms.normalize import NormalizeLinalg
+from .transforms.relayout_reduction_weights import RelayoutReductionWeights
 from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
 from .transforms.schedule import ScheduleMinMemory
+from .transforms.specialize_rescale import SpecializeRescale
 from .transforms.simplify_guards import SimplifyGuards
 from .transforms.unflatten_dense_inputs import UnflattenDenseInputs
 
@@ -38,19 +42,23 @@ class LoweredProgram:
 
 def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
-    transposes folded, dense layers reading their producer's map unflattened."""
+    transposes folded, dense layers reading their producer's map unflattened, weights laid out in
+    the order their reductions read them, per-channel requantization rounding tabulated."""
     FuseElementwiseChains().apply(module)
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
     FoldSliceReads().apply(module)
-    UnflattenDenseInputs().apply(module)
+    UnflattenDenseInputs().apply(module)  # before the relayout: it lays out the unflattened weights
+    RelayoutReductionWeights().apply(module)
+    SpecializeRescale().apply(module)
     run_pipeline(module, "builtin.module(canonicalize,cse)")
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
-          alignment: int = 16) -> LoweredProgram:
+          alignment: int = 16, simd32_kernels: bool = False) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
-    inputs, bufferize, plan the arena and lower to loops."""
+    inputs, bufferize, plan the arena and lower to loops. With `simd32_kernels` (a target with the
+    DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same."""
     if tiling is not None and not tiling.is_untiled:
         ApplyPlan.apply_plan(module, tiling)
         SimplifyGuards().apply(module)
@@ -65,6 +73,9 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
+    PeelPaddedWindows().apply(module)
+    if simd32_kernels:
+        DotProductKernels().apply(module)
     lower_to_loops(module)  # the loops IREE gets: what the instruction estimate counts
     with module.context:
         instructions = estimate_instructions(entry_function(module))

@@ -49,6 +49,11 @@ class Target:
     def qemu_machine(self) -> str | None:
         return self.board.machine if self.board else None
 
+    @property
+    def has_dsp(self) -> bool:
+        """The Armv7E-M DSP extension (SIMD32: SXTB16, SMLAD, ...): Cortex-M4/M7/M33/M55."""
+        return "+dsp" in self.features.split(",")
+
 
 # SysTick clocks behind the calibrations (QEMU 7.2): the MPS2 FPGA images (AN385/386/500)
 # 25 MHz -> 40; AN505 20 MHz -> 50; AN547 32 MHz -> 31.25; nRF51 (micro:bit) 16 MHz -> 62.5.

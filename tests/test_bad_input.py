@@ -83,7 +83,8 @@ def compile_args(model: Path, tmp_path: Path, *extra: str) -> list[str]:
     ("truncated.tflite", None, ["truncated.tflite: ", "truncated or"]),
     ("text.tflite", GOOD_CONV, ["text.tflite: not a TFLite flatbuffer"]),
     ("garbage.mlirbc", bytes(range(7, 250)), ["garbage.mlirbc:1:", "(does not parse as MLIR)"]),
-    ("model.onnx", b"\x08\x07", ["model.onnx: unsupported model format '.onnx'; supported: .tflite"]),
+    ("model.onnx", b"\x08\x07", ["model.onnx: not a readable ONNX model (truncated or not ONNX?)"]),
+    ("model.pb", b"\x08\x07", ["model.pb: unsupported model format '.pb'; supported: .tflite"]),
     ("empty.mlir", "", ["empty.mlir: expected exactly one public function in the module, found 0"]),
 ])
 def test_bad_model_file(tmp_path, name, content, fragments):

@@ -39,6 +39,10 @@ def _check(rows: list[dict]) -> None:
     above = [f"{r['model']}: arena {r['arena_bytes']} > TFLite Micro {r['tflm_head']}" for r in rows
              if r["status"] == "pass" and r["tflm_head"] and r["arena_bytes"] > r["tflm_head"]]
     assert not above, "\n".join(above)
+    above_iree = [f"{r['model']}: arena {r['arena_bytes']} > IREE default + I/O {r['iree_default_plus_io_bytes']}"
+                  for r in rows if r["status"] == "pass" and r.get("iree_default_plus_io_bytes")
+                  and r["arena_bytes"] > r["iree_default_plus_io_bytes"]]
+    assert not above_iree, "\n".join(above_iree)
 
 
 def test_fast_subset_passes_or_is_refused_by_name():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import requires_qemu
 from mlir_fdt.fuzz import campaign
 from mlir_fdt.fuzz.emit import HANDLERS, InvalidSpec, render, window
 from mlir_fdt.fuzz.emit_extra import resize_params
@@ -263,7 +264,7 @@ def test_shrink_candidates_never_grow():
 def test_campaign_reports_in_case_order_whatever_the_jobs(monkeypatch):
     """Results come back in case order with any parallelism; the run stops at the first failure
     in that order; known crashes are counted apart."""
-    def fake_run(spec: CaseSpec, work_dir=None, timeout=0.0) -> CaseResult:
+    def fake_run(spec: CaseSpec, work_dir=None, timeout=0.0, run="host") -> CaseResult:
         n = spec.input_seed % 5
         if n == 0:
             return CaseResult(CRASH, "boom", "KeyError", "mlir_fdt/x.py:f")
@@ -288,10 +289,10 @@ def test_campaign_reports_in_case_order_whatever_the_jobs(monkeypatch):
 
 
 # -- the CI-sized run ------------------------------------------------------------------------------------
-def _fuzz(tmp_path: Path, cases: int, seed: int) -> subprocess.CompletedProcess:
+def _fuzz(tmp_path: Path, cases: int, seed: int, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, "fuzz", "--cases", str(cases), "--seed", str(seed), "--keep-going",
                            "--known-failures", str(REGRESSIONS), "--shrink-attempts", "0",
-                           "--out", str(tmp_path / "repro")], capture_output=True, text=True, timeout=3600)
+                           "--out", str(tmp_path / "repro"), *extra], capture_output=True, text=True, timeout=3600)
 
 
 def test_fuzz_ci_run(tmp_path):
@@ -304,6 +305,17 @@ def test_fuzz_ci_run(tmp_path):
     # the property test covers both split kinds: spatial tiles and channel partitions
     assert re.search(r"^\[\s*\d+/40\] pass .* ffmt \d+x\d+ ", proc.stdout, re.M)
     assert re.search(r"^\[\s*\d+/40\] pass .* fdt /\d+ ", proc.stdout, re.M)
+
+
+@pytest.mark.qemu
+@requires_qemu
+def test_fuzz_under_qemu(tmp_path):
+    """`--run qemu`: the generated networks also run as Cortex-M4 firmware (the int8 kernels there use
+    the DSP instructions the host build only emulates) and match the reference; seed 5's first cases
+    cover int8, int16 and float, a gather, a tiled plan and padded windows."""
+    proc = _fuzz(tmp_path, 4, 5, "--run", "qemu", "--jobs", "1")
+    assert re.search(r"^4 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
+    assert len(re.findall(r"^\[\s*\d+/4\] pass ", proc.stdout, re.M)) == 4
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ INSTRUCTIONS_PER_OP = 0.78
 LOOP_OPS = 2
 FREE_OPS = {"arith.constant", "memref.subview", "memref.view", "memref.reinterpret_cast", "memref.expand_shape",
             "memref.collapse_shape", "memref.alloca", "scf.yield", "func.return",
-            "hal.interface.binding.subspan"}
+            "hal.interface.binding.subspan", "vector.bitcast", "vector.extract"}
 PURE_PREFIXES = ("arith.", "affine.", "index.")
 
 
@@ -44,6 +44,20 @@ def _loop_invariant_ops(body: ir.Block) -> set:
     return invariant
 
 
+def _depends_on_data(value: ir.Value) -> bool:
+    """Whether `value` depends on anything but constants and loop induction variables."""
+    owner = value.owner
+    if isinstance(owner, ir.Block):
+        parent = owner.owner.operation if owner.owner is not None else None
+        return not (parent is not None and parent.name == "scf.for" and value == owner.arguments[0])
+    op = owner.operation
+    if op.name == "arith.constant":
+        return False
+    if not op.name.startswith(PURE_PREFIXES):
+        return True
+    return any(_depends_on_data(v) for v in op.operands)
+
+
 def _count(block: ir.Block, env: dict, hoisted: set = frozenset()) -> int:
     total = 0
     for op in block.operations:
@@ -57,8 +71,10 @@ def _count(block: ir.Block, env: dict, hoisted: set = frozenset()) -> int:
             try:
                 taken = op.regions[0] if evaluate(op.operands[0], env) else op.regions[1]
                 total += 1 + (_count(taken.blocks[0], env) if len(taken.blocks) else 0)
-            except NotStatic:  # a data-dependent branch: the longer one
-                total += 1 + max((_count(r.blocks[0], env) for r in regions), default=0)
+            except NotStatic:
+                if not _depends_on_data(op.operands[0]):
+                    raise  # decided by enclosing loop indices (a peeled window's interior test): enumerate them
+                total += 1 + max((_count(r.blocks[0], env) for r in regions), default=0)  # data-dependent: the longer
         elif op.name not in FREE_OPS:
             total += 1
     return total
@@ -76,10 +92,12 @@ def _count_loop(loop: ir.Operation, env: dict) -> int:
         return total + trips * (_count(body, env, hoisted) + LOOP_OPS)
     except NotStatic:
         iv = body.arguments[0]
-        for x in range(lb, ub, step):
-            env[iv] = x
-            total += _count(body, env, hoisted) + LOOP_OPS
-        env.pop(iv, None)
+        try:
+            for x in range(lb, ub, step):
+                env[iv] = x
+                total += _count(body, env, hoisted) + LOOP_OPS
+        finally:  # also when an outer index is needed (NotStatic propagates): no stale binding left
+            env.pop(iv, None)
         return total
 
 

@@ -49,3 +49,30 @@ def compile_static_library(source: Path, library: Path, target: Target, extra_fl
     invoke(static_library_command(name, Path(library).resolve(), target, extra_flags), tool="iree-compile",
            hint="the IREE flags are passed through unchanged; check them with `iree-compile --help`", cwd=cwd)
     return library
+
+
+def statistics_command(source: Path, statistics: Path, target: Target) -> list[str]:
+    """IREE's default compilation of `source` for `target`, writing its scheduling statistics as CSV (no
+    library: the figure wanted is the transient memory IREE's own allocator plans)."""
+    return [find_tool("iree-compile"), str(source), "--iree-hal-target-device=local",
+            "--iree-hal-local-target-device-backends=llvm-cpu",
+            # triple and CPU only, as the README's reference figures were measured (the memory plan does
+            # not depend on the code generation flags)
+            f"--iree-llvmcpu-target-triple={target.triple}", f"--iree-llvmcpu-target-cpu={target.cpu}",
+            "--iree-scheduling-dump-statistics-format=csv", f"--iree-scheduling-dump-statistics-file={statistics}",
+            "--compile-to=executable-sources", "-o", "/dev/null"]  # the plan is made by then: no code needed
+
+
+def iree_default_transient_bytes(source: Path, target: Target) -> int:
+    """"Transient Size" of IREE's default compilation of the imported program (its own buffer planning of
+    every intermediate tensor; the input and output, which the caller allocates, not included): the
+    figure ../shared/models/README.md gives as "IREE default transient"."""
+    import csv
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="mlir-fdt-iree-stats-") as tmp:
+        stats = Path(tmp) / "statistics.csv"
+        invoke(statistics_command(Path(source).resolve(), stats, target), tool="iree-compile")
+        rows = [r for r in csv.reader(line for line in stats.read_text().splitlines()
+                                      if line and not line.startswith(";"))]
+    header = next(i for i, r in enumerate(rows) if "Transient Size" in r)
+    return int(rows[header + 1][rows[header].index("Transient Size")])

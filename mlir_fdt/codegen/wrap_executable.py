@@ -73,8 +73,9 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
         for op in list(entry.operations)[:-1]:
             op.operation.move_before(inner_ret)
         for op in list(module.body.operations):
-            if op.operation.name == "memref.global":
-                op.operation.move_before(inner_fn)
+            helper = op.operation.name == "func.func" and op.operation != fn.operation  # kernels/simd32.py
+            if op.operation.name == "memref.global" or helper:
+                op.operation.move_before(inner_fn)  # weights, and private helpers
         for key in ("fdt.arena_bytes", "fdt.io"):
             inner_fn.attributes[key] = fn.attributes[key]
         wrapped.operation.verify()

@@ -18,17 +18,19 @@ log = logging.getLogger(__name__)
 CASE_TIMEOUT_S = 300.0
 
 
-def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE_TIMEOUT_S) -> CaseResult:
-    """Compile `spec` with run="host" and compare; a worker that dies or hangs is a crash.
-    `work_dir` keeps the case's files (model, plan, artefacts); default: a temporary directory."""
+def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE_TIMEOUT_S,
+             run: str = "host") -> CaseResult:
+    """Compile `spec` with `run` ("host", or "qemu": the host and the Cortex-M4 firmware under QEMU) and
+    compare; a worker that dies or hangs is a crash. `work_dir` keeps the case's files (model, plan,
+    artefacts); default: a temporary directory."""
     if work_dir is None:
         with tempfile.TemporaryDirectory(prefix="mlir-fdt-fuzz-") as tmp:
-            return run_case(spec, Path(tmp), timeout)
+            return run_case(spec, Path(tmp), timeout, run)
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "spec.json").write_text(spec.dumps())
     result_file = work_dir / "result.json"
     result_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "mlir_fdt.fuzz.worker", str(work_dir)]
+    command = [sys.executable, "-m", "mlir_fdt.fuzz.worker", str(work_dir), run]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

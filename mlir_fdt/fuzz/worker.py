@@ -71,8 +71,8 @@ def write_case_files(spec_text: str, case_dir: Path) -> tuple[Path, Path | None]
     return model, plan_file
 
 
-def run_case_here(case_dir: Path) -> dict:
-    """Compile and check the case in `case_dir`; the result as a JSON-ready dict."""
+def run_case_here(case_dir: Path, run: str = "host") -> dict:
+    """Compile and check the case in `case_dir` (`run`: host, or qemu); the result as a JSON-ready dict."""
     from ..compiler import CompileOptions, compile_model
     from ..errors import FdtError
     from .spec import CaseSpec
@@ -83,7 +83,7 @@ def run_case_here(case_dir: Path) -> dict:
         model, plan_file = write_case_files((case_dir / "spec.json").read_text(), case_dir)
         if plan_file is not None:
             result["plan"] = json.loads(plan_file.read_text())
-        options = CompileOptions(run="host", planner=spec.planner, alignment=spec.alignment, seed=spec.input_seed,
+        options = CompileOptions(run=run, planner=spec.planner, alignment=spec.alignment, seed=spec.input_seed,
                                  plan=str(plan_file) if plan_file else None)
         report = compile_model(model, case_dir / "out", options)
         result["max_abs_diff"], result["tolerance"] = report["max_abs_diff"], report["tolerance"]
@@ -110,7 +110,7 @@ def run_case_here(case_dir: Path) -> dict:
 
 def main(argv: list[str]) -> int:
     case_dir = Path(argv[0])
-    result = run_case_here(case_dir)
+    result = run_case_here(case_dir, argv[1] if len(argv) > 1 else "host")
     (case_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

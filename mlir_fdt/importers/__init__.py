@@ -1,4 +1,4 @@
-"""Import stage: a model file (TFLite, TOSA/linalg MLIR) becomes linalg on tensors, static shapes, batch 1."""
+"""Import stage: a model file (TFLite, ONNX, TOSA/linalg MLIR) becomes linalg on tensors, static shapes, batch 1."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 from ..errors import FdtError
 from ..ir import ir
 from .mlir_file import import_mlir_file
+from .onnx import import_onnx
 from .supported_ops import check_supported_ops
 from .tflite import import_tflite
 
-SUPPORTED_SUFFIXES = {".tflite": "TFLite flatbuffer", ".mlir": "MLIR text (TOSA or linalg)",
+SUPPORTED_SUFFIXES = {".tflite": "TFLite flatbuffer", ".onnx": "ONNX",
+                      ".mlir": "MLIR text (TOSA or linalg)",
                       ".mlirbc": "MLIR bytecode (TOSA or linalg)"}
 
 
@@ -25,6 +27,8 @@ def import_model(path: str | Path, context: ir.Context, tensor_names: bool = Fal
     suffix = path.suffix.lower()
     if suffix == ".tflite":
         module = import_tflite(path, context, tensor_names)
+    elif suffix == ".onnx":
+        module = import_onnx(path, context)
     elif suffix in (".mlir", ".mlirbc"):
         module = import_mlir_file(path, context)
     else:

@@ -43,6 +43,17 @@ def tflite_input_ranges(fb: TfliteModel) -> list[Range | None]:
     return ranges
 
 
+def declared_input_ranges(declared) -> list[Range | None] | None:
+    """The input ranges of a TFLite model (`tflite_input_ranges`) or an ONNX model
+    (`reference.ort.onnx_input_ranges`); None for a model file that declares no signature."""
+    if declared is None:
+        return None
+    if isinstance(declared, TfliteModel):
+        return tflite_input_ranges(declared)
+    from .ort import onnx_input_ranges
+    return onnx_input_ranges(declared)
+
+
 # TFLite operators with an operand that states the shape of their output: operator -> operand index
 SHAPE_OPERANDS = {"TRANSPOSE_CONV": 0}
 

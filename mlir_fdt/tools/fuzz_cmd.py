@@ -38,6 +38,9 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
                    help="crashes matching an open bug listed in DIR/open_bugs.json (e.g. tests/fuzz_regressions) "
                         "are reported but not counted as mismatches")
     f.add_argument("--max-layers", type=int, default=5, help="top-level layers per network (default 5)")
+    f.add_argument("--run", choices=("host", "qemu"), default="host",
+                   help="host (default): the compiled program on this machine; qemu: also the Cortex-M4 "
+                        "firmware under QEMU (its int8 kernels are target-specific)")
 
 
 def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> str:
@@ -94,7 +97,7 @@ def run_fuzz(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with _progress(args.cases) as on_result:
         summary = run_campaign(args.cases, args.seed, keep_going=args.keep_going, jobs=args.jobs,
-                               on_result=on_result, max_layers=args.max_layers, known=known)
+                               on_result=on_result, max_layers=args.max_layers, known=known, run=args.run)
     if summary.failures:
         print(f"shrinking {len(summary.failures)} failing case(s) (up to {args.shrink_attempts} compiles each)",
               flush=True)
@@ -102,6 +105,6 @@ def run_fuzz(args: argparse.Namespace) -> int:
         def shrunk(failure: Failure) -> None:
             print(f"case {failure.index}: {failure.result.status}; reproducer {failure.reproducer} "
                   f"({failure.shrunk.summary() if failure.shrunk else 'unshrunk'})", flush=True)
-        shrink_failures(summary, args.seed, Path(args.out), args.shrink_attempts, shrunk)
+        shrink_failures(summary, args.seed, Path(args.out), args.shrink_attempts, shrunk, run=args.run)
     _print_summary(summary, args.known_failures, time.perf_counter() - start)
     return 0 if summary.mismatches == 0 else 1

@@ -12,6 +12,9 @@ _PASSES = {
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
     "fdt-unflatten-dense-inputs": "mlir_fdt.transforms.unflatten_dense_inputs:UnflattenDenseInputs",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
+    "fdt-relayout-reduction-weights":
+        "mlir_fdt.transforms.relayout_reduction_weights:RelayoutReductionWeights",
+    "fdt-specialize-rescale": "mlir_fdt.transforms.specialize_rescale:SpecializeRescale",
     "fdt-apply-plan": "mlir_fdt.transforms.apply_plan:ApplyPlan",
     "fdt-simplify-guards": "mlir_fdt.transforms.simplify_guards:SimplifyGuards",
     "fdt-fold-pad-into-consumer": "mlir_fdt.transforms.fold_pad_into_consumer:FoldPadIntoConsumer",
@@ -20,6 +23,9 @@ _PASSES = {
     "fdt-reuse-dying-inputs": "mlir_fdt.transforms.reuse_dying_inputs:ReuseDyingInputs",
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
+    "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
+    "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
+    "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",
     "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",
 }
 

@@ -12,24 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import arith, ir, linalg, tensor, walk_ops
-from .linalg_util import defining_op, indexing_maps, num_inputs
+from .linalg_util import defining_op, emit_affine, indexing_maps, num_inputs
 from .pass_base import ModulePass
-
-
-def _emit_affine(expr: ir.AffineExpr, dims: list[ir.Value]) -> ir.Value:
-    """Materialise an affine expression of loop indices with arith ops."""
-    index = ir.IndexType.get()
-    if isinstance(expr, ir.AffineDimExpr):
-        return dims[ir.AffineDimExpr(expr).position]
-    if isinstance(expr, ir.AffineConstantExpr):
-        return arith.ConstantOp(index, ir.AffineConstantExpr(expr).value).result
-    if isinstance(expr, ir.AffineAddExpr):
-        e = ir.AffineAddExpr(expr)
-        return arith.AddIOp(_emit_affine(e.lhs, dims), _emit_affine(e.rhs, dims)).result
-    if isinstance(expr, ir.AffineMulExpr):
-        e = ir.AffineMulExpr(expr)
-        return arith.MulIOp(_emit_affine(e.lhs, dims), _emit_affine(e.rhs, dims)).result
-    raise ValueError(f"unsupported affine expression in an indexing map: {expr}")
 
 
 def _static_pad(pad_op):
@@ -77,7 +61,7 @@ def _fold(pad_op, consumer, operand_index: int) -> None:
             coords, in_bounds = [], None
             zero = arith.ConstantOp(index, 0).result
             for axis, expr in enumerate(maps[operand_index].results):
-                padded = _emit_affine(expr, dims)
+                padded = emit_affine(expr, dims)
                 if isinstance(low[axis], int) and isinstance(high[axis], int) and low[axis] == high[axis] == 0:
                     coords.append(padded)
                     continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import ir
+from ..ir import arith, ir
 
 
 def iterator_kinds(op) -> list[str]:
@@ -50,3 +50,75 @@ def dense_to_numpy(attr: ir.Attribute) -> np.ndarray:
 def numpy_to_dense(arr: np.ndarray, tensor_type: ir.RankedTensorType) -> ir.Attribute:
     elem = tensor_type.element_type
     return ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=elem, shape=list(tensor_type.shape))
+
+
+def emit_affine(expr: ir.AffineExpr, dims: list[ir.Value]) -> ir.Value:
+    """Materialise an affine expression of loop indices (`dims[i]` for d_i) with arith ops at the
+    current insertion point."""
+    index = ir.IndexType.get()
+    if isinstance(expr, ir.AffineDimExpr):
+        return dims[ir.AffineDimExpr(expr).position]
+    if isinstance(expr, ir.AffineConstantExpr):
+        return arith.ConstantOp(index, ir.AffineConstantExpr(expr).value).result
+    if isinstance(expr, ir.AffineAddExpr):
+        e = ir.AffineAddExpr(expr)
+        return arith.AddIOp(emit_affine(e.lhs, dims), emit_affine(e.rhs, dims)).result
+    if isinstance(expr, ir.AffineMulExpr):
+        e = ir.AffineMulExpr(expr)
+        return arith.MulIOp(emit_affine(e.lhs, dims), emit_affine(e.rhs, dims)).result
+    raise ValueError(f"unsupported affine expression in an indexing map: {expr}")
+
+
+def involves_dim(expr: ir.AffineExpr, dim: int) -> bool:
+    return any(e.position == dim for e in _dim_exprs(expr))
+
+
+def _dim_exprs(expr: ir.AffineExpr) -> list:
+    if isinstance(expr, ir.AffineDimExpr):
+        return [ir.AffineDimExpr(expr)]
+    if isinstance(expr, ir.AffineBinaryExpr):
+        e = ir.AffineBinaryExpr(expr)
+        return _dim_exprs(e.lhs) + _dim_exprs(e.rhs)
+    return []
+
+
+def steps_by_one_in(expr: ir.AffineExpr, dim: int) -> bool:
+    """Whether `expr` is `d_dim` or `d_dim + (terms without d_dim)`: one step of loop `dim` moves
+    the index by exactly one."""
+    if isinstance(expr, ir.AffineDimExpr):
+        return ir.AffineDimExpr(expr).position == dim
+    if isinstance(expr, ir.AffineAddExpr):
+        e = ir.AffineAddExpr(expr)
+        return (steps_by_one_in(e.lhs, dim) and not involves_dim(e.rhs, dim)) or \
+            (steps_by_one_in(e.rhs, dim) and not involves_dim(e.lhs, dim))
+    return False
+
+
+def reads_contiguously(affine_map: ir.AffineMap, dim: int) -> bool:
+    """Whether loop `dim` walks the innermost axis of an operand indexed by `affine_map` one element
+    a step and no other axis (a row-major operand is then read contiguously along `dim`)."""
+    results = list(affine_map.results)
+    return bool(results) and steps_by_one_in(results[-1], dim) and \
+        not any(involves_dim(e, dim) for e in results[:-1])
+
+
+def erase_dead_body_ops(block: ir.Block) -> None:
+    """Erase side-effect-free ops of a linalg body left without users (after a rewrite of the body)."""
+    changed = True
+    while changed:
+        changed = False
+        for body_op in reversed([o.operation for o in block.operations][:-1]):
+            if body_op.name.startswith(("arith.", "linalg.index", "memref.load", "tensor.extract")) and \
+                    all(not list(r.uses) for r in body_op.results):
+                body_op.erase()
+                changed = True
+
+
+def move_body(old_block: ir.Block, new_block: ir.Block) -> None:
+    """Move every op of `old_block` to the end of the empty `new_block`, in order."""
+    ops = [o.operation for o in old_block.operations]
+    with ir.InsertionPoint(new_block):
+        placeholder = arith.ConstantOp(ir.IndexType.get(), 0)
+    for body_op in ops:
+        body_op.move_before(placeholder)
+    placeholder.erase()

@@ -1,0 +1,226 @@
+"""Read and check an ONNX model before it meets MLIR: every refusal names the node and its operator.
+
+What is checked, in order, and why here: the file parses (a truncated file fails in protobuf with a
+message naming no part of the model); external weights are where the model says (otherwise `onnx`
+raises a bare FileNotFoundError); every operator is one ONNX defines at the model's opset (a custom
+domain's operator belongs to another runtime); the batch dimension, when symbolic, becomes 1 and any
+other symbolic dimension is refused naming the input (mlir-fdt plans static buffers); ONNX's own
+checker and strict shape inference pass, naming the node they stop at (an ill-typed model such as an
+int8 `Gemm` is not ONNX, and onnxruntime refuses it too). Models older than opset 13 are upgraded
+with ONNX's version converter (torch-mlir's conversion patterns start at the opsets in use today).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FdtError
+
+MIN_OPSET = 13
+STANDARD_DOMAINS = ("", "ai.onnx")
+_NODE_IN_MESSAGE = re.compile(r"op_type:\s*(?P<op>[\w.]+),\s*node name:\s*(?P<node>[^)]*)\)")
+
+
+@dataclass(frozen=True)
+class OnnxTensor:
+    """A graph input or output as the model declares it."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name}
+
+
+@dataclass
+class OnnxModel:
+    path: Path
+    proto: object                    # onnx.ModelProto, checked, batch 1, static shapes, opset >= 13
+    original_opset: int
+    inputs: list[OnnxTensor] = field(default_factory=list)
+    outputs: list[OnnxTensor] = field(default_factory=list)
+
+    def node(self, name: str):
+        """The node called `name`, or None."""
+        return next((n for n in self.proto.graph.node if n.name == name), None)
+
+    def consumers(self, value: str) -> list:
+        return [n for n in self.proto.graph.node if value in n.input]
+
+    def initializer(self, name: str):
+        return next((t for t in self.proto.graph.initializer if t.name == name), None)
+
+    def serialized(self) -> bytes:
+        return self.proto.SerializeToString()
+
+    def output_steps(self) -> list[float | None]:
+        """Per output, the scale of the DequantizeLinear (per tensor) that produces it: the step of a QDQ
+        model's quantized result; None for a float output of float arithmetic."""
+        from onnx import numpy_helper
+        steps: list[float | None] = []
+        for t in self.outputs:
+            node = next((n for n in self.proto.graph.node if t.name in n.output), None)
+            scale = self.initializer(node.input[1]) if node is not None and node.op_type == "DequantizeLinear" else None
+            value = numpy_helper.to_array(scale) if scale is not None else None
+            steps.append(float(value.reshape(())) if value is not None and value.size == 1 else None)
+        return steps
+
+
+def _onnx():
+    import onnx
+    return onnx
+
+
+def _load(path: Path):
+    onnx = _onnx()
+    from google.protobuf.message import DecodeError
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, RuntimeError, ValueError) as e:
+        raise FdtError(f"{path}: not a readable ONNX model (truncated or not ONNX?): {e}") from None
+    if not proto.graph.node:
+        raise FdtError(f"{path}: not a readable ONNX model (truncated or not ONNX?): the graph has no nodes")
+    return proto
+
+
+def _users(proto, tensor: str) -> str:
+    users = [n for n in proto.graph.node if tensor in n.input]
+    return f"node '{users[0].name}' ({users[0].op_type})" if users else "no node"
+
+
+def _load_external_data(proto, path: Path) -> None:
+    """Read external weights from beside the model; a missing or short file names the initializer and the
+    node that uses it."""
+    onnx = _onnx()
+    for t in proto.graph.initializer:
+        if t.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in t.external_data}
+        where = path.parent / info.get("location", "")
+        if not info.get("location") or not where.is_file():
+            raise FdtError(f"{path}: {_users(proto, t.name)}: its weights '{t.name}' are stored outside the model, "
+                           f"in '{info.get('location', '?')}', which is not beside it ({where})")
+        needed = int(info.get("offset", 0)) + int(info.get("length", 0))
+        if where.stat().st_size < needed:
+            raise FdtError(f"{path}: {_users(proto, t.name)}: external weights '{t.name}' need {needed} bytes of "
+                           f"'{where.name}', which has {where.stat().st_size} (truncated?)")
+    onnx.load_external_data_for_model(proto, str(path.parent))
+
+
+def _opset(proto) -> int:
+    return max((o.version for o in proto.opset_import if o.domain in STANDARD_DOMAINS), default=1)
+
+
+def _check_operators(proto, path: Path, opset: int) -> None:
+    onnx = _onnx()
+    for n in proto.graph.node:
+        if n.domain not in STANDARD_DOMAINS:
+            raise FdtError(f"{path}: node '{n.name}' ({n.domain}.{n.op_type}): an operator of domain '{n.domain}', "
+                           "not of ONNX (its kernel belongs to another runtime)")
+        try:
+            onnx.defs.get_schema(n.op_type, opset, "")
+        except onnx.defs.SchemaError:
+            raise FdtError(f"{path}: node '{n.name}' ({n.op_type}): ONNX defines no operator '{n.op_type}' "
+                           f"at opset {opset}") from None
+
+
+def _static_signature(proto, path: Path) -> None:
+    """Symbolic batch dimensions (dimension 0) of inputs and outputs become 1; any other is refused."""
+    graph = proto.graph
+    for kind, values in (("input", graph.input), ("output", graph.output)):
+        for v in values:
+            if not v.type.HasField("tensor_type"):
+                raise FdtError(f"{path}: {kind} '{v.name}' is not a tensor (sequences and maps are not supported)")
+            if not v.type.tensor_type.HasField("shape"):
+                raise FdtError(f"{path}: {kind} '{v.name}' has no shape ({_users(proto, v.name)}); mlir-fdt "
+                               "compiles static shapes")
+            for i, d in enumerate(v.type.tensor_type.shape.dim):
+                if d.HasField("dim_value"):
+                    continue
+                if i == 0:
+                    d.dim_value = 1  # the batch: one inference at a time
+                    continue
+                what = f"'{d.dim_param}'" if d.dim_param else "unknown"
+                first = _users(proto, v.name) if kind == "input" else "the graph's result"
+                raise FdtError(f"{path}: {kind} '{v.name}' (to {first}) has a dynamic dimension {i} ({what}); "
+                               "mlir-fdt compiles static shapes: only the batch (dimension 0) is set to 1")
+
+
+def check_io_types(model: OnnxModel) -> None:
+    """Refuse uint8 graph inputs and outputs: torch-mlir imports uint8 as int8 offset by 128 (zero points
+    shifted to match), so the compiled program's bytes would not be the model's."""
+    for kind, values in (("input", model.inputs), ("output", model.outputs)):
+        for t in values:
+            if t.dtype == "uint8":
+                raise FdtError(f"{model.path}: {kind} '{t.name}' is uint8, which the ONNX import turns into int8 "
+                               "offset by 128: uint8 model inputs and outputs are not supported (quantize "
+                               "activations to int8, e.g. quantize_static(activation_type=QuantType.QInt8))")
+
+
+def _checker_message(path: Path, error: Exception) -> FdtError:
+    """ONNX's checker/shape-inference error as one line naming the node it stopped at."""
+    text = " ".join(str(error).split())
+    m = _NODE_IN_MESSAGE.search(text)
+    if m:
+        reason = re.sub(r"\[\w+\]\s*", "", text[m.end():]).strip(" :") or text
+        return FdtError(f"{path}: node '{m['node'].strip()}' ({m['op']}): not valid ONNX: {reason}")
+    return FdtError(f"{path}: not valid ONNX: {text}")
+
+
+def _upgrade(proto, path: Path, opset: int):
+    """Opset `opset` < 13 converted to 13 by ONNX's version converter (through opset 6 first: from opset 1,
+    the converter needs the shapes that inference finds only once Reshape takes its shape as an input)."""
+    onnx = _onnx()
+    from .onnx_legacy import align_legacy_broadcasts
+    try:
+        if opset < 6:
+            proto = onnx.version_converter.convert_version(proto, 6)
+        if opset < 7:
+            del proto.graph.value_info[:]
+            proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+            align_legacy_broadcasts(proto)
+        proto = onnx.version_converter.convert_version(proto, MIN_OPSET)
+    except Exception as e:  # the converter raises RuntimeError/ValueError from C++ asserts
+        raise FdtError(f"{path}: opset {opset} model: ONNX's version converter cannot bring it to opset "
+                       f"{MIN_OPSET}: {' '.join(str(e).split())}") from None
+    del proto.graph.value_info[:]
+    return proto
+
+
+def _declared(values, proto) -> list[OnnxTensor]:
+    onnx = _onnx()
+    out = []
+    for v in values:
+        tt = v.type.tensor_type
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type).name if tt.elem_type else "?"
+        out.append(OnnxTensor(v.name, [d.dim_value for d in tt.shape.dim], dtype))
+    return out
+
+
+def read_onnx(path: Path) -> OnnxModel:
+    """The model at `path`, checked, with batch 1, at opset >= 13, shapes inferred; FdtError naming the node
+    and operator otherwise."""
+    onnx = _onnx()
+    proto = _load(path)
+    _load_external_data(proto, path)
+    opset = _opset(proto)
+    _check_operators(proto, path, opset)
+    _static_signature(proto, path)
+    if opset < MIN_OPSET:
+        proto = _upgrade(proto, path, opset)
+    # initializers listed as inputs too (required before IR version 4) are weights, not inputs
+    weights = {t.name for t in proto.graph.initializer}
+    if any(i.name in weights for i in proto.graph.input):
+        kept = [i for i in proto.graph.input if i.name not in weights]
+        del proto.graph.input[:]
+        proto.graph.input.extend(kept)
+        proto.ir_version = max(proto.ir_version, 4)
+    try:
+        onnx.checker.check_model(proto, full_check=True)  # strict shape and type inference
+        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise _checker_message(path, e) from None
+    return OnnxModel(path, proto, opset, _declared(proto.graph.input, proto), _declared(proto.graph.output, proto))

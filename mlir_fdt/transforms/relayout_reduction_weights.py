@@ -1,0 +1,88 @@
+"""fdt-relayout-reduction-weights: constant weights are stored in the order the reduction reads them.
+
+The TOSA import gives convolution weights as HWCF and dense weights as CF (the output channel
+innermost), so the inner loop of an output element — over input channels — reads weights with a
+stride of F bytes. TFLite itself stores them OHWI. This pass permutes each integer weight constant
+of a reduction so that its axes follow the loop order (output channel outermost, the innermost
+reduction loop innermost). For a convolution or dense layer both operands of the dot product are
+then contiguous along the input channels, which the int8 kernels (`kernels/dot_products.py`) need
+to read four elements a load; a depthwise channel's taps sit side by side ([C][KH][KW]), one base
+address for the unrolled window. Only the layout of constants in
+flash changes: same values, same arena, same results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import arith, ir, walk_ops
+from .linalg_util import defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs, numpy_to_dense
+from .pass_base import ModulePass
+
+
+def _is_integer_constant(value: ir.Value) -> bool:
+    producer = defining_op(value)
+    return (producer is not None and producer.name == "arith.constant"
+            and isinstance(value.type, ir.RankedTensorType)
+            and isinstance(ir.RankedTensorType(value.type).element_type, ir.IntegerType))
+
+
+def _loop_order_axes(affine_map: ir.AffineMap) -> list[int] | None:
+    """The axes of an operand indexed by plain, distinct loop dims, sorted by loop position; None
+    when the map is not such a projected permutation."""
+    results = list(affine_map.results)
+    if not all(isinstance(e, ir.AffineDimExpr) for e in results):
+        return None
+    dims = [ir.AffineDimExpr(e).position for e in results]
+    if len(set(dims)) != len(dims):
+        return None
+    return sorted(range(len(dims)), key=lambda axis: dims[axis])
+
+
+def relayout(op) -> int:
+    """Permute the weight constants of one reduction generic; the number permuted."""
+    kinds = iterator_kinds(op)
+    inner = len(kinds) - 1
+    if kinds[inner] != "reduction":
+        return 0
+    maps = indexing_maps(op)
+    n_in = num_inputs(op)
+    inputs = list(op.operands)[:n_in]
+    changed = 0
+    new_maps = list(maps)
+    for i, value in enumerate(inputs):
+        if not _is_integer_constant(value):
+            continue
+        axes = _loop_order_axes(maps[i])
+        if axes is None or axes == list(range(len(axes))):
+            continue
+        permuted = np.ascontiguousarray(np.transpose(dense_to_numpy(defining_op(value).attributes["value"]), axes))
+        old_type = ir.RankedTensorType(value.type)
+        new_type = ir.RankedTensorType.get(list(permuted.shape), old_type.element_type)
+        with ir.InsertionPoint(op), op.location:
+            const = arith.ConstantOp(new_type, numpy_to_dense(permuted, new_type))
+        old_const = defining_op(value)
+        op.operands[i] = const.result
+        if not list(old_const.results[0].uses):
+            old_const.erase()
+        new_maps[i] = ir.AffineMap.get(maps[i].n_dims, 0, [maps[i].results[a] for a in axes])
+        changed += 1
+    if changed:
+        op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in new_maps])
+    return changed
+
+
+@dataclass(frozen=True)
+class RelayoutReductionWeights(ModulePass):
+    """Store integer weight constants in the order their reduction reads them."""
+
+    name = "fdt-relayout-reduction-weights"
+    summary = "permute constant weights of reductions so the innermost reduction loop reads them contiguously"
+
+    def apply(self, module: ir.Module) -> None:
+        with module.context, ir.Location.unknown():
+            for op in walk_ops(module.operation):
+                if op.name == "linalg.generic" and "reduction" in iterator_kinds(op):
+                    relayout(op)

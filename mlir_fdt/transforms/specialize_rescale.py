@@ -1,0 +1,172 @@
+"""fdt-specialize-rescale: per-channel requantization without 64-bit variable shifts.
+
+TOSA's `rescale` with per-channel multipliers and shifts (TFLite Micro's
+MultiplyByQuantizedMultiplier, double rounding) lowers to i64 arithmetic on the shift read from a
+table at run time: `(x*m + (1 << s >> 1) + (s > 31 ? (x >= 0 ? 2^30 : -2^30) : 0)) >> s`. On a
+Cortex-M4 the i64 shift left and right by a variable amount, the selects on i64 and the i64 adds
+cost about 30 instructions per output element — more than the MACs of a small layer. The shifts
+are constants: when every one of them is in [32, 63] (a multiplier below one; TFLite's usual
+case), the rounding constant c = 2^(s-1) ± 2^30 is built from two 32-bit words (a shift and a few
+selects on 32-bit values, no table: the weights in flash stay as they are) and the result is
+`((x*m + c) >> 32) >> (s - 32)`: one SMLAL multiply-add, the high word, one 32-bit shift. The
+result is the same integer: for s >= 32, floor(v / 2^s) is the high word of v shifted by s - 32,
+and the high word fits 32 bits because |x*m| < 2^62.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import arith, ir, walk_ops
+from .linalg_util import (defining_op, dense_to_numpy, erase_dead_body_ops, is_all_parallel,
+                          num_inputs)
+from .pass_base import ModulePass
+
+
+@dataclass
+class Rescale:
+    """One matched rescale: its result, the value rescaled, and the table inputs of m and s."""
+
+    result: ir.Value        # the i32 `trunci(v >> s)`
+    x: ir.Value             # the i32 accumulator
+    multiplier: ir.Value    # body argument (i32) of the multiplier table
+    shift: ir.Value         # body argument (i8) of the shift table
+    shift_input: int        # generic input index of the shift table
+
+
+def _op(value: ir.Value, name: str):
+    producer = defining_op(value)
+    return producer if producer is not None and producer.name == name else None
+
+
+def _const(value: ir.Value) -> int | None:
+    producer = _op(value, "arith.constant")
+    return ir.IntegerAttr(producer.attributes["value"]).value if producer is not None else None
+
+
+def _table_arg(value: ir.Value, op) -> int | None:
+    """The input index of a body argument bound to a constant table input of `op`."""
+    block = op.regions[0].blocks[0]
+    if not (isinstance(value.owner, ir.Block) and value.owner == block):
+        return None
+    index = ir.BlockArgument(value).arg_number
+    if index >= num_inputs(op):
+        return None
+    source = op.operands[index]
+    producer = defining_op(source)
+    if producer is None or producer.name != "arith.constant" or not isinstance(source.type, ir.RankedTensorType):
+        return None
+    return index
+
+
+def _match(trunc, op) -> Rescale | None:
+    """`trunci(shrsi(select(s > 31, d + b, b), s64))` with b = x*m + (1 << s64 >> 1)."""
+    shr = _op(trunc.operands[0], "arith.shrsi")
+    if shr is None:
+        return None
+    s64 = _op(shr.operands[1], "arith.extui")
+    select = _op(shr.operands[0], "arith.select")
+    if s64 is None or select is None:
+        return None
+    shift = s64.operands[0]
+    shift_input = _table_arg(shift, op)
+    cond = _op(select.operands[0], "arith.cmpi")
+    if shift_input is None or cond is None or _const(cond.operands[1]) != 31:
+        return None
+    s32 = _op(cond.operands[0], "arith.extui")
+    if s32 is None or s32.operands[0] != shift or int(ir.IntegerAttr(cond.attributes["predicate"]).value) != 4:
+        return None  # predicate 4: sgt
+    base = select.operands[2]
+    doubled = _op(select.operands[1], "arith.addi")
+    if doubled is None or base not in list(doubled.operands):
+        return None
+    base_add = _op(base, "arith.addi")
+    if base_add is None:
+        return None
+    product, rounding = base_add.operands
+    mul = _op(product, "arith.muli")
+    half = _op(rounding, "arith.shrui")
+    if mul is None or half is None or _const(half.operands[1]) != 1:
+        return None
+    one_shl = _op(half.operands[0], "arith.shli")
+    if one_shl is None or _const(one_shl.operands[0]) != 1 or one_shl.operands[1] != s64.results[0]:
+        return None
+    x64, m64 = (_op(v, "arith.extsi") for v in mul.operands)
+    if x64 is None or m64 is None:
+        return None
+    multiplier = m64.operands[0]
+    if _table_arg(multiplier, op) is None:
+        x64, m64 = m64, x64
+        multiplier = m64.operands[0]
+        if _table_arg(multiplier, op) is None:
+            return None
+    x = x64.operands[0]
+    if not (isinstance(x.type, ir.IntegerType) and ir.IntegerType(x.type).width == 32):
+        return None
+    sign_select = _op([v for v in doubled.operands if v != base][0], "arith.select")
+    sign = _op(sign_select.operands[0], "arith.cmpi") if sign_select is not None else None
+    if sign is None or sign.operands[0] != x or _const(sign.operands[1]) != 0 or \
+            int(ir.IntegerAttr(sign.attributes["predicate"]).value) != 5:  # sge
+        return None
+    if (_const(sign_select.operands[1]), _const(sign_select.operands[2])) != (1 << 30, -(1 << 30)):
+        return None
+    return Rescale(trunc.results[0], x, multiplier, shift, shift_input)
+
+
+def _find(op) -> Rescale | None:
+    body = op.regions[0].blocks[0]
+    matches = [m for o in body.operations if o.operation.name == "arith.trunci"
+               and (m := _match(o.operation, op)) is not None]
+    return matches[0] if len(matches) == 1 else None
+
+
+def specialize(op) -> bool:
+    """Rewrite the one per-channel rescale in the body of `op`; False when there is none or a shift is
+    below 32."""
+    rescale = _find(op)
+    if rescale is None:
+        return False
+    shifts = dense_to_numpy(defining_op(op.operands[rescale.shift_input]).attributes["value"]).astype(np.int64)
+    if shifts.size == 0 or shifts.min() < 32 or shifts.max() > 63:
+        return False
+    i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
+    with ir.InsertionPoint(rescale.result.owner), op.location:
+        def c32(v: int) -> ir.Value:
+            return arith.ConstantOp(i32, v - (1 << 32) if v >= 1 << 31 else v).result
+        s32 = arith.ExtUIOp(i32, rescale.shift).result
+        exact32 = arith.CmpIOp(arith.CmpIPredicate.eq, s32, c32(32)).result
+        # c = 2^(s-1) + 2^30 (x >= 0) or 2^(s-1) - 2^30 (x < 0), as two 32-bit words
+        power = arith.ShLIOp(c32(1), arith.MaxSIOp(arith.SubIOp(s32, c32(33)).result, c32(0)).result).result
+        hi = arith.SelectOp(exact32, c32(0), power).result
+        lo = arith.SelectOp(exact32, c32(0xC0000000), c32(0x40000000)).result
+        negative = arith.CmpIOp(arith.CmpIPredicate.slt, rescale.x, c32(0)).result
+        lo = arith.SelectOp(negative, arith.XOrIOp(lo, c32(0x80000000)).result, lo).result
+        borrow = arith.AndIOp(negative, arith.XOrIOp(exact32, arith.ConstantOp(ir.IntegerType.get_signless(1),
+                                                                               1).result).result).result
+        hi = arith.SelectOp(borrow, arith.SubIOp(hi, c32(1)).result, hi).result
+        words = arith.OrIOp(arith.ShLIOp(arith.ExtUIOp(i64, hi).result, arith.ConstantOp(i64, 32).result).result,
+                            arith.ExtUIOp(i64, lo).result).result
+        product = arith.MulIOp(arith.ExtSIOp(i64, rescale.x).result, arith.ExtSIOp(i64, rescale.multiplier).result)
+        v = arith.AddIOp(product.result, words).result
+        high = arith.TruncIOp(i32, arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result).result
+        result = arith.ShRSIOp(high, arith.SubIOp(s32, c32(32)).result).result
+    old = rescale.result.owner
+    rescale.result.replace_all_uses_with(result)
+    old.erase()
+    erase_dead_body_ops(op.regions[0].blocks[0])
+    return True
+
+
+@dataclass(frozen=True)
+class SpecializeRescale(ModulePass):
+    """Rewrite per-channel requantizations whose shifts are all >= 32 into 32-bit shifts of the high word."""
+
+    name = "fdt-specialize-rescale"
+    summary = "per-channel rescale as one i64 multiply-add and 32-bit shifts (shifts known to be >= 32)"
+
+    def apply(self, module: ir.Module) -> None:
+        with module.context, ir.Location.unknown():
+            for op in [o for o in walk_ops(module.operation) if o.name == "linalg.generic" and is_all_parallel(o)]:
+                specialize(op)

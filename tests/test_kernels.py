@@ -1,0 +1,61 @@
+"""The int8 kernels (mlir_fdt/kernels/): what reaches the Cortex-M4 object, and that the program with
+them computes what the plain loops compute, on the host (portable SIMD32 helpers) and under QEMU
+(the DSP instructions)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from conftest import model_path, requires_qemu
+from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.importers import import_model
+from mlir_fdt.ir import entry_function, new_context, walk_ops
+from mlir_fdt.pipeline import lower, prepare_tensor_program
+
+
+def _disassembly(obj) -> str:
+    return subprocess.run(["arm-none-eabi-objdump", "-d", str(obj)], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@requires_qemu
+def test_kws_object_multiplies_with_smlad(compiled):
+    """Cortex-M4: the 1x1 and 10x4 convolutions run on SXTAB16/SXTB16/SMLAD, and the program is still
+    bit-exact with TFLite Micro on the host (emulated helpers) and under QEMU (the real instructions)."""
+    report, out = compiled("kws_int8", run="qemu")
+    text = _disassembly(out / report["library"])
+    for instruction in ("smlad", "sxtab16", "sxtb16"):
+        assert re.search(rf"\t{instruction}\t", text), instruction
+    assert report["max_abs_diff"] == 0 and report["qemu_max_abs_diff"] == 0
+    assert (out / "fdt_model.host.mlir").exists()  # the host build's portable helpers
+
+
+@requires_qemu
+def test_cortex_m3_has_no_dsp_kernels(tmp_path):
+    """No DSP extension on the Cortex-M3: no SIMD32 helpers, one source for host and device; the padded
+    windows are still peeled (target-independent)."""
+    report = compile_model(model_path("kws_int8"), tmp_path, CompileOptions(target="cortex-m3"))
+    text = _disassembly(tmp_path / report["library"])
+    assert not re.search(r"\tsmlad\t", text)
+    assert not (tmp_path / "fdt_model.host.mlir").exists()
+    assert "scf.if" in (tmp_path / "fdt_model.mlir").read_text()
+
+
+@pytest.mark.parametrize("name", ["kws_int8", "ic_resnet8_int8"])
+def test_kernels_leave_the_arena_alone(name):
+    """The kernels add no buffer: the plan with and without them is the same, byte for byte."""
+    plans = []
+    for simd32 in (False, True):
+        ctx = new_context()
+        module = import_model(model_path(name), ctx)
+        prepare_tensor_program(module)
+        lowered = lower(module, None, simd32_kernels=simd32)
+        plans.append((lowered.plan.arena_bytes, [(b["name"], b["offset"], b["bytes"]) for b in lowered.plan.buffers]))
+        with ctx:
+            calls = [op for op in walk_ops(entry_function(module)) if op.name == "func.call"]
+        assert bool(calls) == simd32
+    assert plans[0] == plans[1]
+

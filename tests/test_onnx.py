@@ -1,0 +1,265 @@
+"""ONNX in: models built here with onnx.helper (exact cases), the corpus's ONNX files, and bad ONNX input.
+
+The reference is onnxruntime, node by node (reference/ort.py); float outputs within the README's float
+tolerance, the QDQ model's dequantized outputs equal to onnxruntime's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import corpus_path, requires_qemu
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from mlir_fdt.compiler import CompileOptions, compile_model  # noqa: E402
+from mlir_fdt.errors import FdtError  # noqa: E402
+from mlir_fdt.importers import import_model  # noqa: E402
+from mlir_fdt.importers.onnx_dequantize import fold_constant_dequantize  # noqa: E402
+from mlir_fdt.importers.onnx_model import read_onnx  # noqa: E402
+from mlir_fdt.ir import new_context  # noqa: E402
+from mlir_fdt.reference.ort import onnx_input_ranges, run_onnxruntime  # noqa: E402
+
+CLI = [sys.executable, "-m", "mlir_fdt.tools.cli"]
+FLOAT_CORPUS = ["mlonmcu_onnx_mnist", "mlonmcu_micro_kws_m_static_fp32"]
+
+
+def conv_model(path: Path, batch="N", op_type="Relu", opset=13, domain="", fc="Gemm") -> Path:
+    """x[batch, 2, 6, 6] -> Conv 3x3 (4 channels, bias) -> op_type -> MaxPool 2x2 -> Flatten -> fc (Gemm with
+    bias, or MatMul) to 3."""
+    rng = np.random.default_rng(1)
+    weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n) for n, s in
+               (("w", (4, 2, 3, 3)), ("b", (4,)), ("fc", (3, 16) if fc == "Gemm" else (16, 3)), ("fc_b", (3,)))]
+    last = (helper.make_node("Gemm", ["f", "fc", "fc_b"], ["y"], name="fc", transB=1) if fc == "Gemm"
+            else helper.make_node("MatMul", ["f", "fc"], ["y"], name="fc"))
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node(op_type, ["c"], ["r"], name="act", domain=domain),
+             helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[3, 3]),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"), last]
+    if fc != "Gemm":
+        weights.pop()
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 3])], weights)
+    imports = [helper.make_opsetid("", opset)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    onnx.save(helper.make_model(graph, opset_imports=imports), path)
+    return path
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+# -- compiled and checked against onnxruntime --------------------------------------------------------------
+def test_small_cnn_with_dynamic_batch_matches_onnxruntime(tmp_path):
+    report = compile_model(conv_model(tmp_path / "cnn.onnx"), tmp_path / "out",
+                           CompileOptions(run="host", checks=2))
+    assert report["reference"] == "onnxruntime" and report["match"]
+    assert report["max_abs_diff"] <= report["tolerance"] == pytest.approx(1e-4 * max(1.0, 1.0), rel=10)
+    assert report["reference_output_varies"] is True
+    assert [i["shape"] for i in report["inputs"]] == [[1, 2, 6, 6]]  # the batch N set to 1
+    assert [i["name"] for i in report["inputs"]] == ["x"] and report["outputs"][0]["name"] == "y"
+
+
+@pytest.mark.parametrize("stem", FLOAT_CORPUS)
+def test_float_corpus_model_matches_onnxruntime_on_the_host(tmp_path, stem):
+    report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path, CompileOptions(run="host", checks=2))
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+    assert report["reference_output_varies"] is True
+
+
+@pytest.mark.slow
+@requires_qemu
+@pytest.mark.parametrize("stem", [*FLOAT_CORPUS, "mlonmcu_micro_kws_m_static_qdq"])
+def test_corpus_model_min_ram_under_qemu(tmp_path, stem):
+    """The default objective, under QEMU; the arena at most IREE's default flow's on the same import."""
+    from mlir_fdt.codegen.iree_compile import iree_default_transient_bytes
+    from mlir_fdt.targets import get_target
+    report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path,
+                           CompileOptions(run="qemu", checks=3, objective="min-ram"))
+    assert report["match"] and report["qemu_max_abs_diff"] <= report["tolerance"]
+    iree = iree_default_transient_bytes(tmp_path / "imported.mlir", get_target("cortex-m4"))
+    io = sum(t["bytes"] for t in report["inputs"] + report["outputs"])
+    assert report["arena_bytes"] <= iree + io
+
+
+# -- what the import does to the model -------------------------------------------------------------------
+def test_legacy_broadcast_is_upgraded_to_its_meaning(tmp_path):
+    """Opset 6 Add(broadcast=1, axis=1) of a [3] bias to [1, 3, 2, 2] adds b[c] to channel c."""
+    node = helper.make_node("Add", ["x", "b"], ["y"], name="add", broadcast=1, axis=1)
+    b = numpy_helper.from_array(np.array([1.0, 10.0, 100.0], np.float32), "b")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 2, 2]),
+                                            helper.make_tensor_value_info("b", TensorProto.FLOAT, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 2, 2])], [b])
+    path = tmp_path / "legacy.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 6)], ir_version=3), path)
+    model = read_onnx(path)
+    assert model.original_opset == 6 and [t.name for t in model.inputs] == ["x"]
+    x = np.arange(12, dtype=np.float32).reshape(1, 3, 2, 2)
+    (y,) = run_onnxruntime(path, [x])
+    np.testing.assert_array_equal(y, x + np.array([1.0, 10.0, 100.0], np.float32)[:, None, None])
+
+
+def test_constant_dequantize_folds_to_onnxruntime_values(tmp_path):
+    """Per-axis int8 weights with zero points: the folded float weights are onnxruntime's DequantizeLinear."""
+    rng = np.random.default_rng(3)
+    q = rng.integers(-128, 128, (4, 5)).astype(np.int8)
+    scale, zero = np.array([0.1, 0.02, 0.003, 1.7], np.float32), np.array([0, -3, 5, 127], np.int8)
+    inits = [numpy_helper.from_array(a, n) for a, n in ((q, "q"), (scale, "s"), (zero, "z"))]
+    graph = helper.make_graph([helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], axis=0)], "g", [],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 5])], inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "dq.onnx"
+    onnx.save(proto, path)
+    (expected,) = run_onnxruntime(path, [])
+    assert fold_constant_dequantize(proto) == 1 and not proto.graph.node
+    folded = numpy_helper.to_array(next(t for t in proto.graph.initializer if t.name == "y"))
+    np.testing.assert_array_equal(folded, expected)
+
+
+def test_input_ranges_follow_the_first_reader():
+    """The QDQ model's input is read by a QuantizeLinear (through a Reshape); MNIST divides by 255."""
+    qdq = read_onnx(corpus_path("mlonmcu_micro_kws_m_static_qdq.onnx"))
+    (low, high), = onnx_input_ranges(qdq)
+    assert low == pytest.approx(0.03910302 * -128) and high == pytest.approx(0.03910302 * 127)
+    assert onnx_input_ranges(read_onnx(corpus_path("mlonmcu_onnx_mnist.onnx"))) == [(0.0, 255.0)]
+
+
+# -- bad input: one line naming the node and its operator, exit 1 ------------------------------------------
+def test_truncated_file(tmp_path):
+    data = corpus_path("mlonmcu_micro_kws_m_static_fp32.onnx").read_bytes()
+    path = tmp_path / "truncated.onnx"
+    path.write_bytes(data[: len(data) // 2])
+    assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
+                          "truncated.onnx: not a readable ONNX model (truncated or not ONNX?)")
+
+
+@pytest.mark.parametrize("kwargs,fragments", [
+    ({"op_type": "Frobnicate"}, ["node 'act' (Frobnicate): ONNX defines no operator 'Frobnicate' at opset 13"]),
+    ({"op_type": "FusedGemm", "domain": "com.microsoft"},
+     ["node 'act' (com.microsoft.FusedGemm): an operator of domain 'com.microsoft', not of ONNX"]),
+    ({"batch": 2, "op_type": "Relu"}, []),  # a static batch of 2 is the model's own: accepted as declared
+], ids=["unknown-op", "custom-domain", "static-batch"])
+def test_operator_refusals_name_the_node(tmp_path, kwargs, fragments):
+    path = conv_model(tmp_path / "m.onnx", **kwargs)
+    if not fragments:
+        import_model(path, new_context())
+        return
+    with pytest.raises(FdtError) as e:
+        import_model(path, new_context())
+    assert len(str(e.value).splitlines()) == 1
+    for fragment in fragments:
+        assert fragment in str(e.value)
+
+
+def test_dynamic_dimension_other_than_batch_is_refused_by_name(tmp_path):
+    path = conv_model(tmp_path / "dyn.onnx")
+    model = onnx.load(path)
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
+    onnx.save(model, path)
+    assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
+                          "input 'x' (to node 'conv' (Conv)) has a dynamic dimension 2 ('height')")
+
+
+def test_missing_external_weights_name_the_initializer_and_node(tmp_path):
+    path = conv_model(tmp_path / "ext.onnx")
+    model = onnx.load(path)
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location="ext.weights",
+              size_threshold=0)
+    (tmp_path / "ext.weights").unlink()
+    assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
+                          "node 'conv' (Conv): its weights 'w' are stored outside the model, in 'ext.weights'")
+
+
+def test_ill_typed_model_names_the_node():
+    """mlonmcu_toycar.onnx (tflite2onnx) runs Gemm on int8 tensors, which ONNX does not define (its
+    quantization parameters were lost): not ONNX, and onnxruntime refuses it too."""
+    with pytest.raises(FdtError, match=r"node 'TFLITE2ONNX_FAF_functional_1/activation/Relu;functional_1/dense/"
+                                       r"BiasAdd' \(Gemm\): not valid ONNX: .*unsupported type: tensor\(int8\)"):
+        import_model(corpus_path("mlonmcu_toycar.onnx"), new_context())
+
+
+def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ") -> Path:
+    """conv_model quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights), calibrated
+    on 8 seeded inputs: what a PyTorch user's exported model becomes."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(5)
+            self.data = iter([{"x": rng.uniform(-1, 1, (1, 2, 6, 6)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.data, None)
+
+    source = conv_model(tmp_path / "float.onnx", batch=1, fc="MatMul")
+    target = tmp_path / f"{fmt}.onnx"
+    quantize_static(str(source), str(target), Reader(), quant_format=getattr(QuantFormat, fmt),
+                    activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
+    return target
+
+
+def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
+    path = _quantized_cnn(tmp_path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=3))
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+    assert report["tolerance_note"].startswith("one quantization step")
+    imported = (tmp_path / "out" / "imported.mlir").read_text()
+    # the convolution and the MatMul (a 1x1 convolution), both on int8 codes
+    assert imported.count("linalg.conv_2d_nchw_fchw_q") == 2 and "linalg.conv_2d_nchw_fchw {" not in imported
+    # DQ -> MaxPool -> Q with one scale and zero point: the max of the int8 codes
+    pool = next(line for line in imported.splitlines() if "linalg.pooling_nchw_max" in line)
+    assert "xi8>" in pool and "xf32>" not in pool
+
+
+def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):
+    """QLinearConv / QLinearMatMul (quantize_static's QOperator format): torch-mlir lowers them itself."""
+    report = compile_model(_quantized_cnn(tmp_path, fmt="QOperator"), tmp_path / "out",
+                           CompileOptions(run="host", checks=3))
+    assert report["reference"] == "onnxruntime" and report["max_abs_diff"] == 0.0
+    assert "linalg.conv_2d_nchw_fchw_q" in (tmp_path / "out" / "imported.mlir").read_text()
+
+
+def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
+    """ConvInteger with asymmetric pads is ONNX, but torch-mlir's conversion takes symmetric pads only."""
+    w = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")
+    zero = numpy_helper.from_array(np.array(0, np.int8), "zero")
+    node = helper.make_node("ConvInteger", ["x", "w", "zero", "zero"], ["y"], name="my_conv", pads=[0, 0, 1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 5, 5])], [w, zero])
+    path = tmp_path / "asym.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
+                          "asym.onnx: node 'my_conv' (ConvInteger): torch-mlir's ONNX conversion does not lower")
+
+
+def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path):
+    """quantize_static's default uint8 activations: torch-mlir's own handling (float between Q/DQ)."""
+    report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out", CompileOptions(run="host", checks=2))
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+
+
+def test_uint8_model_input_is_refused_by_name(tmp_path):
+    w = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")
+    zero = numpy_helper.from_array(np.array(128, np.uint8), "zx")
+    wz = numpy_helper.from_array(np.array(0, np.int8), "zw")
+    node = helper.make_node("ConvInteger", ["x", "w", "zx", "zw"], ["y"], name="conv", pads=[1, 1, 1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 6, 6])], [w, zero, wz])
+    path = tmp_path / "u8.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    with pytest.raises(FdtError, match="input 'x' is uint8, which the ONNX import turns into int8 offset by 128"):
+        import_model(path, new_context())
