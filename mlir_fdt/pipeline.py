@@ -27,6 +27,7 @@ from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
 from .transforms.schedule import ScheduleMinMemory
 from .transforms.specialize_rescale import SpecializeRescale
 from .transforms.simplify_guards import SimplifyGuards
+from .transforms.unflatten_dense_inputs import UnflattenDenseInputs
 
 
 @dataclass
@@ -41,12 +42,13 @@ class LoweredProgram:
 
 def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
-    transposes folded, weights laid out in the order their reductions read them, per-channel
-    requantization rounding tabulated."""
+    transposes folded, dense layers reading their producer's map unflattened, weights laid out in
+    the order their reductions read them, per-channel requantization rounding tabulated."""
     FuseElementwiseChains().apply(module)
     NormalizeLinalg().apply(module)
     FoldConstantTransposes().apply(module)
     FoldSliceReads().apply(module)
+    UnflattenDenseInputs().apply(module)  # before the relayout: it lays out the unflattened weights
     RelayoutReductionWeights().apply(module)
     SpecializeRescale().apply(module)
     run_pipeline(module, "builtin.module(canonicalize,cse)")

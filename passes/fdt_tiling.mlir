@@ -5,6 +5,7 @@
 // CHECK: transform.named_sequence @fdt_ffmt_reduce_tile
 // CHECK: transform.named_sequence @fdt_fuse_producers
 // CHECK: transform.named_sequence @fdt_fdt_channel_tile
+// CHECK: transform.named_sequence @fdt_fdt_pooled_channel_tile
 module attributes {transform.with_named_sequence} {
 
   /// Fused feature-map tiling (FFMT), step 1: tiles `anchor`, the last op of a fused path with an
@@ -54,6 +55,18 @@ module attributes {transform.with_named_sequence} {
       %anchor: !transform.any_op {transform.consumed},
       %channels: !transform.param<i64> {transform.readonly}) -> !transform.any_op {
     %tiled, %loop = transform.structured.tile_using_for %anchor tile_sizes [0, 0, %channels]
+        : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.yield %loop : !transform.any_op
+  }
+
+  /// FDT closed by a global pooling (or MEAN over rows and columns): tiles `anchor`, the last op
+  /// of a path ending in a reduction of an HxWxC map to C values, along its one (channel)
+  /// dimension into partitions of `channels`. Each partition pools its own channels: no partial
+  /// sums, and the map before the pooling is never whole.
+  transform.named_sequence @fdt_fdt_pooled_channel_tile(
+      %anchor: !transform.any_op {transform.consumed},
+      %channels: !transform.param<i64> {transform.readonly}) -> !transform.any_op {
+    %tiled, %loop = transform.structured.tile_using_for %anchor tile_sizes [%channels]
         : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.yield %loop : !transform.any_op
   }

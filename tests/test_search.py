@@ -13,7 +13,8 @@ from mlir_fdt.analysis.macs import count_macs
 from mlir_fdt.importers import import_model
 from mlir_fdt.ir import new_context
 from mlir_fdt.pipeline import prepare_tensor_program
-from mlir_fdt.search.candidates import candidate_paths, fdt_allowed, ffmt_allowed
+from mlir_fdt.plan import FusedPath, TilingPlan
+from mlir_fdt.search.candidates import candidate_paths, fdt_partitions, ffmt_allowed
 from mlir_fdt.search.driver import search
 from mlir_fdt.search.graph import build_graph
 from mlir_fdt.search.objectives import Objective, parse_bytes
@@ -38,8 +39,19 @@ def test_candidate_rules_on_vww():
     with module.context:
         graph = build_graph(module)
     index = {layer.name: layer.index for layer in graph.layers}
-    assert fdt_allowed(graph, index["pw_2"], index["dw_3"])        # mixing op, then depthwise
-    assert not fdt_allowed(graph, index["dw_1"], index["pw_2"])    # ends in a channel-mixing op
+    assert fdt_partitions(graph, index["pw_2"], index["dw_3"]) == 16    # mixing op, then depthwise
+    # closed by a channel-mixing op: partial sums over dw_1's 8 channels
+    assert fdt_partitions(graph, index["dw_1"], index["pw_2"]) == 8
+    assert fdt_partitions(graph, index["conv_0"], index["pw_2"]) == 8   # through the depthwise dw_1
+    assert not fdt_partitions(graph, index["conv_0"], index["dw_3"])    # pw_2 inside mixes channels
+    # the closing layer keeps its whole int32 accumulator (48x48x16) live, and the path's input
+    # (conv_0's 48x48x8 map, read by every partition): the cost model sees the partial sums
+    # outweigh the 18432 B map they replace
+    psum = TilingPlan((FusedPath(("dw_1", "pw_2"), "fdt", partitions=4),))
+    internal_only = graph.live_bytes({index["dw_1"]})
+    assert graph.partial_sums(psum) == {index["pw_2"]: index["dw_1"]}
+    assert graph.plan_live_bytes(psum)[index["pw_2"]] == internal_only[index["pw_2"]] + 4 * 48 * 48 * 16 + 18432
+    assert max(graph.plan_live_bytes(psum)) > max(graph.live_bytes())
     assert ffmt_allowed(graph, index["conv_0"], index["dw_7"])
     assert not ffmt_allowed(graph, index["pw_26"], index["dense_28"])
     # 18432 + 36864 live at pw_2, 36864 + 9216 at dw_3, each pair less what a shifted alias saves
@@ -97,3 +109,17 @@ def test_ram_budget_that_cannot_fit(tmp_path):
     assert proc.returncode == 1
     assert "no plan found fits the RAM budget of 100 bytes: the smallest arena found is 768 bytes" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_min_ram_finds_fdt_through_a_dense_layer_on_micro_speech():
+    """micro_speech: conv_0's 25x20x8 map feeds one dense layer; no spatial tile can close there,
+    but partitioning conv_0's channels and closing dense_1 with 4 int32 partial sums keeps one
+    25x20x1 slice instead of the map, with no extra MAC."""
+    from conftest import corpus_path
+    ctx = new_context()
+    module = import_model(corpus_path("mlonmcu_micro_speech.tflite"), ctx)
+    prepare_tensor_program(module)
+    result = search(module, count_macs(module), Objective("min-ram"), time_budget_s=120, progress=False)
+    assert result.chosen.executed_macs == result.macs
+    assert [(p.layers, p.method) for p in result.chosen.plan.paths] == [(("conv_0", "dense_1"), "fdt")]
+    assert result.chosen.arena_bytes < 0.6 * result.untiled.arena_bytes

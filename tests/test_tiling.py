@@ -26,6 +26,11 @@ CASES = {
     "resnet_ffmt": ("ic_resnet8_int8", {"paths": [{"layers": ["conv_3", "conv_4"], "method": "ffmt",
                                                    "tiles": [4, 4]}]}),
     "ad_fdt_psum": ("ad_int8", {"paths": [{"layers": ["dense_0", "dense_1"], "method": "fdt", "partitions": 4}]}),
+    # FDT closed by the global pooling (each partition pools its own channels), and through it to
+    # the dense layer (partial sums over the pooled channels)
+    "kws_fdt_pool": ("kws_int8", {"paths": [{"layers": ["pw_8", "pool_9"], "method": "fdt", "partitions": 8}]}),
+    "kws_fdt_pool_dense": ("kws_int8", {"paths": [{"layers": ["pw_8", "pool_9", "dense_10"], "method": "fdt",
+                                                   "partitions": 8}]}),
     # every depthwise layer in one-channel partitions, every 1x1 layer in rows: each writes over
     # its dying input (fdt-reuse-dying-inputs), one tile apart
     "kws_in_place": ("kws_int8", {"paths": [
@@ -93,6 +98,16 @@ def test_psum_fdt_is_exact_with_no_overhead(tiled):
     assert report["mac_overhead"] == 0
 
 
+@pytest.mark.parametrize("case", ["kws_fdt_pool", "kws_fdt_pool_dense"])
+def test_fdt_through_global_pooling_lowers_kws_untiled(tiled, compiled, case):
+    """pw_8's 25x5x64 map is never whole: each channel partition is pooled (and summed into
+    dense_10's int32 accumulator) before the next."""
+    untiled, _ = compiled("kws_int8")
+    report = tiled(case)
+    assert report["mac_overhead"] == 0
+    assert report["arena_bytes"] < untiled["arena_bytes"]
+
+
 @pytest.mark.parametrize("plan,message", [
     ({"paths": [{"layers": ["conv_9"], "method": "ffmt", "tiles": [2, 2]}]}, "unknown layer"),
     ({"paths": [{"layers": ["conv_0", "pw_2"], "method": "ffmt", "tiles": [2, 2]}]}, "does not consume"),
@@ -127,3 +142,49 @@ def test_random_inputs_agree_on_tiled_vww(tiled):
         (raw,) = run_arena_program(vmfb, report["arena_bytes"], [(spec_in["offset"], x.tobytes())],
                                    [(spec_out["offset"], spec_out["bytes"])])
         np.testing.assert_array_equal(np.frombuffer(raw, np.int8), expected.reshape(-1))
+
+
+# FDT through dense layers: the first layer's output features in partitions, the dense layer
+# after it closed by partial sums (int32 for int8, float32 for float), compared with TFLite Micro
+# and with the untiled program on the same inputs
+DENSE_FDT = {
+    # micro_speech: conv_0's 8 channels; dense_1 sums over the flattened 25x20x8 map (unflattened
+    # by fdt-unflatten-dense-inputs), so it closes the path with 4 int32 partial sums
+    "micro_speech": ("mlonmcu_micro_speech", {"paths": [{"layers": ["conv_0", "dense_1"], "method": "fdt",
+                                                          "partitions": 8}]}),
+    # AD float: dense_0's 128 features in 4 partitions, dense_1 closed by float32 partial sums
+    "ad_fp32": ("ad_fp32", {"paths": [{"layers": ["dense_0", "dense_1"], "method": "fdt", "partitions": 4}]}),
+}
+
+
+def _dense_fdt_model(name):
+    from conftest import corpus_path
+    model = DENSE_FDT[name][0]
+    return corpus_path(f"{model}.tflite") if model.startswith("mlonmcu_") else model_path(model)
+
+
+@pytest.mark.parametrize("name", list(DENSE_FDT))
+def test_fdt_through_dense_layers_equals_untiled_and_reference(tmp_path, name):
+    from mlir_fdt.reference.host import run_arena_program
+    model, plan = _dense_fdt_model(name), DENSE_FDT[name][1]
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    tiled = compile_model(model, tmp_path / "tiled", CompileOptions(plan=str(tmp_path / "plan.json"), run="host"))
+    untiled = compile_model(model, tmp_path / "untiled", CompileOptions(objective="untiled", run="host"))
+    assert tiled["tiling_plan"]["paths"] == plan["paths"]
+    assert tiled["reference"] == untiled["reference"] == "tflite-micro"
+    assert tiled["max_abs_diff"] <= tiled.get("tolerance", 0)
+    assert tiled["mac_overhead"] == 0 and tiled["executed_macs"] == untiled["macs"]
+    spec_in, spec_out = tiled["inputs"][0], tiled["outputs"][0]
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        if spec_in["dtype"] == "i8":
+            x = rng.integers(-128, 128, size=spec_in["shape"], dtype=np.int8)
+        else:
+            x = rng.uniform(-1, 1, size=spec_in["shape"]).astype(np.float32)
+        outs = [run_arena_program(d / "fdt_model.host.vmfb", r["arena_bytes"],
+                                  [(r["inputs"][0]["offset"], x.tobytes())],
+                                  [(r["outputs"][0]["offset"], spec_out["bytes"])])[0]
+                for r, d in ((tiled, tmp_path / "tiled"), (untiled, tmp_path / "untiled"))]
+        assert outs[0] == outs[1]  # the partial sums add the same products in the same order
+    if name == "micro_speech":  # input 1960 B + one 25x20x1 partition + 4 int32 sums, against 4200 B
+        assert tiled["arena_bytes"] <= 2500 < untiled["arena_bytes"] == 4200

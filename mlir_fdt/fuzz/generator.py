@@ -2,8 +2,8 @@
 
 Networks are float, int8 or int16x8, and draw the ops of real TinyML models: convolutions (plain,
 depthwise, transposed), pooling and MEAN, pads and (strided) slices, resizes, reshapes, concats,
-residual adds, fully connected layers, embedding lookups (GATHER with an index input), a second
-data input, and taps that make an intermediate tensor an output too.
+residual adds, fully connected layers (chains of them under FDT plans), embedding lookups (GATHER
+with an index input), a second data input, and taps that make an intermediate tensor an output too.
 
 Everything is drawn from one `random.Random` seeded with `"<seed>/<case>"` (string seeds are
 hashed with SHA-512, so a run is reproducible across processes and Python versions). Each
@@ -24,6 +24,9 @@ ALIGNMENTS = (4, 16, 64)
 # of the drawn plans: channel partitions (fdt), every layer that can write over its input tiled so
 # (in-place, what min-ram starts from), the rest spatial tiles (ffmt)
 FDT_SHARE, IN_PLACE_SHARE = 0.3, 0.15
+# of the fdt draws: end the network on dense layers (a flattening one and a closing one), the
+# chains FDT cuts where spatial tiles cannot: output features partitioned, partial sums after
+DENSE_TAIL_SHARE = 0.5
 # (kind, weight) for NHWC inputs and for flattened [1, N] inputs
 KINDS_NHWC = (("conv", 4), ("dw", 3), ("residual", 2), ("concat", 1), ("avgpool", 1), ("maxpool", 1), ("pad", 1),
               ("slice", 1), ("clamp", 1), ("rescale", 1), ("reshape", 1), ("matmul_pw", 1), ("gpool", 0.5),
@@ -176,6 +179,18 @@ def _context():
     return _CONTEXT[0]
 
 
+def _with_dense_tail(spec: CaseSpec, drawer: LayerDrawer, flat: bool) -> CaseSpec:
+    """`spec` ending in a dense chain: a MEAN or nothing first on a map, then two dense layers (the
+    first flattens a map, so the second sums over the first's features)."""
+    r = drawer.rng
+    tail: tuple[LayerSpec, ...] = ()
+    if not flat and r.random() < 0.3:
+        tail = (drawer.draw("mean").with_params(axes="hw", keep=r.random() < 0.5),)
+    tail += (drawer.draw("fc").with_params(out=r.randint(4, 16)), drawer.draw("fc"))
+    candidate = replace(spec, layers=spec.layers + tail)
+    return candidate if renders(candidate) is not None else spec
+
+
 def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
     """Case `index` of the run seeded `seed`: the same pair always gives the same case."""
     rng = random.Random(f"{seed}/{index}")
@@ -209,6 +224,8 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
         draw = rng.random()
         if draw < FDT_SHARE:
             plan = replace(plan, method="fdt", partitions=rng.choice((2, 3, 4, 8, 64)))
+            if rng.random() < DENSE_TAIL_SHARE:
+                spec = _with_dense_tail(spec, drawer, flat)
         elif draw < FDT_SHARE + IN_PLACE_SHARE:
             plan = replace(plan, method="in-place")
             if not flat:  # end on a depthwise and a 1x1 layer that keep the shape: both can go in place

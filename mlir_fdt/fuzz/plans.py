@@ -2,8 +2,9 @@
 
 An ffmt path starts at a tileable layer (an HxWxC output, or a global pooling) and follows the
 data flow while the next layer is the single consumer of the previous one's output. An fdt path
-starts at any layer, follows per-channel layers (depthwise, pooling) and may close with a layer
-that sums over channels (partial sums). An in-place plan tiles every layer that can write over
+starts at any layer, follows per-channel layers (depthwise, pooling, global pooling) and may close
+with a layer that sums over channels (partial sums: a 1x1 or dense layer, so a dense chain's first
+layer's output features are partitioned). An in-place plan tiles every layer that can write over
 its dying input so (the plan `--objective min-ram` starts from). So most drawn plans are ones
 mlir-fdt should accept; those it rejects still count, as skips.
 """

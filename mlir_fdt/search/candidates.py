@@ -7,7 +7,11 @@ a path may contain depends on the split kind (a table of rules per kind, below):
 - FFMT (spatial tiles, halos recomputed): layers with HxWxC outputs, optionally closed by a
   global pooling whose sums accumulate across tiles.
 - FDT (channel partitions, nothing recomputed): a first layer of any kind, then only layers that
-  keep channels apart (depthwise, pooling), the last one with an HxWxC output.
+  keep channels apart (depthwise, pooling), the last one with an HxWxC output -- or closed by a
+  layer that sums over the partitioned channels (a dense or 1x1 layer: the first layer's output
+  features partitioned, the closing layer's partial sums accumulated in its accumulator width).
+  The graph counts that whole accumulator at the closing layer, so a path whose int32 partial
+  sums outweigh the map they replace is estimated worse and never scored.
 - In place (nothing recomputed): one layer whose tiles read their input only where they write
   (a stride-1 depthwise layer by channels, a 1x1 layer by rows) writes over the input that dies
   there, one tile apart (fdt-reuse-dying-inputs); proposed all together (`with_in_place`).
@@ -40,9 +44,14 @@ def ffmt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
     return layers[-1].rank == 3 or layers[-1].global_pool
 
 
-def fdt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
+def fdt_partitions(graph: LayerGraph, a: int, b: int) -> int:
+    """Most channel partitions an fdt path over layers a..b can have (0: no fdt path): the
+    closing layer's channels, or the input channels it sums over (partial sums)."""
     layers = graph.layers[a:b + 1]
-    return len(layers) >= 2 and all(layer.kind in PER_CHANNEL for layer in layers[1:]) and layers[-1].rank == 3
+    cut = layers[-1].fdt_cut
+    if len(layers) < 2 or cut is None or not all(layer.kind in PER_CHANNEL for layer in layers[1:-1]):
+        return 0
+    return cut[1]
 
 
 def _grids(graph: LayerGraph, b: int) -> list[tuple[int, int]]:
@@ -76,8 +85,7 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
     for layer in critical:
         for a, b in paths_covering(graph, layer):
             names = tuple(graph.layers[k].name for k in range(a, b + 1))
-            if fdt_allowed(graph, a, b):
-                channels = graph.layers[b].shape[-1]
+            if channels := fdt_partitions(graph, a, b):
                 for parts in FDT_PARTITIONS:
                     if parts <= channels and (names, "fdt", parts) not in seen:
                         seen.add((names, "fdt", parts))

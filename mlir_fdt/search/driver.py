@@ -141,6 +141,10 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 if objective.kind != "ram-budget":
                     limit = max(current.arena_bytes, _peak(graph, current.plan)[0])  # the estimate is rough
                     plans = [p for p in plans if _peak(graph, p)[0] <= limit]
+                    # partial sums cost a whole accumulator: a new path closed by them must lower the
+                    # estimated peak (or how many layers reach it) to be worth a compile
+                    base, closing = _peak(graph, current.plan), set(graph.partial_sums(current.plan))
+                    plans = [p for p in plans if set(graph.partial_sums(p)) <= closing or _peak(graph, p) < base]
                 plans.sort(key=lambda p: (estimates[p], _size(p)))
                 # plans that keep the current paths and add one (several peaks need several paths)
                 # first, then the others across path lengths

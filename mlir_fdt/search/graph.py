@@ -26,6 +26,8 @@ class LayerInfo:
     consumers: list[int] = field(default_factory=list)   # indices of consuming layers
     global_pool: bool = False
     elementwise_reads: set[int] = field(default_factory=set)  # producers read element for element
+    fdt_cut: tuple[str, int] | None = None  # how an fdt path ending here is cut (apply_plan.fdt_cut)
+    accumulator_bytes: int = 0  # its reduction's whole accumulator: what partial sums keep live
 
 
 @dataclass
@@ -35,15 +37,21 @@ class LayerGraph:
     input_consumers: list[int]
     input_rows: int = 1
 
-    def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None) -> list[int]:
+    def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None,
+                   partial_sums: dict[int, int] | None = None) -> list[int]:
         """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
         `internal` layers (inside a fused path) are tiles and do not count; a layer of
         `tiled_in_place` (index -> pieces) writes its tiles over its dying input and needs one
-        tile more."""
+        tile more; a layer of `partial_sums` (closing layer -> the path's first layer) closes an
+        fdt path: its whole accumulator (int32 for int8 models) is live across the partitions,
+        together with the path's inputs, which every partition reads again."""
         tiled_in_place = tiled_in_place or {}
+        partial_sums = partial_sums or {}
         out = []
         for i, layer in enumerate(self.layers):
             live = 0 if i in internal or self._writes_in_place(i) else layer.out_bytes
+            if i in partial_sums:
+                live += layer.accumulator_bytes + self._path_input_bytes(partial_sums[i], i, internal)
             if i in tiled_in_place:
                 live = -(-layer.out_bytes // tiled_in_place[i])
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
@@ -55,6 +63,13 @@ class LayerGraph:
                 live -= self._shifted_alias_saving(i, internal)
             out.append(live)
         return out
+
+    def _path_input_bytes(self, first: int, i: int, internal: set[int]) -> int:
+        """Bytes of the inputs of a path starting at layer `first` that the live bytes at layer i
+        (after them) do not already count: they live until the path's last partition."""
+        extra = self.input_bytes if first in self.input_consumers and max(self.input_consumers) < i else 0
+        return extra + sum(self.layers[p].out_bytes for p in self.producers(first)
+                           if p not in internal and max(self.layers[p].consumers) < i)
 
     def _shifted_alias_saving(self, i: int, internal: set[int]) -> int:
         """Bytes the memory planner's shifted aliases (`memory.overlap`) save at layer i: a layer
@@ -102,7 +117,16 @@ class LayerGraph:
 
     def plan_live_bytes(self, plan) -> list[int]:
         """`live_bytes` once `plan` is applied."""
-        return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan))
+        return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan), self.partial_sums(plan))
+
+    def partial_sums(self, plan) -> dict[int, int]:
+        """Last layers of the plan's fdt paths that close them with partial sums -> the paths'
+        first layers."""
+        index = {layer.name: layer.index for layer in self.layers}
+        ends = {index[path.layers[-1]]: index[path.layers[0]] for path in plan.paths
+                if path.method == "fdt" and len(path.layers) > 1}
+        return {i: a for i, a in ends.items()
+                if self.layers[i].fdt_cut is not None and self.layers[i].fdt_cut[0] == "psum"}
 
     def internal_layers(self, plan) -> dict[int, int]:
         """Layers whose outputs a plan keeps inside a fused path -> number of tiles/partitions."""
@@ -127,15 +151,21 @@ def _layer_bytes(layer: Layer) -> int:
     return int(np.prod(t.shape)) * element_bytes(t.element_type)
 
 
+def _accumulator_bytes(layer: Layer) -> int:
+    t = ir.RankedTensorType(layer.reductions[0].results[0].type)
+    return int(np.prod(t.shape)) * element_bytes(t.element_type)
+
+
 def build_graph(module: ir.Module) -> LayerGraph:
-    from ..transforms.apply_plan import is_global_pool
+    from ..transforms.apply_plan import fdt_cut, is_global_pool
     fn = entry_function(module)
     layers = find_layers(fn.regions[0].blocks[0])
     owner = {}
     for i, layer in enumerate(layers):
         for op in [*layer.members, *layer.pads, layer.anchor]:
             owner[op] = i
-    infos = [LayerInfo(i, l.name, l.kind, l.rank, l.shape, _layer_bytes(l), global_pool=is_global_pool(l))
+    infos = [LayerInfo(i, l.name, l.kind, l.rank, l.shape, _layer_bytes(l), global_pool=is_global_pool(l),
+                       fdt_cut=fdt_cut(l), accumulator_bytes=_accumulator_bytes(l))
              for i, l in enumerate(layers)]
 
     from ..transforms.linalg_util import has_reduction

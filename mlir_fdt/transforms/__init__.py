@@ -10,6 +10,7 @@ _PASSES = {
     "fdt-fuse-elementwise-chains": "mlir_fdt.transforms.fuse_elementwise:FuseElementwiseChains",
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
+    "fdt-unflatten-dense-inputs": "mlir_fdt.transforms.unflatten_dense_inputs:UnflattenDenseInputs",
     "fdt-fold-constant-transposes": "mlir_fdt.transforms.fold_constant_transposes:FoldConstantTransposes",
     "fdt-relayout-reduction-weights":
         "mlir_fdt.transforms.relayout_reduction_weights:RelayoutReductionWeights",

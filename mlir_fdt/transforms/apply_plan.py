@@ -99,9 +99,10 @@ def channel_reduction_dim(reduction: ir.Operation) -> int | None:
 
 def fdt_cut(layer: Layer) -> tuple[str, int] | None:
     """How an fdt path ending in `layer` is cut, and into at most how many partitions:
-    (`channel`, its channels) for a depthwise/pooling layer with an HxWxC output, (`psum`, the
+    (`channel`, its channels) for a depthwise/pooling layer with an HxWxC output or a global
+    pooling (a reduction over rows and columns keeps channels apart), (`psum`, the
     input channels it sums over) for a layer that reduces over channels; None otherwise."""
-    if layer.kind in PER_CHANNEL_KINDS and layer.rank == 3:
+    if layer.kind in PER_CHANNEL_KINDS and layer.rank == 3 or is_global_pool(layer):
         return "channel", layer.shape[-1]
     if len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None:
         return "psum", ir.RankedTensorType(layer.reductions[0].operands[0].type).shape[-1]
@@ -119,20 +120,22 @@ def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
     last = chain[-1]
     cut = fdt_cut(last)
     if cut is None:
-        raise FdtError(f"plan: fdt path must end in a depthwise/pooling layer or in a layer that reduces over "
+        raise FdtError(f"plan: fdt path must end in a depthwise/pooling layer, a global pooling or in a layer that "
+                       f"reduces over "
                        f"channels; {last.name} does neither")
     mode, channels = cut
     if mode == "channel":
         if path.partitions > channels:
             raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} channels of {last.name}")
         size = -(-channels // path.partitions)
+        sequence = "fdt_fdt_channel_tile" if last.rank == 3 else "fdt_fdt_pooled_channel_tile"
         return "\n".join([
             f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
             f" : ({any_op}) -> {any_op}",
             f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
             f" : ({any_op}) -> {any_op}",
             f"    %c{i} = transform.param.constant {size} : i64 -> !transform.param<i64>",
-            f"    %l{i} = transform.include @fdt_fdt_channel_tile failures(propagate) (%a{i}, %c{i})"
+            f"    %l{i} = transform.include @{sequence} failures(propagate) (%a{i}, %c{i})"
             f" : ({any_op}, !transform.param<i64>) -> {any_op}",
             f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
             f" : ({any_op}, {any_op}) -> {any_op}"]), "channel"
