@@ -43,20 +43,8 @@ def _rotated(bodies: dict[str, str]) -> dict[str, str]:
         out[f"{name}_ror8"] = _ROR8 + bodies[name].replace("%x", "%xr")
     return out
 
+
 _PORTABLE_BODIES = {
-    "fdt_sxtb16": """
-    %c8 = arith.constant 8 : i32
-    %c16 = arith.constant 16 : i32
-    %c24 = arith.constant 24 : i32
-    %mask = arith.constant 65535 : i32
-    %l0 = arith.shli %x, %c24 : i32
-    %lo = arith.shrsi %l0, %c24 : i32
-    %h0 = arith.shli %x, %c8 : i32
-    %hi = arith.shrsi %h0, %c24 : i32
-    %lm = arith.andi %lo, %mask : i32
-    %hs = arith.shli %hi, %c16 : i32
-    %r = arith.ori %lm, %hs : i32
-    return %r : i32""",
     "fdt_sxtab16": """
     %c8 = arith.constant 8 : i32
     %c16 = arith.constant 16 : i32
@@ -89,6 +77,9 @@ _PORTABLE_BODIES = {
     %r = arith.addi %s0, %p1 : i32
     return %r : i32""",
 }
+
+# SXTB16 is SXTAB16 with nothing to add
+_PORTABLE_BODIES["fdt_sxtb16"] = "\n    %o = arith.constant 0 : i32" + _PORTABLE_BODIES["fdt_sxtab16"]
 
 _ARM_DSP_BODIES = {
     "fdt_sxtb16": """
