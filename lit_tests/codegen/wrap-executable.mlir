@@ -3,17 +3,20 @@
 // RUN:   | filecheck %s
 
 // The planned program becomes a no_pipeline executable with one arena binding, lowered to
-// loops, plus a host function dispatching it in place.
+// loops (each top-level nest in a function of its own taking the arena), plus a host function
+// dispatching it in place.
 // CHECK: #[[T:.+]] = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>
 // CHECK: hal.executable.source public @tiny
 // CHECK:   hal.executable.export public @tiny_main ordinal(0)
 // CHECK:     hal.return %c1, %c1, %c1
 // CHECK:   memref.global "private" constant
-// CHECK:   func.func @tiny_main()
-// CHECK-SAME: translation_info = #[[T]]
-// CHECK:     hal.interface.binding.subspan {{.*}} binding(0) {{.*}} : memref<224xi8>
+// CHECK:   func.func private @fdt_nest_0(%{{.+}}: memref<224xi8>)
 // CHECK-NOT: linalg.generic
 // CHECK:     scf.for
+// CHECK:   func.func @tiny_main()
+// CHECK-SAME: translation_info = #[[T]]
+// CHECK:     %[[ARENA:.+]] = hal.interface.binding.subspan {{.*}} binding(0) {{.*}} : memref<224xi8>
+// CHECK:     call @fdt_nest_0(%[[ARENA]])
 // CHECK: func.func @run(%[[A:.+]]: tensor<224xi8>) -> tensor<224xi8>
 // CHECK:   flow.dispatch @tiny::@tiny_main(%[[A]]) : (tensor<224xi8>) -> %[[A]]
 func.func @conv_relu(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x4x4x3xf32> {
