@@ -23,8 +23,8 @@ import math
 from dataclasses import dataclass
 
 from ..ir import arith, func, ir, memref, scf, vector, walk_ops
-from ..transforms.linalg_util import (defining_op, emit_affine, indexing_maps, involves_dim, iterator_kinds,
-                                      num_inputs, reads_contiguously)
+from ..transforms.linalg_util import (constant_int, defining_op, emit_affine, indexing_maps, input_index,
+                                      involves_dim, iterator_kinds, num_inputs, reads_contiguously)
 from ..transforms.pass_base import ModulePass
 from .simd32 import declare_simd32
 
@@ -44,25 +44,18 @@ class DotOperand:
 
 def _constant_int(value: ir.Value, op) -> int | None:
     """The integer a body value always holds: a constant, or a block argument bound to a constant input."""
-    if isinstance(value.owner, ir.Block) and value.owner == op.regions[0].blocks[0]:
-        index = ir.BlockArgument(value).arg_number
-        if index >= num_inputs(op):
+    if isinstance(value.owner, ir.Block):
+        index = input_index(value, op)
+        if index is None:
             return None
         value = op.operands[index]
-    producer = defining_op(value)
-    if producer is None or producer.name != "arith.constant":
-        return None
-    attr = producer.attributes["value"]
-    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
+    return constant_int(value)
 
 
 def _i8_input(value: ir.Value, op) -> int | None:
     """The input index of a body argument bound to an i8 memref input."""
-    block = op.regions[0].blocks[0]
-    if not (isinstance(value.owner, ir.Block) and value.owner == block):
-        return None
-    index = ir.BlockArgument(value).arg_number
-    if index >= num_inputs(op) or not isinstance(op.operands[index].type, ir.MemRefType):
+    index = input_index(value, op)
+    if index is None or not isinstance(op.operands[index].type, ir.MemRefType):
         return None
     element = ir.MemRefType(op.operands[index].type).element_type
     return index if isinstance(element, ir.IntegerType) and ir.IntegerType(element).width == 8 else None

@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import arith, ir, linalg, memref, scf, walk_ops
-from ..transforms.linalg_util import (defining_op, erase_dead_body_ops, indexing_maps, involves_dim, iterator_kinds,
-                                      move_body, num_inputs)
+from ..transforms.linalg_util import (constant_int, defining_op, erase_dead_body_ops, indexing_maps, involves_dim,
+                                      iterator_kinds, move_body, num_inputs)
 from .dot_products import loop_extents, match_dot_product
 from ..transforms.pass_base import ModulePass
 
@@ -64,17 +64,9 @@ def _is_outside(value: ir.Value, op) -> bool:
     return True
 
 
-def _constant(value: ir.Value) -> int | None:
-    producer = defining_op(value)
-    if producer is not None and producer.name == "arith.constant" and isinstance(producer.attributes["value"],
-                                                                                  ir.IntegerAttr):
-        return ir.IntegerAttr(producer.attributes["value"]).value
-    return None
-
-
 def linear_index(value: ir.Value, op) -> LinearIndex | None:
     """`value` (an index computed in the body of `op`) as a LinearIndex, or None."""
-    c = _constant(value)
+    c = constant_int(value)
     if c is not None:
         return LinearIndex({}, [], c)
     if _is_outside(value, op):
@@ -91,7 +83,7 @@ def linear_index(value: ir.Value, op) -> LinearIndex | None:
         return lhs.plus(rhs if producer.name == "arith.addi" else rhs.scaled(-1))
     if producer.name == "arith.muli":
         for a, b in (producer.operands, reversed(list(producer.operands))):
-            k = _constant(b)
+            k = constant_int(b)
             if k is not None:
                 inner = linear_index(a, op)
                 return inner.scaled(k) if inner is not None else None
@@ -103,7 +95,7 @@ def _unclamped(index: ir.Value) -> ir.Value:
     low = defining_op(index)
     if low is not None and low.name == "arith.minsi":
         high = defining_op(low.operands[0])
-        if high is not None and high.name == "arith.maxsi" and _constant(high.operands[1]) == 0:
+        if high is not None and high.name == "arith.maxsi" and constant_int(high.operands[1]) == 0:
             return high.operands[0]
     return index
 
@@ -119,7 +111,7 @@ def _padded_read(op):
         load = defining_op(body_op.operands[1])
         pad = body_op.operands[2]
         if load is not None and load.name == "memref.load" and _is_outside(load.operands[0], op) \
-                and (_is_outside(pad, op) or _constant(pad) is not None):
+                and (_is_outside(pad, op) or constant_int(pad) is not None):
             found.append((body_op, load))
     return found[0] if len(found) == 1 else None
 
@@ -145,7 +137,7 @@ def peel(op) -> bool:
     if extents is None or not all(isinstance(e, int) for e in extents):
         return False
     select, load = read
-    pad = _constant(select.operands[2])
+    pad = constant_int(select.operands[2])
     source = load.operands[0]
     source_type = ir.MemRefType(source.type)
     strides, _ = source_type.get_strides_and_offset()

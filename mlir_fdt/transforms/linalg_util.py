@@ -37,6 +37,24 @@ def defining_op(value: ir.Value) -> ir.Operation | None:
     return owner.operation
 
 
+def constant_int(value: ir.Value) -> int | None:
+    """The integer of a scalar `arith.constant`, or None."""
+    producer = defining_op(value)
+    if producer is None or producer.name != "arith.constant":
+        return None
+    attr = producer.attributes["value"]
+    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
+
+
+def input_index(value: ir.Value, op) -> int | None:
+    """The operand index of the input a body argument of the linalg op `op` is bound to, or None (an
+    output argument, or any other value)."""
+    if not (isinstance(value.owner, ir.Block) and value.owner == op.regions[0].blocks[0]):
+        return None
+    index = ir.BlockArgument(value).arg_number
+    return index if index < num_inputs(op) else None
+
+
 def dense_to_numpy(attr: ir.Attribute) -> np.ndarray:
     dense = ir.DenseElementsAttr(attr)
     shape = ir.ShapedType(dense.type).shape

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from .linalg_util import (defining_op, dense_to_numpy, erase_dead_body_ops, is_all_parallel,
-                          num_inputs)
+from .linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, input_index,
+                          is_all_parallel)
 from .pass_base import ModulePass
 
 
@@ -41,18 +41,10 @@ def _op(value: ir.Value, name: str):
     return producer if producer is not None and producer.name == name else None
 
 
-def _const(value: ir.Value) -> int | None:
-    producer = _op(value, "arith.constant")
-    return ir.IntegerAttr(producer.attributes["value"]).value if producer is not None else None
-
-
 def _table_arg(value: ir.Value, op) -> int | None:
     """The input index of a body argument bound to a constant table input of `op`."""
-    block = op.regions[0].blocks[0]
-    if not (isinstance(value.owner, ir.Block) and value.owner == block):
-        return None
-    index = ir.BlockArgument(value).arg_number
-    if index >= num_inputs(op):
+    index = input_index(value, op)
+    if index is None:
         return None
     source = op.operands[index]
     producer = defining_op(source)
@@ -73,7 +65,7 @@ def _match(trunc, op) -> Rescale | None:
     shift = s64.operands[0]
     shift_input = _table_arg(shift, op)
     cond = _op(select.operands[0], "arith.cmpi")
-    if shift_input is None or cond is None or _const(cond.operands[1]) != 31:
+    if shift_input is None or cond is None or constant_int(cond.operands[1]) != 31:
         return None
     s32 = _op(cond.operands[0], "arith.extui")
     if s32 is None or s32.operands[0] != shift or int(ir.IntegerAttr(cond.attributes["predicate"]).value) != 4:
@@ -88,10 +80,10 @@ def _match(trunc, op) -> Rescale | None:
     product, rounding = base_add.operands
     mul = _op(product, "arith.muli")
     half = _op(rounding, "arith.shrui")
-    if mul is None or half is None or _const(half.operands[1]) != 1:
+    if mul is None or half is None or constant_int(half.operands[1]) != 1:
         return None
     one_shl = _op(half.operands[0], "arith.shli")
-    if one_shl is None or _const(one_shl.operands[0]) != 1 or one_shl.operands[1] != s64.results[0]:
+    if one_shl is None or constant_int(one_shl.operands[0]) != 1 or one_shl.operands[1] != s64.results[0]:
         return None
     x64, m64 = (_op(v, "arith.extsi") for v in mul.operands)
     if x64 is None or m64 is None:
@@ -107,10 +99,10 @@ def _match(trunc, op) -> Rescale | None:
         return None
     sign_select = _op([v for v in doubled.operands if v != base][0], "arith.select")
     sign = _op(sign_select.operands[0], "arith.cmpi") if sign_select is not None else None
-    if sign is None or sign.operands[0] != x or _const(sign.operands[1]) != 0 or \
+    if sign is None or sign.operands[0] != x or constant_int(sign.operands[1]) != 0 or \
             int(ir.IntegerAttr(sign.attributes["predicate"]).value) != 5:  # sge
         return None
-    if (_const(sign_select.operands[1]), _const(sign_select.operands[2])) != (1 << 30, -(1 << 30)):
+    if (constant_int(sign_select.operands[1]), constant_int(sign_select.operands[2])) != (1 << 30, -(1 << 30)):
         return None
     return Rescale(trunc.results[0], x, multiplier, shift, shift_input)
 
