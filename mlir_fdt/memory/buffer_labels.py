@@ -56,7 +56,7 @@ def _accesses(buf: Buffer) -> tuple[list[str], list[str]]:
 
 
 def _count(buffers: list[Buffer], kind: str) -> int:
-    return sum(1 for b in buffers if b.kind == kind) + sum(len(b.also_outputs) for b in buffers if b.kind == kind)
+    return sum(max(1, len(b.output_views)) for b in buffers if b.kind == kind)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ class Buffer:
     value: ir.Value = field(repr=False, compare=False)
     elements: int = 0
     exclusive: tuple | None = field(default=None, repr=False, compare=False)
-    also_outputs: tuple[int, ...] = ()  # further result indices returning this same buffer
+    # an output buffer: (result index, byte offset in the buffer, bytes) of every model output it holds
+    # (one tensor listed several times, or slices of it such as the parts of a concatenation)
+    output_views: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def lifetime(self) -> tuple[int, int]:
@@ -168,7 +170,12 @@ def collect_buffers(fn) -> list[Buffer]:
         root = root_allocation(v)
         if isinstance(root.owner, ir.Block):
             raise FdtError("the model returns its input unchanged; nothing to compile")
-        returned.setdefault(root, []).append(i)  # a model may list one tensor as several outputs
+        run = contiguous_run(v)
+        if run is None:
+            raise FdtError(f"output {i} ({v.type}) is a strided view of a larger buffer; the application reads "
+                           "each output as one contiguous run of the arena (bufferization should have copied it)")
+        scale = element_bytes(ir.MemRefType(v.type).element_type)
+        returned.setdefault(root, []).append((i, run[0] * scale, run[1] * scale))
     for op in walk_ops(fn):
         if op.name != "memref.alloc":
             continue
@@ -188,9 +195,9 @@ def collect_buffers(fn) -> list[Buffer]:
         nbytes = elements * element_bytes(mt.element_type)
         if value in returned:
             first = span[0] if span else schedule.start[op]
-            first_index, *more = returned[value]
-            buffers.append(Buffer(f"output{first_index}", "output", nbytes, first, end, value, elements,
-                                  also_outputs=tuple(more)))
+            views = tuple(returned[value])
+            buffers.append(Buffer(f"output{views[0][0]}", "output", nbytes, first, end, value, elements,
+                                  output_views=views))
         elif span is not None:
             kind = "tensor" if block == body else "tile"
             buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements,
@@ -213,6 +220,25 @@ def never_accessed(value: ir.Value) -> bool:
         if list(user.regions[0].blocks[0].arguments[use.operand_number].uses):
             return False
     return bool(uses)
+
+
+def contiguous_run(view: ir.Value) -> tuple[int, int] | None:
+    """(element offset, elements) of a statically shaped view whose elements are one contiguous run of
+    the allocation it views (a reshape, a slice along the outermost non-unit dimension), else None."""
+    mt = ir.MemRefType(view.type)
+    if not mt.has_static_shape:
+        return None
+    strides, offset = mt.get_strides_and_offset()
+    if any(mt.is_dynamic_stride_or_offset(x) for x in [*strides, offset]):
+        return None
+    expected = 1
+    for size, stride in zip(reversed(mt.shape), reversed(strides)):
+        if size == 1:
+            continue
+        if stride != expected:
+            return None
+        expected *= size
+    return offset, expected
 
 
 def root_allocation(value: ir.Value) -> ir.Value:

@@ -40,9 +40,11 @@ class MemoryPlan:
     def io(self, kind: str) -> list[dict]:
         """The input or output buffers in the order of the function's arguments or results (the
         planner lists buffers in program order, which is not the order a model declares); an output
-        the model lists several times appears at each of its indices, at the same offset."""
-        entries = [b for b in self.buffers if b["kind"] == kind]
-        entries += [{**b, "name": f"{kind}{k}"} for b in entries for k in b.get("also", [])]
+        the model lists several times appears at each of its indices, at the same offset; an output that
+        is part of a buffer (a slice of a concatenation) at its own offset and size."""
+        entries = [b for b in self.buffers if b["kind"] == kind and "outputs" not in b]
+        entries += [{**b, "name": f"{kind}{k}", "offset": b["offset"] + at, "bytes": size}
+                    for b in self.buffers if b["kind"] == kind for k, at, size in b.get("outputs", [])]
         return sorted(entries, key=lambda b: int(b["name"][len(kind):]))
 
 
@@ -187,7 +189,8 @@ class PlanMemory(ModulePass):
             plan = MemoryPlan(layout.planner, self.alignment, layout.size,
                               planners.lower_bound(sizes, lifetimes, overlaps),
                               [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last,
-                                    **label.to_json(), **({"also": list(b.also_outputs)} if b.also_outputs else {}))
+                                    **label.to_json(),
+                                    **({"outputs": [list(v) for v in b.output_views]} if b.output_views else {}))
                                for b, o, label in zip(placed, placed_offsets, labels)],
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
