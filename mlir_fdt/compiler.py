@@ -157,7 +157,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     with ctx:  # buffers named after their layers (memory/buffer_labels.py)
         tag_layers(entry_function(module).regions[0].blocks[0])
     untiled_layout = _untiled_layout(module, options) if html and not tiling.is_untiled else None
-    lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp)
+    # a plan the search chose has been applied in a worker already: here in this process
+    lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp,
+                    isolate_plan=search_result is None)
     plan = lowered.plan
     executed_macs = lowered.executed_macs
     timings["transform_and_plan_s"] = time.perf_counter() - t0

@@ -55,12 +55,16 @@ def prepare_tensor_program(module: ir.Module) -> None:
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
-          alignment: int = 16, simd32_kernels: bool = False) -> LoweredProgram:
+          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
     inputs, bufferize, plan the arena and lower to loops. With `simd32_kernels` (a target with the
-    DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same."""
+    DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same.
+    `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly)."""
     if tiling is not None and not tiling.is_untiled:
-        ApplyPlan.apply_plan(module, tiling)
+        if isolate_plan:
+            ApplyPlan.apply_plan(module, tiling)
+        else:
+            ApplyPlan.apply_plan_in_process(module, tiling)
         SimplifyGuards().apply(module)
     # counted on tile-level tensors: only the few tile loops enclose a reduction here
     with module.context:

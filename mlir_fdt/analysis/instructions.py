@@ -58,44 +58,105 @@ def _depends_on_data(value: ir.Value) -> bool:
     return any(_depends_on_data(v) for v in op.operands)
 
 
-def _count(block: ir.Block, env: dict, hoisted: set = frozenset()) -> int:
+class _Counter:
+    """One count of a function. A body enumerated over its loop's indices is visited once per index:
+    each body's loop-invariant ops are found once, and a block's count is kept per value of the loop
+    indices its control flow depends on (`loop_indices_steering`), so a peeled window's interior is
+    counted once."""
+
+    def __init__(self):
+        self.invariants: dict = {}
+        self.indices: dict = {}
+        self.counts: dict = {}
+
+    def hoisted(self, body: ir.Block) -> set:
+        if body not in self.invariants:
+            self.invariants[body] = _loop_invariant_ops(body)
+        return self.invariants[body]
+
+    def key(self, block: ir.Block, env: dict, hoisted: set) -> tuple:
+        if block not in self.indices:
+            self.indices[block] = loop_indices_steering(block)
+        return (block, id(hoisted), tuple(env.get(iv) for iv in self.indices[block]))
+
+
+def loop_indices_steering(block: ir.Block) -> list:
+    """The `scf.for` induction variables that the loop bounds and `scf.if` conditions in `block` (nested
+    ones included) depend on, directly or through pure index arithmetic: all the count reads."""
+    found: dict = {}
+    seen: set = set()
+    stack = [v for op in _nested_ops(block) for v in
+             (list(op.operands)[:3] if op.name == "scf.for" else list(op.operands)[:1] if op.name == "scf.if" else [])]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        owner = v.owner
+        if isinstance(owner, ir.Block):
+            parent = owner.owner.operation if owner.owner is not None else None
+            if parent is not None and parent.name == "scf.for" and v == owner.arguments[0]:
+                found[v] = None
+        elif owner.operation.name.startswith(PURE_PREFIXES):
+            stack.extend(owner.operation.operands)
+    return list(found)
+
+
+def _nested_ops(block: ir.Block):
+    for op in block.operations:
+        op = op.operation
+        yield op
+        for region in op.regions:
+            for inner in region.blocks:
+                yield from _nested_ops(inner)
+
+
+def _count(block: ir.Block, env: dict, hoisted: set = frozenset(), counter: _Counter | None = None) -> int:
+    key = counter.key(block, env, hoisted)
+    if key not in counter.counts:
+        counter.counts[key] = _count_once(block, env, hoisted, counter)
+    return counter.counts[key]
+
+
+def _count_once(block: ir.Block, env: dict, hoisted: set, counter: _Counter) -> int:
     total = 0
     for op in block.operations:
         op = op.operation
         if op in hoisted:
             continue
         if op.name == "scf.for":
-            total += _count_loop(op, env)
+            total += _count_loop(op, env, counter)
         elif op.name == "scf.if":
             regions = [r for r in op.regions if len(r.blocks)]
             try:
                 taken = op.regions[0] if evaluate(op.operands[0], env) else op.regions[1]
-                total += 1 + (_count(taken.blocks[0], env) if len(taken.blocks) else 0)
+                total += 1 + (_count(taken.blocks[0], env, counter=counter) if len(taken.blocks) else 0)
             except NotStatic:
                 if not _depends_on_data(op.operands[0]):
                     raise  # decided by enclosing loop indices (a peeled window's interior test): enumerate them
-                total += 1 + max((_count(r.blocks[0], env) for r in regions), default=0)  # data-dependent: the longer
+                # data-dependent: the longer
+                total += 1 + max((_count(r.blocks[0], env, counter=counter) for r in regions), default=0)
         elif op.name not in FREE_OPS:
             total += 1
     return total
 
 
-def _count_loop(loop: ir.Operation, env: dict) -> int:
+def _count_loop(loop: ir.Operation, env: dict, counter: _Counter) -> int:
     lb, ub, step = (evaluate(loop.operands[k], env) for k in range(3))
     trips = max(0, -(-(ub - lb) // step))
     if not trips:
         return 0
     body = loop.regions[0].blocks[0]
-    hoisted = _loop_invariant_ops(body)
+    hoisted = counter.hoisted(body)
     total = len(hoisted)
     try:  # the body does not depend on the induction variable's value: count it once
-        return total + trips * (_count(body, env, hoisted) + LOOP_OPS)
+        return total + trips * (_count(body, env, hoisted, counter) + LOOP_OPS)
     except NotStatic:
         iv = body.arguments[0]
         try:
             for x in range(lb, ub, step):
                 env[iv] = x
-                total += _count(body, env, hoisted) + LOOP_OPS
+                total += _count(body, env, hoisted, counter) + LOOP_OPS
         finally:  # also when an outer index is needed (NotStatic propagates): no stale binding left
             env.pop(iv, None)
         return total
@@ -103,7 +164,7 @@ def _count_loop(loop: ir.Operation, env: dict) -> int:
 
 def executed_ops(fn: ir.Operation) -> int:
     """MLIR ops executed by one call of the lowered function `fn` (loop-invariant ops hoisted)."""
-    return _count(fn.regions[0].blocks[0], {})
+    return _count(fn.regions[0].blocks[0], {}, counter=_Counter())
 
 
 def estimate_instructions(fn: ir.Operation) -> int:

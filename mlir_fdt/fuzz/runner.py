@@ -1,15 +1,14 @@
-"""Run one case in a child process (see worker.py) and read back its result."""
+"""Run one case in a child process (`mlir_fdt.child`; see worker.py) and read back its result."""
 
 from __future__ import annotations
 
 import json
 import logging
-import signal
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from ..child import ChildDied, call_in_child
+from ..errors import FdtError
 from .results import CRASH, CaseResult
 from .spec import CaseSpec
 
@@ -28,21 +27,16 @@ def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE
             return run_case(spec, Path(tmp), timeout, run)
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "spec.json").write_text(spec.dumps())
-    result_file = work_dir / "result.json"
-    result_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "mlir_fdt.fuzz.worker", str(work_dir), run]
+    (work_dir / "result.json").unlink(missing_ok=True)
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return CaseResult(CRASH, f"timed out after {timeout:.0f} s", "Timeout", None, _plan(work_dir), timeout)
-    if proc.returncode != 0 or not result_file.exists():
-        if proc.returncode < 0:
-            what = f"killed by {signal.Signals(-proc.returncode).name}"
-        else:
-            what = f"exit code {proc.returncode}"
-        tail = "\n".join(proc.stderr.strip().splitlines()[-20:])
-        return CaseResult(CRASH, f"the compiler process died ({what})\n{tail}", "ProcessDied", None, _plan(work_dir))
-    return CaseResult.from_json(json.loads(result_file.read_text()))
+        return CaseResult.from_json(call_in_child("mlir_fdt.fuzz.worker:run_case_dir", str(work_dir), run,
+                                                  timeout=timeout))
+    except ChildDied as e:
+        timed_out = "timed out" in str(e)
+        return CaseResult(CRASH, str(e), "Timeout" if timed_out else "ProcessDied", None, _plan(work_dir),
+                          timeout if timed_out else 0.0)
+    except FdtError as e:  # run_case_dir reports every error of the compile in its result: this is a bug of its own
+        return CaseResult(CRASH, str(e), type(e).__name__, None, _plan(work_dir))
 
 
 def _plan(work_dir: Path) -> dict | None:

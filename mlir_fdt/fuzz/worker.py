@@ -108,10 +108,15 @@ def run_case_here(case_dir: Path, run: str = "host") -> dict:
     return result
 
 
+def run_case_dir(case_dir: str, run: str = "host") -> dict:
+    """`run_case_here`, also writing `case_dir/result.json` (the fuzzer calls it in a child process)."""
+    result = run_case_here(Path(case_dir), run)
+    (Path(case_dir) / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def main(argv: list[str]) -> int:
-    case_dir = Path(argv[0])
-    result = run_case_here(case_dir, argv[1] if len(argv) > 1 else "host")
-    (case_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    run_case_dir(argv[0], argv[1] if len(argv) > 1 else "host")
     return 0
 
 

@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..child import Workers
 from ..errors import FdtError, InternalError
 from ..ir import ir
 from ..plan import TilingPlan
 from .candidates import candidate_paths, estimate_arena, in_place_plan, with_in_place, with_path
-from .evaluate import Evaluation, evaluate_in_subprocess
+from .evaluate import Evaluation, evaluate
 from .graph import LayerGraph, build_graph
 from .objectives import Objective
 
@@ -96,14 +97,14 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
     start = time.perf_counter()
     with module.context:
         graph = build_graph(module)
-    with tempfile.TemporaryDirectory(prefix="mlir-fdt-search-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mlir-fdt-search-") as tmp, Workers(workers) as children, \
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         prepared = Path(tmp) / "prepared.mlirbc"
         with open(prepared, "wb") as f:
             module.operation.write_bytecode(f)
 
         def score(plans: list[TilingPlan]) -> list[Evaluation]:
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                return list(pool.map(lambda p: evaluate_in_subprocess(prepared, p, planner, alignment), plans))
+            return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment), plans))
 
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:

@@ -1,17 +1,15 @@
 """Score a tiling plan with the real pipeline (tiling, epilogue fusion, bufferization, memory
-planner): arena bytes and executed MACs. Each evaluation runs in its own process, from the
-prepared module saved once as bytecode, so evaluations run in parallel and an MLIR crash on one
-candidate only loses that candidate."""
+planner): arena bytes and executed MACs. Evaluations run in long-lived worker processes
+(`mlir_fdt.child.Workers`, one a core), each reading the prepared module saved once as bytecode, so
+they run in parallel and an MLIR crash on one candidate only loses that candidate."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..child import Workers
+from ..errors import FdtError, InternalError
 from ..plan import TilingPlan
 
 
@@ -34,56 +32,34 @@ class Evaluation:
                 "estimated_code_bytes": self.estimated_code_bytes, "error": self.error}
 
 
-def evaluate_in_subprocess(prepared: Path, plan: TilingPlan, planner: str, alignment: int,
-                           timeout: float = 300) -> Evaluation:
-    with tempfile.TemporaryDirectory(prefix="mlir-fdt-eval-") as tmp:
-        plan_file = Path(tmp) / "plan.json"
-        plan.save(plan_file)
-        try:
-            proc = subprocess.run([sys.executable, "-m", "mlir_fdt.search.evaluate", str(prepared), str(plan_file),
-                                   planner, str(alignment)], capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return Evaluation(plan, None, None, f"timed out after {timeout} s")
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        said = [line for line in proc.stderr.splitlines() if line.startswith(("error: ", "internal error: "))]
-        return Evaluation(plan, None, None, said[-1] if said else _crash(proc))
-    data = json.loads(lines[-1])
+def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
+             timeout: float = 300) -> Evaluation:
+    """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only."""
+    try:
+        data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
+                            alignment, timeout=timeout)
+    except InternalError as e:
+        return Evaluation(plan, None, None, f"internal error: {e}")
+    except FdtError as e:
+        return Evaluation(plan, None, None, f"error: {e}".replace("\n", " "))
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"])
 
 
-def _crash(proc: subprocess.CompletedProcess) -> str:
-    """A worker that died without saying why (a signal, an uncaught error in the bindings)."""
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    return f"internal error: the plan evaluation exited with status {proc.returncode}" + (
-        f" ({lines[0].strip()})" if lines else "")
+_prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
 
 
-def _worker(argv: list[str]) -> int:
-    from ..errors import FdtError
+def score_plan(prepared: str, plan: dict, planner: str, alignment: int) -> dict:
+    """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
     from ..pipeline import lower
-    prepared, plan_file, planner, alignment = argv
-    ctx = new_context()
-    with ctx:
-        module = ir.Module.parse(Path(prepared).read_bytes())
-    try:
-        lowered = lower(module, TilingPlan.load(plan_file), planner, int(alignment))
-        macs = lowered.executed_macs
-    except FdtError as e:
-        print(f"error: {e}".replace("\n", " "), file=sys.stderr)
-        return 1
-    except Exception as e:  # a bug: its first real diagnostic, for the parent to report as internal
-        from ..errors import first_diagnostic
-        print(f"internal error: {type(e).__name__}: {first_diagnostic(e)}", file=sys.stderr)
-        return 2
-    print(json.dumps({"arena_bytes": lowered.plan.arena_bytes, "executed_macs": macs,
-                      "estimated_instructions": lowered.estimated_instructions,
-                      "estimated_code_bytes": lowered.estimated_code_bytes}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_worker(sys.argv[1:]))
+    if prepared not in _prepared:
+        _prepared.clear()
+        _prepared[prepared] = Path(prepared).read_bytes()
+    with new_context():
+        module = ir.Module.parse(_prepared[prepared])
+        lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False)
+    return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
+            "estimated_instructions": lowered.estimated_instructions,
+            "estimated_code_bytes": lowered.estimated_code_bytes}

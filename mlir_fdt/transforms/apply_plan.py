@@ -222,29 +222,24 @@ class ApplyPlan(ModulePass):
 
     @staticmethod
     def apply_plan(module: ir.Module, plan: TilingPlan) -> None:
-        """Apply `plan` in a child process: the transform interpreter can crash (not raise) on some
-        fusion patterns, and a crash must become a clear error, not the end of the compiler."""
+        """Apply `plan` in a child process (`mlir_fdt.child`): the transform interpreter can crash (not
+        raise) on some fusion patterns, and a crash must become a clear error, not the end of the compiler."""
         if plan.is_untiled:
             return
-        import subprocess
-        import sys
         import tempfile
         from pathlib import Path
+        from ..child import ChildDied, call_in_child
         with tempfile.TemporaryDirectory(prefix="mlir-fdt-plan-") as tmp:
-            src, dst, plan_file = Path(tmp) / "in.mlirbc", Path(tmp) / "out.mlirbc", Path(tmp) / "plan.json"
+            src, dst = Path(tmp) / "in.mlirbc", Path(tmp) / "out.mlirbc"
             with open(src, "wb") as f:
                 module.operation.write_bytecode(f)
-            plan.save(plan_file)
-            proc = subprocess.run([sys.executable, "-m", "mlir_fdt.transforms.apply_plan", str(src), str(plan_file),
-                                   str(dst)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
-                if proc.returncode < 0 or not message.startswith("error: "):
-                    raise FdtError(f"applying the tiling plan crashed the MLIR transform interpreter (signal "
-                                   f"{-proc.returncode if proc.returncode < 0 else proc.returncode}) on "
-                                   f"{json.dumps(plan.to_json())}; this plan cannot be applied, "
-                                   "try other paths or tiles")
-                raise FdtError(message[len("error: "):])
+            try:
+                call_in_child("mlir_fdt.transforms.apply_plan:apply_plan_to_bytecode", str(src), plan.to_json(),
+                              str(dst))
+            except ChildDied as e:
+                raise FdtError(f"applying the tiling plan crashed the MLIR transform interpreter ({e}) on "
+                               f"{json.dumps(plan.to_json())}; this plan cannot be applied, "
+                               "try other paths or tiles") from None
             replacement = ir.Module.parse(dst.read_bytes(), context=module.context)
         replace_module_body(module, replacement)
 
@@ -292,23 +287,11 @@ class ApplyPlan(ModulePass):
             strip_attributes(module, (ANCHOR_ATTR, MEMBER_ATTR))
 
 
-def _worker(argv: list[str]) -> int:
-    """Child process of ApplyPlan.apply_plan: in.mlirbc plan.json out.mlirbc."""
+def apply_plan_to_bytecode(src: str, plan: dict, dst: str) -> None:
+    """In a child process (`ApplyPlan.apply_plan`): read `src`, apply `plan`, write `dst` (bytecode)."""
     from ..ir import new_context
-    src, plan_file, dst = argv
-    ctx = new_context()
-    with ctx:
+    with new_context():
         module = ir.Module.parse(open(src, "rb").read())
-    try:
-        ApplyPlan.apply_plan_in_process(module, TilingPlan.load(plan_file))
-    except FdtError as e:
-        print(f"error: {e}".replace("\n", " "), file=sys.stderr)
-        return 1
-    with open(dst, "wb") as f:
-        module.operation.write_bytecode(f)
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(_worker(sys.argv[1:]))
+        ApplyPlan.apply_plan_in_process(module, TilingPlan.from_json(plan))
+        with open(dst, "wb") as f:
+            module.operation.write_bytecode(f)
