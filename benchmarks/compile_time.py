@@ -40,6 +40,8 @@ MODEL_SUFFIXES = (".tflite", ".onnx", ".mlir")
 def model_files(paths: list[Path]) -> list[Path]:
     files = []
     for p in paths:
+        if not p.exists():
+            raise SystemExit(f"error: {p}: no such file or folder")
         files += sorted(f for f in p.iterdir() if f.suffix in MODEL_SUFFIXES) if p.is_dir() else [p]
     return files
 

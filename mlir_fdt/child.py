@@ -32,7 +32,8 @@ import threading
 import traceback
 from pathlib import Path
 
-from .errors import FdtError, InternalError, first_diagnostic
+from .diagnostics import first_diagnostic
+from .errors import FdtError, InternalError
 
 
 class ChildDied(InternalError):

@@ -31,13 +31,3 @@ class InternalError(FdtError):
     a child process): reported as `internal error`, exit status 2, like an uncaught exception."""
 
     exit_code = 2
-
-
-def first_diagnostic(error: BaseException) -> str:
-    """One line that says what went wrong: an MLIR error's first diagnostic with its location (not
-    the headline "Failure while executing pass pipeline", nor the last line of an IR dump)."""
-    if getattr(error, "error_diagnostics", None):
-        from .importers.diagnostics import one_line
-        return one_line(error, "unknown location")
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__

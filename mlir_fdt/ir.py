@@ -49,6 +49,14 @@ def walk_ops(op: ir.Operation):
     return result
 
 
+def strip_attributes(module: ir.Module, names: tuple[str, ...]) -> None:
+    """Remove the attributes `names` (a pass's temporary marks) from every op of `module`."""
+    for op in walk_ops(module.operation):
+        for n in names:
+            if n in op.attributes:
+                del op.attributes[n]
+
+
 def block_encloses(outer: ir.Block, inner: ir.Block) -> bool:
     """Whether `inner` is `outer` or nested in an op of `outer` (within one function)."""
     b = inner

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir import ir
-from ..transforms.linalg_util import (defining_op, has_reduction, indexing_maps, is_all_parallel, iterator_kinds,
-                                      num_inputs)
+from ..ir import entry_function, ir
+from .linalg_util import defining_op, has_reduction, indexing_maps, is_all_parallel, iterator_kinds, num_inputs
 
 
 @dataclass
@@ -219,3 +218,45 @@ def tag_layers(block: ir.Block) -> list[Layer]:
         elif op.name.startswith("linalg.") and op not in in_layers:
             op.attributes[LAYER_ATTR] = ir.StringAttr.get(f"after_{previous}")
     return layers
+
+
+# Facts about a layer that the tiling transforms, the search and the fuzzer share (one home).
+
+def layers_by_name(module: ir.Module) -> dict[str, Layer]:
+    fn = entry_function(module)
+    return {layer.name: layer for layer in find_layers(fn.regions[0].blocks[0])}
+
+
+def is_global_pool(layer: Layer) -> bool:
+    """A layer reducing an HxWxC map to C values (global pooling): loops (channel, rows, cols)."""
+    if layer.kind != "pool" or layer.rank != 1 or len(layer.reductions) != 1:
+        return False
+    red = layer.reductions[0]
+    kinds = iterator_kinds(red)
+    return kinds == ["parallel", "reduction", "reduction"] and \
+        len(ir.RankedTensorType(red.operands[0].type).shape) == 3
+
+
+PER_CHANNEL_KINDS = ("dw", "pool")
+
+
+def channel_reduction_dim(reduction: ir.Operation) -> int | None:
+    """The loop of `reduction` that sums over input channels: a reduction loop read alone as the
+    last (channel) axis of the first input."""
+    kinds = iterator_kinds(reduction)
+    last = indexing_maps(reduction)[0].results[-1]
+    if isinstance(last, ir.AffineDimExpr) and kinds[last.position] == "reduction":
+        return last.position
+    return None
+
+
+def fdt_cut(layer: Layer) -> tuple[str, int] | None:
+    """How an fdt path ending in `layer` is cut, and into at most how many partitions:
+    (`channel`, its channels) for a depthwise/pooling layer with an HxWxC output or a global
+    pooling (a reduction over rows and columns keeps channels apart), (`psum`, the
+    input channels it sums over) for a layer that reduces over channels; None otherwise."""
+    if layer.kind in PER_CHANNEL_KINDS and layer.rank == 3 or is_global_pool(layer):
+        return "channel", layer.shape[-1]
+    if len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None:
+        return "psum", ir.RankedTensorType(layer.reductions[0].operands[0].type).shape[-1]
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import ir, walk_ops
-from ..transforms.linalg_util import has_reduction, indexing_maps, num_inputs
+from .linalg_util import has_reduction, indexing_maps, num_inputs
 
 
 def loop_ranges(op: ir.Operation) -> list[int] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import entry_function, func, ir, walk_ops
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 
 # ops re-created in an outlined function when the nest uses their result (pure, no computation worth sharing)
 REMATERIALIZABLE = ("arith.constant", "memref.view", "memref.get_global", "memref.alloca", "memref.subview",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import FdtError
 from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 from .outline_loop_nests import OutlineLoopNests
 
 SKELETON = """

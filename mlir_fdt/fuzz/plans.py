@@ -16,7 +16,7 @@ from ..ir import ir
 from ..plan import FusedPath, TilingPlan
 from ..search.candidates import in_place_plan
 from ..search.graph import build_graph
-from ..transforms.apply_plan import fdt_cut, is_global_pool, layers_by_name
+from ..analysis.layers import fdt_cut, is_global_pool, layers_by_name
 from .spec import PlanSpec
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import FdtError
 from ..ir import entry_function, ir, walk_ops
-from .diagnostics import one_line
+from ..diagnostics import one_line
 from .specialize import specialize_dynamic_dims
 from .tosa import lower_tosa_to_linalg
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
-from .diagnostics import one_line
+from ..diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
 from .onnx_model import OnnxModel, check_io_types, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers

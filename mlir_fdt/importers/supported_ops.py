@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..errors import FdtError
 from ..ir import ir, walk_ops
-from .diagnostics import location_text
+from ..diagnostics import location_text
 
 SUPPORTED_DIALECTS = ("builtin", "func", "arith", "math", "tensor", "linalg", "scf")
 # linalg ops that are not structured (no iteration space to generalize, tile or fuse)

@@ -6,7 +6,7 @@ import re
 
 from ..errors import FdtError
 from ..ir import ir, run_pipeline
-from .diagnostics import one_line
+from ..diagnostics import one_line
 from .i48 import sign_extend_tagged_constants, tag_i48_constants
 from .specialize import specialize_dynamic_dims
 from .depthwise_i48 import widen_i48_pointwise_depthwise

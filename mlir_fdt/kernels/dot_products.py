@@ -23,9 +23,9 @@ import math
 from dataclasses import dataclass
 
 from ..ir import arith, func, ir, memref, scf, vector, walk_ops
-from ..transforms.linalg_util import (constant_int, defining_op, emit_affine, indexing_maps, input_index,
+from ..analysis.linalg_util import (constant_int, defining_op, emit_affine, indexing_maps, input_index,
                                       involves_dim, iterator_kinds, num_inputs, reads_contiguously)
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 from .simd32 import declare_simd32
 
 LANES = 4  # i8 elements per 32-bit load

@@ -24,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import arith, ir, linalg, memref, scf, walk_ops
-from ..transforms.linalg_util import (constant_int, defining_op, erase_dead_body_ops, indexing_maps, involves_dim,
+from ..analysis.linalg_util import (constant_int, defining_op, erase_dead_body_ops, indexing_maps, involves_dim,
                                       iterator_kinds, move_body, num_inputs)
 from .dot_products import loop_extents, match_dot_product
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import ir, walk_ops
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 
 NAMES = ("fdt_sxtb16", "fdt_sxtab16", "fdt_sxtb16_ror8", "fdt_sxtab16_ror8", "fdt_smlad")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..analysis.layers import LAYER_ATTR
 from ..ir import ir, walk_ops
-from ..transforms.linalg_util import num_inputs
+from ..analysis.linalg_util import num_inputs
 from .liveness import VIEW_OPS, Buffer, Schedule, aliases
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..analysis.index_eval import NotStatic, max_over_iterations
 from ..errors import FdtError
 from ..ir import block_encloses, ir
-from ..transforms.linalg_util import num_inputs
+from ..analysis.linalg_util import num_inputs
 
 VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast",
             "memref.reinterpret_cast", "memref.view"}

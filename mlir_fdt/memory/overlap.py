@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from ..analysis.index_eval import NotStatic, iterations
 from ..analysis.index_ranges import Range, value_range
 from ..ir import ir
-from ..transforms.linalg_util import indexing_maps, is_all_parallel, num_inputs
+from ..analysis.linalg_util import indexing_maps, is_all_parallel, num_inputs
 from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes, root_allocation
 
 MAX_ITERATIONS = 4096  # outer iterations of L enumerated; larger loops are left apart

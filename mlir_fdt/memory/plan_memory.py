@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import FdtError
-from ..ir import arith, block_encloses, entry_function, ir, memref
+from ..ir import arith, block_encloses, entry_function, ir, memref, strip_attributes
 from ..analysis.layers import LAYER_ATTR
-from ..transforms.fuse_epilogues import strip_attributes
-from ..transforms.pass_base import ModulePass
+from ..passes import ModulePass
 from . import planner as planners
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
 from .liveness import Buffer, Schedule, collect_buffers, never_accessed

@@ -14,7 +14,7 @@ from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import entry_function, ir
 from ..memory.liveness import element_bytes
 from ..reference.tensor_values import location_names
-from ..transforms.linalg_util import defining_op, num_inputs
+from ..analysis.linalg_util import defining_op, num_inputs
 
 
 def _operators(ops: list[ir.Operation], model: TfliteModel | None) -> list[dict]:

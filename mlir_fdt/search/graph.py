@@ -157,7 +157,7 @@ def _accumulator_bytes(layer: Layer) -> int:
 
 
 def build_graph(module: ir.Module) -> LayerGraph:
-    from ..transforms.apply_plan import fdt_cut, is_global_pool
+    from ..analysis.layers import fdt_cut, is_global_pool
     fn = entry_function(module)
     layers = find_layers(fn.regions[0].blocks[0])
     owner = {}
@@ -168,7 +168,7 @@ def build_graph(module: ir.Module) -> LayerGraph:
                        fdt_cut=fdt_cut(l), accumulator_bytes=_accumulator_bytes(l))
              for i, l in enumerate(layers)]
 
-    from ..transforms.linalg_util import has_reduction
+    from ..analysis.linalg_util import has_reduction
 
     def consumers_of(value: ir.Value, producer: int | None = None) -> list[int]:
         found, work, seen = set(), [value], set()

@@ -7,7 +7,8 @@ import logging
 import sys
 import traceback
 
-from ..errors import FdtError, InternalError, first_diagnostic
+from ..diagnostics import first_diagnostic
+from ..errors import FdtError, InternalError
 
 log = logging.getLogger("mlir_fdt")
 

@@ -8,22 +8,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..analysis.layers import Layer, accumulator_init, find_layers
+from ..analysis.layers import (PER_CHANNEL_KINDS, Layer, accumulator_init, channel_reduction_dim, fdt_cut,
+                               is_global_pool, layers_by_name)
+from ..analysis.linalg_util import iterator_kinds
 from ..errors import FdtError
-from ..ir import entry_function, ir, replace_module_body
+from ..ir import entry_function, ir, replace_module_body, strip_attributes
 from ..plan import FusedPath, TilingPlan
-from .fuse_epilogues import privatize_inits, strip_attributes
-from .linalg_util import indexing_maps, iterator_kinds
-from .pass_base import ModulePass
+from ..passes import ModulePass
+from .fuse_epilogues import privatize_inits
 from .transform_library import run_transform_script
 
 ANCHOR_ATTR = "fdt.path_anchor"
 MEMBER_ATTR = "fdt.path_member"
-
-
-def layers_by_name(module: ir.Module) -> dict[str, Layer]:
-    fn = entry_function(module)
-    return {layer.name: layer for layer in find_layers(fn.regions[0].blocks[0])}
 
 
 def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
@@ -43,16 +39,6 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
             raise FdtError(f"plan: the output of {prev.name} is also used outside the path (it would be "
                            f"computed twice); end the path at {prev.name} or extend it to that use")
     return chain
-
-
-def is_global_pool(layer: Layer) -> bool:
-    """A layer reducing an HxWxC map to C values (global pooling): loops (channel, rows, cols)."""
-    if layer.kind != "pool" or layer.rank != 1 or len(layer.reductions) != 1:
-        return False
-    red = layer.reductions[0]
-    kinds = iterator_kinds(red)
-    return kinds == ["parallel", "reduction", "reduction"] and \
-        len(ir.RankedTensorType(red.operands[0].type).shape) == 3
 
 
 def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
@@ -82,31 +68,6 @@ def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
         f" : ({any_op}, !transform.param<i64>, !transform.param<i64>) -> {any_op}",
         f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
         f" : ({any_op}, {any_op}) -> {any_op}"])
-
-
-PER_CHANNEL_KINDS = ("dw", "pool")
-
-
-def channel_reduction_dim(reduction: ir.Operation) -> int | None:
-    """The loop of `reduction` that sums over input channels: a reduction loop read alone as the
-    last (channel) axis of the first input."""
-    kinds = iterator_kinds(reduction)
-    last = indexing_maps(reduction)[0].results[-1]
-    if isinstance(last, ir.AffineDimExpr) and kinds[last.position] == "reduction":
-        return last.position
-    return None
-
-
-def fdt_cut(layer: Layer) -> tuple[str, int] | None:
-    """How an fdt path ending in `layer` is cut, and into at most how many partitions:
-    (`channel`, its channels) for a depthwise/pooling layer with an HxWxC output or a global
-    pooling (a reduction over rows and columns keeps channels apart), (`psum`, the
-    input channels it sums over) for a layer that reduces over channels; None otherwise."""
-    if layer.kind in PER_CHANNEL_KINDS and layer.rank == 3 or is_global_pool(layer):
-        return "channel", layer.shape[-1]
-    if len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None:
-        return "psum", ir.RankedTensorType(layer.reductions[0].operands[0].type).shape[-1]
-    return None
 
 
 def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
-from .pass_base import ModulePass
+from ..passes import ModulePass
 
 
 def split_shared_empty_tensors(module: ir.Module) -> None:

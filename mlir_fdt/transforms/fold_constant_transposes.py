@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from .pass_base import ModulePass
-from .linalg_util import defining_op, dense_to_numpy, is_all_parallel, numpy_to_dense
+from ..passes import ModulePass
+from ..analysis.linalg_util import defining_op, dense_to_numpy, is_all_parallel, numpy_to_dense
 
 
 def _permutation_source_axes(op) -> list[int] | None:

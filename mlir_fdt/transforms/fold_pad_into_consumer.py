@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ..analysis.layers import LAYER_ATTR
 from ..ir import arith, ir, linalg, tensor, walk_ops
-from .linalg_util import defining_op, emit_affine, indexing_maps, num_inputs
-from .pass_base import ModulePass
+from ..analysis.linalg_util import defining_op, emit_affine, indexing_maps, num_inputs
+from ..passes import ModulePass
 
 
 def _static_pad(pad_op):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import ir, walk_ops
-from .linalg_util import defining_op, num_inputs
-from .pass_base import ModulePass
+from ..analysis.linalg_util import defining_op, num_inputs
+from ..passes import ModulePass
 
 
 def _unit_expanded_source(value: ir.Value) -> ir.Value | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import entry_function, ir, walk_ops
+from ..ir import entry_function, ir, strip_attributes, walk_ops
 from ..analysis.layers import accumulator_init, find_layers, is_elementwise_continuation, single_user
-from .linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
-from .pass_base import ModulePass
+from ..analysis.linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
+from ..passes import ModulePass
 from .transform_library import run_transform_script
 
 ANCHOR_ATTR = "fdt.epilogue_anchor"
@@ -109,10 +109,3 @@ class FuseEpilogues(ModulePass):
                          "    transform.include @fdt_cleanup failures(propagate) (%funcs) : (!transform.any_op) -> ()")
             run_transform_script(module, ["fdt_spine"], "\n".join(lines))
             strip_attributes(module, (ANCHOR_ATTR, PRODUCER_ATTR))
-
-
-def strip_attributes(module: ir.Module, names: tuple[str, ...]) -> None:
-    for op in walk_ops(module.operation):
-        for n in names:
-            if n in op.attributes:
-                del op.attributes[n]

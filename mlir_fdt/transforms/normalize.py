@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import ir, run_pipeline
-from .pass_base import ModulePass
+from ..passes import ModulePass
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import entry_function, ir
-from .linalg_util import defining_op
-from .pass_base import ModulePass
+from ..analysis.linalg_util import defining_op
+from ..passes import ModulePass
 
 REUSED_ATTR = "fdt.reuses_input"
 

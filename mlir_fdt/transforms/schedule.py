@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import entry_function, ir
-from .pass_base import ModulePass
+from ..passes import ModulePass
 
 EXACT_LIMIT = 16  # ops that actually produce data; 2^16 subsets is instant
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..analysis.index_eval import NotStatic, values_over_iterations
 from ..ir import ir, run_pipeline, walk_ops
-from .pass_base import ModulePass
+from ..passes import ModulePass
 
 
 def _inline_branch(if_op: ir.Operation, branch: int) -> None:

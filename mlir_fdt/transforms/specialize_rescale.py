@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from .linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, input_index,
+from ..analysis.linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, input_index,
                           is_all_parallel)
-from .pass_base import ModulePass
+from ..passes import ModulePass
 
 
 @dataclass

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import ir, walk_ops
-from .linalg_util import defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs, numpy_to_dense
-from .pass_base import ModulePass
+from ..analysis.linalg_util import (defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs,
+                                    numpy_to_dense)
+from ..passes import ModulePass
 
 
 def _flattened_source(value: ir.Value) -> ir.Value | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-from ..ir import ir
+from .ir import ir
 
 
 @dataclass(frozen=True)

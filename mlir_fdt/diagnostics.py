@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..ir import ir
+from .ir import ir
 
 _FILE_LOC = re.compile(r'loc\("(?P<file>[^"]*)":(?P<line>\d+):(?P<col>\d+)')
 _LEGALIZE = re.compile(r"^(failed to legalize operation '[^']+'): .*$")
@@ -34,3 +34,12 @@ def one_line(error: ir.MLIRError, fallback: str) -> str:
     message = " ".join(first.message.split())
     message = _LEGALIZE.sub(r"\1", message)  # the op's generic form adds nothing to its name and location
     return f"{location_text(first.location, fallback)}: {message}"
+
+
+def first_diagnostic(error: BaseException) -> str:
+    """One line that says what went wrong: an MLIR error's first diagnostic with its location (not
+    the headline "Failure while executing pass pipeline", nor the last line of an IR dump)."""
+    if getattr(error, "error_diagnostics", None):
+        return one_line(error, "unknown location")
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
