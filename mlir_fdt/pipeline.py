@@ -9,8 +9,10 @@ from .analysis.code_size import estimate_code_bytes
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
 from .codegen.wrap_executable import lower_to_loops
+from .kernels.block_output_channels import BlockOutputChannels
 from .kernels.dot_products import DotProductKernels
 from .kernels.peel_padded_windows import PeelPaddedWindows
+from .kernels.unswitch_window_tests import UnswitchWindowTests
 from .ir import entry_function, ir, run_pipeline, walk_ops
 from .memory.plan_memory import MemoryPlan, PlanMemory
 from .plan import TilingPlan
@@ -79,7 +81,9 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
     PeelPaddedWindows().apply(module)
     if simd32_kernels:
+        UnswitchWindowTests().apply(module)
         DotProductKernels().apply(module)
+        BlockOutputChannels().apply(module)
     lower_to_loops(module)  # the loops IREE gets: what the instruction estimate counts
     with module.context:
         instructions = estimate_instructions(entry_function(module))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlir_fdt.transforms import get_all_passes
+from mlir_fdt.passes import get_all_passes
 
 
 def test_registry_keys_are_the_pass_names():

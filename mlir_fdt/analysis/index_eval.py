@@ -82,6 +82,84 @@ def evaluate(value: ir.Value, env: dict) -> int:
     raise NotStatic(f"{name} at {op.location}")
 
 
+def _compile_expr(expr: ir.AffineExpr, n_dims: int):
+    """`_eval_expr` as a function of the operand values (dims, then symbols)."""
+    if isinstance(expr, ir.AffineConstantExpr):
+        c = expr.value
+        return lambda vals: c
+    if isinstance(expr, ir.AffineDimExpr):
+        k = expr.position
+        return lambda vals: vals[k]
+    if isinstance(expr, ir.AffineSymbolExpr):
+        k = n_dims + expr.position
+        return lambda vals: vals[k]
+    lhs, rhs = _compile_expr(expr.lhs, n_dims), _compile_expr(expr.rhs, n_dims)
+    for kind, f in ((ir.AffineAddExpr, lambda a, b: a + b), (ir.AffineMulExpr, lambda a, b: a * b),
+                    (ir.AffineModExpr, lambda a, b: a % b), (ir.AffineFloorDivExpr, lambda a, b: a // b),
+                    (ir.AffineCeilDivExpr, lambda a, b: -(-a // b))):
+        if isinstance(expr, kind):
+            return lambda vals: f(lhs(vals), rhs(vals))
+    raise NotStatic(f"affine expression {expr}")
+
+
+def compile_index(value: ir.Value, cache: dict):
+    """`evaluate` of `value` as a Python function of the bindings (`fn(env) -> int`), reading the IR once:
+    for counts that evaluate the same bound or condition at many loop positions. Raises NotStatic when
+    called, as `evaluate` would."""
+    if value in cache:
+        return cache[value]
+    owner = value.owner
+    fn = None
+    if isinstance(owner, ir.Block):
+        def fn(env, v=value):
+            if v not in env:
+                raise NotStatic("a block argument that is not a bound induction variable")
+            return env[v]
+    else:
+        op = owner.operation
+        name = op.name
+        args = [compile_index(v, cache) for v in op.operands] if name != "arith.constant" else []
+        if name == "arith.constant":
+            c = ir.IntegerAttr(op.attributes["value"]).value
+            fn = lambda env, c=c: c  # noqa: E731
+        elif name in ("arith.index_cast", "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci"):
+            fn = args[0]
+        elif name in _BINARY:
+            f, a, b = _BINARY[name], args[0], args[1]
+            fn = lambda env: f(a(env), b(env))  # noqa: E731
+        elif name == "arith.cmpi":
+            pred = int(ir.IntegerAttr(op.attributes["predicate"]).value)
+            # eq ne slt sle sgt sge ult ule ugt uge (index values are non-negative here)
+            eq, ne, lt, le, gt, ge = (lambda x, y: x == y, lambda x, y: x != y, lambda x, y: x < y,
+                                      lambda x, y: x <= y, lambda x, y: x > y, lambda x, y: x >= y)
+            compare = [eq, ne, lt, le, gt, ge, lt, le, gt, ge][pred]
+            a, b = args
+            fn = lambda env: int(compare(a(env), b(env)))  # noqa: E731
+        elif name == "arith.select":
+            c, a, b = args
+            fn = lambda env: a(env) if c(env) else b(env)  # noqa: E731
+        elif name in ("arith.andi", "arith.ori", "arith.xori"):
+            f = {"arith.andi": lambda x, y: x & y, "arith.ori": lambda x, y: x | y,
+                 "arith.xori": lambda x, y: x ^ y}[name]
+            a, b = args
+            fn = lambda env: f(a(env), b(env))  # noqa: E731
+        elif name in ("affine.apply", "affine.min", "affine.max"):
+            amap = ir.AffineMapAttr(op.attributes["map"]).value
+            results = [_compile_expr(e, amap.n_dims) for e in amap.results]
+            pick = {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}[name]
+
+            def fn(env, args=args, results=results, pick=pick):
+                vals = [a(env) for a in args]
+                return pick([r(vals) for r in results])
+        else:
+            where = f"{name} at {op.location}"
+
+            def fn(env, where=where):
+                raise NotStatic(where)
+    cache[value] = fn
+    return fn
+
+
 def enclosing_loops(op: ir.Operation) -> list[ir.Operation]:
     """The scf.for ops around `op`, outermost first."""
     loops = []

@@ -17,7 +17,7 @@ dense layers (AD) run fewer instructions per op (-25 %: loads fold into multiply
 from __future__ import annotations
 
 from ..ir import block_encloses, ir
-from .index_eval import NotStatic, evaluate
+from .index_eval import NotStatic, compile_index
 
 INSTRUCTIONS_PER_OP = 0.78
 LOOP_OPS = 2
@@ -68,6 +68,27 @@ class _Counter:
         self.invariants: dict = {}
         self.indices: dict = {}
         self.counts: dict = {}
+        self.summaries: dict = {}
+        self.compiled: dict = {}  # value -> its index_eval.compile_index function
+
+    def value(self, v: ir.Value, env: dict) -> int:
+        return compile_index(v, self.compiled)(env)
+
+    def summary(self, block: ir.Block, hoisted: set) -> tuple[int, list]:
+        """(straight-line ops counted, the loops and branches of `block` in order), read once."""
+        key = (block, id(hoisted))
+        if key not in self.summaries:
+            plain, control = 0, []
+            for op in block.operations:
+                op = op.operation
+                if op in hoisted:
+                    continue
+                if op.name in ("scf.for", "scf.if"):
+                    control.append(op)
+                elif op.name not in FREE_OPS:
+                    plain += 1
+            self.summaries[key] = (plain, control)
+        return self.summaries[key]
 
     def hoisted(self, body: ir.Block) -> set:
         if body not in self.invariants:
@@ -119,30 +140,25 @@ def _count(block: ir.Block, env: dict, hoisted: set = frozenset(), counter: _Cou
 
 
 def _count_once(block: ir.Block, env: dict, hoisted: set, counter: _Counter) -> int:
-    total = 0
-    for op in block.operations:
-        op = op.operation
-        if op in hoisted:
-            continue
+    total, control = counter.summary(block, hoisted)
+    for op in control:
         if op.name == "scf.for":
             total += _count_loop(op, env, counter)
-        elif op.name == "scf.if":
+        else:
             regions = [r for r in op.regions if len(r.blocks)]
             try:
-                taken = op.regions[0] if evaluate(op.operands[0], env) else op.regions[1]
+                taken = op.regions[0] if counter.value(op.operands[0], env) else op.regions[1]
                 total += 1 + (_count(taken.blocks[0], env, counter=counter) if len(taken.blocks) else 0)
             except NotStatic:
                 if not _depends_on_data(op.operands[0]):
                     raise  # decided by enclosing loop indices (a peeled window's interior test): enumerate them
                 # data-dependent: the longer
                 total += 1 + max((_count(r.blocks[0], env, counter=counter) for r in regions), default=0)
-        elif op.name not in FREE_OPS:
-            total += 1
     return total
 
 
 def _count_loop(loop: ir.Operation, env: dict, counter: _Counter) -> int:
-    lb, ub, step = (evaluate(loop.operands[k], env) for k in range(3))
+    lb, ub, step = (counter.value(loop.operands[k], env) for k in range(3))
     trips = max(0, -(-(ub - lb) // step))
     if not trips:
         return 0

@@ -26,6 +26,7 @@ from ..ir import arith, func, ir, memref, scf, vector, walk_ops
 from ..analysis.linalg_util import (constant_int, defining_op, emit_affine, indexing_maps, input_index,
                                       involves_dim, iterator_kinds, num_inputs, reads_contiguously)
 from ..passes import ModulePass
+from .block_output_channels import in_blockable_loop
 from .simd32 import declare_simd32
 
 LANES = 4  # i8 elements per 32-bit load
@@ -154,8 +155,10 @@ def _pair_offset(offset: int) -> int:
 class _Builder:
     """Emits the replacement loops at the generic's position."""
 
-    def __init__(self, op, factors: tuple[DotOperand, DotOperand], extents: list[int]):
+    def __init__(self, op, factors: tuple[DotOperand, DotOperand], extents: list[int],
+                 straight_steps: int = UNROLL_STEPS):
         self.op = op
+        self.straight_steps = straight_steps
         self.factors = factors
         self.extents = extents
         self.maps = indexing_maps(op)
@@ -246,7 +249,7 @@ class _Builder:
         out_indices = self.indices(num_inputs(self.op), outer + [self.const_index(0)])
         acc = memref.LoadOp(out, out_indices).result
         a, b = self.factors
-        looped = 0 if whole // LANES <= UNROLL_STEPS else whole - whole % (LANES * STEPS_PER_ITERATION)
+        looped = 0 if whole // LANES <= self.straight_steps else whole - whole % (LANES * STEPS_PER_ITERATION)
         if looped:  # a long row: a loop of STEPS_PER_ITERATION SIMD32 steps, the rest in straight line
             loop = scf.ForOp(self.const_index(0), self.const_index(looped),
                              self.const_index(LANES * STEPS_PER_ITERATION), [acc])
@@ -264,24 +267,51 @@ class _Builder:
         memref.StoreOp(acc, out, out_indices)
 
 
-def rewrite(op) -> bool:
-    """Replace one dot-product generic by SIMD32 loops (True), or a small window of them by straight-line
-    scalar MACs; leave anything else."""
+def _dot_product(op) -> tuple | None:
+    """(factors, loop extents) of a dot-product generic whose innermost loop is a reduction the output
+    does not index, else None."""
+    if op.name != "linalg.generic":
+        return None
     kinds = iterator_kinds(op)
     inner = len(kinds) - 1
     if inner < 0 or kinds[inner] != "reduction":
-        return False
+        return None
     factors = match_dot_product(op)
     extents = loop_extents(op) if factors else None
     if extents is None:
-        return False
+        return None
+    if any(involves_dim(e, inner) for e in indexing_maps(op)[num_inputs(op)].results):
+        return None
+    return factors, extents
+
+
+def _reads_rows(op, factors, extents) -> bool:
+    """Both factors read four or more contiguous elements along the innermost loop: SIMD32 rows."""
+    inner = len(extents) - 1
     maps = indexing_maps(op)
-    if any(involves_dim(e, inner) for e in maps[num_inputs(op)].results):
-        return False
-    builder = _Builder(op, factors, extents)
-    contiguous = isinstance(extents[inner], int) and extents[inner] >= LANES and all(
+    return isinstance(extents[inner], int) and extents[inner] >= LANES and all(
         reads_contiguously(maps[f.input_index], inner) and _innermost_stride_is_one(op.operands[f.input_index])
         for f in factors)
+
+
+def is_simd32_dot_product(op) -> bool:
+    """Whether `rewrite` turns `op` into SIMD32 rows."""
+    found = _dot_product(op)
+    return found is not None and _reads_rows(op, *found)
+
+
+def rewrite(op) -> bool:
+    """Replace one dot-product generic by SIMD32 loops (True), or a small window of them by straight-line
+    scalar MACs; leave anything else."""
+    found = _dot_product(op)
+    if found is None:
+        return False
+    factors, extents = found
+    kinds = iterator_kinds(op)
+    # a row that fdt-block-output-channels will pair with the next channel's: a loop of a few steps, so
+    # the shared input words stay in registers (in straight line LLVM computes them all first, and spills)
+    builder = _Builder(op, factors, extents, STEPS_PER_ITERATION if in_blockable_loop(op) else UNROLL_STEPS)
+    contiguous = _reads_rows(op, factors, extents)
     first_reduction = kinds.index("reduction")
     static = all(isinstance(e, int) for e in extents)
     window = math.prod(extents[first_reduction:]) if static else None

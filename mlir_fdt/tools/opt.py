@@ -64,7 +64,7 @@ def parse_pipeline(text: str) -> list[PipelineElement]:
 
 def instantiate(element: PipelineElement):
     """An mlir-fdt pass object, or None for an upstream pass."""
-    from ..transforms import get_all_passes
+    from ..passes import get_all_passes
     registry = get_all_passes()
     if element.name not in registry:
         return None
@@ -103,7 +103,7 @@ def run_element(module, element: PipelineElement) -> None:
 
 
 def list_passes() -> str:
-    from ..transforms import get_all_passes
+    from ..passes import get_all_passes
     lines = ["mlir-fdt passes:"]
     for name, load in sorted(get_all_passes().items()):
         cls = load()
@@ -139,7 +139,7 @@ def _epilog() -> str:
 
 def _pass_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split `--fdt-foo` / `--fdt-foo=opts` / `--fdt-foo{opts}` flags from the rest."""
-    from ..transforms import get_all_passes
+    from ..passes import get_all_passes
     names = set(get_all_passes())
     rest, pipeline = [], []
     for a in argv:
