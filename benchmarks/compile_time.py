@@ -62,7 +62,9 @@ def measure(model: Path, args, work: Path) -> dict:
         command += ["--max-overhead", str(args.max_overhead)]
     env = dict(os.environ, PYTHONPATH=str(args.checkout or REPO))
     start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    # run from the work folder: `python -c` puts the current folder first on sys.path, which would shadow
+    # the checkout when this script is started from another one
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work)
     total = time.perf_counter() - start
     row = {"model": model.name, "objective": args.objective, "total_s": round(total, 2)}
     if proc.returncode != 0:

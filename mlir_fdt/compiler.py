@@ -329,7 +329,8 @@ def _search(module, macs: int, options: CompileOptions, out_dir: Path):
     from .search.driver import search
     objective = _objective(options)
     result = search(module, macs, objective, planner=options.planner, alignment=options.alignment,
-                    time_budget_s=options.search_time_s, progress=options.progress)
+                    time_budget_s=options.search_time_s, progress=options.progress,
+                    simd32_kernels=get_target(options.target).has_dsp)
     (out_dir / "pareto.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     if options.plot:
         from .search.plot import plot_pareto

@@ -38,8 +38,8 @@ class LoweredProgram:
     plan: MemoryPlan
     in_place: list[str]  # loop nests that overwrite a dying input (the input's SSA name)
     executed_macs: int    # reduction iterations actually run, halo recomputation included
-    estimated_instructions: int  # analysis/instructions.py, calibrated on QEMU
-    estimated_code_bytes: int    # analysis/code_size.py, calibrated on IREE's objects
+    estimated_instructions: int | None  # analysis/instructions.py, calibrated on QEMU
+    estimated_code_bytes: int | None    # analysis/code_size.py, calibrated on IREE's objects
 
 
 def prepare_tensor_program(module: ir.Module) -> None:
@@ -57,11 +57,14 @@ def prepare_tensor_program(module: ir.Module) -> None:
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
-          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True) -> LoweredProgram:
+          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
+          estimate: bool = True) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
     inputs, bufferize, plan the arena and lower to loops. With `simd32_kernels` (a target with the
     DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same.
-    `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly)."""
+    `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly).
+    Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
+    no code generation, no instruction or code-size estimate (`None`)."""
     if tiling is not None and not tiling.is_untiled:
         if isolate_plan:
             ApplyPlan.apply_plan(module, tiling)
@@ -79,6 +82,8 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
     plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
+    if not estimate:
+        return LoweredProgram(module, plan, in_place, executed_macs, None, None)
     PeelPaddedWindows().apply(module)
     if simd32_kernels:
         UnswitchWindowTests().apply(module)

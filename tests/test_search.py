@@ -101,6 +101,10 @@ def test_ram_budget_that_fits(tmp_path):
     pareto = json.loads((tmp_path / "fit" / "pareto.json").read_text())
     assert pareto["chosen"]["arena_bytes"] == report["arena_bytes"]
     assert pareto["pareto_front"]
+    # scoring skips code generation; the front, untiled and chosen plans are estimated afterwards, for
+    # the target's kernels (the Cortex-M4's SIMD32): the chosen one as the compile itself estimates it
+    assert all(e["estimated_instructions"] for e in [pareto["untiled"], pareto["chosen"], *pareto["pareto_front"]])
+    assert pareto["chosen"]["estimated_instructions"] == report["estimated_instructions"]
 
 
 def test_ram_budget_that_cannot_fit(tmp_path):

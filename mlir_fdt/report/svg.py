@@ -105,10 +105,12 @@ def pareto_svg(pareto: dict, ident: str = "pareto") -> str:
     ok = [e for e in pareto["evaluated"] if e.get("error") is None and e.get("arena_bytes") is not None]
     marked = [pareto["untiled"], pareto["chosen"]]
     # x: executed MACs (what the front is over); when every plan executes the same MACs, the estimated
-    # instructions, in which they still differ
+    # instructions, in which they still differ (the search estimates the front, untiled and chosen
+    # plans: the others are left out then)
     same = len({e["executed_macs"] for e in ok + marked}) == 1
-    key = "estimated_instructions" if same and all(e.get("estimated_instructions") for e in ok + marked) \
+    key = "estimated_instructions" if same and all(e.get("estimated_instructions") for e in marked) \
         else "executed_macs"
+    ok = [e for e in ok if e.get(key)]
     xs = [e[key] for e in ok + marked]
     ys = [e["arena_bytes"] for e in ok + marked]
     x0, x1 = min(xs), max(xs)

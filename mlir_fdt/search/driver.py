@@ -96,8 +96,11 @@ class _Progress:
 
 
 def search(module: ir.Module, macs: int, objective: Objective, *, planner: str = "best", alignment: int = 16,
-           time_budget_s: float = DEFAULT_TIME_BUDGET_S, workers: int = 2, progress: bool = True) -> SearchResult:
-    """Search tiling plans for `module` (a prepared linalg module, left unchanged)."""
+           time_budget_s: float = DEFAULT_TIME_BUDGET_S, workers: int = 2, progress: bool = True,
+           simd32_kernels: bool = False) -> SearchResult:
+    """Search tiling plans for `module` (a prepared linalg module, left unchanged). Plans are scored by
+    arena and MACs; the plans of the Pareto front (and the untiled and chosen ones) then get the
+    instruction and code-size estimates of the program for the target (`simd32_kernels`)."""
     start = time.perf_counter()
     with module.context:
         graph = build_graph(module)
@@ -188,8 +191,19 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                                                                         _size(e.plan)))
         elif objective.kind == "ram-budget":
             result.chosen = current
+        _estimate_front(result, lambda e: evaluate(children, prepared, e.plan, planner, alignment,
+                                                   simd32_kernels=simd32_kernels), pool)
         result.seconds = time.perf_counter() - start
         return result
+
+
+def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
+    """Fill in the estimates of the front, untiled and chosen plans (scoring left them out: the code
+    generation they need cost more than the rest of an evaluation on large models)."""
+    wanted = list({id(e): e for e in [result.untiled, result.chosen, *result.pareto_front()]
+                   if e.ok and e.estimated_instructions is None}.values())
+    for e, done in zip(wanted, pool.map(estimate, wanted)):
+        e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
 
 
 def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,

@@ -33,11 +33,13 @@ class Evaluation:
 
 
 def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
-             timeout: float = 300) -> Evaluation:
-    """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only."""
+             timeout: float = 300, simd32_kernels: bool | None = None) -> Evaluation:
+    """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
+    and MACs only, unless `simd32_kernels` is given: then also the instruction and code-size estimates
+    of the program generated for such a target."""
     try:
         data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
-                            alignment, timeout=timeout)
+                            alignment, simd32_kernels, timeout=timeout)
     except InternalError as e:
         return Evaluation(plan, None, None, f"internal error: {e}")
     except FdtError as e:
@@ -50,7 +52,7 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
 _prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
 
 
-def score_plan(prepared: str, plan: dict, planner: str, alignment: int) -> dict:
+def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
     from ..pipeline import lower
@@ -59,7 +61,8 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int) -> dict:
         _prepared[prepared] = Path(prepared).read_bytes()
     with new_context():
         module = ir.Module.parse(_prepared[prepared])
-        lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False)
+        lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False,
+                        simd32_kernels=bool(simd32_kernels), estimate=simd32_kernels is not None)
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}
