@@ -310,7 +310,9 @@ def rewrite(op) -> bool:
     kinds = iterator_kinds(op)
     # a row that fdt-block-output-channels will pair with the next channel's: a loop of a few steps, so
     # the shared input words stay in registers (in straight line LLVM computes them all first, and spills)
-    builder = _Builder(op, factors, extents, STEPS_PER_ITERATION if in_blockable_loop(op) else UNROLL_STEPS)
+    # (a nest with bounds read at run time, an edge tile's, is not blocked: its rows stay in straight line)
+    blocked = in_blockable_loop(op) and all(isinstance(e, int) for e in extents)
+    builder = _Builder(op, factors, extents, STEPS_PER_ITERATION if blocked else UNROLL_STEPS)
     contiguous = _reads_rows(op, factors, extents)
     first_reduction = kinds.index("reduction")
     static = all(isinstance(e, int) for e in extents)

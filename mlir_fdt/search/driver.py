@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..child import Workers
@@ -183,18 +183,43 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 current = best
         finally:
             bar.close()
-        fits = [e for e in result.evaluations if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
-        if objective.kind == "ram-budget":
-            fits = [e for e in fits if e.arena_bytes <= objective.ram_budget]
-        if fits:
-            result.chosen = min(fits, key=lambda e: objective.final_key(e.arena_bytes, result.overhead(e),
-                                                                        _size(e.plan)))
-        elif objective.kind == "ram-budget":
-            result.chosen = current
+        _choose(result, objective, current)
+        # the search stops early: the chosen plan's paths cut into fewer pieces may keep its arena and
+        # recompute less (a halo fewer per tile); score those few variants and choose again
+        coarser = [p for p in _coarser_variants(result.chosen.plan) if p not in seen]
+        if coarser and objective.kind != "min-ram":  # min-ram plans recompute nothing
+            seen.update(coarser)
+            result.evaluations.extend(score(coarser))
+            _choose(result, objective, current)
         _estimate_front(result, lambda e: evaluate(children, prepared, e.plan, planner, alignment,
                                                    simd32_kernels=simd32_kernels), pool)
         result.seconds = time.perf_counter() - start
         return result
+
+
+def _choose(result: SearchResult, objective: Objective, current: Evaluation) -> None:
+    fits = [e for e in result.evaluations if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+    if objective.kind == "ram-budget":
+        fits = [e for e in fits if e.arena_bytes <= objective.ram_budget]
+    if fits:
+        result.chosen = min(fits, key=lambda e: objective.final_key(e.arena_bytes, result.overhead(e),
+                                                                    _size(e.plan)))
+    elif objective.kind == "ram-budget":
+        result.chosen = current
+
+
+def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
+    """`plan` with one path cut into about half as many pieces (tile rows, tile columns or partitions)."""
+    variants = []
+    for k, path in enumerate(plan.paths):
+        if path.method == "ffmt":
+            options = [replace(path, tiles=(path.tiles[0] // 2, path.tiles[1])),
+                       replace(path, tiles=(path.tiles[0], path.tiles[1] // 2))]
+            options = [o for o in options if min(o.tiles) >= 1 and o.pieces >= 2]
+        else:
+            options = [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
+        variants += [TilingPlan(tuple(plan.paths[:k] + (o,) + plan.paths[k + 1:])) for o in options]
+    return variants
 
 
 def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
