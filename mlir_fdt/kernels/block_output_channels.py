@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..analysis.linalg_util import constant_int
 from ..ir import arith, ir, scf, walk_ops
 from ..passes import ModulePass
 
@@ -33,19 +34,12 @@ from ..passes import ModulePass
 FACTOR = 2
 
 
-def _constant(value: ir.Value) -> int | None:
-    owner = value.owner
-    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
-        return None
-    return ir.IntegerAttr(owner.operation.attributes["value"]).value
-
-
 def _bounds(loop) -> tuple[int, int, int] | None:
-    values = [_constant(v) for v in list(loop.operands)[:3]]
+    values = [constant_int(v) for v in list(loop.operands)[:3]]
     return None if None in values else tuple(values)
 
 
-def _body_ops(loop) -> list:
+def body_ops(loop) -> list:
     """The ops of a loop's body, its terminator excluded."""
     return [op.operation for op in loop.regions[0].blocks[0].operations][:-1]
 
@@ -64,8 +58,8 @@ def _is_dot_product_nest(loop) -> bool:
 def _dot_product_nest(loop):
     """The one loop nest in `loop`'s body if it is a dot product and every other op is straight-line
     (linalg ops on single elements included), else None."""
-    nests = [op for op in _body_ops(loop) if op.name == "scf.for"]
-    others = [op for op in _body_ops(loop) if op.regions and op.name != "scf.for"]
+    nests = [op for op in body_ops(loop) if op.name == "scf.for"]
+    others = [op for op in body_ops(loop) if op.regions and op.name != "scf.for"]
     if len(nests) != 1 or any(not op.name.startswith("linalg.") for op in others):
         return None
     return nests[0] if _is_dot_product_nest(nests[0]) else None
@@ -81,7 +75,7 @@ def blockable(loop) -> bool:
     trips = -(-(ub - lb) // step) if step > 0 else 0
     if trips < FACTOR or trips % FACTOR or _dot_product_nest(loop) is None:
         return False
-    return any(op.name.startswith("linalg.") for op in _body_ops(loop)) and bool(_private_allocas(loop))
+    return any(op.name.startswith("linalg.") for op in body_ops(loop)) and bool(_private_allocas(loop))
 
 
 def in_blockable_loop(generic) -> bool:
@@ -94,7 +88,7 @@ def in_blockable_loop(generic) -> bool:
     trips = -(-(ub - lb) // step) if step > 0 else 0
     if trips < FACTOR or trips % FACTOR:
         return False
-    ops = _body_ops(loop)
+    ops = body_ops(loop)
     if any(op.name in ("scf.for", "scf.if") for op in ops):
         return False
     return sum(op.name == "linalg.generic" and "reduction" in str(op.attributes["iterator_types"])
@@ -204,8 +198,8 @@ def block(loop) -> None:
     copy_body.arguments[0].replace_all_uses_with(body.arguments[0])
     with ir.InsertionPoint(loop), loop.location:
         loop.operands[2] = arith.ConstantOp(index, step * FACTOR).result
-    pre1, nest1, post1 = _split(_body_ops(loop))
-    pre2, nest2, post2 = _split(_body_ops(copy))
+    pre1, nest1, post1 = _split(body_ops(loop))
+    pre2, nest2, post2 = _split(body_ops(copy))
     yield_op = _terminator(loop)
     for op in pre2:
         op.move_before(nest1)

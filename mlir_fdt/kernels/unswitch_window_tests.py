@@ -19,13 +19,10 @@ from dataclasses import dataclass
 
 from ..ir import ir, scf, walk_ops
 from ..passes import ModulePass
+from .block_output_channels import body_ops
 from .dot_products import is_simd32_dot_product
 
 PURE_PREFIXES = ("arith.", "index.", "affine.apply")
-
-
-def _body_ops(loop) -> list:
-    return [op.operation for op in loop.regions[0].blocks[0].operations][:-1]
 
 
 def _hoistable_slice(cond: ir.Value, loop) -> list | None:
@@ -49,7 +46,7 @@ def _hoistable_slice(cond: ir.Value, loop) -> list | None:
         if op not in members:
             members.add(op)
             stack.extend(op.operands)
-    return [op for op in _body_ops(loop) if op in members]
+    return [op for op in body_ops(loop) if op in members]
 
 
 def _inline_branch(if_op, region_index: int) -> None:
@@ -63,7 +60,7 @@ def _inline_branch(if_op, region_index: int) -> None:
 
 
 def unswitch(loop) -> bool:
-    ifs = [op for op in _body_ops(loop) if op.name == "scf.if"]
+    ifs = [op for op in body_ops(loop) if op.name == "scf.if"]
     if len(ifs) != 1 or len(ifs[0].results) or len(loop.results):
         return False
     if_op = ifs[0]
@@ -75,14 +72,14 @@ def unswitch(loop) -> bool:
         return False
     for op in hoisted:
         op.move_before(loop)
-    position = _body_ops(loop).index(if_op)
+    position = body_ops(loop).index(if_op)
     with ir.InsertionPoint(loop), loop.location:
         branch = scf.IfOp(if_op.operands[0], [], has_else=True)
         for region_index, block in ((0, branch.then_block), (1, branch.else_block)):
             with ir.InsertionPoint(block):
                 copy = loop.clone()
                 scf.YieldOp([])
-            _inline_branch(_body_ops(copy)[position], region_index)
+            _inline_branch(body_ops(copy)[position], region_index)
     loop.erase()
     return True
 
