@@ -12,6 +12,7 @@ import numpy as np
 
 from .analysis.input_ranges import index_input_ranges
 from .analysis.layers import tag_layers
+from .analysis.code_size import CODE_BYTES_BASE, CODE_BYTES_PER_OP
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import compile_library
@@ -226,8 +227,9 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
             "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
             "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
                                  "times instructions per tick",
-            "estimated_code_bytes": "cost model: 740 + 5.9 bytes per MLIR op of the lowered program, fitted on "
-                                    "flash_code_bytes of IREE's objects (analysis/code_size.py)",
+            "estimated_code_bytes": f"cost model: {CODE_BYTES_BASE} + {CODE_BYTES_PER_OP} bytes per MLIR op of the "
+                                    "lowered program, fitted on flash_code_bytes of IREE's objects "
+                                    "(analysis/code_size.py)",
             "estimated_instructions": "executed MLIR ops of the lowered program (loop-invariant ops hoisted) "
                                       "x instructions per op calibrated on QEMU (analysis/instructions.py)",
             "macs": "iteration-space size of every reduction op of the untiled linalg program (cost model)",

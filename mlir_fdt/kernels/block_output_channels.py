@@ -207,7 +207,38 @@ def block(loop) -> None:
         op.move_before(yield_op)
     copy.erase()
     nest2.move_after(nest1)  # pre1, pre2, nest1, nest2, post1, post2
-    _jam(nest1, nest2)
+    with ir.InsertionPoint(nest1), loop.location:
+        _jam(nest1, nest2)
+    fused = next(op for op in body_ops(loop) if op.name == "scf.for")
+    # the nest's loops, listed before any op is erased (the list must not hold an erased op)
+    for nested in [fused, *(op for op in walk_ops(fused) if op.name == "scf.for")]:
+        _share_identical_reads(nested.regions[0].blocks[0])
+
+
+_SHARED_CALLS = ("fdt_sxtb16", "fdt_sxtb16_ror8", "fdt_sxtab16", "fdt_sxtab16_ror8")
+
+
+def _share_identical_reads(block: ir.Block) -> None:
+    """In a jammed dot product, keep one of ops that compute the same value twice: the two channels'
+    index arithmetic, input loads and sign extensions (LLVM would merge them too; merged here, the
+    instruction and code-size estimates count what runs). Loads qualify because the nest writes only
+    its accumulators (allocas)."""
+    first: dict = {}
+    for op in [o.operation for o in block.operations]:
+        name = op.name
+        if name == "func.call":
+            if ir.FlatSymbolRefAttr(op.attributes["callee"]).value not in _SHARED_CALLS:
+                continue
+        elif not (name.startswith("arith.") or name in ("vector.load", "vector.bitcast", "vector.extract")):
+            continue
+        key = (name, tuple(op.operands), tuple((n, str(op.attributes[n])) for n in op.attributes),
+               tuple(str(r.type) for r in op.results))
+        if key not in first:
+            first[key] = op
+            continue
+        for old, new in zip(op.results, first[key].results):
+            old.replace_all_uses_with(new)
+        op.erase()
 
 
 def _terminator(loop):
