@@ -48,6 +48,7 @@ _PASSES = {
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-block-output-channels": "mlir_fdt.kernels.block_output_channels:BlockOutputChannels",
     "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",
+    "fdt-lower-to-loops": "mlir_fdt.codegen.wrap_executable:LowerToLoops",
     "fdt-outline-loop-nests": "mlir_fdt.codegen.outline_loop_nests:OutlineLoopNests",
     "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",
 }

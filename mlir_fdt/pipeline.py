@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .analysis.code_size import estimate_code_bytes
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
-from .codegen.wrap_executable import lower_to_loops
+from .codegen.wrap_executable import LowerToLoops
 from .kernels.block_output_channels import BlockOutputChannels
 from .kernels.dot_products import DotProductKernels
 from .kernels.peel_padded_windows import PeelPaddedWindows
@@ -89,7 +89,7 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
         UnswitchWindowTests().apply(module)
         DotProductKernels().apply(module)
         BlockOutputChannels().apply(module)
-    lower_to_loops(module)  # the loops IREE gets: what the instruction estimate counts
+    LowerToLoops().apply(module)  # the loops IREE gets: what the instruction estimate counts
     with module.context:
         instructions = estimate_instructions(entry_function(module))
         code_bytes = estimate_code_bytes(entry_function(module))

@@ -1,5 +1,5 @@
 // RUN: mlir-fdt-opt %s -p \
-// RUN:   'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory,fdt-wrap-executable{executable-name=tiny}' \
+// RUN:   'fdt-normalize-linalg,fdt-fold-constant-transposes,fdt-fuse-epilogues,fdt-bufferize,fdt-plan-memory,fdt-lower-to-loops,fdt-wrap-executable{executable-name=tiny}' \
 // RUN:   | filecheck %s
 
 // The planned program becomes a no_pipeline executable with one arena binding, lowered to

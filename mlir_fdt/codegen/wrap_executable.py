@@ -54,6 +54,17 @@ def lower_to_loops(module: ir.Module) -> None:
     run_pipeline(module, "builtin.module(func.func(convert-linalg-to-loops),canonicalize,cse)")
 
 
+@dataclass(frozen=True)
+class LowerToLoops(ModulePass):
+    """Lower the planned program's linalg ops and copies to scf loops (the program IREE gets)."""
+
+    name = "fdt-lower-to-loops"
+    summary = "linalg ops and memref copies to scf loops, then canonicalize and cse"
+
+    def apply(self, module: ir.Module) -> None:
+        lower_to_loops(module)
+
+
 def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
     """A new module: the executable plus the host `run` function."""
     with module.context, ir.Location.unknown():
@@ -92,7 +103,11 @@ class WrapExecutable(ModulePass):
     executable_name: str = "fdt_model"
 
     def run(self, module: ir.Module) -> ir.Module:
-        lower_to_loops(module)
+        with module.context:
+            left = sorted({op.name for op in walk_ops(entry_function(module))
+                           if op.name.startswith("linalg.") or op.name == "memref.copy"})
+        if left:
+            raise FdtError(f"fdt-wrap-executable needs loops ({', '.join(left)} left): run fdt-lower-to-loops first")
         OutlineLoopNests().apply(module)
         return wrap_as_executable(module, self.executable_name)
 
