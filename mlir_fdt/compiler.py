@@ -116,6 +116,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     target = get_target(options.target)
     if options.objective not in OBJECTIVES:
         raise FdtError(f"unknown objective '{options.objective}'; available: {', '.join(OBJECTIVES)}")
+    _check_numbers(options)
     if options.run == "qemu":  # missing tools: say so now, not after the whole compile
         from .external import require_tools
         from .firmware.build import FIRMWARE_TOOLS
@@ -299,6 +300,19 @@ def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Pat
     UseArmDsp().apply(device)
     source.write_text(str(device))
     return source, host_source
+
+
+def _check_numbers(options: CompileOptions) -> None:
+    """Numeric options, checked before anything is compiled or searched."""
+    a = options.alignment
+    if a < 1 or a & (a - 1):
+        raise FdtError(f"--alignment must be a power of two (1, 2, 4, ..., 16 by default), got {a}")
+    if options.checks < 1:
+        raise FdtError(f"--checks must be at least 1, got {options.checks}")
+    if options.search_time_s is not None and options.search_time_s <= 0:
+        raise FdtError(f"--search-time must be positive, got {options.search_time_s:g}")
+    if options.max_overhead is not None and options.max_overhead < 0:
+        raise FdtError(f"--max-overhead must be 0 or more (0.25 allows +25 % MACs), got {options.max_overhead:g}")
 
 
 def _require_intermediates_check(model: Path, options: CompileOptions) -> None:

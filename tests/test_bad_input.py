@@ -134,6 +134,20 @@ def test_run_qemu_without_toolchain_says_how_to_install(tmp_path):
     assert not (tmp_path / "out" / "fdt_model.o").exists()  # it failed before compiling
 
 
+# -- numeric options: refused before anything is compiled ------------------------------------------------
+@pytest.mark.parametrize("args,fragment", [
+    (["--alignment", "3"], "--alignment must be a power of two (1, 2, 4, ..., 16 by default), got 3"),
+    (["--alignment", "0"], "--alignment must be a power of two"),
+    (["--checks", "0"], "--checks must be at least 1, got 0"),
+    (["--search-time", "0"], "--search-time must be positive, got 0"),
+    (["--max-overhead", "-0.1"], "--max-overhead must be 0 or more (0.25 allows +25 % MACs), got -0.1"),
+], ids=["alignment-3", "alignment-0", "checks-0", "search-time-0", "negative-overhead"])
+def test_bad_numeric_option(tmp_path, args, fragment):
+    model = write(tmp_path / "conv.mlir", GOOD_CONV)
+    assert_one_line_error(run(*compile_args(model, tmp_path, *args)), fragment)
+    assert not (tmp_path / "out").exists()  # refused before the output folder is made
+
+
 # -- tiling plans ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("plan,fragments", [
     (None, ["missing.json: no such plan file"]),

@@ -121,9 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             from ..compiler import CompileOptions, compile_model
             from ..search.objectives import parse_bytes
             objective, max_overhead, ram_budget = args.objective, 0.0, None
-            if args.max_overhead is not None:
-                if args.max_overhead < 0:
-                    raise FdtError(f"--max-overhead must be >= 0, got {args.max_overhead}")
+            if args.max_overhead is not None:  # checked with the other numbers by compile_model
                 objective, max_overhead = "max-overhead", args.max_overhead
             if args.ram_budget is not None:
                 objective, ram_budget = "ram-budget", parse_bytes(args.ram_budget)
