@@ -153,7 +153,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     elif options.objective == "untiled":
         tiling = TilingPlan()
     else:
-        search_result = _search(module, macs, options, out_dir)
+        search_result = _search(module, macs, options, target, out_dir)
         tiling = search_result.chosen.plan
     timings["search_s"] = search_result.seconds if search_result else 0.0
     with ctx:  # buffers named after their layers (memory/buffer_labels.py)
@@ -339,14 +339,14 @@ def _objective(options: CompileOptions):
     return Objective(options.objective)
 
 
-def _search(module, macs: int, options: CompileOptions, out_dir: Path):
+def _search(module, macs: int, options: CompileOptions, target, out_dir: Path):
     """Run the search, write pareto.json (and pareto.png with --plot); fail clearly when a RAM
     budget cannot be met, naming the smallest arena found."""
     from .search.driver import search
     objective = _objective(options)
     result = search(module, macs, objective, planner=options.planner, alignment=options.alignment,
                     time_budget_s=options.search_time_s, progress=options.progress,
-                    simd32_kernels=get_target(options.target).has_dsp)
+                    simd32_kernels=target.has_dsp)
     (out_dir / "pareto.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     if options.plot:
         from .search.plot import plot_pareto

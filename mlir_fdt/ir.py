@@ -39,13 +39,16 @@ def run_pipeline(module: ir.Module, pipeline: str) -> None:
 
 def walk_ops(op: ir.Operation):
     """Pre-order list of every operation nested in `op` (not including `op`)."""
+    return [child for region in op.regions for block in region.blocks for child in walk_block(block)]
+
+
+def walk_block(block: ir.Block) -> list:
+    """Pre-order list of the operations of `block` and of every operation nested in them."""
     result = []
-    for region in op.regions:
-        for block in region.blocks:
-            for child in block.operations:
-                child = child.operation
-                result.append(child)
-                result.extend(walk_ops(child))
+    for child in block.operations:
+        child = child.operation
+        result.append(child)
+        result.extend(walk_ops(child))
     return result
 
 

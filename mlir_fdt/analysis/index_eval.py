@@ -18,6 +18,12 @@ class NotStatic(Exception):
     """The value depends on something other than constants and loop induction variables."""
 
 
+# affine binary expressions: (class, integer function)
+_AFFINE_BINARY = ((ir.AffineAddExpr, lambda a, b: a + b), (ir.AffineMulExpr, lambda a, b: a * b),
+                  (ir.AffineModExpr, lambda a, b: a % b), (ir.AffineFloorDivExpr, lambda a, b: a // b),
+                  (ir.AffineCeilDivExpr, lambda a, b: -(-a // b)))
+
+
 def _eval_expr(expr: ir.AffineExpr, dims: list[int], syms: list[int]) -> int:
     if isinstance(expr, ir.AffineConstantExpr):
         return expr.value
@@ -25,17 +31,9 @@ def _eval_expr(expr: ir.AffineExpr, dims: list[int], syms: list[int]) -> int:
         return dims[expr.position]
     if isinstance(expr, ir.AffineSymbolExpr):
         return syms[expr.position]
-    lhs, rhs = _eval_expr(expr.lhs, dims, syms), _eval_expr(expr.rhs, dims, syms)
-    if isinstance(expr, ir.AffineAddExpr):
-        return lhs + rhs
-    if isinstance(expr, ir.AffineMulExpr):
-        return lhs * rhs
-    if isinstance(expr, ir.AffineModExpr):
-        return lhs % rhs
-    if isinstance(expr, ir.AffineFloorDivExpr):
-        return lhs // rhs
-    if isinstance(expr, ir.AffineCeilDivExpr):
-        return -(-lhs // rhs)
+    for kind, f in _AFFINE_BINARY:
+        if isinstance(expr, kind):
+            return f(_eval_expr(expr.lhs, dims, syms), _eval_expr(expr.rhs, dims, syms))
     raise NotStatic(f"affine expression {expr}")
 
 
@@ -46,6 +44,13 @@ _BINARY = {
     "arith.floordivsi": lambda a, b: a // b, "arith.ceildivsi": lambda a, b: -(-a // b),
     "arith.remsi": lambda a, b: int(math.fmod(a, b)), "arith.remui": lambda a, b: a % b,
 }
+_CASTS = ("arith.index_cast", "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci")
+# arith.cmpi predicates in order: eq ne slt sle sgt sge ult ule ugt uge (index values are non-negative here)
+_EQ, _NE, _LT, _LE, _GT, _GE = (lambda a, b: a == b, lambda a, b: a != b, lambda a, b: a < b, lambda a, b: a <= b,
+                                lambda a, b: a > b, lambda a, b: a >= b)
+_COMPARE = [_EQ, _NE, _LT, _LE, _GT, _GE, _LT, _LE, _GT, _GE]
+_BITWISE = {"arith.andi": lambda a, b: a & b, "arith.ori": lambda a, b: a | b, "arith.xori": lambda a, b: a ^ b}
+_PICK = {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}
 
 
 def evaluate(value: ir.Value, env: dict) -> int:
@@ -59,26 +64,22 @@ def evaluate(value: ir.Value, env: dict) -> int:
     name = op.name
     if name == "arith.constant":
         return ir.IntegerAttr(op.attributes["value"]).value
-    if name in ("arith.index_cast", "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci"):
+    if name in _CASTS:
         return evaluate(op.operands[0], env)
     if name in _BINARY:
         return _BINARY[name](evaluate(op.operands[0], env), evaluate(op.operands[1], env))
     if name == "arith.cmpi":
-        pred = int(ir.IntegerAttr(op.attributes["predicate"]).value)
-        a, b = evaluate(op.operands[0], env), evaluate(op.operands[1], env)
-        # eq ne slt sle sgt sge ult ule ugt uge (index values are non-negative here)
-        return int([a == b, a != b, a < b, a <= b, a > b, a >= b, a < b, a <= b, a > b, a >= b][pred])
+        compare = _COMPARE[int(ir.IntegerAttr(op.attributes["predicate"]).value)]
+        return int(compare(evaluate(op.operands[0], env), evaluate(op.operands[1], env)))
     if name == "arith.select":
         return evaluate(op.operands[1] if evaluate(op.operands[0], env) else op.operands[2], env)
-    if name in ("arith.andi", "arith.ori", "arith.xori"):
-        a, b = evaluate(op.operands[0], env), evaluate(op.operands[1], env)
-        return {"arith.andi": a & b, "arith.ori": a | b, "arith.xori": a ^ b}[name]
-    if name in ("affine.apply", "affine.min", "affine.max"):
+    if name in _BITWISE:
+        return _BITWISE[name](evaluate(op.operands[0], env), evaluate(op.operands[1], env))
+    if name in _PICK:
         amap = ir.AffineMapAttr(op.attributes["map"]).value
         args = [evaluate(v, env) for v in op.operands]
         dims, syms = args[:amap.n_dims], args[amap.n_dims:]
-        results = [_eval_expr(e, dims, syms) for e in amap.results]
-        return {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}[name](results)
+        return _PICK[name]([_eval_expr(e, dims, syms) for e in amap.results])
     raise NotStatic(f"{name} at {op.location}")
 
 
@@ -94,9 +95,7 @@ def _compile_expr(expr: ir.AffineExpr, n_dims: int):
         k = n_dims + expr.position
         return lambda vals: vals[k]
     lhs, rhs = _compile_expr(expr.lhs, n_dims), _compile_expr(expr.rhs, n_dims)
-    for kind, f in ((ir.AffineAddExpr, lambda a, b: a + b), (ir.AffineMulExpr, lambda a, b: a * b),
-                    (ir.AffineModExpr, lambda a, b: a % b), (ir.AffineFloorDivExpr, lambda a, b: a // b),
-                    (ir.AffineCeilDivExpr, lambda a, b: -(-a // b))):
+    for kind, f in _AFFINE_BINARY:
         if isinstance(expr, kind):
             return lambda vals: f(lhs(vals), rhs(vals))
     raise NotStatic(f"affine expression {expr}")
@@ -122,31 +121,21 @@ def compile_index(value: ir.Value, cache: dict):
         if name == "arith.constant":
             c = ir.IntegerAttr(op.attributes["value"]).value
             fn = lambda env, c=c: c  # noqa: E731
-        elif name in ("arith.index_cast", "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci"):
+        elif name in _CASTS:
             fn = args[0]
-        elif name in _BINARY:
-            f, a, b = _BINARY[name], args[0], args[1]
+        elif name in _BINARY or name in _BITWISE:
+            f, (a, b) = _BINARY.get(name) or _BITWISE[name], args
             fn = lambda env: f(a(env), b(env))  # noqa: E731
         elif name == "arith.cmpi":
-            pred = int(ir.IntegerAttr(op.attributes["predicate"]).value)
-            # eq ne slt sle sgt sge ult ule ugt uge (index values are non-negative here)
-            eq, ne, lt, le, gt, ge = (lambda x, y: x == y, lambda x, y: x != y, lambda x, y: x < y,
-                                      lambda x, y: x <= y, lambda x, y: x > y, lambda x, y: x >= y)
-            compare = [eq, ne, lt, le, gt, ge, lt, le, gt, ge][pred]
-            a, b = args
+            compare, (a, b) = _COMPARE[int(ir.IntegerAttr(op.attributes["predicate"]).value)], args
             fn = lambda env: int(compare(a(env), b(env)))  # noqa: E731
         elif name == "arith.select":
             c, a, b = args
             fn = lambda env: a(env) if c(env) else b(env)  # noqa: E731
-        elif name in ("arith.andi", "arith.ori", "arith.xori"):
-            f = {"arith.andi": lambda x, y: x & y, "arith.ori": lambda x, y: x | y,
-                 "arith.xori": lambda x, y: x ^ y}[name]
-            a, b = args
-            fn = lambda env: f(a(env), b(env))  # noqa: E731
-        elif name in ("affine.apply", "affine.min", "affine.max"):
+        elif name in _PICK:
             amap = ir.AffineMapAttr(op.attributes["map"]).value
             results = [_compile_expr(e, amap.n_dims) for e in amap.results]
-            pick = {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}[name]
+            pick = _PICK[name]
 
             def fn(env, args=args, results=results, pick=pick):
                 vals = [a(env) for a in args]

@@ -16,7 +16,7 @@ dense layers (AD) run fewer instructions per op (-25 %: loads fold into multiply
 
 from __future__ import annotations
 
-from ..ir import block_encloses, ir
+from ..ir import block_encloses, ir, walk_block
 from .index_eval import NotStatic, compile_index
 
 INSTRUCTIONS_PER_OP = 0.78
@@ -25,6 +25,7 @@ FREE_OPS = {"arith.constant", "memref.subview", "memref.view", "memref.reinterpr
             "memref.collapse_shape", "memref.alloca", "scf.yield", "func.return",
             "hal.interface.binding.subspan", "vector.bitcast", "vector.extract"}
 PURE_PREFIXES = ("arith.", "affine.", "index.")
+NOTHING_HOISTED: frozenset = frozenset()  # a block that is no loop body (one object: counts are keyed by its id)
 
 
 def _defining_block(value: ir.Value) -> ir.Block:
@@ -106,7 +107,7 @@ def loop_indices_steering(block: ir.Block) -> list:
     ones included) depend on, directly or through pure index arithmetic: all the count reads."""
     found: dict = {}
     seen: set = set()
-    stack = [v for op in _nested_ops(block) for v in
+    stack = [v for op in walk_block(block) for v in
              (list(op.operands)[:3] if op.name == "scf.for" else list(op.operands)[:1] if op.name == "scf.if" else [])]
     while stack:
         v = stack.pop()
@@ -123,16 +124,7 @@ def loop_indices_steering(block: ir.Block) -> list:
     return list(found)
 
 
-def _nested_ops(block: ir.Block):
-    for op in block.operations:
-        op = op.operation
-        yield op
-        for region in op.regions:
-            for inner in region.blocks:
-                yield from _nested_ops(inner)
-
-
-def _count(block: ir.Block, env: dict, hoisted: set = frozenset(), counter: _Counter | None = None) -> int:
+def _count(block: ir.Block, env: dict, hoisted: set, counter: _Counter) -> int:
     key = counter.key(block, env, hoisted)
     if key not in counter.counts:
         counter.counts[key] = _count_once(block, env, hoisted, counter)
@@ -148,12 +140,12 @@ def _count_once(block: ir.Block, env: dict, hoisted: set, counter: _Counter) -> 
             regions = [r for r in op.regions if len(r.blocks)]
             try:
                 taken = op.regions[0] if counter.value(op.operands[0], env) else op.regions[1]
-                total += 1 + (_count(taken.blocks[0], env, counter=counter) if len(taken.blocks) else 0)
+                total += 1 + (_count(taken.blocks[0], env, NOTHING_HOISTED, counter) if len(taken.blocks) else 0)
             except NotStatic:
                 if not _depends_on_data(op.operands[0]):
                     raise  # decided by enclosing loop indices (a peeled window's interior test): enumerate them
                 # data-dependent: the longer
-                total += 1 + max((_count(r.blocks[0], env, counter=counter) for r in regions), default=0)
+                total += 1 + max((_count(r.blocks[0], env, NOTHING_HOISTED, counter) for r in regions), default=0)
     return total
 
 
@@ -180,7 +172,7 @@ def _count_loop(loop: ir.Operation, env: dict, counter: _Counter) -> int:
 
 def executed_ops(fn: ir.Operation) -> int:
     """MLIR ops executed by one call of the lowered function `fn` (loop-invariant ops hoisted)."""
-    return _count(fn.regions[0].blocks[0], {}, counter=_Counter())
+    return _count(fn.regions[0].blocks[0], {}, NOTHING_HOISTED, _Counter())
 
 
 def estimate_instructions(fn: ir.Operation) -> int:

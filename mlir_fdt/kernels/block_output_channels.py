@@ -39,6 +39,16 @@ def _bounds(loop) -> tuple[int, int, int] | None:
     return None if None in values else tuple(values)
 
 
+def _pairs_evenly(loop) -> bool:
+    """A loop without results whose static trip count is a multiple of FACTOR (and at least FACTOR)."""
+    bounds = _bounds(loop)
+    if bounds is None or len(loop.results):
+        return False
+    lb, ub, step = bounds
+    trips = -(-(ub - lb) // step) if step > 0 else 0
+    return trips >= FACTOR and trips % FACTOR == 0
+
+
 def body_ops(loop) -> list:
     """The ops of a loop's body, its terminator excluded."""
     return [op.operation for op in loop.regions[0].blocks[0].operations][:-1]
@@ -51,8 +61,7 @@ def _is_dot_product_nest(loop) -> bool:
         return False
     if any(op.regions and op.name != "scf.for" for op in nested):
         return False
-    return any(op.name == "func.call" and ir.FlatSymbolRefAttr(op.attributes["callee"]).value == "fdt_smlad"
-               for op in nested)
+    return any(_is_smlad(op) for op in nested)
 
 
 def _dot_product_nest(loop):
@@ -68,12 +77,7 @@ def _dot_product_nest(loop):
 def blockable(loop) -> bool:
     """A loop over output elements (each copy initialises, accumulates and stores its own element:
     linalg ops and private accumulators in the body), static even trip count, around one dot product."""
-    bounds = _bounds(loop)
-    if bounds is None or len(loop.results):
-        return False
-    lb, ub, step = bounds
-    trips = -(-(ub - lb) // step) if step > 0 else 0
-    if trips < FACTOR or trips % FACTOR or _dot_product_nest(loop) is None:
+    if not _pairs_evenly(loop) or _dot_product_nest(loop) is None:
         return False
     return any(op.name.startswith("linalg.") for op in body_ops(loop)) and bool(_private_allocas(loop))
 
@@ -82,11 +86,7 @@ def in_blockable_loop(generic) -> bool:
     """Whether the loop around the dot-product generic `generic` (before `fdt-dot-product-kernels`
     rewrites it) will be blocked: the same conditions as `blockable`, read on the linalg form."""
     loop = generic.parent
-    if loop is None or loop.name != "scf.for" or _bounds(loop) is None or len(loop.results):
-        return False
-    lb, ub, step = _bounds(loop)
-    trips = -(-(ub - lb) // step) if step > 0 else 0
-    if trips < FACTOR or trips % FACTOR:
+    if loop is None or loop.name != "scf.for" or not _pairs_evenly(loop):
         return False
     ops = body_ops(loop)
     if any(op.name in ("scf.for", "scf.if") for op in ops):

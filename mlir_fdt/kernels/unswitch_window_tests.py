@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import ir, scf, walk_ops
+from ..analysis.instructions import PURE_PREFIXES
+from ..ir import ir, scf, walk_block, walk_ops
 from ..passes import ModulePass
 from .block_output_channels import body_ops
 from .dot_products import is_simd32_dot_product
-
-PURE_PREFIXES = ("arith.", "index.", "affine.apply")
-
 
 def _hoistable_slice(cond: ir.Value, loop) -> list | None:
     """The ops of `loop`'s body that compute `cond` (in body order), if all are pure and depend only on
@@ -64,8 +62,7 @@ def unswitch(loop) -> bool:
     if len(ifs) != 1 or len(ifs[0].results) or len(loop.results):
         return False
     if_op = ifs[0]
-    interior = [op for o in if_op.regions[0].blocks[0].operations for op in [o.operation, *walk_ops(o.operation)]]
-    if not any(is_simd32_dot_product(op) for op in interior):
+    if not any(is_simd32_dot_product(op) for op in walk_block(if_op.regions[0].blocks[0])):
         return False
     hoisted = _hoistable_slice(if_op.operands[0], loop)
     if hoisted is None:
