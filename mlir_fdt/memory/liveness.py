@@ -166,6 +166,7 @@ def collect_buffers(fn) -> list[Buffer]:
                               int(np.prod(ir.MemRefType(arg.type).shape))))
     ret = list(body.operations)[-1].operation
     returned = {}
+    names = ir.AsmState(fn)  # one numbering of the function's values (a name without it prints the function)
     for i, v in enumerate(ret.operands):
         root = root_allocation(v)
         if isinstance(root.owner, ir.Block):
@@ -200,7 +201,7 @@ def collect_buffers(fn) -> list[Buffer]:
                                   output_views=views))
         elif span is not None:
             kind = "tensor" if block == body else "tile"
-            buffers.append(Buffer(value.get_name().lstrip("%"), kind, nbytes, span[0], span[1], value, elements,
+            buffers.append(Buffer(value.get_name(names).lstrip("%"), kind, nbytes, span[0], span[1], value, elements,
                                   exclusive_key(value)))
     return buffers
 

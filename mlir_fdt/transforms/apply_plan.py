@@ -1,5 +1,5 @@
 """fdt-apply-plan: apply a tiling plan's fused paths with the transform-dialect strategies of
-`passes/fdt_tiling.mlir` (FFMT: spatial tiles with halos; FDT: channel partitions with partial
+`library/fdt_tiling.mlir` (FFMT: spatial tiles with halos; FDT: channel partitions with partial
 sums). Runs on normalized linalg before pads are folded and epilogues fused; the later passes
 then work inside each tile."""
 
@@ -16,7 +16,7 @@ from ..ir import entry_function, ir, replace_module_body, strip_attributes
 from ..plan import FusedPath, TilingPlan
 from ..passes import ModulePass
 from .fuse_epilogues import privatize_inits
-from .transform_library import run_transform_script
+from .transform_library import TransformScript
 
 ANCHOR_ATTR = "fdt.path_anchor"
 MEMBER_ATTR = "fdt.path_member"
@@ -41,7 +41,7 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
     return chain
 
 
-def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
+def _add_ffmt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer]) -> None:
     last = chain[-1]
     rows, cols = path.tiles
     if is_global_pool(last):
@@ -56,24 +56,14 @@ def _ffmt_lines(i: int, path: FusedPath, chain: list[Layer]) -> str:
     if rows > height or cols > width:
         raise FdtError(f"plan: {rows}x{cols} tiles do not fit the {height}x{width} map of {last.name}")
     tile_h, tile_w = -(-height // rows), -(-width // cols)
-    any_op = "!transform.any_op"
-    return "\n".join([
-        f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
-        f" : ({any_op}) -> {any_op}",
-        f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
-        f" : ({any_op}) -> {any_op}",
-        f"    %th{i} = transform.param.constant {tile_h} : i64 -> !transform.param<i64>",
-        f"    %tw{i} = transform.param.constant {tile_w} : i64 -> !transform.param<i64>",
-        f"    %l{i} = transform.include @{sequence} failures(propagate) (%a{i}, %th{i}, %tw{i})"
-        f" : ({any_op}, !transform.param<i64>, !transform.param<i64>) -> {any_op}",
-        f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
-        f" : ({any_op}, {any_op}) -> {any_op}"])
+    loop = script.include(sequence, [script.match_attribute(ANCHOR_ATTR, i), script.param(tile_h),
+                                     script.param(tile_w)], results=1)[0]
+    script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
 
 
-def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
-    """(transform lines, mode): `channel` tiles the last op's channels (no partial sums);
+def _add_fdt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer]) -> str:
+    """Add the path's transform ops; the mode: `channel` tiles the last op's channels (no partial sums);
     `psum` tiles the closing reduction's input channels, accumulating partial sums."""
-    any_op = "!transform.any_op"
     for layer in chain[1:-1]:
         if layer.kind not in PER_CHANNEL_KINDS:
             raise FdtError(f"plan: fdt path {', '.join(path.layers)}: {layer.name} mixes channels; only the first "
@@ -90,33 +80,20 @@ def _fdt_lines(i: int, path: FusedPath, chain: list[Layer]) -> tuple[str, str]:
             raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} channels of {last.name}")
         size = -(-channels // path.partitions)
         sequence = "fdt_fdt_channel_tile" if last.rank == 3 else "fdt_fdt_pooled_channel_tile"
-        return "\n".join([
-            f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
-            f" : ({any_op}) -> {any_op}",
-            f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
-            f" : ({any_op}) -> {any_op}",
-            f"    %c{i} = transform.param.constant {size} : i64 -> !transform.param<i64>",
-            f"    %l{i} = transform.include @{sequence} failures(propagate) (%a{i}, %c{i})"
-            f" : ({any_op}, !transform.param<i64>) -> {any_op}",
-            f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
-            f" : ({any_op}, {any_op}) -> {any_op}"]), "channel"
+        loop = script.include(sequence, [script.match_attribute(ANCHOR_ATTR, i), script.param(size)], results=1)[0]
+        script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+        return "channel"
     red = last.reductions[0]
     dim = channel_reduction_dim(red)
     if path.partitions > channels:
         raise FdtError(f"plan: {path.partitions} partitions exceed the {channels} input channels of {last.name}")
     sizes = [0] * len(iterator_kinds(red))
     sizes[dim] = -(-channels // path.partitions)
-    # the tile sizes depend on the reduction's loop count, so the tile op is written here; the
+    # the tile sizes depend on the reduction's loop count, so the tile op is built here; the
     # fusion is the library's
-    return "\n".join([
-        f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
-        f" : ({any_op}) -> {any_op}",
-        f"    %p{i} = transform.structured.match attributes {{{MEMBER_ATTR} = {i} : i64}} in %root"
-        f" : ({any_op}) -> {any_op}",
-        f"    %t{i}, %l{i} = transform.structured.tile_using_for %a{i} tile_sizes {sizes}"
-        f" : ({any_op}) -> ({any_op}, {any_op})",
-        f"    %f{i} = transform.include @fdt_fuse_producers failures(propagate) (%p{i}, %l{i})"
-        f" : ({any_op}, {any_op}) -> {any_op}"]), "psum"
+    _, (loop,) = script.tile_using_for(script.match_attribute(ANCHOR_ATTR, i), sizes)
+    script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+    return "psum"
 
 
 def _tag(i: int, anchor: ir.Operation, members: list[ir.Operation]) -> None:
@@ -210,7 +187,7 @@ class ApplyPlan(ModulePass):
             block = entry_function(module).regions[0].blocks[0]
             privatize_inits(block)
             layers = layers_by_name(module)
-            lines = []
+            script = TransformScript(module.context, ["fdt_spine", "fdt_tiling"])
             for i, path in enumerate(plan.paths):
                 chain = _check_chain(path, layers)
                 members = [m for layer in chain for m in layer.members] + \
@@ -226,13 +203,13 @@ class ApplyPlan(ModulePass):
                     inner = [m for m in members if m not in pool.members and m != pool.anchor]
                     _check_single_fanout(path, inner)
                     _tag(i, pool.reductions[0], inner)
-                    lines.append(_ffmt_lines(i, path, chain))
+                    _add_ffmt(script, i, path, chain)
                 elif path.method == "ffmt":
                     _check_single_fanout(path, members + [chain[-1].anchor])
                     _tag(i, chain[-1].anchor, members)
-                    lines.append(_ffmt_lines(i, path, chain))
+                    _add_ffmt(script, i, path, chain)
                 else:
-                    text, mode = _fdt_lines(i, path, chain)
+                    mode = _add_fdt(script, i, path, chain)
                     if mode == "channel":
                         _check_single_fanout(path, members + [chain[-1].anchor])
                         _tag(i, chain[-1].anchor, members)
@@ -240,11 +217,8 @@ class ApplyPlan(ModulePass):
                         inner = [m for m in members if m not in chain[-1].members and m != chain[-1].anchor]
                         _check_single_fanout(path, inner)
                         _tag(i, chain[-1].reductions[0], inner)
-                    lines.append(text)
-            lines.append("    %funcs = transform.structured.match ops{[\"func.func\"]} in %root"
-                         " : (!transform.any_op) -> !transform.any_op\n"
-                         "    transform.include @fdt_cleanup failures(propagate) (%funcs) : (!transform.any_op) -> ()")
-            run_transform_script(module, ["fdt_spine", "fdt_tiling"], "\n".join(lines))
+            script.include("fdt_cleanup", [script.match_ops(["func.func"])])
+            script.apply(module)
             strip_attributes(module, (ANCHOR_ATTR, MEMBER_ATTR))
 
 

@@ -6,7 +6,7 @@ alone, the int32 tensor is materialised whole (4x the int8 output). This pass fi
 reduction and the chain of single-use elementwise consumers after it, tiles the last one to
 one element with `transform.structured.tile_using_for`, and fuses the chain, the reduction and
 its accumulator initialisation into that loop nest (`fuse_into_containing_op`, named sequences
-in `passes/fdt_spine.mlir`). The accumulator becomes a one-element tile.
+in `library/fdt_spine.mlir`). The accumulator becomes a one-element tile.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..ir import entry_function, ir, strip_attributes, walk_ops
 from ..analysis.layers import accumulator_init, find_layers, is_elementwise_continuation, single_user
 from ..analysis.linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
 from ..passes import ModulePass
-from .transform_library import run_transform_script
+from .transform_library import TransformScript
 
 ANCHOR_ATTR = "fdt.epilogue_anchor"
 PRODUCER_ATTR = "fdt.epilogue_member"
@@ -90,22 +90,14 @@ class FuseEpilogues(ModulePass):
                 groups += elementwise_chains(block, owned)
             if not groups:
                 return
-            lines = []
+            script = TransformScript(module.context, ["fdt_spine"])
             i64 = ir.IntegerType.get_signless(64)
             for i, (anchor, members, rank) in enumerate(groups):
                 anchor.attributes[ANCHOR_ATTR] = ir.IntegerAttr.get(i64, i)
                 for p in members:
                     p.attributes[PRODUCER_ATTR] = ir.IntegerAttr.get(i64, i)
-                lines.append(
-                    f"    %a{i} = transform.structured.match attributes {{{ANCHOR_ATTR} = {i} : i64}} in %root"
-                    " : (!transform.any_op) -> !transform.any_op\n"
-                    f"    %p{i} = transform.structured.match attributes {{{PRODUCER_ATTR} = {i} : i64}} in %root"
-                    " : (!transform.any_op) -> !transform.any_op\n"
-                    f"    transform.include @fdt_tile_and_fuse_epilogue_{rank}d failures(propagate)"
-                    f" (%a{i}, %p{i})"
-                    " : (!transform.any_op, !transform.any_op) -> ()")
-            lines.append("    %funcs = transform.structured.match ops{[\"func.func\"]} in %root"
-                         " : (!transform.any_op) -> !transform.any_op\n"
-                         "    transform.include @fdt_cleanup failures(propagate) (%funcs) : (!transform.any_op) -> ()")
-            run_transform_script(module, ["fdt_spine"], "\n".join(lines))
+                script.include(f"fdt_tile_and_fuse_epilogue_{rank}d",
+                               [script.match_attribute(ANCHOR_ATTR, i), script.match_attribute(PRODUCER_ATTR, i)])
+            script.include("fdt_cleanup", [script.match_ops(["func.func"])])
+            script.apply(module)
             strip_attributes(module, (ANCHOR_ATTR, PRODUCER_ATTR))

@@ -1,40 +1,88 @@
-"""Loading the transform-dialect libraries in `passes/` and running a generated entry sequence."""
+"""Transform scripts: the named-sequence libraries shipped with the package (`library/*.mlir`) and
+`TransformScript`, which merges the libraries it calls into a script, builds its entry sequence with
+the transform dialect's Python builders and applies it to a payload."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import FdtError
 from ..ir import ir, transform_interpreter
+from iree.compiler.dialects import transform
+from iree.compiler.dialects.transform import structured
 
-PASSES_DIR = Path(__file__).resolve().parents[2] / "passes"
-
-
-def library_text(name: str) -> str:
-    """The body (named sequences) of `passes/<name>.mlir`, without its outer module."""
-    path = PASSES_DIR / f"{name}.mlir"
-    if not path.exists():  # installed as a wheel: the libraries are package data
-        path = Path(__file__).resolve().parent / "library" / f"{name}.mlir"
-    text = path.read_text()
-    header = re.search(r"module attributes \{[^}]*\}\s*\{", text)
-    if header is None:
-        raise FdtError(f"{path}: expected `module attributes {{transform.with_named_sequence}} {{`")
-    return text[header.end(): text.rindex("}")]
+LIBRARY_DIR = Path(__file__).resolve().parent / "library"  # package data: found from an installed wheel too
 
 
-def run_transform_script(payload: ir.Module, libraries: list[str], main_body: str) -> None:
-    """Parse `libraries` plus a generated `__transform_main` with `main_body`, and apply it."""
-    text = ("module attributes {transform.with_named_sequence} {\n"
-            + "\n".join(library_text(lib) for lib in libraries)
-            + "\n  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n"
-            + main_body + "\n    transform.yield\n  }\n}\n")
-    with payload.context:
-        script = ir.Module.parse(text)
-        entry = next(op for op in script.body.operations
-                     if op.operation.name == "transform.named_sequence"
-                     and ir.StringAttr(op.attributes["sym_name"]).value == "__transform_main")
-        try:
-            transform_interpreter.apply_named_sequence(payload.operation, entry, script)
-        except (ir.MLIRError, ValueError) as e:  # the interpreter raises ValueError with diagnostics
-            raise FdtError(f"transform script failed: {e}") from None
+def library_path(name: str) -> Path:
+    return LIBRARY_DIR / f"{name}.mlir"
+
+
+class TransformScript:
+    """The named sequences of `libraries` (`library/<name>.mlir`) and a `__transform_main(%root)` built
+    op by op; `apply` runs it on the payload with the interpreter.
+
+        script = TransformScript(ctx, ["fdt_tiling"])
+        a = script.match_attribute("fdt.anchor", 0)
+        script.include("fdt_fuse_producers", [a, ...], results=1)
+        script.apply(payload)
+    """
+
+    def __init__(self, context: ir.Context, libraries: list[str]):
+        with context, ir.Location.unknown():
+            self.any_op = transform.AnyOpType.get()
+            self.module = ir.Module.create()
+            self.module.operation.attributes["transform.with_named_sequence"] = ir.UnitAttr.get()
+            for name in libraries:  # first: merging verifies the script, whose includes need their callees
+                path = library_path(name)
+                try:
+                    library = ir.Module.parse(path.read_text())
+                except (OSError, ir.MLIRError) as e:
+                    raise FdtError(f"{path}: cannot load the transform library: {e}") from None
+                transform_interpreter.copy_symbols_and_merge_into(self.module.operation, library.operation)
+            with ir.InsertionPoint(self.module.body):
+                self.entry = transform.NamedSequenceOp("__transform_main", [self.any_op], [],
+                                                       arg_attrs=[{"transform.readonly": ir.UnitAttr.get()}])
+            self.root = self.entry.body.arguments[0]
+        self.context = context
+
+    def _at_end(self):
+        return ir.InsertionPoint(self.entry.body)
+
+    def match_attribute(self, name: str, value: int) -> ir.Value:
+        """The payload ops carrying the i64 attribute `name = value`."""
+        with self.context, ir.Location.unknown(), self._at_end():
+            attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+            return structured.MatchOp(self.any_op, self.root, op_attrs={name: attr}).result
+
+    def match_ops(self, names: list[str]) -> ir.Value:
+        with self.context, ir.Location.unknown(), self._at_end():
+            return structured.MatchOp(self.any_op, self.root, ops=names).result
+
+    def param(self, value: int) -> ir.Value:
+        """An i64 transform parameter."""
+        with self.context, ir.Location.unknown(), self._at_end():
+            i64 = ir.IntegerType.get_signless(64)
+            return transform.ParamConstantOp(transform.ParamType.get(i64), ir.IntegerAttr.get(i64, value)).result
+
+    def include(self, sequence: str, operands: list[ir.Value], results: int = 0) -> list[ir.Value]:
+        """Call a library's named sequence, propagating its failures."""
+        with self.context, ir.Location.unknown(), self._at_end():
+            op = transform.IncludeOp([self.any_op] * results, sequence, transform.FailurePropagationMode.Propagate,
+                                     operands)
+            return list(op.results)
+
+    def tile_using_for(self, target: ir.Value, sizes: list[int]) -> tuple[ir.Value, list[ir.Value]]:
+        """Tile `target` by `sizes` (0: not tiled): (tiled op, one loop a tiled dimension)."""
+        with self.context, ir.Location.unknown(), self._at_end():
+            op = structured.TileUsingForOp(target, sizes=sizes)
+            return op.tiled_linalg_op, list(op.loops)
+
+    def apply(self, payload: ir.Module) -> None:
+        with self.context, ir.Location.unknown():
+            with self._at_end():
+                transform.YieldOp([])
+            try:
+                transform_interpreter.apply_named_sequence(payload.operation, self.entry.operation, self.module)
+            except (ir.MLIRError, ValueError) as e:  # the interpreter raises ValueError with diagnostics
+                raise FdtError(f"transform script failed: {e}") from None
