@@ -58,13 +58,14 @@ def prepare_tensor_program(module: ir.Module) -> None:
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
           alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
-          estimate: bool = True) -> LoweredProgram:
+          estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
     inputs, bufferize, plan the arena and lower to loops. With `simd32_kernels` (a target with the
     DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same.
     `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly).
     Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
-    no code generation, no instruction or code-size estimate (`None`)."""
+    no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
+    search must beat; a program whose lower bound is above it gets the greedy layout only."""
     if tiling is not None and not tiling.is_untiled:
         if isolate_plan:
             ApplyPlan.apply_plan(module, tiling)
@@ -81,7 +82,7 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]
     Bufferize().apply(module)
-    plan = PlanMemory(algorithm=planner, alignment=alignment).run(module)
+    plan = PlanMemory(algorithm=planner, alignment=alignment, cutoff_bytes=arena_cutoff).run(module)
     if not estimate:
         return LoweredProgram(module, plan, in_place, executed_macs, None, None)
     PeelPaddedWindows().apply(module)

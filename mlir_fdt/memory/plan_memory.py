@@ -135,6 +135,7 @@ class PlanMemory(ModulePass):
     alignment: int = 16
     register_tile_elements: int = 1
     shifted_aliases: bool = True
+    cutoff_bytes: int = 0  # > 0: below it or no optimal layout (memory/planner.py solve's cutoff)
 
     def run(self, module: ir.Module) -> MemoryPlan:
         with module.context, ir.Location.unknown():
@@ -168,7 +169,7 @@ class PlanMemory(ModulePass):
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
             overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
             try:
-                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps)
+                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes)
             except ValueError as e:
                 raise FdtError(str(e)) from None
             names = ["|".join(b.name for b in slot) for slot in slots]

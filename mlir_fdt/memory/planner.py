@@ -205,11 +205,19 @@ class Layout:
     size: int
 
 
+GREEDY_ABOVE_CUTOFF = "greedy (lower bound above the cutoff: CP-SAT not run)"
+
+
 def solve(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, planner: str = "greedy",
-          overlaps: Sequence[Overlap] = ()) -> Layout:
-    """Lay the buffers out with `planner`; raise ValueError for an unknown planner name."""
+          overlaps: Sequence[Overlap] = (), cutoff: int = 0) -> Layout:
+    """Lay the buffers out with `planner`; raise ValueError for an unknown planner name. `cutoff` (a
+    search scoring plans against the best arena found): when no layout can reach it (the lower bound
+    is above it), the optimal planner is not run and the greedy layout is returned."""
     if planner not in PLANNERS:
         raise ValueError(f"unknown planner '{planner}'; choose one of: {', '.join(sorted(PLANNERS))}")
+    if cutoff and planner in ("best", "optimal") and lower_bound(sizes, lifetimes, overlaps) > cutoff:
+        offsets = greedy_by_size(sizes, lifetimes, alignment, overlaps)
+        return Layout(GREEDY_ABOVE_CUTOFF, offsets, arena_size(sizes, offsets))
     if planner == "best":  # report which planner won
         layouts = [solve(sizes, lifetimes, alignment, p, overlaps) for p in ("greedy", "optimal")]
         return min(layouts, key=lambda lay: (lay.size, lay.planner != "greedy"))

@@ -36,6 +36,7 @@ MAX_PLATEAU_ROUNDS = 3
 # batches in a row that found no better plan before the search stops (the front has stopped moving;
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
+MAX_COARSENING_ROUNDS = 6  # halvings of the chosen plan's pieces tried after the search (64 -> 1)
 
 
 @dataclass
@@ -52,7 +53,8 @@ class SearchResult:
         return e.executed_macs / self.macs - 1.0 if self.macs else 0.0
 
     def pareto_front(self) -> list[Evaluation]:
-        points = sorted([e for e in self.evaluations if e.ok], key=lambda e: (e.arena_bytes, e.executed_macs))
+        points = sorted([e for e in self.evaluations if e.ok],
+                        key=lambda e: (e.arena_bytes, e.executed_macs, _size(e.plan)))
         front, best_macs = [], None
         for e in points:
             if best_macs is None or e.executed_macs < best_macs:
@@ -110,8 +112,11 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
         with open(prepared, "wb") as f:
             module.operation.write_bytecode(f)
 
-        def score(plans: list[TilingPlan]) -> list[Evaluation]:
-            return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment), plans))
+        def score(plans: list[TilingPlan], cutoff: int = 0) -> list[Evaluation]:
+            """Arena and MACs of `plans`; a plan no layout of which reaches `cutoff` bytes gets the greedy
+            layout only (the optimal planner's seconds are spent on plans that can win)."""
+            return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment, arena_cutoff=cutoff),
+                                 plans))
 
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:
@@ -143,6 +148,9 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
                 if objective.kind == "min-ram":  # only paths that recompute nothing
                     plans = [p for p in plans if all(path.recomputes_nothing for path in p.paths)]
+                    # nothing recomputed: a finer cut of the same paths is never larger; the coarser
+                    # ones that keep its arena are found by the polish below
+                    plans = _finest_cuts(plans)
                 estimates = {p: estimate_arena(graph, p) for p in plans}
                 # the estimate ignores halos and padding: if even it is no better, the plan is not
                 # worth scoring (the budget mode wants the cheapest plan, so it keeps them all)
@@ -165,7 +173,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES:
                     batch, queue = queue[:CANDIDATES_PER_ROUND], queue[CANDIDATES_PER_ROUND:]
                     seen.update(batch)
-                    scored = score(batch)
+                    scored = score(batch, objective.ram_budget if objective.kind == "ram-budget"
+                                   else current.arena_bytes)
                     result.evaluations.extend(scored)
                     bar.update(len(result.evaluations) - 1,
                                f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
@@ -184,13 +193,19 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
         finally:
             bar.close()
         _choose(result, objective, current)
-        # the search stops early: the chosen plan's paths cut into fewer pieces may keep its arena and
-        # recompute less (a halo fewer per tile); score those few variants and choose again
-        coarser = [p for p in _coarser_variants(result.chosen.plan) if p not in seen]
-        if coarser and objective.kind != "min-ram":  # min-ram plans recompute nothing
+        # the chosen plan's paths cut into fewer pieces may keep its arena and run faster (fewer tile
+        # loops; with recomputation, a halo fewer per tile): score those few variants, choose again,
+        # and go on halving while that finds a better plan
+        for _ in range(MAX_COARSENING_ROUNDS):
+            coarser = [p for p in _coarser_variants(result.chosen.plan) if p not in seen]
+            if not coarser:
+                break
             seen.update(coarser)
-            result.evaluations.extend(score(coarser))
+            before = result.chosen
+            result.evaluations.extend(score(coarser, before.arena_bytes))
             _choose(result, objective, current)
+            if result.chosen is before:
+                break
         _estimate_front(result, lambda e: evaluate(children, prepared, e.plan, planner, alignment,
                                                    simd32_kernels=simd32_kernels), pool)
         result.seconds = time.perf_counter() - start
@@ -206,6 +221,24 @@ def _choose(result: SearchResult, objective: Objective, current: Evaluation) -> 
                                                                     _size(e.plan)))
     elif objective.kind == "ram-budget":
         result.chosen = current
+
+
+def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
+    """`plans` without those another plan of the list cuts the same paths into at least as many
+    pieces along every axis (tile rows, tile columns, partitions): with nothing recomputed, the finer
+    cut's arena is never larger."""
+    def cuts(plan: TilingPlan) -> dict:
+        return {(p.layers, p.method): (p.tiles if p.method == "ffmt" else (p.partitions,)) for p in plan.paths}
+
+    by_paths: dict[frozenset, list[tuple[TilingPlan, dict]]] = {}
+    for plan in plans:
+        c = cuts(plan)
+        by_paths.setdefault(frozenset(c), []).append((plan, c))
+
+    def finer(a: dict, b: dict) -> bool:  # a cuts every path at least as finely as b, and differs
+        return a != b and all(x >= y for k in a for x, y in zip(a[k], b[k]))
+    return [plan for plan, c in ((p, cuts(p)) for p in plans)
+            if not any(finer(other, c) for _, other in by_paths[frozenset(c)])]
 
 
 def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:

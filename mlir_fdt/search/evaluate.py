@@ -21,6 +21,7 @@ class Evaluation:
     error: str | None = None
     estimated_instructions: int | None = None
     estimated_code_bytes: int | None = None
+    planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
 
     @property
     def ok(self) -> bool:
@@ -29,30 +30,31 @@ class Evaluation:
     def to_json(self) -> dict:
         return {"plan": self.plan.to_json(), "arena_bytes": self.arena_bytes, "executed_macs": self.executed_macs,
                 "estimated_instructions": self.estimated_instructions,
-                "estimated_code_bytes": self.estimated_code_bytes, "error": self.error}
+                "estimated_code_bytes": self.estimated_code_bytes, "planner": self.planner, "error": self.error}
 
 
 def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
-             timeout: float = 300, simd32_kernels: bool | None = None) -> Evaluation:
+             timeout: float = 300, simd32_kernels: bool | None = None, arena_cutoff: int = 0) -> Evaluation:
     """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
     and MACs only, unless `simd32_kernels` is given: then also the instruction and code-size estimates
-    of the program generated for such a target."""
+    of the program generated for such a target. `arena_cutoff`: the arena to beat (`pipeline.lower`)."""
     try:
         data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
-                            alignment, simd32_kernels, timeout=timeout)
+                            alignment, simd32_kernels, arena_cutoff, timeout=timeout)
     except InternalError as e:
         return Evaluation(plan, None, None, f"internal error: {e}")
     except FdtError as e:
         return Evaluation(plan, None, None, f"error: {e}".replace("\n", " "))
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
-                      estimated_code_bytes=data["estimated_code_bytes"])
+                      estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"])
 
 
 _prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
 
 
-def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None) -> dict:
+def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None,
+               arena_cutoff: int = 0) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
     from ..pipeline import lower
@@ -62,7 +64,9 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_k
     with new_context():
         module = ir.Module.parse(_prepared[prepared])
         lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False,
-                        simd32_kernels=bool(simd32_kernels), estimate=simd32_kernels is not None)
+                        simd32_kernels=bool(simd32_kernels), estimate=simd32_kernels is not None,
+                        arena_cutoff=arena_cutoff)
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
+            "planner": lowered.plan.planner,
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}
