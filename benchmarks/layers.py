@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from mlir_fdt.codegen.library import compile_library  # noqa: E402
 from mlir_fdt.codegen.wrap_executable import wrap_as_executable  # noqa: E402
-from mlir_fdt.firmware.run import run_library_on_qemu  # noqa: E402
+from mlir_fdt.firmware.run import ModelInterface, run_library_on_qemu  # noqa: E402
 from mlir_fdt.importers import import_model  # noqa: E402
 from mlir_fdt.ir import copy_module, entry_function, new_context, walk_ops  # noqa: E402
 from mlir_fdt.kernels.simd32 import UseArmDsp, uses_simd32  # noqa: E402
@@ -49,7 +49,7 @@ def _describe(nest) -> str:
     return "loops"
 
 
-def _instructions(module, keep: int | None, work: Path, target, report: dict) -> int:
+def _instructions(module, keep: int | None, work: Path, target, interface: ModelInterface) -> int:
     variant = copy_module(module)
     with variant.context:
         for i, nest in enumerate(_top_level_nests(variant)):
@@ -61,8 +61,8 @@ def _instructions(module, keep: int | None, work: Path, target, report: dict) ->
     source = work / "fdt_layer.mlir"
     source.write_text(str(executable))
     compiled = compile_library(source, work, "fdt_layer", target)
-    inputs = [bytes(spec["bytes"]) for spec in report["inputs"]]
-    result, _ = run_library_on_qemu(compiled.path, compiled.library_query, report, inputs, work / "fw", target)
+    inputs = [bytes(size) for _, size in interface.inputs]
+    result, _ = run_library_on_qemu(compiled.path, compiled.library_query, interface, inputs, work / "fw", target)
     return result["instructions"]
 
 
@@ -78,13 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     prepare_tensor_program(module)
     lowered = lower(module, None, simd32_kernels=target.has_dsp)
     plan = lowered.plan
-    report = {"arena_bytes": plan.arena_bytes, "inputs": plan.io("input"), "outputs": plan.io("output")}
+    interface = ModelInterface(plan.arena_bytes, [(b["offset"], b["bytes"]) for b in plan.io("input")],
+                               [(b["offset"], b["bytes"]) for b in plan.io("output")])
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ctx:
         work = Path(tmp)
-        base = _instructions(module, -1, work, target, report)
+        base = _instructions(module, -1, work, target, interface)
         for i, nest in enumerate(_top_level_nests(module)):
-            instructions = _instructions(module, i, work, target, report) - base
+            instructions = _instructions(module, i, work, target, interface) - base
             rows.append({"nest": i, "kind": _describe(nest), "instructions": instructions})
             print(f"nest {i}: {instructions:,}", file=sys.stderr, flush=True)
     total = sum(r["instructions"] for r in rows)

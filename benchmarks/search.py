@@ -67,7 +67,7 @@ def run_mode(model: Path, mode: str, max_overhead: float, qemu: bool, out: Path,
     plan.save(plan_file)
     report = compile_model(model, out / f"{model.stem}.{mode}",
                            CompileOptions(objective="untiled", plan=str(plan_file) if plan.paths else None,
-                                          run="qemu" if qemu else None))
+                                          run="qemu" if qemu else None)).to_json()
     return {"model": model.stem, "mode": mode, "arena_bytes": report["arena_bytes"],
             "mac_overhead": report["mac_overhead"], "qemu_instructions": report.get("qemu_instructions"),
             "estimated_instructions": report["estimated_instructions"],

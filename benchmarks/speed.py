@@ -45,7 +45,7 @@ def cmsis_nn_figures(peers: Path) -> dict[str, int]:
 
 def measure(path: Path, target: str, objective: str, work: Path) -> dict:
     options = CompileOptions(target=target, objective=objective, run="qemu", checks=2)
-    report = compile_model(path, work / path.stem, options)
+    report = compile_model(path, work / path.stem, options).to_json()
     return {"model": path.stem, "target": target, "objective": objective, "macs": report["macs"],
             "instructions": report["qemu_instructions"], "arena_bytes": report["arena_bytes"],
             "flash_code_bytes": report["flash_code_bytes"], "flash_weight_bytes": report["flash_weight_bytes"],

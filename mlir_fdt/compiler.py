@@ -12,18 +12,21 @@ import numpy as np
 
 from .analysis.input_ranges import index_input_ranges
 from .analysis.layers import tag_layers
-from .analysis.code_size import CODE_BYTES_BASE, CODE_BYTES_PER_OP
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
-from .codegen.library import compile_library
+from .codegen.library import OUTPUT_FORMATS, CompiledLibrary, compile_library
 from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
 from .kernels.simd32 import UseArmDsp, uses_simd32
 from .ir import copy_module, entry_function, ir, new_context, run_pipeline
-from .pipeline import lower, prepare_tensor_program
+from .memory.plan_memory import MemoryPlan
+from .memory.planner import PLANNERS
+from .pipeline import LoweredProgram, lower, prepare_tensor_program
 from .plan import TilingPlan
-from .targets import get_target
+from .report.compile_report import (CompileReport, OutputCheck, PageDetails, QemuRun, SearchSummary,
+                                    TensorInfo)
+from .targets import Target, get_target
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,8 @@ QDQ_TOLERANCE_NOTE = ("one quantization step of the output: the integer convolut
 
 @dataclass
 class CompileOptions:
-    """What `mlir-fdt compile` was asked to do."""
+    """What `mlir-fdt compile` was asked to do; checked when created (`FdtError`), so a bad option fails
+    before anything is imported or searched."""
 
     target: str = "cortex-m4"
     objective: str = "untiled"
@@ -57,21 +61,36 @@ class CompileOptions:
     progress: bool = False          # progress bar during the search (the CLI turns it on)
     check_intermediates: bool = False  # --run on a .tflite: also compare every intermediate tensor with TFLite Micro
 
+    def __post_init__(self):
+        get_target(self.target)
+        _one_of("objective", self.objective, OBJECTIVES)
+        _one_of("--planner", self.planner, PLANNERS)
+        _one_of("--format", self.output_format, OUTPUT_FORMATS)
+        if self.run is not None:
+            _one_of("--run", self.run, ("host", "qemu"))
+        if self.objective == "ram-budget" and self.ram_budget is None:
+            raise FdtError("objective ram-budget needs a budget (--ram-budget 64KiB)")
+        a = self.alignment
+        if a < 1 or a & (a - 1):
+            raise FdtError(f"--alignment must be a power of two (1, 2, 4, ..., 16 by default), got {a}")
+        if self.checks < 1:
+            raise FdtError(f"--checks must be at least 1, got {self.checks}")
+        if self.search_time_s is not None and self.search_time_s <= 0:
+            raise FdtError(f"--search-time must be positive, got {self.search_time_s:g}")
+        if self.max_overhead is not None and self.max_overhead < 0:
+            raise FdtError(f"--max-overhead must be 0 or more (0.25 allows +25 % MACs), got {self.max_overhead:g}")
+        if self.check_intermediates and not self.run:
+            raise FdtError("--check-intermediates runs the program: it needs --run host or --run qemu")
 
-@dataclass
-class TensorInfo:
-    name: str
-    shape: list[int]
-    dtype: str
-    offset: int
-    bytes: int
-    declared: dict = field(default_factory=dict)  # name, and scale/zero_point, as the model file declares it
+    @property
+    def html(self) -> bool:
+        """report.html is written (--report, or --plot)."""
+        return self.report_html or self.plot
 
-    def to_json(self) -> dict:
-        d = {"name": self.declared.get("name", self.name), "arena_buffer": self.name, "shape": self.shape,
-             "dtype": self.dtype, "offset": self.offset, "bytes": self.bytes}
-        d.update({k: v for k, v in self.declared.items() if k in ("scale", "zero_point")})
-        return d
+
+def _one_of(what: str, value, choices) -> None:
+    if value not in choices:
+        raise FdtError(f"unknown {what} '{value}'; available: {', '.join(choices)}")
 
 
 def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.RankedTensorType]]:
@@ -110,163 +129,170 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
 
 
-def compile_model(model: str | Path, out_dir: str | Path, options: CompileOptions) -> dict:
+@dataclass
+class ImportedModel:
+    """The prepared tensor program and what the later stages need to know of the model file."""
+
+    path: Path
+    module: ir.Module
+    in_types: list[ir.RankedTensorType]
+    out_types: list[ir.RankedTensorType]
+    index_ranges: dict            # index inputs (a gather's indices): the range a test input is drawn from
+    declared: object | None       # the file's own signature (importers: TfliteModel / OnnxModel)
+    macs: int
+    named: ir.Module | None       # --check-intermediates: the prepared program with its TFLite tensor names
+    layers: list[dict] | None     # report.html's layer table
+
+
+def compile_model(model: str | Path, out_dir: str | Path, options: CompileOptions) -> CompileReport:
     """Run the whole pipeline; write artefacts and `report.json` into `out_dir`; return the report."""
     model, out_dir = Path(model), Path(out_dir)
     target = get_target(options.target)
-    if options.objective not in OBJECTIVES:
-        raise FdtError(f"unknown objective '{options.objective}'; available: {', '.join(OBJECTIVES)}")
-    _check_numbers(options)
+    _check_before_compiling(model, out_dir, options)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    imported = _import(model, out_dir, options)
+    timings["import_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _prepare(imported, options)
+    tiling, search = _choose_tiling(imported, options, target, out_dir)
+    timings["search_s"] = search.seconds if search else 0.0
+    lowered, untiled = _lower(imported.module, tiling, search, options, target)
+    timings["transform_and_plan_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    library, host_source = _generate_library(lowered.module, out_dir, options, target)
+    timings["iree_compile_s"] = time.perf_counter() - t0
+    report = _report(imported, options, target, tiling, search, lowered, library, timings)
+    if options.html:
+        report.page = _page_details(imported, lowered, untiled, out_dir, options)
+    if options.run:
+        report.check = _run_and_check(report, imported, out_dir, host_source, options, target)
+    report.write(out_dir)
+    if options.html:
+        from .report.html import write_report_html
+        write_report_html(report.to_json(), search.to_json() if search else None, out_dir / "report.html")
+    return report
+
+
+def _check_before_compiling(model: Path, out_dir: Path, options: CompileOptions) -> None:
+    """What the options need from the machine and the model file, checked before any work."""
     if options.run == "qemu":  # missing tools: say so now, not after the whole compile
         from .external import require_tools
         from .firmware.build import FIRMWARE_TOOLS
         require_tools(FIRMWARE_TOOLS, "--run qemu (building and running the firmware)")
-    if options.check_intermediates:
-        _require_intermediates_check(model, options)
+    if options.check_intermediates and model.suffix.lower() != ".tflite":
+        raise FdtError(f"--check-intermediates compares with TFLite Micro's tensors: it needs a .tflite model, "
+                       f"not {model.name}")
     if out_dir.exists() and not out_dir.is_dir():
         raise FdtError(f"{out_dir}: exists and is not a directory (the output, -o, is a directory)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+
+
+def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedModel:
     ctx = new_context()
-    html = options.report_html or options.plot
     # TFLite tensor names as locations: for the intermediates check, and to name each layer's TFLite operators
-    tensor_names = options.check_intermediates or (html and model.suffix.lower() == ".tflite")
+    tensor_names = options.check_intermediates or (options.html and model.suffix.lower() == ".tflite")
     module = import_model(model, ctx, tensor_names=tensor_names)
     with ctx:
         in_types, out_types = _signature(module)
         index_ranges = index_input_ranges(entry_function(module))
-    timings["import_s"] = time.perf_counter() - t0
     (out_dir / "imported.mlir").write_text(str(module))
-    t0 = time.perf_counter()
-    prepare_tensor_program(module)
-    named = None
-    layers = _describe_layers(module, model) if html else None
-    if options.check_intermediates:  # the prepared program with its TFLite tensor names; the compiled one without
-        named = copy_module(module)
-    if tensor_names:
-        run_pipeline(module, "builtin.module(strip-debuginfo)")
-    macs = count_macs(module)
-    search_result = None
-    if options.plan:
-        tiling = TilingPlan.load(options.plan)
-    elif options.objective == "untiled":
-        tiling = TilingPlan()
-    else:
-        search_result = _search(module, macs, options, target, out_dir)
-        tiling = search_result.chosen.plan
-    timings["search_s"] = search_result.seconds if search_result else 0.0
-    with ctx:  # buffers named after their layers (memory/buffer_labels.py)
-        tag_layers(entry_function(module).regions[0].blocks[0])
-    untiled_layout = _untiled_layout(module, options) if html and not tiling.is_untiled else None
-    # a plan the search chose has been applied in a worker already: here in this process
-    lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp,
-                    isolate_plan=search_result is None)
-    plan = lowered.plan
-    executed_macs = lowered.executed_macs
-    timings["transform_and_plan_s"] = time.perf_counter() - t0
-    log.info("arena %d bytes (lower bound %d) with the %s planner", plan.arena_bytes, plan.lower_bound_bytes,
-             plan.planner)
+    declared = _declared_signature(model, len(in_types), len(out_types))
+    return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None)
 
-    t0 = time.perf_counter()
+
+def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
+    """The tensor program the search and the lowering start from (its layer table and its TFLite-named
+    copy taken first, where asked for)."""
+    module = imported.module
+    prepare_tensor_program(module)
+    if options.html:
+        imported.layers = _describe_layers(module, imported.path)
+    if options.check_intermediates:  # the prepared program with its TFLite tensor names; the compiled one without
+        imported.named = copy_module(module)
+    if options.check_intermediates or (options.html and imported.path.suffix.lower() == ".tflite"):
+        run_pipeline(module, "builtin.module(strip-debuginfo)")
+    imported.macs = count_macs(module)
+    with module.context:  # buffers named after their layers (memory/buffer_labels.py)
+        tag_layers(entry_function(module).regions[0].blocks[0])
+
+
+def _choose_tiling(imported: ImportedModel, options: CompileOptions, target: Target, out_dir: Path):
+    """(tiling plan, search result or None): the user's plan, none (untiled), or the search's choice."""
+    if options.plan:
+        return TilingPlan.load(options.plan), None
+    if options.objective == "untiled":
+        return TilingPlan(), None
+    search = _search(imported.module, imported.macs, options, target, out_dir)
+    return search.chosen.plan, search
+
+
+def _lower(module: ir.Module, tiling: TilingPlan, search, options: CompileOptions,
+           target: Target) -> tuple[LoweredProgram, LoweredProgram | None]:
+    """(the program lowered with `tiling`, the untiled program's lowering for report.html or None). The
+    search's worker has lowered its chosen plan already (for its estimate): that program is taken."""
+    untiled = _untiled_layout(module, options) if options.html and not tiling.is_untiled else None
+    kept = search.chosen.lowered if search is not None else None
+    if kept is not None:
+        path = Path(kept["bytecode"])
+        chosen = search.chosen
+        lowered = LoweredProgram(ir.Module.parse(path.read_bytes(), context=module.context),
+                                 MemoryPlan(**kept["memory_plan"]), kept["in_place"], chosen.executed_macs,
+                                 chosen.estimated_instructions, chosen.estimated_code_bytes)
+        path.unlink()
+    else:  # a plan the search chose has been applied in a worker already: here in this process
+        lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp,
+                        isolate_plan=search is None)
+    log.info("arena %d bytes (lower bound %d) with the %s planner", lowered.plan.arena_bytes,
+             lowered.plan.lower_bound_bytes, lowered.plan.planner)
+    return lowered, untiled
+
+
+def _generate_library(module: ir.Module, out_dir: Path, options: CompileOptions,
+                      target: Target) -> tuple[CompiledLibrary, Path]:
+    """(the library IREE compiled for the target, the host source of the same executable)."""
     executable = WrapExecutable(executable_name=options.library_name).run(module)
     source, host_source = _write_sources(executable, out_dir, options.library_name)
-    compiled = compile_library(source, out_dir, options.library_name, target, options.output_format,
-                               options.iree_flags)
-    sizes = compiled.sizes
-    timings["iree_compile_s"] = time.perf_counter() - t0
+    library = compile_library(source, out_dir, options.library_name, target, options.output_format,
+                              options.iree_flags)
+    return library, host_source
 
-    declared = _declared_signature(model, len(in_types), len(out_types))
-    declared_in, declared_out = _declared_io(declared, len(in_types), len(out_types))
-    inputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
-                   for b, t, d in zip(plan.io("input"), in_types, declared_in)]
-    outputs_info = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
-                    for b, t, d in zip(plan.io("output"), out_types, declared_out)]
-    report = {
-        "model": str(model),
-        "target": target.name,
-        "objective": _objective(options).label if not options.plan else f"plan {options.plan}",
-        "planner": plan.planner,
-        "arena_bytes": plan.arena_bytes,
-        "lower_bound_bytes": plan.lower_bound_bytes,
-        "stack_bytes": None,
-        "flash_code_bytes": sizes.code + sizes.tables,
-        "flash_weight_bytes": sizes.weights,
-        "object_ram_bytes": sizes.ram,
-        "macs": macs,
-        "executed_macs": executed_macs,
-        "mac_overhead": round(executed_macs / macs - 1.0, 6) if macs else 0.0,
-        "tiling_plan": tiling.to_json(),
-        "search": None if search_result is None else {
-            "rounds": search_result.rounds, "plans_scored": len(search_result.evaluations),
-            "pareto": "pareto.json",  # its duration is timings.search_s: the rest of the report is reproducible
-            "untiled_arena_bytes": search_result.untiled.arena_bytes},
-        "qemu_instructions": None,
-        "estimated_instructions": lowered.estimated_instructions,
-        "estimated_code_bytes": lowered.estimated_code_bytes,
-        "reference": None,
-        "max_abs_diff": None,
-        "host_max_abs_diff": None,
-        "register_tiles": plan.register_tiles,
-        "in_place_reuses": lowered.in_place,
-        "shifted_aliases": plan.shifted_aliases,
-        "alignment": plan.alignment,
-        "inputs": [i.to_json() for i in inputs_info],
-        "outputs": [o.to_json() for o in outputs_info],
-        "buffers": plan.buffers,
-        **compiled.report_fields(),
-        "timings": timings,
-        "how_measured": {
-            "arena_bytes": ("planned arena (inputs, outputs, every intermediate and tile buffer), "
-                            "checked by the verifier"),
-            "lower_bound_bytes": "max over the schedule of the bytes of live buffers (a pair that may share bytes "
-                                 "as a shifted alias counted as its smallest union)",
-            "shifted_aliases": "buffer pairs that share bytes: the born buffer at `shift` bytes from the dying one, "
-                               "a shift the overlap analysis proved safe (memory/overlap.py)",
-            "in_place_reuses": "tensors (SSA names before bufferization) overwritten in place where they die, "
-                               "by an element-at-a-time loop nest or one tile at a time",
-            "stack_bytes": "firmware: stack painted at reset, high-water mark after one inference",
-            "qemu_instructions": "firmware: SysTick ticks around the dispatch under QEMU -icount shift=0, "
-                                 "times instructions per tick",
-            "estimated_code_bytes": f"cost model: {CODE_BYTES_BASE} + {CODE_BYTES_PER_OP} bytes per MLIR op of the "
-                                    "lowered program, fitted on flash_code_bytes of IREE's objects "
-                                    "(analysis/code_size.py)",
-            "estimated_instructions": "executed MLIR ops of the lowered program (loop-invariant ops hoisted) "
-                                      "x instructions per op calibrated on QEMU (analysis/instructions.py)",
-            "macs": "iteration-space size of every reduction op of the untiled linalg program (cost model)",
-            "mac_overhead": "executed_macs / macs - 1, executed_macs summed over every loop iteration of the "
-                            "tiled program (halo recomputation)",
-            "flash": "arm-none-eabi-size -A of the static library object: .text+.ARM.exidx+.data.rel.ro "
-                     "(code, tables) and .rodata (weights); embedded-elf: the same sections of the ELF",
-            "loader_ram_bytes": "embedded-elf: span of the ELF's PT_LOAD segments (code, weights, tables), the "
-                                "static RAM buffer the runner loads them into; 0 for static (runs from flash)",
-        },
-    }
-    if html:  # what report.html shows beyond the rest of the report
-        report["layers"] = layers
-        report["layer_steps"] = plan.layer_steps
-        if untiled_layout is not None:
-            report["untiled_plan"] = {"arena_bytes": untiled_layout.arena_bytes, "buffers": untiled_layout.buffers,
-                                      "layer_steps": untiled_layout.layer_steps}
-        report["tflite_micro_arena_bytes"] = _tflite_micro_arena(model, in_types, declared, index_ranges, options)
+
+def _report(imported: ImportedModel, options: CompileOptions, target: Target, tiling: TilingPlan, search,
+            lowered: LoweredProgram, library: CompiledLibrary, timings: dict) -> CompileReport:
+    plan = lowered.plan
+    declared_in, declared_out = _declared_io(imported.declared, len(imported.in_types), len(imported.out_types))
+    inputs = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+              for b, t, d in zip(plan.io("input"), imported.in_types, declared_in)]
+    outputs = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+               for b, t, d in zip(plan.io("output"), imported.out_types, declared_out)]
+    summary = None if search is None else SearchSummary(search.rounds, len(search.evaluations),
+                                                        search.untiled.arena_bytes)
+    return CompileReport(
+        model=imported.path, target=target.name,
+        objective=f"plan {options.plan}" if options.plan else _objective(options).label,
+        memory=plan, library=library, macs=imported.macs, executed_macs=lowered.executed_macs, tiling=tiling,
+        search=summary, estimated_instructions=lowered.estimated_instructions,
+        estimated_code_bytes=lowered.estimated_code_bytes, in_place_reuses=lowered.in_place,
+        inputs=inputs, outputs=outputs, timings=timings)
+
+
+def _page_details(imported: ImportedModel, lowered: LoweredProgram, untiled: LoweredProgram | None,
+                  out_dir: Path, options: CompileOptions) -> PageDetails:
+    page = PageDetails(imported.layers, untiled.plan if untiled else None,
+                       _tflite_micro_arena(imported, options))
     if options.plot:
         from .memory.plot import plot_arena
+        plan, stem = lowered.plan, imported.path.stem
         plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
-                   f"{model.stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})",
+                   f"{stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})",
                    plan.layer_steps)
-        report["plot"] = "arena.png"
-        if untiled_layout is not None:  # the layout before tiling, for comparison
-            plot_arena(untiled_layout.buffers, untiled_layout.arena_bytes, out_dir / "arena_untiled.png",
-                       f"{model.stem} untiled: arena {untiled_layout.arena_bytes} B", untiled_layout.layer_steps)
-    if options.run:
-        _run_and_check(report, model, out_dir, executable, host_source, options, target, inputs_info, outputs_info,
-                       in_types, out_types, index_ranges, declared, named)
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if html:
-        from .report.html import write_report_html
-        pareto = search_result.to_json() if search_result is not None else None
-        write_report_html(report, pareto, out_dir / "report.html")
-    return report
+        page.plot = "arena.png"
+        if untiled is not None:  # the layout before tiling, for comparison
+            u = untiled.plan
+            plot_arena(u.buffers, u.arena_bytes, out_dir / "arena_untiled.png", f"{stem} untiled: arena "
+                       f"{u.arena_bytes} B", u.layer_steps)
+    return page
 
 
 def _describe_layers(module, model: Path) -> list[dict]:
@@ -275,15 +301,16 @@ def _describe_layers(module, model: Path) -> list[dict]:
     return describe_layers(module, read_tflite(model) if model.suffix.lower() == ".tflite" else None)
 
 
-def _tflite_micro_arena(model: Path, in_types, declared, index_ranges, options: CompileOptions) -> int | None:
+def _tflite_micro_arena(imported: ImportedModel, options: CompileOptions) -> int | None:
     """TFLite Micro's arena head for the model (None for a model it cannot run, or not a .tflite)."""
-    if model.suffix.lower() != ".tflite" or declared is None:
+    declared = imported.declared
+    if imported.path.suffix.lower() != ".tflite" or declared is None:
         return None
     from .reference.inputs import random_inputs, tflite_input_ranges, tflite_shape_inputs
     from .reference.tflm import tflite_micro_arena_head
-    inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], options.seed,
-                           tflite_input_ranges(declared), index_ranges, tflite_shape_inputs(declared))
-    return tflite_micro_arena_head(model, inputs)
+    inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in imported.in_types], options.seed,
+                           tflite_input_ranges(declared), imported.index_ranges, tflite_shape_inputs(declared))
+    return tflite_micro_arena_head(imported.path, inputs)
 
 
 def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Path, Path]:
@@ -302,30 +329,9 @@ def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Pat
     return source, host_source
 
 
-def _check_numbers(options: CompileOptions) -> None:
-    """Numeric options, checked before anything is compiled or searched."""
-    a = options.alignment
-    if a < 1 or a & (a - 1):
-        raise FdtError(f"--alignment must be a power of two (1, 2, 4, ..., 16 by default), got {a}")
-    if options.checks < 1:
-        raise FdtError(f"--checks must be at least 1, got {options.checks}")
-    if options.search_time_s is not None and options.search_time_s <= 0:
-        raise FdtError(f"--search-time must be positive, got {options.search_time_s:g}")
-    if options.max_overhead is not None and options.max_overhead < 0:
-        raise FdtError(f"--max-overhead must be 0 or more (0.25 allows +25 % MACs), got {options.max_overhead:g}")
-
-
-def _require_intermediates_check(model: Path, options: CompileOptions) -> None:
-    if model.suffix.lower() != ".tflite":
-        raise FdtError(f"--check-intermediates compares with TFLite Micro's tensors: it needs a .tflite model, "
-                       f"not {model.name}")
-    if not options.run:
-        raise FdtError("--check-intermediates runs the program: it needs --run host or --run qemu")
-
-
-def _untiled_layout(module, options: CompileOptions):
-    """The memory plan of the untiled program (a copy of `module` is lowered), for --plot."""
-    return lower(copy_module(module), None, options.planner, options.alignment).plan
+def _untiled_layout(module, options: CompileOptions) -> LoweredProgram:
+    """The untiled program (a copy of `module` is lowered), for report.html and --plot."""
+    return lower(copy_module(module), None, options.planner, options.alignment, estimate=False)
 
 
 def _objective(options: CompileOptions):
@@ -333,8 +339,6 @@ def _objective(options: CompileOptions):
     if options.objective == "max-overhead":
         return Objective("max-overhead", max_overhead=options.max_overhead)
     if options.objective == "ram-budget":
-        if options.ram_budget is None:
-            raise FdtError("objective ram-budget needs a budget (--ram-budget 64KiB)")
         return Objective("ram-budget", ram_budget=options.ram_budget)
     return Objective(options.objective)
 
@@ -346,13 +350,14 @@ def _search(module, macs: int, options: CompileOptions, target, out_dir: Path):
     objective = _objective(options)
     result = search(module, macs, objective, planner=options.planner, alignment=options.alignment,
                     time_budget_s=options.search_time_s, progress=options.progress,
-                    simd32_kernels=target.has_dsp)
+                    simd32_kernels=target.has_dsp, keep_chosen=out_dir / ".chosen.mlirbc")
     (out_dir / "pareto.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     if options.plot:
         from .search.plot import plot_pareto
         plot_pareto(result, out_dir / "pareto.png")
     if objective.kind == "ram-budget" and result.chosen.arena_bytes > objective.ram_budget:
         best = min((e for e in result.evaluations if e.ok), key=lambda e: e.arena_bytes)
+        (out_dir / ".chosen.mlirbc").unlink(missing_ok=True)
         raise FdtError(f"no plan found fits the RAM budget of {objective.ram_budget} bytes: the smallest arena "
                        f"found is {best.arena_bytes} bytes (+{result.overhead(best):.0%} MACs, plan "
                        f"{json.dumps(best.plan.to_json()['paths'])}); see {out_dir / 'pareto.json'}")
@@ -381,40 +386,31 @@ def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
     return "iree-default", run_default_iree(vmfb, inputs), note
 
 
-def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source: Path, options: CompileOptions,
-                   target, inputs_info, outputs_info, in_types, out_types, index_ranges, declared,
-                   named=None) -> None:
+def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path, source: Path,
+                   options: CompileOptions, target: Target) -> OutputCheck:
     """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
-    compare every output with the reference; record the worst difference. With `named` (the prepared
-    program with TFLite tensor names), compare every intermediate tensor too (report `intermediates`)."""
+    compare every output with the reference; record the worst difference. With --check-intermediates,
+    compare every intermediate tensor too (`OutputCheck.intermediates`)."""
     from .reference.host import run_arena_program
     from .importers.tflite_flatbuffer import TfliteModel
     from .reference.inputs import declared_input_ranges, numpy_dtype, random_inputs, tflite_shape_inputs
-    if options.run not in ("host", "qemu"):
-        raise FdtError(f"unknown --run '{options.run}'; choose host or qemu")
-    out_dtypes = [numpy_dtype(str(t.element_type)) for t in out_types]
+    declared, inputs_info, outputs_info = imported.declared, report.inputs, report.outputs
+    out_dtypes = [numpy_dtype(str(t.element_type)) for t in imported.out_types]
     ranges = declared_input_ranges(declared)
     fixed = tflite_shape_inputs(declared) if isinstance(declared, TfliteModel) else {}
-    if fixed:  # inputs that only state a shape: given that shape in every check
-        report["shape_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): v.tolist()
-                                  for i, v in fixed.items()}
-    if index_ranges:  # what the test inputs were drawn from, where it is not the default
-        report["index_inputs"] = {inputs_info[i].declared.get("name", inputs_info[i].name): list(r)
-                                  for i, r in index_ranges.items()}
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
     host_worst, qemu_worst, references, checked_inputs = 0.0, 0.0, [], []
-    for k in range(max(1, options.checks)):
+    reference_name, note, qemu = None, None, None
+    for k in range(options.checks):
         seed = options.seed + k
-        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in in_types], seed, ranges, index_ranges,
-                               fixed)
-        reference_name, expected, note = _reference_outputs(model, inputs, len(out_types), out_dir)
+        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in imported.in_types], seed, ranges,
+                               imported.index_ranges, fixed)
+        reference_name, expected, note = _reference_outputs(imported.path, inputs, len(imported.out_types), out_dir)
         expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
         references.append(expected)
         checked_inputs.append(inputs)
         if k == 0:
-            report["reference"] = reference_name
             if note:
-                report["reference_note"] = note
                 log.warning("%s", note)
             # The seeded inputs and the reference outputs, raw: a firmware's self-test vector
             # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
@@ -422,60 +418,58 @@ def _run_and_check(report: dict, model: Path, out_dir: Path, executable, source:
                 (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
             for i, (e, d) in enumerate(zip(expected, out_dtypes)):
                 (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
-        host_out = run_arena_program(vmfb, report["arena_bytes"],
+        host_out = run_arena_program(vmfb, report.arena_bytes,
                                      [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
                                      [(o.offset, o.bytes) for o in outputs_info])
         host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
         host_worst = max(host_worst, max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected)))
         if options.run == "qemu":
             from .firmware.run import run_library_on_qemu
-            result, outputs = run_library_on_qemu(out_dir / report["library"], report["library_query"], report,
-                                                  [x.tobytes() for x in inputs], out_dir / "firmware", target)
+            result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
+                                                  report.interface, [x.tobytes() for x in inputs],
+                                                  out_dir / "firmware", target)
             qemu_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(outputs, out_dtypes, outputs_info)]
             qemu_worst = max(qemu_worst, max(max_abs_diff(q, e) for q, e in zip(qemu_arrays, expected)))
             if k == 0:
-                report["stack_bytes"] = result["stack_bytes"]
-                report["qemu_instructions"] = result["instructions"]
-                report["qemu_ticks"] = result["ticks"]
-                if result.get("loader_instructions") is not None:
-                    report["loader_instructions"] = result["loader_instructions"]
-    report["checked_seeds"] = [options.seed + k for k in range(max(1, options.checks))]
-    report["host_max_abs_diff"] = host_worst
-    final = host_worst
-    if options.run == "qemu":
-        report["qemu_max_abs_diff"] = qemu_worst
-        final = max(final, qemu_worst)
-    report["max_abs_diff"] = final
-    report["reference_output_varies"] = _varies(references)
-    if report["reference_output_varies"] is False:
+                qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
+                               result.get("loader_instructions"))
+    varies = _varies(references)
+    if varies is False:
         log.warning("the reference output is the same for all %d seeded inputs: the check proves little "
                     "(saturated model, or inputs outside the range it was trained on)", len(references))
     is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
     scale = max(1.0, max(float(np.max(np.abs(e))) for e in references[0] if e.size)) if is_float else 1.0
-    report["tolerance"] = FLOAT_TOLERANCE * scale if is_float else 0
+    tolerance, tolerance_note = (FLOAT_TOLERANCE * scale if is_float else 0), None
     steps = [s for s in declared.output_steps() if s] if hasattr(declared, "output_steps") else []
     if steps:  # a QDQ model's dequantized output: one step (importers/onnx_qdq.py says why)
-        report["tolerance"] = max(report["tolerance"], max(steps))
-        report["tolerance_note"] = QDQ_TOLERANCE_NOTE
-    report["match"] = final <= report["tolerance"]
-    if named is not None:
-        _check_intermediates(report, named, model, declared, checked_inputs, out_dir, options)
+        tolerance, tolerance_note = max(tolerance, max(steps)), QDQ_TOLERANCE_NOTE
+    check = OutputCheck(
+        reference=reference_name, checked_seeds=[options.seed + k for k in range(options.checks)],
+        host_max_abs_diff=host_worst, tolerance=tolerance, reference_output_varies=varies,
+        qemu_max_abs_diff=qemu_worst if options.run == "qemu" else None, qemu=qemu, reference_note=note,
+        tolerance_note=tolerance_note,
+        # inputs that only state a shape (given that shape in every check), and index inputs with the
+        # range they were drawn from: what the test inputs were, where it is not the default
+        shape_inputs={inputs_info[i].display_name: v.tolist() for i, v in fixed.items()} or None,
+        index_inputs={inputs_info[i].display_name: list(r) for i, r in imported.index_ranges.items()} or None)
+    if imported.named is not None:
+        check.intermediates = _check_intermediates(check, imported, checked_inputs, out_dir, options, report.timings)
+    return check
 
 
-def _check_intermediates(report: dict, named, model: Path, declared, checked_inputs: list, out_dir: Path,
-                         options: CompileOptions) -> None:
+def _check_intermediates(check: OutputCheck, imported: ImportedModel, checked_inputs: list, out_dir: Path,
+                         options: CompileOptions, timings: dict) -> dict:
     """report `intermediates`: every intermediate tensor of the untiled program against TFLite Micro's."""
     from .reference.intermediates import check_intermediates
-    if report["reference"] != "tflite-micro" or declared is None:
-        why = report.get("reference_note") or "the model's signature differs from the imported program's"
-        report["intermediates"] = {"compared": 0, "not_checked": f"no TFLite Micro tensors to compare with: {why}"}
-        log.warning("intermediates not checked: %s", report["intermediates"]["not_checked"])
-        return
+    if check.reference != "tflite-micro" or imported.declared is None:
+        why = check.reference_note or "the model's signature differs from the imported program's"
+        log.warning("intermediates not checked: no TFLite Micro tensors to compare with: %s", why)
+        return {"compared": 0, "not_checked": f"no TFLite Micro tensors to compare with: {why}"}
     t0 = time.perf_counter()
-    check = check_intermediates(named, model, declared, checked_inputs, out_dir, options.alignment,
-                                options.iree_flags, FLOAT_TOLERANCE)
-    report["timings"]["intermediates_s"] = time.perf_counter() - t0
-    report["intermediates"] = check.to_json()  # a mismatch: the CLI names the first one and exits 3
+    result = check_intermediates(imported.named, imported.path, imported.declared, checked_inputs, out_dir,
+                                 options.alignment, options.iree_flags, FLOAT_TOLERANCE)
+    timings["intermediates_s"] = time.perf_counter() - t0
+    return result.to_json()  # a mismatch: the CLI names the first one and exits 3
 
 
 def _varies(references: list[list[np.ndarray]]) -> bool | None:

@@ -52,7 +52,7 @@ def compiled(tmp_path_factory):
         key = (name, run, tuple(sorted(kw.items())))
         if key not in cache:
             out = tmp_path_factory.mktemp(name)
-            report = compile_model(model_path(name), out, CompileOptions(run=run, seed=0, **kw))
+            report = compile_model(model_path(name), out, CompileOptions(run=run, seed=0, **kw)).to_json()
             cache[key] = (report, out)
         return cache[key]
     return get

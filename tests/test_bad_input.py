@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,23 @@ def test_bad_numeric_option(tmp_path, args, fragment):
     model = write(tmp_path / "conv.mlir", GOOD_CONV)
     assert_one_line_error(run(*compile_args(model, tmp_path, *args)), fragment)
     assert not (tmp_path / "out").exists()  # refused before the output folder is made
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"output_format": "hex"}, "unknown --format 'hex'; available: static, embedded-elf"),
+    ({"run": "fpga"}, "unknown --run 'fpga'; available: host, qemu"),
+    ({"planner": "magic"}, "unknown --planner 'magic'"),
+    ({"objective": "ram-budget"}, "objective ram-budget needs a budget (--ram-budget 64KiB)"),
+    ({"target": "cortex-m99"}, "cortex-m99"),
+    ({"check_intermediates": True}, "--check-intermediates runs the program: it needs --run host or --run qemu"),
+    ({"alignment": 12}, "--alignment must be a power of two"),
+], ids=["format", "run", "planner", "budget", "target", "intermediates", "alignment"])
+def test_options_are_checked_when_created(kwargs, fragment):
+    """From Python too, a bad option fails when the options are made, before any import or search."""
+    from mlir_fdt.compiler import CompileOptions
+    from mlir_fdt.errors import FdtError
+    with pytest.raises(FdtError, match=re.escape(fragment)):
+        CompileOptions(**kwargs)
 
 
 # -- tiling plans ------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def compiled_corpus(tmp_path_factory):
     def get(name: str):
         if name not in cache:
             out = tmp_path_factory.mktemp(name.split(".")[0])
-            cache[name] = compile_model(corpus_path(name), out, CompileOptions(run="host", seed=0)), out
+            cache[name] = compile_model(corpus_path(name), out, CompileOptions(run="host", seed=0)).to_json(), out
         return cache[name]
     return get
 

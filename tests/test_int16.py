@@ -71,7 +71,7 @@ def _corpus_model(name: str) -> Path:
 @pytest.mark.parametrize("name", ["seanet_conv0", "seanet_conv10"])
 def test_int16_conv_bit_exact_on_host(tmp_path, name):
     model = _corpus_model(name)
-    report = compile_model(model, tmp_path, CompileOptions(run="host", seed=0))
+    report = compile_model(model, tmp_path, CompileOptions(run="host", seed=0)).to_json()
     assert report["max_abs_diff"] == 0
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     assert spec_in["dtype"] == spec_out["dtype"] == "i16"
@@ -87,7 +87,7 @@ def test_int16_conv_bit_exact_on_host(tmp_path, name):
 def test_int16x8_model_of_several_ops_matches_tflite_micro(tmp_path):
     """CONV_2D, ADD, MUL and MEAN with int16 activations (tests/data/models/int16x8_ops.tflite)."""
     report = compile_model(REPO / "tests" / "data" / "models" / "int16x8_ops.tflite", tmp_path,
-                           CompileOptions(run="host", checks=3))
+                           CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
     assert report["reference_output_varies"] is True
 
@@ -96,6 +96,6 @@ def test_int16x8_pointwise_depthwise_compiles_and_matches_tflite_micro(tmp_path)
     """1x1 DEPTHWISE_CONV_2D layers (stride 1; stride 2 with multiplier 2), which IREE's decomposition
     turned into an illegal i16 -> i48 cast (refused before `importers/depthwise_i48`)."""
     report = compile_model(REPO / "tests" / "data" / "models" / "pointwise_depthwise_int16.tflite", tmp_path,
-                           CompileOptions(run="host", checks=3))
+                           CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
     assert report["reference_output_varies"] is True

@@ -102,7 +102,7 @@ def test_each_tensor_is_the_last_value_of_its_type_at_its_name():
 # --- the check on a committed model ---
 
 def test_every_intermediate_of_a_committed_model_matches(tmp_path):
-    report = compile_model(CONV_MODEL, tmp_path, _options())
+    report = compile_model(CONV_MODEL, tmp_path, _options()).to_json()
     checked = report["intermediates"]
     fb = read_tflite(CONV_MODEL)
     produced = [name for op in fb.operators for name in op.outputs if name not in {t.name for t in fb.outputs}]
@@ -115,8 +115,8 @@ def test_every_intermediate_of_a_committed_model_matches(tmp_path):
 
 
 def test_the_shipped_program_is_the_same_with_the_check(tmp_path):
-    with_check = compile_model(CONV_MODEL, tmp_path / "with", _options())
-    without = compile_model(CONV_MODEL, tmp_path / "without", CompileOptions(objective="untiled", run="host"))
+    with_check = compile_model(CONV_MODEL, tmp_path / "with", _options()).to_json()
+    without = compile_model(CONV_MODEL, tmp_path / "without", CompileOptions(objective="untiled", run="host")).to_json()
     assert (tmp_path / "with" / "fdt_model.mlir").read_text() == (tmp_path / "without" / "fdt_model.mlir").read_text()
     assert with_check["arena_bytes"] == without["arena_bytes"]
     assert "intermediates" not in without
@@ -169,16 +169,16 @@ def test_a_wrong_layer_is_named(tmp_path, monkeypatch, capsys):
 
 def test_needs_a_tflite_model_and_a_run(tmp_path):
     with pytest.raises(FdtError, match="needs --run"):
-        compile_model(CONV_MODEL, tmp_path, CompileOptions(objective="untiled", check_intermediates=True))
+        compile_model(CONV_MODEL, tmp_path, CompileOptions(objective="untiled", check_intermediates=True)).to_json()
     mlir = tmp_path / "m.mlir"
     mlir.write_text("func.func @main(%x: tensor<4xi8>) -> tensor<4xi8> { return %x : tensor<4xi8> }\n")
     with pytest.raises(FdtError, match="needs a .tflite model"):
-        compile_model(mlir, tmp_path / "out", _options())
+        compile_model(mlir, tmp_path / "out", _options()).to_json()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", INT8_MODELS)
 def test_every_intermediate_of_the_reference_models_matches(tmp_path, name):
-    report = compile_model(model_path(name), tmp_path, _options())
+    report = compile_model(model_path(name), tmp_path, _options()).to_json()
     assert report["intermediates"]["compared"] > 0
     assert report["intermediates"]["mismatches"] == []

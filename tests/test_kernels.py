@@ -37,7 +37,7 @@ def test_kws_object_multiplies_with_smlad(compiled):
 def test_cortex_m3_has_no_dsp_kernels(tmp_path):
     """No DSP extension on the Cortex-M3: no SIMD32 helpers, one source for host and device; the padded
     windows are still peeled (target-independent)."""
-    report = compile_model(model_path("kws_int8"), tmp_path, CompileOptions(target="cortex-m3"))
+    report = compile_model(model_path("kws_int8"), tmp_path, CompileOptions(target="cortex-m3")).to_json()
     text = _disassembly(tmp_path / report["library"])
     assert not re.search(r"\tsmlad\t", text)
     assert not (tmp_path / "fdt_model.host.mlir").exists()

@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parent / "data" / "models"
 
 
 def _compile_and_check(model: Path, out: Path, x_dtype) -> dict:
-    report = compile_model(model, out, CompileOptions(run="host", checks=3))
+    report = compile_model(model, out, CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"], report["max_abs_diff"]
     head = tflite_micro_arena_head(model, [np.zeros(report["inputs"][0]["shape"], x_dtype)])
     assert head is not None and report["arena_bytes"] <= head
@@ -128,7 +128,7 @@ def test_lowering_matches_numpy(tmp_path, shape):
         run_pipeline(module, "builtin.module(inline,symbol-dce)")
     source = tmp_path / "lstm.mlir"
     source.write_text(str(module))
-    report = compile_model(source, tmp_path / "out", CompileOptions())  # no --run: IREE's default flow, the
+    report = compile_model(source, tmp_path / "out", CompileOptions()).to_json()  # no --run: IREE's default flow, the
     vmfb = compile_host(tmp_path / "out" / "fdt_model.mlir", tmp_path / "out" / "lstm.vmfb")  # reference, fails on it
     x = rng.uniform(-2, 2, [int(d) for d in shape.sequence(shape.inputs).split("x")[:3]]).astype(np.float32)
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]

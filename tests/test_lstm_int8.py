@@ -97,7 +97,7 @@ def test_int8_lstm_matches_tflite_micro_in_no_more_arena(tmp_path, model, x_dtyp
     """Two stacked int8 LSTMs (batch 2, 5 steps, 4 then 3 units; and batch 1, 12 steps, 16 then 8 units between
     a float QUANTIZE and DEQUANTIZE), a slice of the last step and a dense layer: bit-exact on five random
     inputs, in no more arena than TFLite Micro's."""
-    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=5))
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=5)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"], report["max_abs_diff"]
     assert report["reference_output_varies"]
     head = tflite_micro_arena_head(model, [np.zeros(report["inputs"][0]["shape"], x_dtype)])
@@ -108,7 +108,7 @@ def test_int8_lstm_matches_tflite_micro_in_no_more_arena(tmp_path, model, x_dtyp
 @requires_qemu
 @pytest.mark.qemu
 def test_int8_lstm_matches_tflite_micro_under_qemu(tmp_path):
-    report = compile_model(INT8_LSTM, tmp_path, CompileOptions(run="qemu", checks=2))
+    report = compile_model(INT8_LSTM, tmp_path, CompileOptions(run="qemu", checks=2)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"], report["max_abs_diff"]
 
 
@@ -210,7 +210,7 @@ def test_lowering_matches_numpy_model(tmp_path, variant):
         run_pipeline(module, "builtin.module(inline,symbol-dce)")
     source = tmp_path / "lstm.mlir"
     source.write_text(str(module))
-    report = compile_model(source, tmp_path / "out", CompileOptions())
+    report = compile_model(source, tmp_path / "out", CompileOptions()).to_json()
     vmfb = compile_host(tmp_path / "out" / "fdt_model.mlir", tmp_path / "out" / "lstm.vmfb")
     spec_in, spec_out = report["inputs"][0], report["outputs"][0]
     for seed in range(3):

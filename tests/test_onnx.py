@@ -66,7 +66,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) ->
 # -- compiled and checked against onnxruntime --------------------------------------------------------------
 def test_small_cnn_with_dynamic_batch_matches_onnxruntime(tmp_path):
     report = compile_model(conv_model(tmp_path / "cnn.onnx"), tmp_path / "out",
-                           CompileOptions(run="host", checks=2))
+                           CompileOptions(run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"]
     assert report["max_abs_diff"] <= report["tolerance"] == pytest.approx(1e-4 * max(1.0, 1.0), rel=10)
     assert report["reference_output_varies"] is True
@@ -76,7 +76,7 @@ def test_small_cnn_with_dynamic_batch_matches_onnxruntime(tmp_path):
 
 @pytest.mark.parametrize("stem", FLOAT_CORPUS)
 def test_float_corpus_model_matches_onnxruntime_on_the_host(tmp_path, stem):
-    report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path, CompileOptions(run="host", checks=2))
+    report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path, CompileOptions(run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
     assert report["reference_output_varies"] is True
 
@@ -89,7 +89,7 @@ def test_corpus_model_min_ram_under_qemu(tmp_path, stem):
     from mlir_fdt.codegen.iree_compile import iree_default_transient_bytes
     from mlir_fdt.targets import get_target
     report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path,
-                           CompileOptions(run="qemu", checks=3, objective="min-ram"))
+                           CompileOptions(run="qemu", checks=3, objective="min-ram")).to_json()
     assert report["match"] and report["qemu_max_abs_diff"] <= report["tolerance"]
     iree = iree_default_transient_bytes(tmp_path / "imported.mlir", get_target("cortex-m4"))
     io = sum(t["bytes"] for t in report["inputs"] + report["outputs"])
@@ -214,7 +214,7 @@ def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ")
 
 def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     path = _quantized_cnn(tmp_path)
-    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=3))
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
     assert report["tolerance_note"].startswith("one quantization step")
     imported = (tmp_path / "out" / "imported.mlir").read_text()
@@ -228,7 +228,7 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
 def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):
     """QLinearConv / QLinearMatMul (quantize_static's QOperator format): torch-mlir lowers them itself."""
     report = compile_model(_quantized_cnn(tmp_path, fmt="QOperator"), tmp_path / "out",
-                           CompileOptions(run="host", checks=3))
+                           CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "onnxruntime" and report["max_abs_diff"] == 0.0
     assert "linalg.conv_2d_nchw_fchw_q" in (tmp_path / "out" / "imported.mlir").read_text()
 
@@ -248,7 +248,8 @@ def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
 
 def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path):
     """quantize_static's default uint8 activations: torch-mlir's own handling (float between Q/DQ)."""
-    report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out", CompileOptions(run="host", checks=2))
+    report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out",
+                           CompileOptions(run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
 
 

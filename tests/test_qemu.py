@@ -56,7 +56,7 @@ def test_in_place_tiles_are_bit_exact_under_qemu(tmp_path):
              *({"layers": [f"pw_{i}"], "method": "ffmt", "tiles": [25, 1]} for i in (2, 4, 6, 8))]
     (tmp_path / "plan.json").write_text(json.dumps({"paths": paths}))
     report = compile_model(model_path("kws_int8"), tmp_path / "out",
-                           CompileOptions(plan=str(tmp_path / "plan.json"), run="qemu", seed=5))
+                           CompileOptions(plan=str(tmp_path / "plan.json"), run="qemu", seed=5)).to_json()
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
     assert report["arena_bytes"] < 8600 and report["mac_overhead"] == 0
 
@@ -84,7 +84,7 @@ def test_multiple_inputs_and_outputs_bit_exact_under_qemu(tmp_path):
     from mlir_fdt.compiler import CompileOptions, compile_model
     (tmp_path / "two.mlir").write_text(TWO_IN_TWO_OUT)
     out = tmp_path / "out"
-    report = compile_model(tmp_path / "two.mlir", out, CompileOptions(run="qemu", seed=3))
+    report = compile_model(tmp_path / "two.mlir", out, CompileOptions(run="qemu", seed=3)).to_json()
     assert [s["bytes"] for s in report["inputs"]] == [512, 32]
     assert [s["bytes"] for s in report["outputs"]] == [512, 64]
     assert report["match"] and report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0

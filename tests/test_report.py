@@ -38,8 +38,8 @@ def kws_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     plan = root / "plan.json"
     plan.write_text(json.dumps(KWS_PLAN))
-    with_report = compile_model(model, root / "with", CompileOptions(plan=str(plan), report_html=True))
-    compile_model(model, root / "without", CompileOptions(plan=str(plan)))
+    with_report = compile_model(model, root / "with", CompileOptions(plan=str(plan), report_html=True)).to_json()
+    compile_model(model, root / "without", CompileOptions(plan=str(plan))).to_json()
     return root, with_report
 
 

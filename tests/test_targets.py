@@ -17,7 +17,7 @@ from mlir_fdt.errors import FdtError
 from mlir_fdt.external import find_tool, invoke
 from mlir_fdt.firmware import build
 from mlir_fdt.firmware.build import RUNNER_DIR, build_firmware, qemu_command, target_cache_variables
-from mlir_fdt.firmware.run import run_library_on_qemu
+from mlir_fdt.firmware.run import ModelInterface, run_library_on_qemu
 from mlir_fdt.targets import TARGETS, get_target
 
 TARGET_NAMES = sorted(TARGETS)
@@ -90,7 +90,8 @@ def test_model_config_lists_every_input_and_output(tmp_path):
 def test_a_target_without_a_board_cannot_run_under_qemu(tmp_path):
     boardless = dataclasses.replace(get_target("cortex-m3"), board=None)
     with pytest.raises(FdtError, match="target cortex-m3 has no QEMU board to run on"):
-        run_library_on_qemu(tmp_path / "x.o", "fdt_model_library_query", {}, [], tmp_path, boardless)
+        run_library_on_qemu(tmp_path / "x.o", "fdt_model_library_query", ModelInterface(16, [], []), [], tmp_path,
+                            boardless)
     with pytest.raises(FdtError, match="no QEMU board"):
         qemu_command("fw.elf", boardless)
 

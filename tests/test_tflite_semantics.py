@@ -24,7 +24,7 @@ DATA = Path(__file__).resolve().parent / "data" / "models"
 def float_io(tmp_path_factory):
     out = tmp_path_factory.mktemp("float_io")
     model = DATA / "float_io_int8_conv.tflite"
-    return model, compile_model(model, out, CompileOptions(run="host", checks=2)), out
+    return model, compile_model(model, out, CompileOptions(run="host", checks=2)).to_json(), out
 
 
 def test_float_input_is_drawn_inside_the_quantize_range(float_io):
@@ -85,7 +85,7 @@ def test_quantize_rounds_as_tflite_micro_at_half_steps(float_io):
 
 
 def test_multi_io_model_keeps_the_declared_order_and_names(tmp_path):
-    report = compile_model(DATA / "multi_io_int8.tflite", tmp_path, CompileOptions(run="host", checks=2))
+    report = compile_model(DATA / "multi_io_int8.tflite", tmp_path, CompileOptions(run="host", checks=2)).to_json()
     assert report["match"] and report["max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
     names = [i["name"] for i in report["inputs"]]
     assert len(names) == 2 and any("image" in n for n in names) and any("features" in n for n in names)
@@ -103,7 +103,7 @@ RESIZE_MODELS = ["resize_nearest_int8", "resize_bilinear_int8", "resize_float", 
 @pytest.mark.parametrize("name", RESIZE_MODELS)
 def test_resize_equals_tflite_micro(tmp_path, name):
     model = DATA / f"{name}.tflite"
-    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2))
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2)).to_json()
     assert report["reference"] == "tflite-micro" and report["reference_output_varies"] is True
     assert report["match"]
     if all(o["dtype"] != "f32" for o in report["outputs"]):
@@ -126,13 +126,13 @@ def test_resize_models_cover_every_flag_combination():
 ])
 def test_resize_without_exact_lowering_is_refused_by_name(tmp_path, name, operator, reason):
     with pytest.raises(FdtError, match=f"operator 0 {operator} .*{reason}"):
-        compile_model(DATA / f"{name}.tflite", tmp_path, CompileOptions())
+        compile_model(DATA / f"{name}.tflite", tmp_path, CompileOptions()).to_json()
 
 
 @pytest.mark.qemu
 @requires_qemu
 def test_resize_bilinear_bit_exact_under_qemu(tmp_path):
-    report = compile_model(DATA / "resize_bilinear_int8.tflite", tmp_path, CompileOptions(run="qemu"))
+    report = compile_model(DATA / "resize_bilinear_int8.tflite", tmp_path, CompileOptions(run="qemu")).to_json()
     assert report["match"] and report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
 
 
@@ -140,7 +140,7 @@ def test_a_tensor_listed_twice_among_the_outputs_is_written_at_both(tmp_path):
     """`repeated_output_int8` declares its pooled tensor as outputs 1 and 2: both are in the report (the
     same arena bytes) and both are checked against TFLite Micro."""
     model = DATA / "repeated_output_int8.tflite"
-    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2))
+    report = compile_model(model, tmp_path, CompileOptions(run="host", checks=2)).to_json()
     declared = [t.name for t in read_tflite(model).outputs]
     assert [o["name"] for o in report["outputs"]] == declared and declared[1] == declared[2]
     assert report["outputs"][1]["offset"] == report["outputs"][2]["offset"]
@@ -148,6 +148,6 @@ def test_a_tensor_listed_twice_among_the_outputs_is_written_at_both(tmp_path):
 
 
 def test_hard_swish_and_leaky_relu_match_tflite_micro(tmp_path):
-    report = compile_model(DATA / "activations_int8.tflite", tmp_path, CompileOptions(run="host", checks=3))
+    report = compile_model(DATA / "activations_int8.tflite", tmp_path, CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "tflite-micro" and report["match"] and report["max_abs_diff"] == 0
     assert report["reference_output_varies"] is True

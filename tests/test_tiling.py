@@ -49,7 +49,7 @@ def tiled(tmp_path_factory):
             out = tmp_path_factory.mktemp(case)
             (out / "plan.json").write_text(json.dumps(plan))
             report = compile_model(model_path(model), out / "build",
-                                   CompileOptions(plan=str(out / "plan.json"), run="host", seed=4))
+                                   CompileOptions(plan=str(out / "plan.json"), run="host", seed=4)).to_json()
             cache[case] = (report, out / "build")
         return cache[case][0]
     get.out_dir = lambda case: cache[case][1]
@@ -120,7 +120,7 @@ def test_bad_plans_are_clear_errors(tmp_path, plan, message):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan))
     with pytest.raises(FdtError, match=message):
-        compile_model(model_path("vww_int8"), tmp_path / "out", CompileOptions(plan=str(path)))
+        compile_model(model_path("vww_int8"), tmp_path / "out", CompileOptions(plan=str(path))).to_json()
 
 
 def test_plan_round_trips_through_json(tmp_path):
@@ -168,8 +168,9 @@ def test_fdt_through_dense_layers_equals_untiled_and_reference(tmp_path, name):
     from mlir_fdt.reference.host import run_arena_program
     model, plan = _dense_fdt_model(name), DENSE_FDT[name][1]
     (tmp_path / "plan.json").write_text(json.dumps(plan))
-    tiled = compile_model(model, tmp_path / "tiled", CompileOptions(plan=str(tmp_path / "plan.json"), run="host"))
-    untiled = compile_model(model, tmp_path / "untiled", CompileOptions(objective="untiled", run="host"))
+    tiled = compile_model(model, tmp_path / "tiled",
+                          CompileOptions(plan=str(tmp_path / "plan.json"), run="host")).to_json()
+    untiled = compile_model(model, tmp_path / "untiled", CompileOptions(objective="untiled", run="host")).to_json()
     assert tiled["tiling_plan"]["paths"] == plan["paths"]
     assert tiled["reference"] == untiled["reference"] == "tflite-micro"
     assert tiled["max_abs_diff"] <= tiled.get("tolerance", 0)

@@ -86,12 +86,10 @@ def run_case_here(case_dir: Path, run: str = "host") -> dict:
         options = CompileOptions(run=run, planner=spec.planner, alignment=spec.alignment, seed=spec.input_seed,
                                  plan=str(plan_file) if plan_file else None)
         report = compile_model(model, case_dir / "out", options)
-        result["max_abs_diff"], result["tolerance"] = report["max_abs_diff"], report["tolerance"]
-        result["arena_bytes"] = report["arena_bytes"]
-        if not report["match"]:
-            result["status"] = MISMATCH
-            result["message"] = (f"output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
-                                 f"(tolerance {report['tolerance']})")
+        result["max_abs_diff"], result["tolerance"] = report.check.max_abs_diff, report.check.tolerance
+        result["arena_bytes"] = report.arena_bytes
+        if report.failures():
+            result["status"], result["message"] = MISMATCH, report.failures()[0]
     except FdtError as e:
         result["status"] = SKIP if _raised_in(e, PLAN_STAGE) else CRASH
         result["error_type"], result["message"], result["where"] = type(e).__name__, str(e), _where(e)

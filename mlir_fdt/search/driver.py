@@ -99,10 +99,11 @@ class _Progress:
 
 def search(module: ir.Module, macs: int, objective: Objective, *, planner: str = "best", alignment: int = 16,
            time_budget_s: float = DEFAULT_TIME_BUDGET_S, workers: int = 2, progress: bool = True,
-           simd32_kernels: bool = False) -> SearchResult:
+           simd32_kernels: bool = False, keep_chosen: Path | None = None) -> SearchResult:
     """Search tiling plans for `module` (a prepared linalg module, left unchanged). Plans are scored by
     arena and MACs; the plans of the Pareto front (and the untiled and chosen ones) then get the
-    instruction and code-size estimates of the program for the target (`simd32_kernels`)."""
+    instruction and code-size estimates of the program for the target (`simd32_kernels`). With
+    `keep_chosen`, the chosen plan's lowered program is written there (`result.chosen.lowered`)."""
     start = time.perf_counter()
     with module.context:
         graph = build_graph(module)
@@ -207,7 +208,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             if result.chosen is before:
                 break
         _estimate_front(result, lambda e: evaluate(children, prepared, e.plan, planner, alignment,
-                                                   simd32_kernels=simd32_kernels), pool)
+                                                   simd32_kernels=simd32_kernels,
+                                                   keep=keep_chosen if e is result.chosen else None), pool)
         result.seconds = time.perf_counter() - start
         return result
 
@@ -262,6 +264,7 @@ def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) ->
                    if e.ok and e.estimated_instructions is None}.values())
     for e, done in zip(wanted, pool.map(estimate, wanted)):
         e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
+        e.lowered = done.lowered
 
 
 def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,

@@ -5,7 +5,7 @@ they run in parallel and an MLIR crash on one candidate only loses that candidat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..child import Workers
@@ -22,6 +22,7 @@ class Evaluation:
     estimated_instructions: int | None = None
     estimated_code_bytes: int | None = None
     planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
+    lowered: dict | None = None  # `keep`: the bytecode file and the rest of the `LoweredProgram`
 
     @property
     def ok(self) -> bool:
@@ -34,27 +35,31 @@ class Evaluation:
 
 
 def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
-             timeout: float = 300, simd32_kernels: bool | None = None, arena_cutoff: int = 0) -> Evaluation:
+             timeout: float = 300, simd32_kernels: bool | None = None, arena_cutoff: int = 0,
+             keep: Path | None = None) -> Evaluation:
     """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
     and MACs only, unless `simd32_kernels` is given: then also the instruction and code-size estimates
-    of the program generated for such a target. `arena_cutoff`: the arena to beat (`pipeline.lower`)."""
+    of the program generated for such a target. `arena_cutoff`: the arena to beat (`pipeline.lower`).
+    `keep` (with `simd32_kernels`): write the lowered program there as bytecode and return it whole
+    (`Evaluation.lowered`), so that the compiler need not lower the chosen plan again."""
     try:
         data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
-                            alignment, simd32_kernels, arena_cutoff, timeout=timeout)
+                            alignment, simd32_kernels, arena_cutoff, str(keep) if keep else None, timeout=timeout)
     except InternalError as e:
         return Evaluation(plan, None, None, f"internal error: {e}")
     except FdtError as e:
         return Evaluation(plan, None, None, f"error: {e}".replace("\n", " "))
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
-                      estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"])
+                      estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"],
+                      lowered=data.get("lowered"))
 
 
 _prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
 
 
 def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None,
-               arena_cutoff: int = 0) -> dict:
+               arena_cutoff: int = 0, keep: str | None = None) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
     from ..pipeline import lower
@@ -66,7 +71,12 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_k
         lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False,
                         simd32_kernels=bool(simd32_kernels), estimate=simd32_kernels is not None,
                         arena_cutoff=arena_cutoff)
+        kept = None
+        if keep:
+            with open(keep, "wb") as f:
+                module.operation.write_bytecode(f)
+            kept = {"bytecode": keep, "memory_plan": asdict(lowered.plan), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
-            "planner": lowered.plan.planner,
+            "planner": lowered.plan.planner, "lowered": kept,
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}

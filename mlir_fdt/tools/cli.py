@@ -90,21 +90,6 @@ def _print_summary(report: dict) -> None:
         print(f"{'intermediates':<{width}}  {text}")
 
 
-def _check_failures(report: dict) -> list[str]:
-    """What `--run` found wrong: the output, then the first wrong intermediate tensor (the layer)."""
-    failures = []
-    if report.get("match") is False:
-        failures.append(f"output differs from {report['reference']}: max_abs_diff {report['max_abs_diff']} "
-                        f"(tolerance {report['tolerance']})")
-    checked = report.get("intermediates") or {}
-    if checked.get("mismatches"):
-        m = checked["mismatches"][0]
-        failures.append(f"intermediate tensor differs from tflite-micro: '{m['tensor']}' of operator "
-                        f"{m['operator_index']} ({m['operator']}): max_abs_diff {m['max_abs_diff']} (tolerance "
-                        f"{m['tolerance']}); {len(checked['mismatches'])} of {checked['compared']} compared differ")
-    return failures
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -135,10 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                                      check_intermediates=args.check_intermediates)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:
-                from ..plan import TilingPlan
-                TilingPlan.from_json(report["tiling_plan"]).save(args.emit_plan)
-            _print_summary(report)
-            failures = _check_failures(report)
+                report.tiling.save(args.emit_plan)
+            _print_summary(report.to_json())
+            failures = report.failures()
             if failures:
                 print(f"error: {failures[0]}", file=sys.stderr)
                 for line in failures[1:]:  # indented: the same error, continued
