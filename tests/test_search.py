@@ -138,3 +138,41 @@ def test_min_ram_finds_fdt_through_a_dense_layer_on_micro_speech():
     assert result.chosen.executed_macs == result.macs
     assert [(p.layers, p.method) for p in result.chosen.plan.paths] == [(("conv_0", "dense_1"), "fdt")]
     assert result.chosen.arena_bytes < 0.6 * result.untiled.arena_bytes
+
+
+# -- choosing by the instruction estimate ----------------------------------------------------------------------
+def _evaluation(arena: int, macs: int, instructions: int | None, tiles: int):
+    from mlir_fdt.search.evaluate import Evaluation
+    plan = TilingPlan((FusedPath(("conv_0",), "ffmt", tiles=(tiles, 1)),)) if tiles else TilingPlan()
+    return Evaluation(plan, arena, macs, estimated_instructions=instructions)
+
+
+def _result(objective, evaluations, chosen):
+    from mlir_fdt.search.driver import SearchResult
+    return SearchResult(objective, evaluations[0], chosen, 1000, list(evaluations))
+
+
+def test_ram_budget_chooses_the_fewest_estimated_instructions_not_the_fewest_macs():
+    """Two plans fit 10 kB: 1,100 MACs estimated at 9,000 instructions and 1,050 MACs at 9,500 (more
+    tile loops): the budget mode takes the faster one, as MAFAT ranks by predicted latency."""
+    from concurrent.futures import ThreadPoolExecutor
+    from mlir_fdt.search.driver import _choose_by_estimate
+    untiled = _evaluation(20000, 1000, 8000, 0)
+    fewer_macs, faster = _evaluation(9000, 1050, 9500, 8), _evaluation(8000, 1100, 9000, 2)
+    result = _result(Objective("ram-budget", ram_budget=10000), [untiled, fewer_macs, faster], fewer_macs)
+    with ThreadPoolExecutor(1) as pool:
+        _choose_by_estimate(result, lambda e: pytest.fail("all front plans are estimated"), pool)
+    assert result.chosen is faster
+
+
+def test_max_overhead_ranks_plans_of_the_least_arena_by_their_estimate():
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+    from mlir_fdt.search.driver import _choose_by_estimate
+    untiled = _evaluation(20000, 1000, 8000, 0)
+    a, b = _evaluation(9000, 1100, None, 8), _evaluation(9000, 1150, None, 2)
+    estimates = {a.plan: 9900, b.plan: 9400}  # b recomputes more MACs but runs fewer tile loops
+    result = _result(Objective("max-overhead", max_overhead=0.25), [untiled, a, b], a)
+    with ThreadPoolExecutor(1) as pool:
+        _choose_by_estimate(result, lambda e: replace(e, estimated_instructions=estimates[e.plan]), pool)
+    assert result.chosen is b and a.estimated_instructions == 9900

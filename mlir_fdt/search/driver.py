@@ -11,7 +11,9 @@ Every scored plan goes into the Pareto front of (arena bytes, executed MACs) tha
 
 from __future__ import annotations
 
+import itertools
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -36,6 +38,7 @@ MAX_PLATEAU_ROUNDS = 3
 # batches in a row that found no better plan before the search stops (the front has stopped moving;
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
+MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
 MAX_COARSENING_ROUNDS = 6  # halvings of the chosen plan's pieces tried after the search (64 -> 1)
 
 
@@ -103,7 +106,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
     """Search tiling plans for `module` (a prepared linalg module, left unchanged). Plans are scored by
     arena and MACs; the plans of the Pareto front (and the untiled and chosen ones) then get the
     instruction and code-size estimates of the program for the target (`simd32_kernels`). With
-    `keep_chosen`, the chosen plan's lowered program is written there (`result.chosen.lowered`)."""
+    `keep_chosen`, the chosen plan's lowered program is written there (`result.chosen.lowered`).
+    `ram-budget` and `max-overhead` then choose by the instruction estimate (`_choose_by_estimate`)."""
     start = time.perf_counter()
     with module.context:
         graph = build_graph(module)
@@ -207,9 +211,19 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             _choose(result, objective, current)
             if result.chosen is before:
                 break
-        _estimate_front(result, lambda e: evaluate(children, prepared, e.plan, planner, alignment,
-                                                   simd32_kernels=simd32_kernels,
-                                                   keep=keep_chosen if e is result.chosen else None), pool)
+        numbers = itertools.count()
+
+        def estimate(e: Evaluation) -> Evaluation:  # each lowered program kept: one becomes the chosen's
+            keep = Path(tmp) / f"lowered{next(numbers)}.mlirbc" if keep_chosen else None
+            return evaluate(children, prepared, e.plan, planner, alignment, simd32_kernels=simd32_kernels, keep=keep)
+        _estimate_front(result, estimate, pool)
+        _choose_by_estimate(result, estimate, pool)
+        for e in result.evaluations:
+            if e.lowered is not None and e is not result.chosen:
+                e.lowered = None
+        if keep_chosen and result.chosen.lowered is not None:
+            shutil.move(result.chosen.lowered["bytecode"], keep_chosen)
+            result.chosen.lowered["bytecode"] = str(keep_chosen)
         result.seconds = time.perf_counter() - start
         return result
 
@@ -243,6 +257,30 @@ def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
             if not any(finer(other, c) for _, other in by_paths[frozenset(c)])]
 
 
+def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
+    """Rank by predicted latency, MACs only as a tie-break (MAFAT's budget mode): `ram-budget` takes the
+    plan of the front that fits with the fewest estimated instructions; `max-overhead`, among the plans
+    with the chosen (least) arena within the MAC overhead, the one with the fewest (up to
+    MAX_TIES_ESTIMATED of them, least MACs first, are estimated). `min-ram` keeps its choice: no plan
+    recomputes, ties go to the fewest pieces."""
+    objective, chosen = result.objective, result.chosen
+    if objective.kind == "ram-budget":
+        candidates = [e for e in [chosen, *result.pareto_front()] if e.arena_bytes <= objective.ram_budget]
+    elif objective.kind == "max-overhead":
+        ties = [e for e in result.evaluations if e.ok and e.arena_bytes == chosen.arena_bytes
+                and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+        candidates = sorted(ties, key=lambda e: (e.executed_macs, _size(e.plan)))[:MAX_TIES_ESTIMATED]
+    else:
+        return
+    missing = [e for e in candidates if e.estimated_instructions is None]
+    for e, done in zip(missing, pool.map(estimate, missing)):
+        e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
+        e.lowered = done.lowered
+    candidates = [e for e in candidates if e.estimated_instructions is not None]
+    if candidates:
+        result.chosen = min(candidates, key=lambda e: (e.estimated_instructions, e.executed_macs, _size(e.plan)))
+
+
 def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
     """`plan` with one path cut into about half as many pieces (tile rows, tile columns or partitions)."""
     variants = []
@@ -258,9 +296,15 @@ def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
 
 
 def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
-    """Fill in the estimates of the front, untiled and chosen plans (scoring left them out: the code
-    generation they need cost more than the rest of an evaluation on large models)."""
-    wanted = list({id(e): e for e in [result.untiled, result.chosen, *result.pareto_front()]
+    """Fill in the estimates of the untiled and chosen plans and of the front's plans the objective could
+    choose (scoring left them out: the code generation they need cost more than the rest of an
+    evaluation on large models; a plan beyond the allowed overhead or the RAM budget keeps `None`)."""
+    objective = result.objective
+
+    def eligible(e: Evaluation) -> bool:
+        fits = objective.kind != "ram-budget" or e.arena_bytes <= objective.ram_budget
+        return fits and result.overhead(e) <= objective.allowed_overhead() + 1e-12
+    wanted = list({id(e): e for e in [result.untiled, result.chosen, *filter(eligible, result.pareto_front())]
                    if e.ok and e.estimated_instructions is None}.values())
     for e, done in zip(wanted, pool.map(estimate, wanted)):
         e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes

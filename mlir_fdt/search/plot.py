@@ -1,4 +1,5 @@
-"""The Pareto front the search saw: arena bytes against executed MACs, every scored plan."""
+"""The Pareto front the search saw: arena bytes against executed MACs, every scored plan; the plans
+with an instruction estimate (untiled, chosen, the front's eligible plans) labelled with it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def plot_pareto(result, path: Path) -> Path:
                color="#4c72b0", label="untiled", zorder=3)
     ax.scatter([result.chosen.executed_macs / 1e6], [result.chosen.arena_bytes], marker="*", s=160,
                color="#55a868", label=f"chosen ({result.objective.label})", zorder=4)
+    labelled = {id(e): e for e in [result.untiled, result.chosen, *front] if e.estimated_instructions}
+    for e in labelled.values():  # what the choice ranks by (search/driver.py _choose_by_estimate)
+        ax.annotate(f"{e.estimated_instructions / 1e6:.1f}M instr.", (e.executed_macs / 1e6, e.arena_bytes),
+                    textcoords="offset points", xytext=(6, 4), fontsize=7, color="#444444")
     ax.set_xlabel("executed MACs (millions)")
     ax.set_ylabel("arena (bytes)")
     ax.legend(fontsize=8)
