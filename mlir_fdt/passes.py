@@ -1,12 +1,16 @@
-"""The pass interface (a frozen dataclass with a kebab-case `name`, typed options and `apply`) and the
-registry of every pass of every stage by name, for `mlir-fdt-opt` and lit tests."""
+"""The pass interface (a frozen dataclass with a kebab-case `name`, typed options and `apply`), the
+registry of every pass of every stage by name, and pipelines of them as text (`a,b{x=1}`), run by
+`mlir-fdt compile` (`pipeline.py`), `mlir-fdt-opt` and lit tests alike."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import re
 from dataclasses import dataclass, fields
 from typing import Callable, ClassVar
 
+from .errors import FdtError
 from .ir import ir
 
 
@@ -64,3 +68,90 @@ def _loader(path: str) -> Callable[[], type]:
 def get_all_passes() -> dict[str, Callable[[], type]]:
     """Pass name -> a function returning the pass class."""
     return {name: _loader(path) for name, path in _PASSES.items()}
+
+
+@dataclass
+class PipelineElement:
+    name: str
+    options: dict[str, str]
+    text: str  # as written, for upstream passes
+
+
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    return parts
+
+
+def parse_pipeline(text: str) -> list[PipelineElement]:
+    """`builtin.module(a,b{x=1})` or `a,b{x=1}` -> elements (nested anchors other than the
+    module are kept as text for the upstream pass manager)."""
+    text = text.strip()
+    m = re.fullmatch(r"builtin\.module\((.*)\)", text, re.S)
+    if m:
+        text = m.group(1)
+    elements = []
+    for part in split_top_level(text):
+        pm = re.fullmatch(r"([\w.\-]+)(\{(.*)\})?", part, re.S)
+        if pm and "(" not in part:
+            opts = {}
+            for kv in (pm.group(3) or "").split():
+                if "=" not in kv:
+                    raise FdtError(f"pass option '{kv}' of '{pm.group(1)}' is not of the form name=value")
+                k, v = kv.split("=", 1)
+                opts[k] = v
+            elements.append(PipelineElement(pm.group(1), opts, part))
+        else:
+            elements.append(PipelineElement(part.split("(")[0], {}, part))
+    return elements
+
+
+def instantiate(element: PipelineElement):
+    """An mlir-fdt pass object, or None for an upstream pass."""
+    registry = get_all_passes()
+    if element.name not in registry:
+        return None
+    cls = registry[element.name]()
+    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in element.options.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise FdtError(f"unknown option '{key}' for pass '{element.name}' (options: {known})")
+        kwargs[fields[key].name] = _option_value(element.name, key, fields[key].type, value)
+    return cls(**kwargs)
+
+
+def _option_value(pass_name: str, key: str, kind, value: str):
+    """A pass option's text as its field's type (int, bool as true/false, or text)."""
+    try:
+        if kind in (int, "int"):
+            return int(value)
+    except ValueError:
+        raise FdtError(f"option '{key}' of pass '{pass_name}' expects an integer, got '{value}'") from None
+    if kind in (bool, "bool"):
+        if value not in ("true", "false", "1", "0"):
+            raise FdtError(f"option '{key}' of pass '{pass_name}' expects true or false, got '{value}'")
+        return value in ("true", "1")
+    return value
+
+
+def run_element(module, element: PipelineElement) -> None:
+    """Run one element of a pipeline: an mlir-fdt pass by its registry name, or an upstream pass."""
+    from .ir import run_pipeline
+    p = instantiate(element)
+    if p is not None:
+        p.apply(module)
+    else:
+        run_pipeline(module, f"builtin.module({element.text})")

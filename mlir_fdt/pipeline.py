@@ -8,28 +8,14 @@ from dataclasses import dataclass
 from .analysis.code_size import estimate_code_bytes
 from .analysis.instructions import estimate_instructions
 from .analysis.macs import count_macs_tiled
-from .codegen.wrap_executable import LowerToLoops
-from .kernels.block_output_channels import BlockOutputChannels
-from .kernels.dot_products import DotProductKernels
-from .kernels.peel_padded_windows import PeelPaddedWindows
-from .kernels.unswitch_window_tests import UnswitchWindowTests
-from .ir import entry_function, ir, run_pipeline, walk_ops
-from .memory.plan_memory import MemoryPlan, PlanMemory
+from .errors import FdtError
+from .ir import entry_function, ir, walk_ops
+from .memory.plan_memory import MemoryPlan
+from .passes import instantiate, parse_pipeline, run_element
 from .plan import TilingPlan
 from .transforms.apply_plan import ApplyPlan
-from .transforms.bufferize import Bufferize
-from .transforms.fold_constant_transposes import FoldConstantTransposes
-from .transforms.fold_pad_into_consumer import FoldPadIntoConsumer
-from .transforms.fold_slice_reads import FoldSliceReads
-from .transforms.fuse_elementwise import FuseElementwiseChains
-from .transforms.fuse_epilogues import FuseEpilogues
-from .transforms.normalize import NormalizeLinalg
-from .transforms.relayout_reduction_weights import RelayoutReductionWeights
-from .transforms.reuse_dying_inputs import REUSED_ATTR, ReuseDyingInputs
-from .transforms.schedule import ScheduleMinMemory
-from .transforms.specialize_rescale import SpecializeRescale
+from .transforms.reuse_dying_inputs import REUSED_ATTR
 from .transforms.simplify_guards import SimplifyGuards
-from .transforms.unflatten_dense_inputs import UnflattenDenseInputs
 
 
 @dataclass
@@ -42,26 +28,65 @@ class LoweredProgram:
     estimated_code_bytes: int | None    # analysis/code_size.py, calibrated on IREE's objects
 
 
+# The passes `mlir-fdt compile` runs, by registry name: `mlir-fdt-opt -p fdt-prepare` and `-p fdt-lower`
+# expand to these same lists (`named_pipeline`).
+PREPARE_PASSES = (
+    "fdt-fuse-elementwise-chains", "fdt-normalize-linalg", "fdt-fold-constant-transposes", "fdt-fold-slice-reads",
+    "fdt-unflatten-dense-inputs",  # before the relayout: it lays out the unflattened weights
+    "fdt-relayout-reduction-weights", "fdt-specialize-rescale", "canonicalize", "cse")
+# after the tiling plan, up to the memory plan (what the search scores)
+BUFFER_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
+                 "fdt-reuse-dying-inputs", "fdt-bufferize")
+SIMD32_PASSES = ("fdt-unswitch-window-tests", "fdt-dot-product-kernels", "fdt-block-output-channels")
+
+
+def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: int = 0) -> str:
+    return f"fdt-plan-memory{{algorithm={planner} alignment={alignment} cutoff-bytes={arena_cutoff}}}"
+
+
+def kernel_passes(simd32_kernels: bool) -> tuple[str, ...]:
+    """After the memory plan: the loops IREE gets."""
+    return ("fdt-peel-padded-windows", *(SIMD32_PASSES if simd32_kernels else ()), "fdt-lower-to-loops")
+
+
+def named_pipeline(name: str, options: dict[str, str]) -> list[str] | None:
+    """`fdt-prepare` (PREPARE_PASSES), `fdt-lower{planner=best alignment=16 simd32=true}` (BUFFER_PASSES,
+    the memory plan and the kernel passes); None for any other name."""
+    if name == "fdt-prepare":
+        return list(PREPARE_PASSES)
+    if name == "fdt-lower":
+        unknown = set(options) - {"planner", "alignment", "simd32"}
+        if unknown:
+            raise FdtError(f"unknown option(s) {', '.join(sorted(unknown))} of fdt-lower "
+                           "(options: planner, alignment, simd32)")
+        simd32 = options.get("simd32", "false")
+        if simd32 not in ("true", "false"):
+            raise FdtError(f"option 'simd32' of fdt-lower expects true or false, got '{simd32}'")
+        return [*BUFFER_PASSES, memory_plan_pass(options.get("planner", "best"), int(options.get("alignment", 16))),
+                *kernel_passes(simd32 == "true")]
+    return None
+
+
+def run_passes(module: ir.Module, names) -> None:
+    for text in names:
+        for element in parse_pipeline(text):
+            run_element(module, element)
+
+
 def prepare_tensor_program(module: ir.Module) -> None:
     """Normalize the imported linalg: element-wise chains fused, generic ops, unit dims folded, weight
     transposes folded, dense layers reading their producer's map unflattened, weights laid out in
     the order their reductions read them, per-channel requantization rounding tabulated."""
-    FuseElementwiseChains().apply(module)
-    NormalizeLinalg().apply(module)
-    FoldConstantTransposes().apply(module)
-    FoldSliceReads().apply(module)
-    UnflattenDenseInputs().apply(module)  # before the relayout: it lays out the unflattened weights
-    RelayoutReductionWeights().apply(module)
-    SpecializeRescale().apply(module)
-    run_pipeline(module, "builtin.module(canonicalize,cse)")
+    run_passes(module, PREPARE_PASSES)
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
           alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
           estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
     """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
-    inputs, bufferize, plan the arena and lower to loops. With `simd32_kernels` (a target with the
-    DSP extension), int8 dot products become SIMD32 loops (`kernels/`); the arena is the same.
+    inputs, bufferize, plan the arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel
+    passes). With `simd32_kernels` (a target with the DSP extension), int8 dot products become SIMD32
+    loops (`kernels/`); the arena is the same.
     `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly).
     Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
     no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
@@ -75,24 +100,17 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     # counted on tile-level tensors: only the few tile loops enclose a reduction here
     with module.context:
         executed_macs = count_macs_tiled(entry_function(module))
-    FoldPadIntoConsumer().apply(module)
-    FuseEpilogues().apply(module)
-    ScheduleMinMemory().apply(module)
-    ReuseDyingInputs().apply(module)
+    run_passes(module, BUFFER_PASSES[:-1])
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]
-    Bufferize().apply(module)
-    plan = PlanMemory(algorithm=planner, alignment=alignment, cutoff_bytes=arena_cutoff).run(module)
+    run_passes(module, BUFFER_PASSES[-1:])
+    (element,) = parse_pipeline(memory_plan_pass(planner, alignment, arena_cutoff))
+    plan = instantiate(element).run(module)
     if not estimate:
         return LoweredProgram(module, plan, in_place, executed_macs, None, None)
-    PeelPaddedWindows().apply(module)
-    if simd32_kernels:
-        UnswitchWindowTests().apply(module)
-        DotProductKernels().apply(module)
-        BlockOutputChannels().apply(module)
-    LowerToLoops().apply(module)  # the loops IREE gets: what the instruction estimate counts
+    run_passes(module, kernel_passes(simd32_kernels))  # the loops IREE gets: what the instruction estimate counts
     with module.context:
-        instructions = estimate_instructions(entry_function(module))
+        instructions = estimate_instructions(entry_function(module), simd32_kernels)
         code_bytes = estimate_code_bytes(entry_function(module))
     return LoweredProgram(module, plan, in_place, executed_macs, instructions, code_bytes)
 

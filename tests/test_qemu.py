@@ -18,9 +18,9 @@ def test_int8_bit_exact_under_qemu(compiled, name):
     report, out = compiled(name, run="qemu")
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
     assert report["stack_bytes"] > 0 and report["qemu_instructions"] > report["macs"]
-    # the cost model's instruction estimate, calibrated on these runs: within 35 % (AD's dense
-    # layers +34 %, the convolution models within 10 %)
-    assert abs(report["estimated_instructions"] / report["qemu_instructions"] - 1) < 0.35
+    # the cost model's instruction estimate, calibrated on these runs (benchmarks/calibrate_estimate.py):
+    # within 15 % (AD's dense layers -11 %, the convolution models within 10 %)
+    assert abs(report["estimated_instructions"] / report["qemu_instructions"] - 1) < 0.15
     elf = out / "firmware" / "build" / "fdt_runner.elf"
     spec_in = report["inputs"][0]
     for seed in (11, 12):

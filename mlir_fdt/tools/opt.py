@@ -8,98 +8,21 @@ import dataclasses
 import re
 import sys
 import traceback
-from dataclasses import dataclass
 
 from ..errors import FdtError
+from ..passes import PipelineElement, instantiate, parse_pipeline, run_element
 
 SPLIT_MARKER = re.compile(r"^// -----\s*$", re.M)
 
 
-@dataclass
-class PipelineElement:
-    name: str
-    options: dict[str, str]
-    text: str  # as written, for upstream passes
-
-
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur.strip())
-    return parts
-
-
-def parse_pipeline(text: str) -> list[PipelineElement]:
-    """`builtin.module(a,b{x=1})` or `a,b{x=1}` -> elements (nested anchors other than the
-    module are kept as text for the upstream pass manager)."""
-    text = text.strip()
-    m = re.fullmatch(r"builtin\.module\((.*)\)", text, re.S)
-    if m:
-        text = m.group(1)
-    elements = []
-    for part in split_top_level(text):
-        pm = re.fullmatch(r"([\w.\-]+)(\{(.*)\})?", part, re.S)
-        if pm and "(" not in part:
-            opts = {}
-            for kv in (pm.group(3) or "").split():
-                if "=" not in kv:
-                    raise FdtError(f"pass option '{kv}' of '{pm.group(1)}' is not of the form name=value")
-                k, v = kv.split("=", 1)
-                opts[k] = v
-            elements.append(PipelineElement(pm.group(1), opts, part))
-        else:
-            elements.append(PipelineElement(part.split("(")[0], {}, part))
-    return elements
-
-
-def instantiate(element: PipelineElement):
-    """An mlir-fdt pass object, or None for an upstream pass."""
-    from ..passes import get_all_passes
-    registry = get_all_passes()
-    if element.name not in registry:
-        return None
-    cls = registry[element.name]()
-    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in element.options.items():
-        if key not in fields:
-            known = ", ".join(sorted(fields)) or "none"
-            raise FdtError(f"unknown option '{key}' for pass '{element.name}' (options: {known})")
-        kwargs[fields[key].name] = _option_value(element.name, key, fields[key].type, value)
-    return cls(**kwargs)
-
-
-def _option_value(pass_name: str, key: str, kind, value: str):
-    """A pass option's text as its field's type (int, bool as true/false, or text)."""
-    try:
-        if kind in (int, "int"):
-            return int(value)
-    except ValueError:
-        raise FdtError(f"option '{key}' of pass '{pass_name}' expects an integer, got '{value}'") from None
-    if kind in (bool, "bool"):
-        if value not in ("true", "false", "1", "0"):
-            raise FdtError(f"option '{key}' of pass '{pass_name}' expects true or false, got '{value}'")
-        return value in ("true", "1")
-    return value
-
-
-def run_element(module, element: PipelineElement) -> None:
-    from ..ir import run_pipeline
-    p = instantiate(element)
-    if p is not None:
-        p.apply(module)
-    else:
-        run_pipeline(module, f"builtin.module({element.text})")
+def expand_named_pipelines(elements: list[PipelineElement]) -> list[PipelineElement]:
+    """`fdt-prepare` and `fdt-lower{...}` become the passes `mlir-fdt compile` runs (pipeline.py)."""
+    from ..pipeline import named_pipeline
+    out = []
+    for e in elements:
+        names = named_pipeline(e.name, e.options)
+        out += [x for text in names for x in parse_pipeline(text)] if names is not None else [e]
+    return out
 
 
 def list_passes() -> str:
@@ -109,6 +32,11 @@ def list_passes() -> str:
         cls = load()
         opts = " ".join(f"{f.name.replace('_', '-')}={f.default}" for f in dataclasses.fields(cls))
         lines.append(f"  --{name}{'{' + opts + '}' if opts else ''}  {cls.summary}")
+    from ..pipeline import named_pipeline
+    lines.append("Pipelines (the passes `mlir-fdt compile` runs, in its order):")
+    lines.append(f"  fdt-prepare  = {','.join(named_pipeline('fdt-prepare', {}))}")
+    lines.append(f"  fdt-lower{{planner=best alignment=16 simd32=false}}  = "
+                 f"{','.join(named_pipeline('fdt-lower', {}))}")
     lines.append("Any other pass registered in IREE's MLIR (canonicalize, cse, one-shot-bufferize, ...) "
                  "can be named in --pass-pipeline too.")
     return "\n".join(lines)
@@ -232,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_passes:
             print(list_passes())
             return 0
-        elements = [e for p in args.pipeline for e in parse_pipeline(p)] + \
-                   [e for p in flag_pipeline for e in parse_pipeline(p)]
+        elements = expand_named_pipelines([e for p in args.pipeline for e in parse_pipeline(p)] +
+                                          [e for p in flag_pipeline for e in parse_pipeline(p)])
         for e in elements:
             instantiate(e)  # reject unknown options before reading input
         text = sys.stdin.read() if args.input == "-" else open(args.input).read()

@@ -1,0 +1,46 @@
+"""`mlir-fdt compile` and `mlir-fdt-opt` run one list of passes (pipeline.py): `fdt-prepare` and `fdt-lower`
+in mlir-fdt-opt, driven in-process, give the program the compiler's own stages give."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import model_path
+from mlir_fdt.errors import FdtError
+from mlir_fdt.importers import import_model
+from mlir_fdt.ir import new_context
+from mlir_fdt.passes import get_all_passes, parse_pipeline
+from mlir_fdt.pipeline import BUFFER_PASSES, PREPARE_PASSES, SIMD32_PASSES, lower, named_pipeline, \
+    prepare_tensor_program
+from mlir_fdt.tools.opt import main as opt_main
+
+
+@pytest.mark.parametrize("simd32", [False, True], ids=["scalar", "simd32"])
+def test_opt_pipelines_equal_the_compilers_stages(tmp_path, simd32):
+    ctx = new_context()
+    module = import_model(model_path("kws_int8"), ctx)
+    source = tmp_path / "imported.mlir"
+    source.write_text(str(module))
+    prepare_tensor_program(module)
+    lower(module, None, simd32_kernels=simd32)
+    out = tmp_path / "opt.mlir"
+    flag = "true" if simd32 else "false"
+    assert opt_main([str(source), "-p", f"fdt-prepare,fdt-lower{{simd32={flag}}}", "-o", str(out)]) == 0
+    assert out.read_text() == str(module)
+
+
+def test_named_pipelines_name_registered_passes():
+    registry = get_all_passes()
+    for text in [*named_pipeline("fdt-prepare", {}), *named_pipeline("fdt-lower", {"simd32": "true"})]:
+        (element,) = parse_pipeline(text)
+        assert element.name in registry or element.name in ("canonicalize", "cse"), element.name
+    assert named_pipeline("fdt-prepare", {}) == list(PREPARE_PASSES)
+    lowered = named_pipeline("fdt-lower", {"simd32": "true"})
+    assert lowered[:len(BUFFER_PASSES)] == list(BUFFER_PASSES) and set(SIMD32_PASSES) <= set(lowered)
+
+
+def test_bad_pipeline_options_are_named():
+    with pytest.raises(FdtError, match="unknown option.*tiles of fdt-lower"):
+        named_pipeline("fdt-lower", {"tiles": "2"})
+    with pytest.raises(FdtError, match="option 'simd32' of fdt-lower expects true or false"):
+        named_pipeline("fdt-lower", {"simd32": "yes"})
