@@ -41,9 +41,9 @@ def measure(path: Path) -> dict:
     module = import_model(path, ctx)
     prepare_tensor_program(module)
     plan = lower_untiled(module, "greedy").plan
-    sizes = [b["bytes"] for b in plan.buffers]
-    lifetimes = [(b["first"], b["last"]) for b in plan.buffers]
-    names = [b["name"] for b in plan.buffers]
+    sizes = [b.bytes for b in plan.buffers]
+    lifetimes = [(b.first, b.last) for b in plan.buffers]
+    names = [b.name for b in plan.buffers]
     row = {"model": path.stem, "buffers": len(sizes), "lower_bound": lower_bound(sizes, lifetimes)}
     for planner in ("greedy", "optimal", "best"):
         t0 = time.perf_counter()

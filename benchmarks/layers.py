@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     prepare_tensor_program(module)
     lowered = lower(module, None, simd32_kernels=target.has_dsp)
     plan = lowered.plan
-    interface = ModelInterface(plan.arena_bytes, [(b["offset"], b["bytes"]) for b in plan.io("input")],
-                               [(b["offset"], b["bytes"]) for b in plan.io("output")])
+    interface = ModelInterface(plan.arena_bytes, [(b.offset, b.bytes) for b in plan.io("input")],
+                               [(b.offset, b.bytes) for b in plan.io("output")])
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ctx:
         work = Path(tmp)

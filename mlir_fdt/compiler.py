@@ -237,7 +237,7 @@ def _lower(module: ir.Module, tiling: TilingPlan, search, options: CompileOption
         path = Path(kept["bytecode"])
         chosen = search.chosen
         lowered = LoweredProgram(ir.Module.parse(path.read_bytes(), context=module.context),
-                                 MemoryPlan(**kept["memory_plan"]), kept["in_place"], chosen.executed_macs,
+                                 MemoryPlan.from_json(kept["memory_plan"]), kept["in_place"], chosen.executed_macs,
                                  chosen.estimated_instructions, chosen.estimated_code_bytes)
         path.unlink()
     else:  # a plan the search chose has been applied in a worker already: here in this process
@@ -262,9 +262,9 @@ def _report(imported: ImportedModel, options: CompileOptions, target: Target, ti
             lowered: LoweredProgram, library: CompiledLibrary, timings: dict) -> CompileReport:
     plan = lowered.plan
     declared_in, declared_out = _declared_io(imported.declared, len(imported.in_types), len(imported.out_types))
-    inputs = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+    inputs = [TensorInfo(b.name, list(t.shape), str(t.element_type), b.offset, b.bytes, d)
               for b, t, d in zip(plan.io("input"), imported.in_types, declared_in)]
-    outputs = [TensorInfo(b["name"], list(t.shape), str(t.element_type), b["offset"], b["bytes"], d)
+    outputs = [TensorInfo(b.name, list(t.shape), str(t.element_type), b.offset, b.bytes, d)
                for b, t, d in zip(plan.io("output"), imported.out_types, declared_out)]
     summary = None if search is None else SearchSummary(search.rounds, len(search.evaluations),
                                                         search.untiled.arena_bytes)
@@ -284,13 +284,13 @@ def _page_details(imported: ImportedModel, lowered: LoweredProgram, untiled: Low
     if options.plot:
         from .memory.plot import plot_arena
         plan, stem = lowered.plan, imported.path.stem
-        plot_arena(plan.buffers, plan.arena_bytes, out_dir / "arena.png",
+        plot_arena(plan.buffers_json(), plan.arena_bytes, out_dir / "arena.png",
                    f"{stem}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B ({plan.planner})",
                    plan.layer_steps)
         page.plot = "arena.png"
         if untiled is not None:  # the layout before tiling, for comparison
             u = untiled.plan
-            plot_arena(u.buffers, u.arena_bytes, out_dir / "arena_untiled.png", f"{stem} untiled: arena "
+            plot_arena(u.buffers_json(), u.arena_bytes, out_dir / "arena_untiled.png", f"{stem} untiled: arena "
                        f"{u.arena_bytes} B", u.layer_steps)
     return page
 

@@ -53,7 +53,7 @@ def test_kernels_leave_the_arena_alone(name):
         module = import_model(model_path(name), ctx)
         prepare_tensor_program(module)
         lowered = lower(module, None, simd32_kernels=simd32)
-        plans.append((lowered.plan.arena_bytes, [(b["name"], b["offset"], b["bytes"]) for b in lowered.plan.buffers]))
+        plans.append((lowered.plan.arena_bytes, [(b.name, b.offset, b.bytes) for b in lowered.plan.buffers]))
         with ctx:
             calls = [op for op in walk_ops(entry_function(module)) if op.name == "func.call"]
         assert bool(calls) == simd32

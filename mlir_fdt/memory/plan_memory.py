@@ -9,7 +9,7 @@ by the verifier before the IR is rewritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from ..errors import FdtError
 from ..ir import arith, block_encloses, entry_function, ir, memref, strip_attributes
@@ -22,6 +22,36 @@ from .overlap import find_overlaps
 from .verifier import verify_plan, verify_views
 
 
+@dataclass(frozen=True)
+class PlannedBuffer:
+    """One buffer of the arena: where it is, when it is live, what it holds."""
+
+    name: str
+    kind: str                    # input | output | tensor | tile
+    bytes: int
+    offset: int
+    first: int                   # schedule steps it is live from and to, inclusive
+    last: int
+    holds: BufferLabel
+    outputs: tuple[tuple[int, int, int], ...] = ()  # a buffer holding model outputs: (index, offset in it, bytes)
+
+    @property
+    def label(self) -> str:
+        return self.holds.label
+
+    def to_json(self) -> dict:
+        return dict(name=self.name, kind=self.kind, bytes=self.bytes, offset=self.offset, first=self.first,
+                    last=self.last, **self.holds.to_json(),
+                    **({"outputs": [list(v) for v in self.outputs]} if self.outputs else {}))
+
+    @staticmethod
+    def from_json(d: dict) -> PlannedBuffer:
+        holds = BufferLabel(d["label"], d.get("layer"), tuple(d.get("writers", [d["layer"]] if d.get("layer") else [])),
+                            tuple(d.get("readers", ())))
+        return PlannedBuffer(d["name"], d["kind"], d["bytes"], d["offset"], d["first"], d["last"], holds,
+                             tuple(tuple(v) for v in d.get("outputs", ())))
+
+
 @dataclass
 class MemoryPlan:
     """What the planner decided, for the report."""
@@ -30,21 +60,31 @@ class MemoryPlan:
     alignment: int
     arena_bytes: int
     lower_bound_bytes: int
-    buffers: list[dict] = field(default_factory=list)
+    buffers: list[PlannedBuffer] = field(default_factory=list)
     shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0
     schedule_length: int = 0
     layer_steps: dict[str, list[int]] = field(default_factory=dict)  # layer -> [first, last] schedule step
 
-    def io(self, kind: str) -> list[dict]:
+    def io(self, kind: str) -> list[PlannedBuffer]:
         """The input or output buffers in the order of the function's arguments or results (the
         planner lists buffers in program order, which is not the order a model declares); an output
         the model lists several times appears at each of its indices, at the same offset; an output that
         is part of a buffer (a slice of a concatenation) at its own offset and size."""
-        entries = [b for b in self.buffers if b["kind"] == kind and "outputs" not in b]
-        entries += [{**b, "name": f"{kind}{k}", "offset": b["offset"] + at, "bytes": size}
-                    for b in self.buffers if b["kind"] == kind for k, at, size in b.get("outputs", [])]
-        return sorted(entries, key=lambda b: int(b["name"][len(kind):]))
+        entries = [b for b in self.buffers if b.kind == kind and not b.outputs]
+        entries += [replace(b, name=f"{kind}{k}", offset=b.offset + at, bytes=size)
+                    for b in self.buffers if b.kind == kind for k, at, size in b.outputs]
+        return sorted(entries, key=lambda b: int(b.name[len(kind):]))
+
+    def buffers_json(self) -> list[dict]:
+        return [b.to_json() for b in self.buffers]
+
+    def to_json(self) -> dict:
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "buffers": self.buffers_json()}
+
+    @staticmethod
+    def from_json(d: dict) -> MemoryPlan:
+        return MemoryPlan(**{**d, "buffers": [PlannedBuffer.from_json(b) for b in d["buffers"]]})
 
 
 def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
@@ -188,9 +228,7 @@ class PlanMemory(ModulePass):
             verify_views(fn, max(layout.size, 1), self.alignment)
             plan = MemoryPlan(layout.planner, self.alignment, layout.size,
                               planners.lower_bound(sizes, lifetimes, overlaps),
-                              [dict(name=b.name, kind=b.kind, bytes=b.size, offset=o, first=b.first, last=b.last,
-                                    **label.to_json(),
-                                    **({"outputs": [list(v) for v in b.output_views]} if b.output_views else {}))
+                              [PlannedBuffer(b.name, b.kind, b.size, o, b.first, b.last, label, tuple(b.output_views))
                                for b, o, label in zip(placed, placed_offsets, labels)],
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
@@ -198,8 +236,8 @@ class PlanMemory(ModulePass):
             i64 = ir.IntegerType.get_signless(64)
             fn.attributes["fdt.arena_bytes"] = ir.IntegerAttr.get(i64, plan.arena_bytes)
             fn.attributes["fdt.io"] = ir.ArrayAttr.get([
-                ir.ArrayAttr.get([ir.StringAttr.get(b["name"]), ir.IntegerAttr.get(i64, b["offset"]),
-                                  ir.IntegerAttr.get(i64, b["bytes"])])
+                ir.ArrayAttr.get([ir.StringAttr.get(b.name), ir.IntegerAttr.get(i64, b.offset),
+                                  ir.IntegerAttr.get(i64, b.bytes)])
                 for b in plan.io("input") + plan.io("output")])
             return plan
 

@@ -149,8 +149,8 @@ def check_intermediates(prepared: ir.Module, model_path: Path, model: TfliteMode
     for inputs in inputs_per_seed:
         reference = run_tflite_micro_tensors(model_path, inputs, [tv.tensor_index for tv, _ in variant.tensors])
         raw = run_arena_program(variant.vmfb, variant.arena_bytes,
-                                [(b["offset"], x.tobytes()) for b, x in zip(variant.inputs, inputs)],
-                                [(b["offset"], b["bytes"]) for _, b in variant.tensors])
+                                [(b.offset, x.tobytes()) for b, x in zip(variant.inputs, inputs)],
+                                [(b.offset, b.bytes) for _, b in variant.tensors])
         for k, ((tv, _), data) in enumerate(zip(variant.tensors, raw)):
             ours = np.frombuffer(data, np.dtype(tv.tensor.dtype))
             diff, tolerance = compare_tensor(ours, reference[tv.tensor_index], float_tolerance)

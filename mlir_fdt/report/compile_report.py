@@ -150,7 +150,7 @@ class PageDetails:
     def to_json(self, plan: MemoryPlan) -> dict:
         d: dict = {"layers": self.layers, "layer_steps": plan.layer_steps}
         if self.untiled is not None:
-            d["untiled_plan"] = {"arena_bytes": self.untiled.arena_bytes, "buffers": self.untiled.buffers,
+            d["untiled_plan"] = {"arena_bytes": self.untiled.arena_bytes, "buffers": self.untiled.buffers_json(),
                                  "layer_steps": self.untiled.layer_steps}
         d["tflite_micro_arena_bytes"] = self.tflite_micro_arena_bytes
         if self.plot:
@@ -225,7 +225,7 @@ class CompileReport:
             "register_tiles": self.memory.register_tiles, "in_place_reuses": self.in_place_reuses,
             "shifted_aliases": self.memory.shifted_aliases, "alignment": self.memory.alignment,
             "inputs": [t.to_json() for t in self.inputs], "outputs": [t.to_json() for t in self.outputs],
-            "buffers": self.memory.buffers,
+            "buffers": self.memory.buffers_json(),
             **self.library.report_fields(),
             "timings": self.timings,
             "how_measured": HOW_MEASURED,

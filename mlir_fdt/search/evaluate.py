@@ -5,7 +5,7 @@ they run in parallel and an MLIR crash on one candidate only loses that candidat
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..child import Workers
@@ -75,7 +75,7 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_k
         if keep:
             with open(keep, "wb") as f:
                 module.operation.write_bytecode(f)
-            kept = {"bytecode": keep, "memory_plan": asdict(lowered.plan), "in_place": lowered.in_place}
+            kept = {"bytecode": keep, "memory_plan": lowered.plan.to_json(), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
             "planner": lowered.plan.planner, "lowered": kept,
             "estimated_instructions": lowered.estimated_instructions,
