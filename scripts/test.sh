@@ -14,6 +14,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 export MLIR_FDT_REQUIRE_BROWSER=1  # the browser test fails rather than skips without chromium
 status=0
-.venv/bin/pytest -q -n auto "$@" || status=$?  # one pytest worker a core (pytest-xdist)
+.venv/bin/pytest -q -n auto --dist loadfile "$@" || status=$?  # a pytest worker a core, a file a worker (its fixtures compile once)
 .venv/bin/lit -q lit_tests || status=$((status == 0 ? 1 : status))
 exit $status

@@ -27,7 +27,7 @@ def configure(source: Path, build: Path, *definitions: str) -> None:
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("target", ["cortex-m4", pytest.param("cortex-m0plus", marks=pytest.mark.slow)])
 def test_example_builds_and_passes_its_ctest(tmp_path, target):
     build = tmp_path / "build"
     configure(EXAMPLE, build, f"-DMLIR_FDT_TARGET={target}")

@@ -260,13 +260,22 @@ def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
 
 def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
     """Rank by predicted latency, MACs only as a tie-break (MAFAT's budget mode): `ram-budget` takes the
-    plan of the front that fits with the fewest estimated instructions; `max-overhead`, among the plans
+    plan that fits with the fewest estimated instructions among the front's and the least tiled ones of
+    each MAC count (the untiled plan when it fits); `max-overhead`, among the plans
     with the chosen (least) arena within the MAC overhead, the one with the fewest (up to
     MAX_TIES_ESTIMATED of them, least MACs first, are estimated). `min-ram` keeps its choice: no plan
     recomputes, ties go to the fewest pieces."""
     objective, chosen = result.objective, result.chosen
     if objective.kind == "ram-budget":
-        candidates = [e for e in [chosen, *result.pareto_front()] if e.arena_bytes <= objective.ram_budget]
+        fits = [e for e in result.evaluations if e.ok and e.arena_bytes <= objective.ram_budget]
+        # the front's plans, and at each MAC count the least tiled plan that fits (the untiled one when it
+        # fits): the front is drawn in MACs, and among plans of equal MACs the less tiled runs faster
+        least_tiled: dict[int, Evaluation] = {}
+        for e in sorted(fits, key=lambda e: (_size(e.plan), e.arena_bytes)):
+            least_tiled.setdefault(e.executed_macs, e)
+        extra = sorted(least_tiled.values(), key=lambda e: e.executed_macs)[:MAX_TIES_ESTIMATED]
+        candidates = list({id(e): e for e in [chosen, *result.pareto_front(), *extra]
+                           if e.ok and e.arena_bytes <= objective.ram_budget}.values())
     elif objective.kind == "max-overhead":
         ties = [e for e in result.evaluations if e.ok and e.arena_bytes == chosen.arena_bytes
                 and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
