@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import shutil
 from pathlib import Path
 
@@ -42,17 +45,30 @@ requires_qemu = pytest.mark.skipif(not have_firmware_tools(),
                                    reason="qemu-system-arm / arm-none-eabi-gcc / cmake / ninja not installed")
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def compiled(tmp_path_factory):
-    """compile_model once per (model, run) for the whole session."""
+def compiled(tmp_path_factory, worker_id):
+    """compile_model once per (model, run, options) for the whole test run: the pytest-xdist workers share
+    one folder of compiles (the first to ask compiles, under a lock; the others read its report.json)."""
     from mlir_fdt.compiler import CompileOptions, compile_model
-    cache: dict = {}
+    root = tmp_path_factory.getbasetemp()
+    cache = (root.parent if worker_id != "master" else root) / "compiled-models"
+    cache.mkdir(exist_ok=True)
 
     def get(name: str, run: str | None = "host", **kw):
-        key = (name, run, tuple(sorted(kw.items())))
-        if key not in cache:
-            out = tmp_path_factory.mktemp(name)
-            report = compile_model(model_path(name), out, CompileOptions(run=run, seed=0, **kw)).to_json()
-            cache[key] = (report, out)
-        return cache[key]
+        key = "-".join([name, str(run), *(f"{k}={v}" for k, v in sorted(kw.items()))])
+        out = cache / key
+        with _locked(cache / f"{key}.lock"):
+            if not (out / "report.json").exists():
+                compile_model(model_path(name), out, CompileOptions(run=run, seed=0, **kw))
+            return json.loads((out / "report.json").read_text()), out
     return get
