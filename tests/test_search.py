@@ -105,7 +105,7 @@ def _cli(*args):
 
 
 def test_ram_budget_that_fits(tmp_path):
-    proc = _cli("compile", str(model_path("kws_int8")), "--ram-budget", "12KiB", "--search-time", "120",
+    proc = _cli("compile", str(model_path("kws_int8")), "--ram-budget", "12KiB", "--search-time", "5",
                 "-o", str(tmp_path / "fit"))
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "fit" / "report.json").read_text())

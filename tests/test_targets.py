@@ -96,12 +96,10 @@ def test_a_target_without_a_board_cannot_run_under_qemu(tmp_path):
         qemu_command("fw.elf", boardless)
 
 
-# kws_int8 (~4 s a target) on one board of each kind by default (ARMv6-M without DSP, the M4's DSP, the
-# M55's board), the other boards with `-m slow`; ic_resnet8_int8 (~5 s a target) is `slow` except on
-# cortex-m4, which tests/test_qemu.py compiles anyway.
-DEFAULT_BOARDS = ("cortex-m0plus", "cortex-m4", "cortex-m55")
-BOARD_CASES = [pytest.param("kws_int8", t, marks=() if t in DEFAULT_BOARDS else pytest.mark.slow)
-               for t in TARGET_NAMES] + [
+# kws_int8 on every board is the default run's lit_tests/qemu/target-*.test (the CLI, bit-exact under
+# QEMU); here with `-m slow`. ic_resnet8_int8 (~5 s a target) is `slow` except on cortex-m4, which
+# tests/test_qemu.py compiles anyway.
+BOARD_CASES = [pytest.param("kws_int8", t, marks=pytest.mark.slow) for t in TARGET_NAMES] + [
     pytest.param("ic_resnet8_int8", t, marks=() if t == "cortex-m4" else pytest.mark.slow) for t in TARGET_NAMES]
 
 
