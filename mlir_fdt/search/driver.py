@@ -24,7 +24,7 @@ from pathlib import Path
 from ..child import Workers
 from ..errors import FdtError, InternalError
 from ..ir import ir
-from ..plan import TilingPlan
+from ..plan import FusedPath, TilingPlan
 from .candidates import candidate_paths, estimate_arena, in_place_plan, with_in_place, with_path
 from .evaluate import Evaluation, evaluate
 from .graph import LayerGraph, build_graph
@@ -39,7 +39,7 @@ MAX_PLATEAU_ROUNDS = 3
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
 MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
-MAX_COARSENING_ROUNDS = 6  # halvings of the chosen plan's pieces tried after the search (64 -> 1)
+MAX_COARSENING_ROUNDS = 3  # rounds of halving the chosen plan's pieces after the search
 
 
 @dataclass
@@ -292,8 +292,12 @@ def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor
 
 
 def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
-    """`plan` with one path cut into about half as many pieces (tile rows, tile columns or partitions)."""
+    """`plan` with every path cut into about half as many pieces (tile rows, or partitions), then with one
+    path so (tile rows, tile columns or partitions), at most CANDIDATES_PER_ROUND plans."""
     variants = []
+    halved = tuple(_halved(path) or path for path in plan.paths)
+    if len(plan.paths) > 1 and halved != plan.paths:
+        variants.append(TilingPlan(halved))
     for k, path in enumerate(plan.paths):
         if path.method == "ffmt":
             options = [replace(path, tiles=(path.tiles[0] // 2, path.tiles[1])),
@@ -302,7 +306,17 @@ def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
         else:
             options = [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
         variants += [TilingPlan(tuple(plan.paths[:k] + (o,) + plan.paths[k + 1:])) for o in options]
-    return variants
+    return variants[:CANDIDATES_PER_ROUND]
+
+
+def _halved(path: FusedPath) -> FusedPath | None:
+    """`path` in about half as many pieces (FFMT: half the tile rows, else half the columns), or None."""
+    if path.method == "ffmt":
+        for tiles in ((path.tiles[0] // 2, path.tiles[1]), (path.tiles[0], path.tiles[1] // 2)):
+            if min(tiles) >= 1 and tiles[0] * tiles[1] >= 2:
+                return replace(path, tiles=tiles)
+        return None
+    return replace(path, partitions=path.partitions // 2) if path.partitions >= 4 else None
 
 
 def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
