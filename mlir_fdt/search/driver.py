@@ -38,6 +38,7 @@ MAX_PLATEAU_ROUNDS = 3
 # batches in a row that found no better plan before the search stops (the front has stopped moving;
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
+MIN_SIDEWAYS_S = 10.0  # see sideways_too_long in `search`
 MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
 MAX_COARSENING_ROUNDS = 3  # rounds of halving the chosen plan's pieces after the search
 
@@ -134,6 +135,12 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return result
         bar = _Progress(progress)
         current, seen, plateau, stale = untiled, {untiled.plan}, 0, 0
+        improved_at = time.perf_counter()  # the last smaller arena
+
+        def sideways_too_long() -> bool:
+            """Moves that only lower how many layers peak get as long as the arena took to fall (at least
+            MIN_SIDEWAYS_S): MobileNetV2 224 reached its least arena in 12 plans, then scored 116 more."""
+            return time.perf_counter() - improved_at > max(MIN_SIDEWAYS_S, improved_at - start)
         # start from every layer that can write over its input doing so, when that is smaller
         start_plan = in_place_plan(graph)
         if start_plan.paths:
@@ -174,7 +181,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 queue += _diverse([p for p in plans if p not in queue], len(plans))
                 best = None
                 # score the round's candidates batch by batch until one improves or time is up
-                while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES:
+                while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES \
+                        and not sideways_too_long():
                     batch, queue = queue[:CANDIDATES_PER_ROUND], queue[CANDIDATES_PER_ROUND:]
                     seen.update(batch)
                     scored = score(batch, objective.ram_budget if objective.kind == "ram-budget"
@@ -193,6 +201,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                     plateau += 1
                     if plateau > MAX_PLATEAU_ROUNDS:
                         break
+                else:
+                    improved_at = time.perf_counter()
                 current = best
         finally:
             bar.close()
