@@ -38,7 +38,6 @@ MAX_PLATEAU_ROUNDS = 3
 # batches in a row that found no better plan before the search stops (the front has stopped moving;
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
-MIN_SIDEWAYS_S = 10.0  # see sideways_too_long in `search`
 MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
 MAX_COARSENING_ROUNDS = 3  # rounds of halving the chosen plan's pieces after the search
 
@@ -135,12 +134,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return result
         bar = _Progress(progress)
         current, seen, plateau, stale = untiled, {untiled.plan}, 0, 0
-        improved_at = time.perf_counter()  # the last smaller arena
 
-        def sideways_too_long() -> bool:
-            """Moves that only lower how many layers peak get as long as the arena took to fall (at least
-            MIN_SIDEWAYS_S): MobileNetV2 224 reached its least arena in 12 plans, then scored 116 more."""
-            return time.perf_counter() - improved_at > max(MIN_SIDEWAYS_S, improved_at - start)
         # start from every layer that can write over its input doing so, when that is smaller
         start_plan = in_place_plan(graph)
         if start_plan.paths:
@@ -181,8 +175,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 queue += _diverse([p for p in plans if p not in queue], len(plans))
                 best = None
                 # score the round's candidates batch by batch until one improves or time is up
-                while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES \
-                        and not sideways_too_long():
+                while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES:
                     batch, queue = queue[:CANDIDATES_PER_ROUND], queue[CANDIDATES_PER_ROUND:]
                     seen.update(batch)
                     scored = score(batch, objective.ram_budget if objective.kind == "ram-budget"
@@ -201,8 +194,6 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                     plateau += 1
                     if plateau > MAX_PLATEAU_ROUNDS:
                         break
-                else:
-                    improved_at = time.perf_counter()
                 current = best
         finally:
             bar.close()
@@ -302,31 +293,25 @@ def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor
 
 
 def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
-    """`plan` with every path cut into about half as many pieces (tile rows, or partitions), then with one
-    path so (tile rows, tile columns or partitions), at most CANDIDATES_PER_ROUND plans."""
+    """`plan` with every path cut into about half as many pieces, then with one path so (each way it can
+    be), at most CANDIDATES_PER_ROUND plans."""
     variants = []
-    halved = tuple(_halved(path) or path for path in plan.paths)
+    halved = tuple((_halvings(path) or [path])[0] for path in plan.paths)
     if len(plan.paths) > 1 and halved != plan.paths:
         variants.append(TilingPlan(halved))
     for k, path in enumerate(plan.paths):
-        if path.method == "ffmt":
-            options = [replace(path, tiles=(path.tiles[0] // 2, path.tiles[1])),
-                       replace(path, tiles=(path.tiles[0], path.tiles[1] // 2))]
-            options = [o for o in options if min(o.tiles) >= 1 and o.pieces >= 2]
-        else:
-            options = [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
-        variants += [TilingPlan(tuple(plan.paths[:k] + (o,) + plan.paths[k + 1:])) for o in options]
+        variants += [TilingPlan(plan.paths[:k] + (o,) + plan.paths[k + 1:]) for o in _halvings(path)]
     return variants[:CANDIDATES_PER_ROUND]
 
 
-def _halved(path: FusedPath) -> FusedPath | None:
-    """`path` in about half as many pieces (FFMT: half the tile rows, else half the columns), or None."""
+def _halvings(path: FusedPath) -> list[FusedPath]:
+    """`path` in about half as many pieces: FFMT half the tile rows, or half the columns; FDT half the
+    partitions (never down to one piece)."""
     if path.method == "ffmt":
-        for tiles in ((path.tiles[0] // 2, path.tiles[1]), (path.tiles[0], path.tiles[1] // 2)):
-            if min(tiles) >= 1 and tiles[0] * tiles[1] >= 2:
-                return replace(path, tiles=tiles)
-        return None
-    return replace(path, partitions=path.partitions // 2) if path.partitions >= 4 else None
+        rows, cols = path.tiles
+        options = [replace(path, tiles=(rows // 2, cols)), replace(path, tiles=(rows, cols // 2))]
+        return [o for o in options if min(o.tiles) >= 1 and o.pieces >= 2]
+    return [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
 
 
 def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
