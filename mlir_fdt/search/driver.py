@@ -55,6 +55,15 @@ class SearchResult:
     def overhead(self, e: Evaluation) -> float:
         return e.executed_macs / self.macs - 1.0 if self.macs else 0.0
 
+    def within_overhead(self, e: Evaluation) -> bool:
+        """A scored plan recomputing no more MACs than the objective allows."""
+        return e.ok and self.overhead(e) <= self.objective.allowed_overhead() + 1e-12
+
+    def may_choose(self, e: Evaluation) -> bool:
+        """A scored plan the objective may choose: within the MAC overhead, and within the RAM budget."""
+        budget = self.objective.ram_budget if self.objective.kind == "ram-budget" else None
+        return self.within_overhead(e) and (budget is None or e.arena_bytes <= budget)
+
     def pareto_front(self) -> list[Evaluation]:
         points = sorted([e for e in self.evaluations if e.ok],
                         key=lambda e: (e.arena_bytes, e.executed_macs, _size(e.plan)))
@@ -231,9 +240,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
 
 
 def _choose(result: SearchResult, objective: Objective, current: Evaluation) -> None:
-    fits = [e for e in result.evaluations if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
-    if objective.kind == "ram-budget":
-        fits = [e for e in fits if e.arena_bytes <= objective.ram_budget]
+    fits = [e for e in result.evaluations if result.may_choose(e)]
     if fits:
         result.chosen = min(fits, key=lambda e: objective.final_key(e.arena_bytes, result.overhead(e),
                                                                     _size(e.plan)))
@@ -248,15 +255,14 @@ def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
     def cuts(plan: TilingPlan) -> dict:
         return {(p.layers, p.method): (p.tiles if p.method == "ffmt" else (p.partitions,)) for p in plan.paths}
 
-    by_paths: dict[frozenset, list[tuple[TilingPlan, dict]]] = {}
-    for plan in plans:
-        c = cuts(plan)
-        by_paths.setdefault(frozenset(c), []).append((plan, c))
+    cut = {plan: cuts(plan) for plan in plans}
+    by_paths: dict[frozenset, list[dict]] = {}
+    for c in cut.values():
+        by_paths.setdefault(frozenset(c), []).append(c)
 
     def finer(a: dict, b: dict) -> bool:  # a cuts every path at least as finely as b, and differs
         return a != b and all(x >= y for k in a for x, y in zip(a[k], b[k]))
-    return [plan for plan, c in ((p, cuts(p)) for p in plans)
-            if not any(finer(other, c) for _, other in by_paths[frozenset(c)])]
+    return [plan for plan in plans if not any(finer(other, cut[plan]) for other in by_paths[frozenset(cut[plan])])]
 
 
 def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
@@ -268,7 +274,7 @@ def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor
     recomputes, ties go to the fewest pieces."""
     objective, chosen = result.objective, result.chosen
     if objective.kind == "ram-budget":
-        fits = [e for e in result.evaluations if e.ok and e.arena_bytes <= objective.ram_budget]
+        fits = [e for e in result.evaluations if result.may_choose(e)]
         # the front's plans, and at each MAC count the least tiled plan that fits (the untiled one when it
         # fits): the front is drawn in MACs, and among plans of equal MACs the less tiled runs faster
         least_tiled: dict[int, Evaluation] = {}
@@ -276,17 +282,13 @@ def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor
             least_tiled.setdefault(e.executed_macs, e)
         extra = sorted(least_tiled.values(), key=lambda e: e.executed_macs)[:MAX_TIES_ESTIMATED]
         candidates = list({id(e): e for e in [chosen, *result.pareto_front(), *extra]
-                           if e.ok and e.arena_bytes <= objective.ram_budget}.values())
+                           if result.may_choose(e)}.values())
     elif objective.kind == "max-overhead":
-        ties = [e for e in result.evaluations if e.ok and e.arena_bytes == chosen.arena_bytes
-                and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+        ties = [e for e in result.evaluations if result.may_choose(e) and e.arena_bytes == chosen.arena_bytes]
         candidates = sorted(ties, key=lambda e: (e.executed_macs, _size(e.plan)))[:MAX_TIES_ESTIMATED]
     else:
         return
-    missing = [e for e in candidates if e.estimated_instructions is None]
-    for e, done in zip(missing, pool.map(estimate, missing)):
-        e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
-        e.lowered = done.lowered
+    _fill_estimates(candidates, estimate, pool)
     candidates = [e for e in candidates if e.estimated_instructions is not None]
     if candidates:
         result.chosen = min(candidates, key=lambda e: (e.estimated_instructions, e.executed_macs, _size(e.plan)))
@@ -318,14 +320,16 @@ def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) ->
     """Fill in the estimates of the untiled and chosen plans and of the front's plans the objective could
     choose (scoring left them out: the code generation they need cost more than the rest of an
     evaluation on large models; a plan beyond the allowed overhead or the RAM budget keeps `None`)."""
-    objective = result.objective
+    eligible = [e for e in result.pareto_front() if result.may_choose(e)]
+    _fill_estimates(list({id(e): e for e in [result.untiled, result.chosen, *eligible] if e.ok}.values()),
+                    estimate, pool)
 
-    def eligible(e: Evaluation) -> bool:
-        fits = objective.kind != "ram-budget" or e.arena_bytes <= objective.ram_budget
-        return fits and result.overhead(e) <= objective.allowed_overhead() + 1e-12
-    wanted = list({id(e): e for e in [result.untiled, result.chosen, *filter(eligible, result.pareto_front())]
-                   if e.ok and e.estimated_instructions is None}.values())
-    for e, done in zip(wanted, pool.map(estimate, wanted)):
+
+def _fill_estimates(evaluations: list[Evaluation], estimate, pool: ThreadPoolExecutor) -> None:
+    """The instruction and code-size estimates (and kept lowered program) of those `evaluations` that
+    have none yet, computed in parallel."""
+    missing = [e for e in evaluations if e.estimated_instructions is None]
+    for e, done in zip(missing, pool.map(estimate, missing)):
         e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
         e.lowered = done.lowered
 
@@ -335,7 +339,7 @@ def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objecti
     """The best scored plan that meets the objective and improves on `current`: a smaller arena,
     or (a plateau: several places peak equally, like ResNet's blocks) the same arena with fewer
     layers at the peak."""
-    allowed = [e for e in scored if e.ok and result.overhead(e) <= objective.allowed_overhead() + 1e-12]
+    allowed = [e for e in scored if result.within_overhead(e)]
     best = min(allowed, key=lambda e: (objective.search_key(e.arena_bytes, result.overhead(e), _size(e.plan)),
                                        _peak(graph, e.plan)), default=None)
     if best is None or best.arena_bytes > current.arena_bytes:
