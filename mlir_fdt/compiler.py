@@ -190,15 +190,19 @@ def _check_before_compiling(model: Path, out_dir: Path, options: CompileOptions)
 
 def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedModel:
     ctx = new_context()
-    # TFLite tensor names as locations: for the intermediates check, and to name each layer's TFLite operators
-    tensor_names = options.check_intermediates or (options.html and model.suffix.lower() == ".tflite")
-    module = import_model(model, ctx, tensor_names=tensor_names)
+    module = import_model(model, ctx, tensor_names=_tensor_names(model, options))
     with ctx:
         in_types, out_types = _signature(module)
         index_ranges = index_input_ranges(entry_function(module))
     (out_dir / "imported.mlir").write_text(str(module))
     declared = _declared_signature(model, len(in_types), len(out_types))
     return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None)
+
+
+def _tensor_names(model: Path, options: CompileOptions) -> bool:
+    """Whether to import TFLite tensor names as locations: for the intermediates check, and to name each
+    layer's TFLite operators in report.html (stripped once the program is prepared)."""
+    return options.check_intermediates or (options.html and model.suffix.lower() == ".tflite")
 
 
 def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
@@ -210,7 +214,7 @@ def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
         imported.layers = _describe_layers(module, imported.path)
     if options.check_intermediates:  # the prepared program with its TFLite tensor names; the compiled one without
         imported.named = copy_module(module)
-    if options.check_intermediates or (options.html and imported.path.suffix.lower() == ".tflite"):
+    if _tensor_names(imported.path, options):
         run_pipeline(module, "builtin.module(strip-debuginfo)")
     imported.macs = count_macs(module)
     with module.context:  # buffers named after their layers (memory/buffer_labels.py)
@@ -240,7 +244,7 @@ def _lower(module: ir.Module, tiling: TilingPlan, search, options: CompileOption
                                  MemoryPlan.from_json(kept["memory_plan"]), kept["in_place"], chosen.executed_macs,
                                  chosen.estimated_instructions, chosen.estimated_code_bytes)
         path.unlink()
-    else:  # a plan the search chose has been applied in a worker already: here in this process
+    else:  # a user's plan in a child process (it may crash the interpreter); the search's applied cleanly
         lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp,
                         isolate_plan=search is None)
     log.info("arena %d bytes (lower bound %d) with the %s planner", lowered.plan.arena_bytes,

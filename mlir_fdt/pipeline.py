@@ -34,9 +34,10 @@ PREPARE_PASSES = (
     "fdt-fuse-elementwise-chains", "fdt-normalize-linalg", "fdt-fold-constant-transposes", "fdt-fold-slice-reads",
     "fdt-unflatten-dense-inputs",  # before the relayout: it lays out the unflattened weights
     "fdt-relayout-reduction-weights", "fdt-specialize-rescale", "canonicalize", "cse")
-# after the tiling plan, up to the memory plan (what the search scores)
-BUFFER_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
-                 "fdt-reuse-dying-inputs", "fdt-bufferize")
+# after the tiling plan, up to the memory plan (what the search scores): passes on tensors, then bufferization
+TENSOR_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
+                 "fdt-reuse-dying-inputs")
+BUFFER_PASSES = (*TENSOR_PASSES, "fdt-bufferize")
 SIMD32_PASSES = ("fdt-unswitch-window-tests", "fdt-dot-product-kernels", "fdt-block-output-channels")
 
 
@@ -100,10 +101,10 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
     # counted on tile-level tensors: only the few tile loops enclose a reduction here
     with module.context:
         executed_macs = count_macs_tiled(entry_function(module))
-    run_passes(module, BUFFER_PASSES[:-1])
+    run_passes(module, TENSOR_PASSES)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]
-    run_passes(module, BUFFER_PASSES[-1:])
+    run_passes(module, ("fdt-bufferize",))
     (element,) = parse_pipeline(memory_plan_pass(planner, alignment, arena_cutoff))
     plan = instantiate(element).run(module)
     if not estimate:
