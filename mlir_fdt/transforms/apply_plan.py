@@ -41,6 +41,11 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
     return chain
 
 
+def _fuse_members(script: TransformScript, i: int, loop: ir.Value) -> None:
+    """Fuse path `i`'s member ops (tagged MEMBER_ATTR) into the tile loop of its last op."""
+    script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+
+
 def _add_ffmt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer]) -> None:
     last = chain[-1]
     rows, cols = path.tiles
@@ -58,7 +63,7 @@ def _add_ffmt(script: TransformScript, i: int, path: FusedPath, chain: list[Laye
     tile_h, tile_w = -(-height // rows), -(-width // cols)
     loop = script.include(sequence, [script.match_attribute(ANCHOR_ATTR, i), script.param(tile_h),
                                      script.param(tile_w)], results=1)[0]
-    script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+    _fuse_members(script, i, loop)
 
 
 def _add_fdt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer]) -> str:
@@ -81,7 +86,7 @@ def _add_fdt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer
         size = -(-channels // path.partitions)
         sequence = "fdt_fdt_channel_tile" if last.rank == 3 else "fdt_fdt_pooled_channel_tile"
         loop = script.include(sequence, [script.match_attribute(ANCHOR_ATTR, i), script.param(size)], results=1)[0]
-        script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+        _fuse_members(script, i, loop)
         return "channel"
     red = last.reductions[0]
     dim = channel_reduction_dim(red)
@@ -92,7 +97,7 @@ def _add_fdt(script: TransformScript, i: int, path: FusedPath, chain: list[Layer
     # the tile sizes depend on the reduction's loop count, so the tile op is built here; the
     # fusion is the library's
     _, (loop,) = script.tile_using_for(script.match_attribute(ANCHOR_ATTR, i), sizes)
-    script.include("fdt_fuse_producers", [script.match_attribute(MEMBER_ATTR, i), loop], results=1)
+    _fuse_members(script, i, loop)
     return "psum"
 
 

@@ -4,6 +4,7 @@ the transform dialect's Python builders and applies it to a payload."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from ..errors import FdtError
@@ -46,42 +47,45 @@ class TransformScript:
             self.root = self.entry.body.arguments[0]
         self.context = context
 
-    def _at_end(self):
-        return ir.InsertionPoint(self.entry.body)
+    @contextlib.contextmanager
+    def _building(self):
+        """Where each builder adds its op: at the end of `__transform_main`."""
+        with self.context, ir.Location.unknown(), ir.InsertionPoint(self.entry.body):
+            yield
 
     def match_attribute(self, name: str, value: int) -> ir.Value:
         """The payload ops carrying the i64 attribute `name = value`."""
-        with self.context, ir.Location.unknown(), self._at_end():
+        with self._building():
             attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
             return structured.MatchOp(self.any_op, self.root, op_attrs={name: attr}).result
 
     def match_ops(self, names: list[str]) -> ir.Value:
-        with self.context, ir.Location.unknown(), self._at_end():
+        with self._building():
             return structured.MatchOp(self.any_op, self.root, ops=names).result
 
     def param(self, value: int) -> ir.Value:
         """An i64 transform parameter."""
-        with self.context, ir.Location.unknown(), self._at_end():
+        with self._building():
             i64 = ir.IntegerType.get_signless(64)
             return transform.ParamConstantOp(transform.ParamType.get(i64), ir.IntegerAttr.get(i64, value)).result
 
     def include(self, sequence: str, operands: list[ir.Value], results: int = 0) -> list[ir.Value]:
         """Call a library's named sequence, propagating its failures."""
-        with self.context, ir.Location.unknown(), self._at_end():
+        with self._building():
             op = transform.IncludeOp([self.any_op] * results, sequence, transform.FailurePropagationMode.Propagate,
                                      operands)
             return list(op.results)
 
     def tile_using_for(self, target: ir.Value, sizes: list[int]) -> tuple[ir.Value, list[ir.Value]]:
         """Tile `target` by `sizes` (0: not tiled): (tiled op, one loop a tiled dimension)."""
-        with self.context, ir.Location.unknown(), self._at_end():
+        with self._building():
             op = structured.TileUsingForOp(target, sizes=sizes)
             return op.tiled_linalg_op, list(op.loops)
 
     def apply(self, payload: ir.Module) -> None:
-        with self.context, ir.Location.unknown():
-            with self._at_end():
-                transform.YieldOp([])
+        with self._building():
+            transform.YieldOp([])
+        with self.context:
             try:
                 transform_interpreter.apply_named_sequence(payload.operation, self.entry.operation, self.module)
             except (ir.MLIRError, ValueError) as e:  # the interpreter raises ValueError with diagnostics
