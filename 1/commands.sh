@@ -1,3 +1,0 @@
-/work/main/.venv/bin/tosa-converter-for-tflite /work/shared/models/kws_int8.tflite --bytecode -o /tmp/mlir-fdt-import-fys5i_cd/model.tosa.mlirbc
-/work/main/.venv/bin/iree-compile fdt_model.mlir --iree-hal-target-device=local --iree-hal-local-target-device-backends=llvm-cpu --iree-llvmcpu-target-triple=thumbv7em-none-eabihf --iree-llvmcpu-target-cpu=cortex-m4 --iree-llvmcpu-target-cpu-features=+thumb-mode,+dsp,+vfp4d16sp --iree-llvmcpu-target-abi=aapcs-vfp --iree-llvmcpu-target-float-abi=hard --iree-llvmcpu-link-embedded=false --iree-llvmcpu-link-static --iree-llvmcpu-static-library-output-path=/tmp/kws/fdt_model.o -o /dev/null
-/usr/bin/arm-none-eabi-size -A /tmp/kws/fdt_model.o
