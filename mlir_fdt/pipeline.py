@@ -81,17 +81,9 @@ def prepare_tensor_program(module: ir.Module) -> None:
     run_passes(module, PREPARE_PASSES)
 
 
-def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
-          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
-          estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
-    """Tile as `tiling` says, read pads through, fuse epilogues per output element, reuse dying
-    inputs, bufferize, plan the arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel
-    passes). With `simd32_kernels` (a target with the DSP extension), int8 dot products become SIMD32
-    loops (`kernels/`); the arena is the same.
-    `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly).
-    Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
-    no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
-    search must beat; a program whose lower bound is above it gets the greedy layout only."""
+def tile(module: ir.Module, tiling: TilingPlan | None, isolate_plan: bool = True) -> int:
+    """Apply `tiling` (none: untiled); the MACs the tiled program executes, halo recomputation included.
+    `isolate_plan`: apply the plan in a child process (a plan not yet known to apply cleanly)."""
     if tiling is not None and not tiling.is_untiled:
         if isolate_plan:
             ApplyPlan.apply_plan(module, tiling)
@@ -100,7 +92,26 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
         SimplifyGuards().apply(module)
     # counted on tile-level tensors: only the few tile loops enclose a reduction here
     with module.context:
-        executed_macs = count_macs_tiled(entry_function(module))
+        return count_macs_tiled(entry_function(module))
+
+
+def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
+          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
+          estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
+    """Tile as `tiling` says (`tile`), then `lower_tiled`."""
+    executed_macs = tile(module, tiling, isolate_plan)
+    return lower_tiled(module, executed_macs, planner, alignment, simd32_kernels, estimate, arena_cutoff)
+
+
+def lower_tiled(module: ir.Module, executed_macs: int, planner: str = "best", alignment: int = 16,
+                simd32_kernels: bool = False, estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
+    """Read pads through, fuse epilogues per output element, reuse dying inputs, bufferize, plan the
+    arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel passes) a tiled module. With
+    `simd32_kernels` (a target with the DSP extension), int8 dot products become SIMD32 loops
+    (`kernels/`); the arena is the same.
+    Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
+    no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
+    search must beat; a program whose lower bound is above it gets the greedy layout only."""
     run_passes(module, TENSOR_PASSES)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]

@@ -180,3 +180,53 @@ def test_max_overhead_ranks_plans_of_the_least_arena_by_their_estimate():
     with ThreadPoolExecutor(1) as pool:
         _choose_by_estimate(result, lambda e: replace(e, estimated_instructions=estimates[e.plan]), pool)
     assert result.chosen is b and a.estimated_instructions == 9900
+
+
+# -- what the search stops scoring early, and what counts as a move ------------------------------------------
+def test_a_plan_recomputing_more_than_allowed_is_not_laid_out(tmp_path):
+    """The search passes the objective's MAC limit: a plan over it is scored up to its MAC count (the
+    tiling, a fifth of an evaluation) and gets no arena; it is not `ok`, so no objective chooses it."""
+    from mlir_fdt.search.evaluate import Evaluation, score_plan
+    module = _prepared("kws_int8")
+    prepared = tmp_path / "prepared.mlirbc"
+    with open(prepared, "wb") as f:
+        module.operation.write_bytecode(f)
+    macs = count_macs(module)
+    plan = TilingPlan((FusedPath(("conv_0", "dw_1", "pw_2"), "ffmt", tiles=(5, 1)),)).to_json()
+    scored = score_plan(str(prepared), plan, "greedy", 16)
+    assert scored["executed_macs"] > macs and scored["arena_bytes"] > 0  # halos recomputed
+    limit = Objective("max-overhead", max_overhead=0.0).max_macs(macs)
+    assert limit == macs and Objective("ram-budget", ram_budget=1).max_macs(macs) is None
+    stopped = score_plan(str(prepared), plan, "greedy", 16, max_macs=limit)
+    assert stopped == {"arena_bytes": None, "executed_macs": scored["executed_macs"]}
+    assert not Evaluation(TilingPlan.from_json(plan), None, stopped["executed_macs"], over_macs=True).ok
+
+
+def test_a_plateau_move_needs_fewer_layers_at_the_peak_of_its_memory_plan():
+    """Same arena: a move only if the plan's memory plan peaks at fewer layers (ResNet's equal blocks),
+    whatever the layer graph's estimate says."""
+    from mlir_fdt.search.driver import _best_move
+    current = _evaluation(9000, 1000, None, 0)
+    current.peak = (9000, 2)
+    same = _evaluation(9000, 1000, None, 4)
+    same.peak = (9000, 2)
+    fewer = _evaluation(9000, 1000, None, 2)
+    fewer.peak = (9000, 1)
+    result = _result(Objective("min-ram"), [current, same, fewer], current)
+    assert _best_move([same], current, Objective("min-ram"), result) is None
+    assert _best_move([same, fewer], current, Objective("min-ram"), result) is fewer
+    smaller = _evaluation(8000, 1000, None, 8)
+    smaller.peak = (8000, 3)
+    assert _best_move([fewer, smaller], current, Objective("min-ram"), result) is smaller
+
+
+def test_memory_plan_peak_counts_the_layers_running_at_the_most_live_bytes():
+    from mlir_fdt.memory.buffer_labels import BufferLabel
+    from mlir_fdt.memory.plan_memory import MemoryPlan, PlannedBuffer
+
+    def buffer(name, size, first, last):
+        return PlannedBuffer(name, "tensor", size, 0, first, last, BufferLabel(name))
+    # a (0..4) and b (2..6) live together at steps 2..4; c (7..9) alone
+    plan = MemoryPlan("greedy", 16, 0, 0, [buffer("a", 100, 0, 4), buffer("b", 50, 2, 6), buffer("c", 120, 7, 9)],
+                      layer_steps={"l0": [0, 1], "l1": [2, 3], "l2": [4, 6], "l3": [7, 9]})
+    assert plan.peak() == (150, 2)  # l1 and l2 run while a and b are both live

@@ -57,7 +57,8 @@ class SearchResult:
 
     def within_overhead(self, e: Evaluation) -> bool:
         """A scored plan recomputing no more MACs than the objective allows."""
-        return e.ok and self.overhead(e) <= self.objective.allowed_overhead() + 1e-12
+        limit = self.objective.max_macs(self.macs)
+        return e.ok and (limit is None or e.executed_macs <= limit)
 
     def may_choose(self, e: Evaluation) -> bool:
         """A scored plan the objective may choose: within the MAC overhead, and within the RAM budget."""
@@ -77,7 +78,7 @@ class SearchResult:
     def to_json(self) -> dict:
         def point(e: Evaluation) -> dict:
             d = e.to_json()
-            if e.ok:
+            if e.executed_macs is not None:
                 d["mac_overhead"] = round(self.overhead(e), 6)
             return d
         return {"objective": self.objective.label, "macs": self.macs, "rounds": self.rounds,
@@ -128,9 +129,10 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
 
         def score(plans: list[TilingPlan], cutoff: int = 0) -> list[Evaluation]:
             """Arena and MACs of `plans`; a plan no layout of which reaches `cutoff` bytes gets the greedy
-            layout only (the optimal planner's seconds are spent on plans that can win)."""
-            return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment, arena_cutoff=cutoff),
-                                 plans))
+            layout only (the optimal planner's seconds are spent on plans that can win). A plan executing more
+            MACs than the objective allows is not laid out (`Evaluation.over_macs`)."""
+            return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment, arena_cutoff=cutoff,
+                                                    max_macs=objective.max_macs(macs)), plans))
 
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:
@@ -192,7 +194,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                     result.evaluations.extend(scored)
                     bar.update(len(result.evaluations) - 1,
                                f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
-                    best = _best_move(scored, current, objective, result, graph)
+                    best = _best_move(scored, current, objective, result)
                     if best is not None:
                         stale = 0
                         break
@@ -334,17 +336,20 @@ def _fill_estimates(evaluations: list[Evaluation], estimate, pool: ThreadPoolExe
         e.lowered = done.lowered
 
 
-def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,
-               graph: LayerGraph) -> Evaluation | None:
+def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective,
+               result: SearchResult) -> Evaluation | None:
     """The best scored plan that meets the objective and improves on `current`: a smaller arena,
     or (a plateau: several places peak equally, like ResNet's blocks) the same arena with fewer
-    layers at the peak."""
+    layers at the peak of its memory plan. (The peak of the plan's memory plan, not the layer graph's
+    estimate of it: the estimate leaves out tiles and halos, and on MobileNetV2 with recomputation
+    allowed it put the peak at the last layers while the tiles at the first set the arena; every
+    path added there was a "move" that changed nothing.)"""
     allowed = [e for e in scored if result.within_overhead(e)]
     best = min(allowed, key=lambda e: (objective.search_key(e.arena_bytes, result.overhead(e), _size(e.plan)),
-                                       _peak(graph, e.plan)), default=None)
+                                       e.peak), default=None)
     if best is None or best.arena_bytes > current.arena_bytes:
         return None
-    if best.arena_bytes == current.arena_bytes and _peak(graph, best.plan) >= _peak(graph, current.plan):
+    if best.arena_bytes == current.arena_bytes and best.peak >= current.peak:
         return None
     return best
 

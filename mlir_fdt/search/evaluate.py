@@ -23,35 +23,44 @@ class Evaluation:
     estimated_code_bytes: int | None = None
     planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
     lowered: dict | None = None  # `keep`: the bytecode file and the rest of the `LoweredProgram`
+    peak: tuple[int, int] | None = None  # the memory plan's `peak()`: (live bytes, layers at them)
+    over_macs: bool = False  # scored up to its MAC count only: more than the search's `max_macs`, no arena
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.over_macs
 
     def to_json(self) -> dict:
         return {"plan": self.plan.to_json(), "arena_bytes": self.arena_bytes, "executed_macs": self.executed_macs,
                 "estimated_instructions": self.estimated_instructions,
-                "estimated_code_bytes": self.estimated_code_bytes, "planner": self.planner, "error": self.error}
+                "estimated_code_bytes": self.estimated_code_bytes, "planner": self.planner, "error": self.error,
+                **({"over_macs": True} if self.over_macs else {})}
 
 
 def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
              timeout: float = 300, simd32_kernels: bool | None = None, arena_cutoff: int = 0,
-             keep: Path | None = None) -> Evaluation:
+             keep: Path | None = None, max_macs: int | None = None) -> Evaluation:
     """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
     and MACs only, unless `simd32_kernels` is given: then also the instruction and code-size estimates
     of the program generated for such a target. `arena_cutoff`: the arena to beat (`pipeline.lower`).
+    `max_macs`: a plan executing more MACs (recomputed halos) is not laid out (`over_macs`): the tiling
+    alone is a fifth of an evaluation, the epilogue fusion, bufferization and memory plan the rest.
     `keep` (with `simd32_kernels`): write the lowered program there as bytecode and return it whole
     (`Evaluation.lowered`), so that the compiler need not lower the chosen plan again."""
     try:
         data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
-                            alignment, simd32_kernels, arena_cutoff, str(keep) if keep else None, timeout=timeout)
+                            alignment, simd32_kernels, arena_cutoff, str(keep) if keep else None, max_macs,
+                            timeout=timeout)
     except InternalError as e:
         return Evaluation(plan, None, None, f"internal error: {e}")
     except FdtError as e:
         return Evaluation(plan, None, None, f"error: {e}".replace("\n", " "))
+    if data["arena_bytes"] is None:
+        return Evaluation(plan, None, data["executed_macs"], over_macs=True)
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"],
+                      peak=tuple(data["peak"]),
                       lowered=data.get("lowered"))
 
 
@@ -59,24 +68,26 @@ _prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode,
 
 
 def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None,
-               arena_cutoff: int = 0, keep: str | None = None) -> dict:
+               arena_cutoff: int = 0, keep: str | None = None, max_macs: int | None = None) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
-    from ..pipeline import lower
+    from ..pipeline import lower_tiled, tile
     if prepared not in _prepared:
         _prepared.clear()
         _prepared[prepared] = Path(prepared).read_bytes()
     with new_context():
         module = ir.Module.parse(_prepared[prepared])
-        lowered = lower(module, TilingPlan.from_json(plan), planner, alignment, isolate_plan=False,
-                        simd32_kernels=bool(simd32_kernels), estimate=simd32_kernels is not None,
-                        arena_cutoff=arena_cutoff)
+        executed_macs = tile(module, TilingPlan.from_json(plan), isolate_plan=False)
+        if max_macs is not None and executed_macs > max_macs:
+            return {"arena_bytes": None, "executed_macs": executed_macs}
+        lowered = lower_tiled(module, executed_macs, planner, alignment, simd32_kernels=bool(simd32_kernels),
+                              estimate=simd32_kernels is not None, arena_cutoff=arena_cutoff)
         kept = None
         if keep:
             with open(keep, "wb") as f:
                 module.operation.write_bytecode(f)
             kept = {"bytecode": keep, "memory_plan": lowered.plan.to_json(), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
-            "planner": lowered.plan.planner, "lowered": kept,
+            "planner": lowered.plan.planner, "lowered": kept, "peak": lowered.plan.peak(),
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}

@@ -42,6 +42,11 @@ class Objective:
             return self.max_overhead
         return float("inf")  # ram-budget explores everything, then picks the cheapest that fits
 
+    def max_macs(self, macs: int) -> int | None:
+        """The most MACs (halo recomputation included) a plan of a `macs`-MAC model may execute; None: any."""
+        allowed = self.allowed_overhead()
+        return None if allowed == float("inf") else int(macs * (1.0 + allowed) + 1e-6)
+
     def search_key(self, arena: int, overhead: float, size: int) -> tuple:
         """Ranking while searching: least arena first (the budget mode also has to find a plan
         that fits); ties toward no recomputation, shorter paths and fewer pieces."""
