@@ -182,6 +182,25 @@ def test_max_overhead_ranks_plans_of_the_least_arena_by_their_estimate():
     assert result.chosen is b and a.estimated_instructions == 9900
 
 
+
+def test_max_overhead_bounds_the_estimated_instructions_too():
+    """--max-overhead 0.25: the least arena (9,000 B) is within 25 % MACs but estimated at 2x the untiled
+    program's instructions; the next arena within both is chosen, and the untiled program when none is."""
+    from concurrent.futures import ThreadPoolExecutor
+    from mlir_fdt.search.driver import _choose_by_estimate
+    untiled = _evaluation(20000, 1000, 8000, 0)
+    small_slow, larger_fast = _evaluation(9000, 1200, 16000, 8), _evaluation(9500, 1100, 9500, 2)
+    result = _result(Objective("max-overhead", max_overhead=0.25), [untiled, small_slow, larger_fast], small_slow)
+    result.instruction_limit = 1.25 * 8000  # as the search sets it from the untiled program's estimate
+    with ThreadPoolExecutor(1) as pool:
+        _choose_by_estimate(result, lambda e: pytest.fail("all plans are estimated"), pool)
+    assert result.chosen is larger_fast
+    larger_fast.estimated_instructions = 10001  # over 1.25 x 8000
+    with ThreadPoolExecutor(1) as pool:
+        _choose_by_estimate(result, lambda e: pytest.fail("all plans are estimated"), pool)
+    assert result.chosen is untiled
+
+
 # -- what the search stops scoring early, and what counts as a move ------------------------------------------
 def test_a_plan_recomputing_more_than_allowed_is_not_laid_out(tmp_path):
     """The search passes the objective's MAC limit: a plan over it is scored up to its MAC count (the
@@ -201,32 +220,3 @@ def test_a_plan_recomputing_more_than_allowed_is_not_laid_out(tmp_path):
     assert stopped == {"arena_bytes": None, "executed_macs": scored["executed_macs"]}
     assert not Evaluation(TilingPlan.from_json(plan), None, stopped["executed_macs"], over_macs=True).ok
 
-
-def test_a_plateau_move_needs_fewer_layers_at_the_peak_of_its_memory_plan():
-    """Same arena: a move only if the plan's memory plan peaks at fewer layers (ResNet's equal blocks),
-    whatever the layer graph's estimate says."""
-    from mlir_fdt.search.driver import _best_move
-    current = _evaluation(9000, 1000, None, 0)
-    current.peak = (9000, 2)
-    same = _evaluation(9000, 1000, None, 4)
-    same.peak = (9000, 2)
-    fewer = _evaluation(9000, 1000, None, 2)
-    fewer.peak = (9000, 1)
-    result = _result(Objective("min-ram"), [current, same, fewer], current)
-    assert _best_move([same], current, Objective("min-ram"), result) is None
-    assert _best_move([same, fewer], current, Objective("min-ram"), result) is fewer
-    smaller = _evaluation(8000, 1000, None, 8)
-    smaller.peak = (8000, 3)
-    assert _best_move([fewer, smaller], current, Objective("min-ram"), result) is smaller
-
-
-def test_memory_plan_peak_counts_the_layers_running_at_the_most_live_bytes():
-    from mlir_fdt.memory.buffer_labels import BufferLabel
-    from mlir_fdt.memory.plan_memory import MemoryPlan, PlannedBuffer
-
-    def buffer(name, size, first, last):
-        return PlannedBuffer(name, "tensor", size, 0, first, last, BufferLabel(name))
-    # a (0..4) and b (2..6) live together at steps 2..4; c (7..9) alone
-    plan = MemoryPlan("greedy", 16, 0, 0, [buffer("a", 100, 0, 4), buffer("b", 50, 2, 6), buffer("c", 120, 7, 9)],
-                      layer_steps={"l0": [0, 1], "l1": [2, 3], "l2": [4, 6], "l3": [7, 9]})
-    assert plan.peak() == (150, 2)  # l1 and l2 run while a and b are both live

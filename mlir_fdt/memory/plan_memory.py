@@ -76,18 +76,6 @@ class MemoryPlan:
                     for b in self.buffers if b.kind == kind for k, at, size in b.outputs]
         return sorted(entries, key=lambda b: int(b.name[len(kind):]))
 
-    def peak(self) -> tuple[int, int]:
-        """(most bytes of buffers live at one schedule step, how many layers run at such a step): where
-        several layers peak equally (ResNet's blocks), a plan that removes one of them is progress
-        although the arena has not moved yet."""
-        events = sorted({b.first for b in self.buffers} | {b.last + 1 for b in self.buffers})
-        spans = [(t, end - 1, sum(b.bytes for b in self.buffers if b.first <= t <= b.last))
-                 for t, end in zip(events, events[1:])]  # the live bytes are constant over each span
-        top = max((live for _, _, live in spans), default=0)
-        at_top = [(t, end) for t, end, live in spans if live == top]
-        return top, sum(1 for first, last in self.layer_steps.values()
-                        if any(first <= end and t <= last for t, end in at_top))
-
     def buffers_json(self) -> list[dict]:
         return [b.to_json() for b in self.buffers]
 

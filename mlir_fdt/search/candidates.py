@@ -54,7 +54,8 @@ def fdt_partitions(graph: LayerGraph, a: int, b: int) -> int:
     return cut[1]
 
 
-def _grids(graph: LayerGraph, b: int) -> list[tuple[int, int]]:
+def ffmt_grids(graph: LayerGraph, b: int) -> list[tuple[int, int]]:
+    """The FFMT grids (tile rows, tile columns) a path ending at layer b can be cut in."""
     shape = graph.layers[b].shape
     if graph.layers[b].global_pool:  # tiles of the pooled map: its producer's output
         shape = graph.layers[b - 1].shape if b > 0 else shape
@@ -91,7 +92,7 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
                         seen.add((names, "fdt", parts))
                         out.append(FusedPath(names, "fdt", partitions=parts))
             if ffmt_allowed(graph, a, b):
-                for grid in _grids(graph, b):
+                for grid in ffmt_grids(graph, b):
                     if (names, "ffmt", grid) not in seen:
                         seen.add((names, "ffmt", grid))
                         out.append(FusedPath(names, "ffmt", tiles=grid))

@@ -39,6 +39,7 @@ MAX_PLATEAU_ROUNDS = 3
 # kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
 MAX_STALE_BATCHES = 3
 MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
+MAX_ARENAS_ESTIMATED = 4  # max-overhead: plans of larger arenas estimated (`_least_arena_within_overhead`)
 MAX_COARSENING_ROUNDS = 3  # rounds of halving the chosen plan's pieces after the search
 
 
@@ -51,6 +52,8 @@ class SearchResult:
     evaluations: list[Evaluation] = field(default_factory=list)
     rounds: int = 0
     seconds: float = 0.0
+    instruction_limit: float | None = None  # max-overhead: (1 + F) x the untiled program's estimate
+
 
     def overhead(self, e: Evaluation) -> float:
         return e.executed_macs / self.macs - 1.0 if self.macs else 0.0
@@ -61,9 +64,12 @@ class SearchResult:
         return e.ok and (limit is None or e.executed_macs <= limit)
 
     def may_choose(self, e: Evaluation) -> bool:
-        """A scored plan the objective may choose: within the MAC overhead, and within the RAM budget."""
+        """A scored plan the objective may choose: within the MAC overhead, within the RAM budget, and (once
+        estimated) within the instructions bound."""
         budget = self.objective.ram_budget if self.objective.kind == "ram-budget" else None
-        return self.within_overhead(e) and (budget is None or e.arena_bytes <= budget)
+        slow = self.instruction_limit is not None and e.estimated_instructions is not None \
+            and e.estimated_instructions > self.instruction_limit
+        return self.within_overhead(e) and (budget is None or e.arena_bytes <= budget) and not slow
 
     def pareto_front(self) -> list[Evaluation]:
         points = sorted([e for e in self.evaluations if e.ok],
@@ -134,12 +140,22 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return list(pool.map(lambda p: evaluate(children, prepared, p, planner, alignment, arena_cutoff=cutoff,
                                                     max_macs=objective.max_macs(macs)), plans))
 
+        numbers = itertools.count()
+
+        def estimate(e: Evaluation) -> Evaluation:  # each lowered program kept: one becomes the chosen's
+            keep = Path(tmp) / f"lowered{next(numbers)}.mlirbc" if keep_chosen else None
+            return evaluate(children, prepared, e.plan, planner, alignment, simd32_kernels=simd32_kernels, keep=keep)
+
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:
             if untiled.error.startswith("internal error: "):
                 raise InternalError(f"the untiled program does not compile: {untiled.error[16:]}")
             raise FdtError(f"the untiled program does not compile: {untiled.error.removeprefix('error: ')}")
         result = SearchResult(objective, untiled, untiled, macs, [untiled])
+        if objective.kind == "max-overhead":  # the instructions bound too (`SearchResult.instruction_limit`)
+            _fill_estimates([untiled], estimate, pool)
+            if untiled.estimated_instructions is not None:
+                result.instruction_limit = (1.0 + objective.max_overhead) * untiled.estimated_instructions
         if objective.kind == "untiled":
             result.seconds = time.perf_counter() - start
             return result
@@ -194,7 +210,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                     result.evaluations.extend(scored)
                     bar.update(len(result.evaluations) - 1,
                                f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
-                    best = _best_move(scored, current, objective, result)
+                    best = _best_move(scored, current, objective, result, graph)
                     if best is not None:
                         stale = 0
                         break
@@ -224,11 +240,6 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             _choose(result, objective, current)
             if result.chosen is before:
                 break
-        numbers = itertools.count()
-
-        def estimate(e: Evaluation) -> Evaluation:  # each lowered program kept: one becomes the chosen's
-            keep = Path(tmp) / f"lowered{next(numbers)}.mlirbc" if keep_chosen else None
-            return evaluate(children, prepared, e.plan, planner, alignment, simd32_kernels=simd32_kernels, keep=keep)
         _estimate_front(result, estimate, pool)
         _choose_by_estimate(result, estimate, pool)
         for e in result.evaluations:
@@ -270,30 +281,62 @@ def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
 def _choose_by_estimate(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
     """Rank by predicted latency, MACs only as a tie-break (MAFAT's budget mode): `ram-budget` takes the
     plan that fits with the fewest estimated instructions among the front's and the least tiled ones of
-    each MAC count (the untiled plan when it fits); `max-overhead`, among the plans
-    with the chosen (least) arena within the MAC overhead, the one with the fewest (up to
-    MAX_TIES_ESTIMATED of them, least MACs first, are estimated). `min-ram` keeps its choice: no plan
+    each MAC count (the untiled plan when it fits); `max-overhead` (`_least_arena_within_overhead`) the least
+    arena whose estimated instructions are within the overhead too. `min-ram` keeps its choice: no plan
     recomputes, ties go to the fewest pieces."""
     objective, chosen = result.objective, result.chosen
-    if objective.kind == "ram-budget":
-        fits = [e for e in result.evaluations if result.may_choose(e)]
-        # the front's plans, and at each MAC count the least tiled plan that fits (the untiled one when it
-        # fits): the front is drawn in MACs, and among plans of equal MACs the less tiled runs faster
-        least_tiled: dict[int, Evaluation] = {}
-        for e in sorted(fits, key=lambda e: (_size(e.plan), e.arena_bytes)):
-            least_tiled.setdefault(e.executed_macs, e)
-        extra = sorted(least_tiled.values(), key=lambda e: e.executed_macs)[:MAX_TIES_ESTIMATED]
-        candidates = list({id(e): e for e in [chosen, *result.pareto_front(), *extra]
-                           if result.may_choose(e)}.values())
-    elif objective.kind == "max-overhead":
-        ties = [e for e in result.evaluations if result.may_choose(e) and e.arena_bytes == chosen.arena_bytes]
-        candidates = sorted(ties, key=lambda e: (e.executed_macs, _size(e.plan)))[:MAX_TIES_ESTIMATED]
-    else:
+    if objective.kind == "max-overhead":
+        _least_arena_within_overhead(result, estimate, pool)
         return
+    if objective.kind != "ram-budget":
+        return
+    fits = [e for e in result.evaluations if result.may_choose(e)]
+    # the front's plans, and at each MAC count the least tiled plan that fits (the untiled one when it
+    # fits): the front is drawn in MACs, and among plans of equal MACs the less tiled runs faster
+    least_tiled: dict[int, Evaluation] = {}
+    for e in sorted(fits, key=lambda e: (_size(e.plan), e.arena_bytes)):
+        least_tiled.setdefault(e.executed_macs, e)
+    extra = sorted(least_tiled.values(), key=lambda e: e.executed_macs)[:MAX_TIES_ESTIMATED]
+    candidates = list({id(e): e for e in [chosen, *result.pareto_front(), *extra] if result.may_choose(e)}.values())
     _fill_estimates(candidates, estimate, pool)
     candidates = [e for e in candidates if e.estimated_instructions is not None]
     if candidates:
-        result.chosen = min(candidates, key=lambda e: (e.estimated_instructions, e.executed_macs, _size(e.plan)))
+        result.chosen = min(candidates, key=_by_estimate)
+
+
+def _least_arena_within_overhead(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
+    """`--max-overhead F`: the least arena among plans within F extra MACs *and* F extra estimated
+    instructions over the untiled program; among plans of that arena the fewest estimated instructions.
+    MACs alone understate what small tiles cost (ResNet-8, conv_1+conv_2 in 6x6 tiles: +22 % MACs, 1.96x
+    the untiled program's instructions under QEMU, estimated 2.0x). Estimated, in one batch: up to
+    MAX_TIES_ESTIMATED plans of the least arena (fewest MACs first); then, by arena, each plan cut into fewer
+    pieces than every smaller one (pieces are what tiling costs beyond its MACs: loop overhead, borders),
+    up to MAX_ARENAS_ESTIMATED; and the least arena that recomputes nothing. None of them within: the
+    untiled program."""
+    allowed = sorted([e for e in result.evaluations if result.may_choose(e)],
+                     key=lambda e: (e.arena_bytes, e.executed_macs, _size(e.plan)))
+    if not allowed:
+        return
+    candidates = [e for e in allowed if e.arena_bytes == allowed[0].arena_bytes][:MAX_TIES_ESTIMATED]
+    fewest = min(_pieces(e.plan) for e in candidates)
+    fewer_pieces = []
+    for e in allowed:
+        if _pieces(e.plan) < fewest and len(fewer_pieces) < MAX_ARENAS_ESTIMATED:
+            fewer_pieces.append(e)
+            fewest = _pieces(e.plan)
+    candidates += fewer_pieces + [e for e in allowed if e.executed_macs <= result.macs][:1]
+    candidates = list({id(e): e for e in candidates}.values())
+    _fill_estimates(candidates, estimate, pool)
+    fast = [e for e in candidates if e.estimated_instructions is not None and result.may_choose(e)]
+    result.chosen = min(fast, key=lambda e: (e.arena_bytes, *_by_estimate(e)), default=result.untiled)
+
+
+def _pieces(plan: TilingPlan) -> int:
+    return sum(path.pieces for path in plan.paths)
+
+
+def _by_estimate(e: Evaluation) -> tuple:
+    return (e.estimated_instructions, e.executed_macs, _size(e.plan))
 
 
 def _coarser_variants(plan: TilingPlan) -> list[TilingPlan]:
@@ -314,6 +357,7 @@ def _halvings(path: FusedPath) -> list[FusedPath]:
     if path.method == "ffmt":
         rows, cols = path.tiles
         options = [replace(path, tiles=(rows // 2, cols)), replace(path, tiles=(rows, cols // 2))]
+
         return [o for o in options if min(o.tiles) >= 1 and o.pieces >= 2]
     return [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
 
@@ -321,8 +365,10 @@ def _halvings(path: FusedPath) -> list[FusedPath]:
 def _estimate_front(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
     """Fill in the estimates of the untiled and chosen plans and of the front's plans the objective could
     choose (scoring left them out: the code generation they need cost more than the rest of an
-    evaluation on large models; a plan beyond the allowed overhead or the RAM budget keeps `None`)."""
-    eligible = [e for e in result.pareto_front() if result.may_choose(e)]
+    evaluation on large models): under `ram-budget` every front plan that fits, otherwise those of the
+    chosen (least) arena; the others keep `None` (2.5 s each on MobileNetV2 224)."""
+    eligible = [e for e in result.pareto_front() if result.may_choose(e)
+                and (result.objective.kind == "ram-budget" or e.arena_bytes == result.chosen.arena_bytes)]
     _fill_estimates(list({id(e): e for e in [result.untiled, result.chosen, *eligible] if e.ok}.values()),
                     estimate, pool)
 
@@ -336,20 +382,17 @@ def _fill_estimates(evaluations: list[Evaluation], estimate, pool: ThreadPoolExe
         e.lowered = done.lowered
 
 
-def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective,
-               result: SearchResult) -> Evaluation | None:
+def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,
+               graph: LayerGraph) -> Evaluation | None:
     """The best scored plan that meets the objective and improves on `current`: a smaller arena,
     or (a plateau: several places peak equally, like ResNet's blocks) the same arena with fewer
-    layers at the peak of its memory plan. (The peak of the plan's memory plan, not the layer graph's
-    estimate of it: the estimate leaves out tiles and halos, and on MobileNetV2 with recomputation
-    allowed it put the peak at the last layers while the tiles at the first set the arena; every
-    path added there was a "move" that changed nothing.)"""
+    layers at the peak."""
     allowed = [e for e in scored if result.within_overhead(e)]
     best = min(allowed, key=lambda e: (objective.search_key(e.arena_bytes, result.overhead(e), _size(e.plan)),
-                                       e.peak), default=None)
+                                       _peak(graph, e.plan)), default=None)
     if best is None or best.arena_bytes > current.arena_bytes:
         return None
-    if best.arena_bytes == current.arena_bytes and best.peak >= current.peak:
+    if best.arena_bytes == current.arena_bytes and _peak(graph, best.plan) >= _peak(graph, current.plan):
         return None
     return best
 

@@ -23,7 +23,6 @@ class Evaluation:
     estimated_code_bytes: int | None = None
     planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
     lowered: dict | None = None  # `keep`: the bytecode file and the rest of the `LoweredProgram`
-    peak: tuple[int, int] | None = None  # the memory plan's `peak()`: (live bytes, layers at them)
     over_macs: bool = False  # scored up to its MAC count only: more than the search's `max_macs`, no arena
 
     @property
@@ -60,7 +59,6 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"],
-                      peak=tuple(data["peak"]),
                       lowered=data.get("lowered"))
 
 
@@ -88,6 +86,6 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_k
                 module.operation.write_bytecode(f)
             kept = {"bytecode": keep, "memory_plan": lowered.plan.to_json(), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
-            "planner": lowered.plan.planner, "lowered": kept, "peak": lowered.plan.peak(),
+            "planner": lowered.plan.planner, "lowered": kept,
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}

@@ -19,9 +19,10 @@ def parse_bytes(text: str) -> int:
 
 @dataclass(frozen=True)
 class Objective:
-    """min-ram: least arena, no extra MACs. max_overhead: least arena within that MAC overhead (among
-    plans of that arena, the fewest estimated instructions). ram_budget: the fewest estimated instructions
-    among the plans that fit (search/driver.py `_choose_by_estimate`; MACs break ties)."""
+    """min-ram: least arena, no extra MACs. max_overhead: least arena within that overhead in MACs and in
+    estimated instructions (among plans of that arena, the fewest estimated instructions). ram_budget: the
+    fewest estimated instructions among the plans that fit (search/driver.py `_choose_by_estimate`; MACs break
+    ties)."""
 
     kind: str                      # "untiled" | "min-ram" | "max-overhead" | "ram-budget"
     max_overhead: float = 0.0
