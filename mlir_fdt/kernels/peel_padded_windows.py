@@ -140,10 +140,8 @@ def peel(op) -> bool:
     pad = constant_int(select.operands[2])
     source = load.operands[0]
     source_type = ir.MemRefType(source.type)
-    strides, _ = source_type.get_strides_and_offset()
+    strides, _ = source_type.get_strides_and_offset()  # an FFMT tile's map: its row stride read at run time
     dyn = ir.ShapedType.get_dynamic_stride_or_offset()
-    if any(s == dyn for s in strides):
-        return False
     raw_indices = list(load.operands)[1:]
     clamped = [_unclamped(v) != v for v in raw_indices]  # the axes the original bounds-checks
     indices = [linear_index(_unclamped(v), op) for v in raw_indices]

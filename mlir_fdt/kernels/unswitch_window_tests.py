@@ -39,7 +39,7 @@ def _hoistable_slice(cond: ir.Value, loop) -> list | None:
         op = owner.operation
         if op.block != body:
             continue  # defined outside the loop
-        if not op.name.startswith(PURE_PREFIXES) or op.regions:
+        if not (op.name.startswith(PURE_PREFIXES) or op.name == "memref.dim") or op.regions:  # dim: an edge tile's size
             return None
         if op not in members:
             members.add(op)
