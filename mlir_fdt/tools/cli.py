@@ -29,9 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(default cortex-m4)")
     c.add_argument("--objective", default="min-ram", choices=OBJECTIVES,
                    help="min-ram (default): least arena with no extra MACs; max-overhead: least arena within "
-                        "--max-overhead extra MACs; ram-budget: least MACs within --ram-budget; untiled: no tiling")
+                        "--max-overhead extra MACs and extra estimated instructions; ram-budget: fewest estimated "
+                        "instructions within --ram-budget; untiled: no tiling")
     c.add_argument("--max-overhead", type=float, metavar="FRACTION",
-                   help="allowed extra MACs, e.g. 0.25 for +25%% (implies --objective max-overhead)")
+                   help="allowed extra MACs and extra estimated instructions over the untiled program, e.g. "
+                        "0.25 for +25%% (implies --objective max-overhead)")
     c.add_argument("--ram-budget", metavar="BYTES",
                    help="arena budget, e.g. 64KiB or 65536 (implies --objective ram-budget); exits non-zero "
                         "with the best arena found when nothing fits")
