@@ -47,18 +47,23 @@ def _loop_invariant_ops(body: ir.Block) -> set:
     return invariant
 
 
-def _depends_on_data(value: ir.Value) -> bool:
-    """Whether `value` depends on anything but constants and loop induction variables."""
+def _depends_on_data(value: ir.Value, memo: dict) -> bool:
+    """Whether `value` depends on anything but constants and loop induction variables (`memo`: the values
+    answered so far: a tile's interior test is asked about once per tile position)."""
+    if value in memo:
+        return memo[value]
     owner = value.owner
     if isinstance(owner, ir.Block):
         parent = owner.owner.operation if owner.owner is not None else None
-        return not (parent is not None and parent.name == "scf.for" and value == owner.arguments[0])
-    op = owner.operation
-    if op.name == "arith.constant":
-        return False
-    if not op.name.startswith(PURE_PREFIXES):
-        return True
-    return any(_depends_on_data(v) for v in op.operands)
+        found = not (parent is not None and parent.name == "scf.for" and value == owner.arguments[0])
+    elif owner.operation.name == "arith.constant":
+        found = False
+    elif not owner.operation.name.startswith(PURE_PREFIXES):
+        found = True
+    else:
+        found = any(_depends_on_data(v, memo) for v in owner.operation.operands)
+    memo[value] = found
+    return found
 
 
 class _Counter:
@@ -73,6 +78,7 @@ class _Counter:
         self.counts: dict = {}
         self.summaries: dict = {}
         self.compiled: dict = {}  # value -> its index_eval.compile_index function
+        self.data_dependent: dict = {}  # value -> `_depends_on_data`
 
     def value(self, v: ir.Value, env: dict) -> int:
         return compile_index(v, self.compiled)(env)
@@ -144,7 +150,7 @@ def _count_once(block: ir.Block, env: dict, hoisted: set, counter: _Counter) -> 
                 taken = op.regions[0] if counter.value(op.operands[0], env) else op.regions[1]
                 total += 1 + (_count(taken.blocks[0], env, NOTHING_HOISTED, counter) if len(taken.blocks) else 0)
             except NotStatic:
-                if not _depends_on_data(op.operands[0]):
+                if not _depends_on_data(op.operands[0], counter.data_dependent):
                     raise  # decided by enclosing loop indices (a peeled window's interior test): enumerate them
                 # data-dependent: the longer
                 total += 1 + max((_count(r.blocks[0], env, NOTHING_HOISTED, counter) for r in regions), default=0)
