@@ -4,6 +4,8 @@ Every other module imports MLIR names from here, so a change of binding location
 (e.g. upstream `mlir` instead of `iree.compiler`) is a one-file change.
 """
 
+import os
+
 from iree.compiler import ir, passmanager  # noqa: F401
 from iree.compiler.dialects import (  # noqa: F401
     arith,
@@ -27,7 +29,10 @@ def _print_without_verifying() -> None:
     diagnostics print ops in generic form, which needs no verification, and every program we print
     ourselves has been verified by the pass that made it. The flag is process-wide (IREE's global
     command-line options, which the bindings' `OpPrintingFlags` read); without that entry point
-    (another IREE) nothing changes but the time."""
+    (another IREE) nothing changes but the time. IREE accepts those options once a process: a program that
+    sets them itself and imports mlir_fdt sets `MLIR_FDT_NO_IREE_OPTIONS=1` (slower search, same output)."""
+    if os.environ.get("MLIR_FDT_NO_IREE_OPTIONS"):
+        return
     try:
         from iree.compiler.api import ctypes_dl
         ctypes_dl._initializeGlobalCL("mlir-fdt", "--mlir-print-assume-verified")

@@ -44,3 +44,14 @@ def test_bad_pipeline_options_are_named():
         named_pipeline("fdt-lower", {"tiles": "2"})
     with pytest.raises(FdtError, match="option 'simd32' of fdt-lower expects true or false"):
         named_pipeline("fdt-lower", {"simd32": "yes"})
+
+
+def test_a_program_that_sets_iree_options_itself_can_opt_out():
+    """mlir_fdt.ir sets IREE's global options (`--mlir-print-assume-verified`), which IREE accepts once a
+    process: with MLIR_FDT_NO_IREE_OPTIONS=1 a program that set them first can still import mlir_fdt."""
+    import os
+    import subprocess
+    import sys
+    code = "from iree.compiler.api import ctypes_dl as c; c._initializeGlobalCL('app'); import mlir_fdt.ir"
+    env = {**os.environ, "MLIR_FDT_NO_IREE_OPTIONS": "1"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
