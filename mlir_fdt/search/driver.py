@@ -160,7 +160,6 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return result
         bar = _Progress(progress)
         current, seen, plateau, stale = untiled, {untiled.plan}, 0, 0
-
         # start from every layer that can write over its input doing so, when that is smaller
         start_plan = in_place_plan(graph)
         if start_plan.paths:
@@ -356,7 +355,6 @@ def _halvings(path: FusedPath) -> list[FusedPath]:
     if path.method == "ffmt":
         rows, cols = path.tiles
         options = [replace(path, tiles=(rows // 2, cols)), replace(path, tiles=(rows, cols // 2))]
-
         return [o for o in options if min(o.tiles) >= 1 and o.pieces >= 2]
     return [replace(path, partitions=path.partitions // 2)] if path.partitions >= 4 else []
 
