@@ -9,7 +9,9 @@ apply. JSON form:
 
 Layers are named by `mlir_fdt.analysis.layers` (`<kind>_<index>` in program order). For
 `ffmt` the path's layers are tiled spatially into `tiles` = [rows, cols] of the last layer's
-output, halos recomputed. For `fdt` the last layer must reduce over channels (a 1x1 convolution
+output, halos recomputed. For `stream` the path's layers run depth first a row at a time, each
+intermediate map kept as a window of the rows its consumers still need (nothing recomputed; see
+`transforms/stream_rows.py`). For `fdt` the last layer must reduce over channels (a 1x1 convolution
 or dense layer): the path is split into `partitions` channel groups of that reduction, whose
 partial sums accumulate (int32 for int8 models) and are requantized once after the loop.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from .errors import FdtError
 
-METHODS = ("ffmt", "fdt")
+METHODS = ("ffmt", "fdt", "stream")
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,15 @@ class FusedPath:
     @property
     def pieces(self) -> int:
         """Tiles (ffmt) or channel partitions (fdt) the path's last layer is cut into."""
+        if self.method == "stream":
+            return 1
         return self.tiles[0] * self.tiles[1] if self.method == "ffmt" else self.partitions
 
     @property
     def recomputes_nothing(self) -> bool:
         """FDT never recomputes; FFMT only recomputes halos of fused producers, so a one-layer
         path reads its halo from the whole input and recomputes nothing."""
-        return self.method == "fdt" or len(self.layers) == 1
+        return self.method in ("fdt", "stream") or len(self.layers) == 1
 
     def validate(self) -> None:
         if self.method not in METHODS:
@@ -57,7 +61,7 @@ class FusedPath:
         d = {"layers": list(self.layers), "method": self.method}
         if self.method == "ffmt":
             d["tiles"] = list(self.tiles)
-        else:
+        elif self.method == "fdt":
             d["partitions"] = self.partitions
         return d
 

@@ -104,8 +104,9 @@ def count_macs_tiled(fn) -> int:
                 if isinstance(expr, ir.AffineDimExpr) and sources[expr.position] is None:
                     sources[expr.position] = (value, axis)
         loops = enclosing_loops(op)
+        guards = _enclosing_guards(op)
         static = all(ir.ShapedType(v.type).shape[a] >= 0 for v, a in sources)
-        if static:
+        if static and not guards:
             per_iteration = int(np.prod([ir.ShapedType(v.type).shape[a] for v, a in sources], dtype=np.int64))
             try:
                 trips = 1
@@ -117,5 +118,19 @@ def count_macs_tiled(fn) -> int:
             except Exception:
                 pass  # bounds depend on outer loops: enumerate below
         for env in iterations(loops):
-            total += int(np.prod([_dim_size(v, a, env) for v, a in sources], dtype=np.int64))
+            if all(bool(evaluate(cond, env)) == taken for cond, taken in guards):
+                total += int(np.prod([_dim_size(v, a, env) for v, a in sources], dtype=np.int64))
     return total
+
+
+def _enclosing_guards(op: ir.Operation) -> list[tuple[ir.Value, bool]]:
+    """The conditions of the `scf.if`s around `op` (up to the function) and whether `op` runs when each
+    holds (then region) or fails (else region): a streamed path's layers run only at their steps."""
+    guards = []
+    child, parent = op, op.parent
+    while parent is not None and parent.name != "func.func":
+        if parent.name == "scf.if":
+            then_ops = [o.operation for o in parent.regions[0].blocks[0].operations]
+            guards.append((parent.operands[0], child in then_ops))
+        child, parent = parent, parent.parent
+    return guards

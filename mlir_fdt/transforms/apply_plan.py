@@ -16,6 +16,7 @@ from ..ir import entry_function, ir, replace_module_body, strip_attributes
 from ..plan import FusedPath, TilingPlan
 from ..passes import ModulePass
 from .fuse_epilogues import privatize_inits
+from .stream_rows import StreamedPath
 from .transform_library import TransformScript
 
 ANCHOR_ATTR = "fdt.path_anchor"
@@ -195,6 +196,9 @@ class ApplyPlan(ModulePass):
             script = TransformScript(module.context, ["fdt_spine", "fdt_tiling"])
             for i, path in enumerate(plan.paths):
                 chain = _check_chain(path, layers)
+                if path.method == "stream":
+                    StreamedPath(chain).rewrite()
+                    continue
                 members = [m for layer in chain for m in layer.members] + \
                           [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
                 # a layer without epilogue accumulates into its init: inside a path that init is a

@@ -1,0 +1,445 @@
+"""Streamed paths (`"method": "stream"` in a plan): a chain of layers computed depth first, one row at a
+time, each intermediate map kept only as a window of the rows its consumers still need. Nothing is
+computed twice (no halos), and no map of the path but its last layer's output is ever whole.
+
+One loop over time steps `t`. A layer `u` produces its output row `r` at step `r * P_u + o_u`:
+`P_u`, its period, is the product of the row strides between the path's input and `u` (a layer after
+a stride-2 convolution runs every second step), and `o_u`, its offset, is the first step at which all
+the input rows its row 0 reads exist (`o_u = max(o_n + (K - 1 - pad_top) * P_n)` over its inputs `n`
+read through a window of `K` rows). Each map `n` the path computes (and each map it reads from
+outside, copied in row by row) lives in a *window*: `D_n` rows (padding columns included), shifted up
+by one row each time `n` produces one, the new row written at the bottom. Rows before the first and
+after the last are the padding value, so every layer reads a fixed-size slice of its input windows
+at a fixed offset: the loop body holds the layer's own ops on static shapes of one row, with no
+bounds checks. The last layer writes its rows into its whole output, which leaves the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iree.compiler.dialects import arith, linalg, scf, tensor
+
+from ..analysis.layers import Layer
+from ..analysis.linalg_util import defining_op, indexing_maps, move_body, num_inputs
+from ..errors import FdtError
+from ..ir import ir
+
+DYNAMIC = -9223372036854775808  # ShapedType::kDynamic, the marker of a dynamic offset
+
+
+@dataclass
+class _Read:
+    """A layer's op reading a map (`node`) row-wise: `rows` input rows for one output row (the
+    kernel height; 1 for an elementwise read), `stride`, and the padding of the `tensor.pad` in
+    between (none when read directly)."""
+    op: ir.Operation
+    operand: int
+    node: ir.Value
+    rows: int
+    stride: int
+    pad_top: int = 0
+    pad_left: int = 0
+    pad_right: int = 0
+    padded_width: int = 0
+    pad_value: ir.Value | None = None
+
+
+@dataclass
+class _Node:
+    """A map of the path: a layer's output or an input read from outside."""
+    value: ir.Value
+    layer: Layer | None   # None: read from outside the path, copied into its window row by row
+    period: int = 1
+    offset: int = 0
+    reads: list[_Read] = field(default_factory=list)  # who reads it
+    depth: int = 1        # window rows
+    left: int = 0         # padding columns left and right of the map in the window
+    right: int = 0
+    pad_value: ir.Value | None = None
+
+    @property
+    def shape(self) -> list[int]:
+        return list(ir.RankedTensorType(self.value.type).shape)
+
+    def lag(self, read: _Read, consumer: "_Node") -> int:
+        """Rows `self` has produced beyond the first row `consumer` reads (padded coordinates)."""
+        return (consumer.offset - self.offset) // self.period
+
+
+def _row_read(op: ir.Operation, operand: int) -> tuple[int, int] | None:
+    """(rows, stride) of operand `operand` of generic `op` per output row, or None when the operand
+    does not depend on the output row (weights, biases). Refuses other row indexings."""
+    maps = indexing_maps(op)
+    out_rows = maps[-1].results[0]
+    if not isinstance(out_rows, ir.AffineDimExpr):
+        raise FdtError(f"stream: {op.name} at {op.location} does not index its output rows by a loop")
+    row_dim = ir.AffineDimExpr(out_rows).position
+    expr = maps[operand].results[0] if maps[operand].results else None
+    if expr is None or not _involves(expr, row_dim):
+        return None
+    if isinstance(expr, ir.AffineDimExpr):
+        return 1, 1
+    stride, window_dim = _stride_plus_dim(expr, row_dim)
+    if window_dim is None:
+        return 1, stride
+    return _loop_extent(op, window_dim), stride
+
+
+def _involves(expr: ir.AffineExpr, dim: int) -> bool:
+    if isinstance(expr, ir.AffineDimExpr):
+        return ir.AffineDimExpr(expr).position == dim
+    if isinstance(expr, ir.AffineBinaryExpr):
+        e = ir.AffineBinaryExpr(expr)
+        return _involves(e.lhs, dim) or _involves(e.rhs, dim)
+    return False
+
+
+def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, int | None]:
+    """`row * S + k` (either order, S may be 1): (S, position of k or None)."""
+    def term(e):  # (dim, coefficient)
+        if isinstance(e, ir.AffineDimExpr):
+            return ir.AffineDimExpr(e).position, 1
+        if isinstance(e, ir.AffineMulExpr):
+            m = ir.AffineMulExpr(e)
+            if isinstance(m.lhs, ir.AffineDimExpr) and isinstance(m.rhs, ir.AffineConstantExpr):
+                return ir.AffineDimExpr(m.lhs).position, ir.AffineConstantExpr(m.rhs).value
+        raise FdtError(f"stream: unsupported row index {expr}")
+    if isinstance(expr, ir.AffineMulExpr):
+        dim, coeff = term(expr)
+        if dim == row_dim:
+            return coeff, None
+    if isinstance(expr, ir.AffineAddExpr):
+        a = ir.AffineAddExpr(expr)
+        (d1, c1), (d2, c2) = term(a.lhs), term(a.rhs)
+        if d1 == row_dim and c2 == 1 and d2 != row_dim:
+            return c1, d2
+        if d2 == row_dim and c1 == 1 and d1 != row_dim:
+            return c2, d1
+    raise FdtError(f"stream: unsupported row index {expr}")
+
+
+def _loop_extent(op: ir.Operation, dim: int) -> int:
+    for operand, amap in zip(op.operands, indexing_maps(op)):
+        if not isinstance(operand.type, ir.RankedTensorType):
+            continue
+        shape = ir.RankedTensorType(operand.type).shape
+        for k, e in enumerate(amap.results):
+            if isinstance(e, ir.AffineDimExpr) and ir.AffineDimExpr(e).position == dim:
+                return shape[k]
+    raise FdtError(f"stream: loop {dim} of {op.name} at {op.location} has no static extent")
+
+
+def _pad_of(op: ir.Operation) -> tuple[list[int], list[int], ir.Value]:
+    low = list(ir.DenseI64ArrayAttr(op.attributes["static_low"]))
+    high = list(ir.DenseI64ArrayAttr(op.attributes["static_high"]))
+    body = op.regions[0].blocks[0]
+    value = list(body.operations)[-1].operands[0]
+    return low, high, value
+
+
+def _same_value(a: ir.Value | None, b: ir.Value | None) -> bool:
+    if a is None or b is None:
+        return True
+    ca, cb = defining_op(a), defining_op(b)
+    if a == b:
+        return True
+    return ca is not None and cb is not None and ca.name == cb.name == "arith.constant" and \
+        str(ca.attributes["value"]) == str(cb.attributes["value"])
+
+
+class StreamedPath:
+    """The schedule of one streamed path (periods, offsets, windows) and its rewrite."""
+
+    def __init__(self, chain: list[Layer]):
+        self.chain = chain
+        for layer in chain:
+            if layer.rank != 3:
+                raise FdtError(f"plan: stream needs layers with an HxWxC output; {layer.name} has shape "
+                               f"{layer.shape}")
+        self.nodes: dict = {}      # ir.Value -> _Node, in production order
+        self.units: list[_Node] = []
+        self.layer_ops = {op for layer in chain for op in layer.ops}
+        for layer in chain:
+            node = _Node(layer.result, layer)
+            reads = self._reads(layer)
+            for read in reads:
+                if read.node not in self.nodes:
+                    self.nodes[read.node] = _Node(read.node, None)  # an input of the path
+                self.nodes[read.node].reads.append(read)
+            self._schedule(node, reads)
+            self.nodes[layer.result] = node
+            self.units.append(node)
+        last = self.units[-1]
+        self.steps = (last.shape[0] - 1) * last.period + last.offset + 1
+        for node in self.nodes.values():
+            self._size_window(node)
+
+    def _reads(self, layer: Layer) -> list[_Read]:
+        reads = []
+        own = set(layer.ops)
+        for op in layer.ops:
+            if op.name == "tensor.pad" or op.name == "tensor.empty":
+                continue
+            if op.name != "linalg.generic":
+                raise FdtError(f"plan: stream cannot run {op.name} of {layer.name} row by row")
+            n_in = num_inputs(op)
+            for k, value in enumerate(list(op.operands)):
+                producer = defining_op(value)
+                if producer is not None and producer in own and producer.name != "tensor.pad":
+                    continue  # inside the layer: the same row
+                if k >= n_in and producer is not None and producer.name == "tensor.empty":
+                    continue
+                if not isinstance(value.type, ir.RankedTensorType):
+                    continue
+                shape = _row_read(op, k)
+                if shape is None:
+                    continue  # weights, biases: whole
+                rows, stride = shape
+                if producer is not None and producer.name == "tensor.pad":
+                    low, high, pad_value = _pad_of(producer)
+                    src = producer.operands[0]
+                    read = _Read(op, k, src, rows, stride, low[0], low[1], high[1],
+                                 ir.RankedTensorType(value.type).shape[1], pad_value)
+                else:
+                    src = value
+                    read = _Read(op, k, src, rows, stride, 0, 0, 0, ir.RankedTensorType(value.type).shape[1])
+                if ir.RankedTensorType(src.type).rank != 3:
+                    raise FdtError(f"plan: stream: {layer.name} reads a map that is not HxWxC")
+                reads.append(read)
+        if not reads:
+            raise FdtError(f"plan: stream: {layer.name} reads no map row by row")
+        return reads
+
+    def _schedule(self, node: _Node, reads: list[_Read]) -> None:
+        periods = {self.nodes[r.node].period * r.stride for r in reads}
+        if len(periods) != 1:
+            raise FdtError(f"plan: stream: the inputs of {node.layer.name} run at different row rates")
+        node.period = periods.pop()
+        node.offset = max(self.nodes[r.node].offset + max(0, r.rows - 1 - r.pad_top) * self.nodes[r.node].period
+                          for r in reads)
+
+    def _size_window(self, node: _Node) -> None:
+        if node is self.units[-1]:
+            return
+        values = [r.pad_value for r in node.reads if r.pad_value is not None]
+        for v in values[1:]:
+            if not _same_value(values[0], v):
+                raise FdtError("plan: stream: a map is padded with two different values")
+        node.pad_value = values[0] if values else None
+        node.left = max((r.pad_left for r in node.reads), default=0)
+        node.right = max((r.pad_right for r in node.reads), default=0)
+        for r in node.reads:
+            consumer = self._unit_of(r.op)
+            node.depth = max(node.depth, node.lag(r, consumer) + r.pad_top + 1)
+
+    def _unit_of(self, op: ir.Operation) -> _Node:
+        for unit in self.units:
+            if op in unit.layer.ops:
+                return unit
+        raise AssertionError("an op of the path outside its layers")
+
+    def window_bytes(self) -> int:
+        total = 0
+        for node in self.nodes.values():
+            if node is self.units[-1]:
+                continue
+            h, w, c = node.shape
+            width = ir.RankedTensorType(node.value.type).element_type.width // 8
+            total += node.depth * (w + node.left + node.right) * c * width
+        return total
+
+    # -- the rewrite ---------------------------------------------------------------------------------------------
+    def rewrite(self) -> None:
+        last = self.units[-1]
+        anchor = last.layer.anchor
+        with anchor.location, ir.InsertionPoint(anchor):
+            index = ir.IndexType.get()
+            c = {}
+
+            def const(v: int) -> ir.Value:
+                if v not in c:
+                    c[v] = arith.ConstantOp(index, v).result
+                return c[v]
+            self._const = const
+            windows = [n for n in self.nodes.values() if n is not last]
+            inits = [self._filled_window(n) for n in windows]
+            out_type = ir.RankedTensorType(last.value.type)
+            inits.append(tensor.EmptyOp(out_type.shape, out_type.element_type).result)
+            loop = scf.ForOp(const(0), const(self.steps), const(1), inits)
+        with anchor.location, ir.InsertionPoint(loop.body):
+            step = loop.induction_variable
+            state = dict(zip([n.value for n in windows] + [last.value], loop.inner_iter_args))
+            for node in self.nodes.values():
+                state[node.value] = self._produce(node, step, state, node is last)
+            scf.YieldOp([state[n.value] for n in windows] + [state[last.value]])
+        result = loop.results[len(windows)]
+        old_ops = [op for layer in self.chain for op in layer.ops]
+        anchor.results[0].replace_all_uses_with(result)
+        for op in reversed(old_ops):  # an accumulator fill CSE shares with a layer outside stays
+            if all(not list(r.uses) for r in op.results):
+                op.erase()
+
+    def _filled_window(self, node: _Node) -> ir.Value:
+        h, w, ch = node.shape
+        element = ir.RankedTensorType(node.value.type).element_type
+        empty = tensor.EmptyOp([node.depth, w + node.left + node.right, ch], element).result
+        if node.pad_value is None:
+            return empty
+        return _fill(empty, node.pad_value)
+
+    def _produce(self, node: _Node, step: ir.Value, state: dict, is_last: bool) -> ir.Value:
+        """At `step`: if `node` produces a row now, its window shifted and the row written; the state otherwise."""
+        const = self._const
+        current = state[node.value]
+        since = arith.SubIOp(step, const(node.offset)).result
+        started = arith.CmpIOp(arith.CmpIPredicate.sge, step, const(node.offset)).result
+        cond = started
+        if node.period > 1:
+            phase = arith.RemSIOp(since, const(node.period)).result
+            on_beat = arith.CmpIOp(arith.CmpIPredicate.eq, phase, const(0)).result
+            cond = arith.AndIOp(started, on_beat).result
+        row = arith.DivSIOp(since, const(node.period)).result if node.period > 1 else since
+        height = node.shape[0]
+        branch = scf.IfOp(cond, [current.type], has_else=True)
+        with ir.InsertionPoint(branch.else_block):
+            scf.YieldOp([current])
+        with ir.InsertionPoint(branch.then_block):
+            if is_last:  # rows only where they exist: the last layer's output is the path's result
+                new_row = self._compute_row(node, state, None)
+                written = _insert(new_row, current, [row, const(0), const(0)], None)
+                scf.YieldOp([written])
+            else:
+                shifted = self._shift(node, current)
+                inside = arith.CmpIOp(arith.CmpIPredicate.slt, row, const(height)).result
+                fill = scf.IfOp(inside, [current.type], has_else=True)
+                with ir.InsertionPoint(fill.then_block):
+                    bottom = self._bottom_row(node, shifted)
+                    if node.layer is None:
+                        new_row = _slice(node.value, [row, const(0), const(0)], None, [1] + node.shape[1:])
+                    else:
+                        new_row = self._compute_row(node, state, bottom)
+                    scf.YieldOp([_insert(new_row, shifted, None, [node.depth - 1, node.left, 0])])
+                with ir.InsertionPoint(fill.else_block):
+                    if node.pad_value is not None:
+                        bottom = self._bottom_row(node, shifted)
+                        padded = _fill(bottom, node.pad_value)
+                        scf.YieldOp([_insert(padded, shifted, None, [node.depth - 1, node.left, 0])])
+                    else:
+                        scf.YieldOp([shifted])
+                scf.YieldOp([fill.results[0]])
+        return branch.results[0]
+
+    def _shift(self, node: _Node, window: ir.Value) -> ir.Value:
+        if node.depth == 1:
+            return window
+        shape = list(ir.RankedTensorType(window.type).shape)
+        kept = [node.depth - 1] + shape[1:]
+        rows = _slice(window, None, [1, 0, 0], kept)
+        return _insert(rows, window, None, [0, 0, 0])
+
+    def _bottom_row(self, node: _Node, window: ir.Value) -> ir.Value:
+        h, w, ch = node.shape
+        return _slice(window, None, [node.depth - 1, node.left, 0], [1, w, ch])
+
+    def _compute_row(self, node: _Node, state: dict, destination: ir.Value | None) -> ir.Value:
+        """Clone `node`'s layer for one output row, reading its inputs' windows."""
+        layer = node.layer
+        mapping: dict = {}
+        reads = {(r.op, r.operand): r for n in self.nodes.values() for r in n.reads if r.op in layer.ops}
+        for op in layer.ops:
+            if op.name == "tensor.pad":
+                continue
+            n_in = num_inputs(op)
+            operands = []
+            for k, value in enumerate(list(op.operands)):
+                read = reads.get((op, k))
+                producer = defining_op(value)
+                if read is not None:
+                    operands.append(self._window_slice(read, node, state))
+                elif value in mapping:
+                    operands.append(mapping[value])
+                elif k >= n_in and producer is not None and producer.name == "tensor.empty":
+                    if op == layer.anchor and destination is not None:
+                        operands.append(destination)
+                    else:
+                        t = ir.RankedTensorType(value.type)
+                        operands.append(tensor.EmptyOp([1] + list(t.shape)[1:], t.element_type).result)
+                else:
+                    operands.append(value)
+            new = _clone_generic(op, operands)
+            mapping[op.results[0]] = new.results[0]
+        return mapping[layer.anchor.results[0]]
+
+    def _window_slice(self, read: _Read, consumer: _Node, state: dict) -> ir.Value:
+        node = self.nodes[read.node]
+        start = node.depth - 1 - node.lag(read, consumer) - read.pad_top
+        assert start >= 0 and start + read.rows <= node.depth, (start, read, node.depth)
+        channels = node.shape[2]
+        return _slice(state[node.value], None, [start, node.left - read.pad_left, 0],
+                      [read.rows, read.padded_width, channels])
+
+
+def _slice(source: ir.Value, dynamic: list | None, static: list[int] | None, sizes: list[int]) -> ir.Value:
+    element = ir.RankedTensorType(source.type).element_type
+    result = ir.RankedTensorType.get(sizes, element)
+    if dynamic is not None:
+        offsets, static_offsets = _dynamic_offsets(dynamic)
+    else:
+        offsets, static_offsets = [], static
+    return tensor.ExtractSliceOp(result, source, offsets, [], [], static_offsets, sizes, [1] * len(sizes)).result
+
+
+def _insert(source: ir.Value, dest: ir.Value, dynamic: list | None, static: list[int] | None) -> ir.Value:
+    sizes = list(ir.RankedTensorType(source.type).shape)
+    if dynamic is not None:
+        offsets, static_offsets = _dynamic_offsets(dynamic)
+    else:
+        offsets, static_offsets = [], static
+    return tensor.InsertSliceOp(source, dest, offsets, [], [], static_offsets, sizes, [1] * len(sizes)).result
+
+
+def _dynamic_offsets(values: list[ir.Value]) -> tuple[list[ir.Value], list[int]]:
+    offsets, static = [], []
+    for v in values:
+        op = defining_op(v)
+        if op is not None and op.name == "arith.constant":
+            static.append(ir.IntegerAttr(op.attributes["value"]).value)
+        else:
+            offsets.append(v)
+            static.append(DYNAMIC)
+    return offsets, static
+
+
+def _fill(destination: ir.Value, value: ir.Value) -> ir.Value:
+    t = ir.RankedTensorType(destination.type)
+    identity = ir.AffineMap.get_identity(t.rank)
+    op = linalg.GenericOp([t], [], [destination], ir.ArrayAttr.get([ir.AffineMapAttr.get(identity)]),
+                          ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * t.rank))
+    block = op.regions[0].blocks.append(t.element_type)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([value])
+    return op.results[0]
+
+
+def _clone_generic(op: ir.Operation, operands: list[ir.Value]) -> ir.Operation:
+    """`op` (a linalg.generic) on `operands`; its result takes the type of its new init."""
+    n_in = num_inputs(op)
+    clone = op.clone()
+    inputs, outputs = operands[:n_in], operands[n_in:]
+    new = linalg.GenericOp([v.type for v in outputs], inputs, outputs, op.attributes["indexing_maps"],
+                           op.attributes["iterator_types"])
+    for name in ("fdt.layer",):
+        if name in op.attributes:
+            new.operation.attributes[name] = op.attributes[name]
+    old_block = clone.regions[0].blocks[0]
+    block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
+    for old, fresh in zip(old_block.arguments, block.arguments):
+        old.replace_all_uses_with(fresh)
+    move_body(old_block, block)
+    clone.erase()
+    return new.operation
+
+
+def stream_path(chain: list[Layer]) -> StreamedPath:
+    return StreamedPath(chain)
