@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FdtError
+from iree.compiler.dialects import memref
+
 from ..ir import ir, run_pipeline, walk_ops
 from ..passes import ModulePass
 
@@ -44,6 +46,7 @@ class Bufferize(ModulePass):
         except ir.MLIRError as e:
             raise FdtError(f"bufferization failed: {e}") from None
         erase_self_copies(module)
+        copy_overlapping_rows_directly(module)
 
 
 def erase_self_copies(module: ir.Module) -> None:
@@ -51,3 +54,56 @@ def erase_self_copies(module: ir.Module) -> None:
     for op in walk_ops(module.operation):
         if op.name == "memref.copy" and op.operands[0] == op.operands[1]:
             op.erase()
+
+
+def copy_overlapping_rows_directly(module: ir.Module) -> None:
+    """`copy(A, t); copy(t, B)` through a temporary `t` used by nothing else, where B lies at or below A in the
+    same buffer with the same layout (a streamed window shifting its rows up, `transforms/stream_rows.py`):
+    one copy A -> B. The copy's loops run in ascending address order (`fdt-lower-to-loops`), so each element
+    is read before a lower one overwrites it; the temporary (rows of the window) is gone from the arena."""
+    for op in walk_ops(module.operation):
+        if op.name != "memref.alloc" or len(list(op.results[0].uses)) != 2:
+            continue
+        temporary = op.results[0]
+        copies = [u.owner.operation for u in temporary.uses]
+        if any(c.name != "memref.copy" for c in copies):
+            continue
+        into = next((c for c in copies if c.operands[1] == temporary), None)
+        out_of = next((c for c in copies if c.operands[0] == temporary), None)
+        if into is None or out_of is None or into.parent != out_of.parent:
+            continue
+        source, destination = into.operands[0], out_of.operands[1]
+        if not _same_buffer_at_or_below(destination, source) or not _only_views_between(into, out_of):
+            continue
+        with ir.InsertionPoint(out_of), out_of.location:
+            memref.CopyOp(source, destination)
+        out_of.erase()
+        into.erase()
+        op.erase()
+
+
+def _subview_of(value: ir.Value):
+    owner = value.owner
+    op = owner.operation if isinstance(owner, ir.OpView) else owner
+    if not isinstance(op, ir.Operation) or op.name != "memref.subview" or len(op.operands) != 1:
+        return None
+    return op
+
+
+def _same_buffer_at_or_below(low: ir.Value, high: ir.Value) -> bool:
+    """Static subviews of one buffer, same shape and layout but offsets, `low`'s at or before `high`'s."""
+    a, b = _subview_of(low), _subview_of(high)
+    if a is None or b is None or a.operands[0] != b.operands[0]:
+        return False
+    ta, tb = ir.MemRefType(low.type), ir.MemRefType(high.type)
+    if list(ta.shape) != list(tb.shape) or ta.element_type != tb.element_type:
+        return False
+    la, lb = ir.StridedLayoutAttr(ta.layout), ir.StridedLayoutAttr(tb.layout)
+    dynamic = ir.ShapedType.get_dynamic_stride_or_offset()
+    return list(la.strides) == list(lb.strides) and dynamic not in (la.offset, lb.offset) and la.offset <= lb.offset
+
+
+def _only_views_between(first: ir.Operation, last: ir.Operation) -> bool:
+    ops = [o.operation for o in first.block.operations]
+    i, j = ops.index(first), ops.index(last)
+    return i < j and all(o.name in ("memref.subview", "arith.constant") for o in ops[i + 1:j])

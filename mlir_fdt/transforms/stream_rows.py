@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from iree.compiler.dialects import arith, linalg, scf, tensor
 
-from ..analysis.layers import Layer
+from ..analysis.layers import LAYER_ATTR, Layer, is_global_pool
 from ..analysis.linalg_util import defining_op, indexing_maps, move_body, num_inputs
 from ..errors import FdtError
 from ..ir import ir
@@ -53,14 +53,23 @@ class _Node:
     period: int = 1
     offset: int = 0
     reads: list[_Read] = field(default_factory=list)  # who reads it
+    reads_in: list[_Read] = field(default_factory=list)  # what it reads
     depth: int = 1        # window rows
     left: int = 0         # padding columns left and right of the map in the window
     right: int = 0
     pad_value: ir.Value | None = None
+    pool: ir.Operation | None = None  # a global pooling closing the path: its reduction, fed a row a step
 
     @property
     def shape(self) -> list[int]:
         return list(ir.RankedTensorType(self.value.type).shape)
+
+    @property
+    def height(self) -> int:
+        """Rows the node produces (a pooling: the rows it reduces)."""
+        if self.pool is not None:
+            return ir.RankedTensorType(self.pool.operands[0].type).shape[0]
+        return self.shape[0]
 
     def lag(self, read: _Read, consumer: "_Node") -> int:
         """Rows `self` has produced beyond the first row `consumer` reads (padded coordinates)."""
@@ -153,25 +162,31 @@ class StreamedPath:
 
     def __init__(self, chain: list[Layer]):
         self.chain = chain
-        for layer in chain:
-            if layer.rank != 3:
-                raise FdtError(f"plan: stream needs layers with an HxWxC output; {layer.name} has shape "
-                               f"{layer.shape}")
+        for k, layer in enumerate(chain):
+            if layer.rank != 3 and not (k == len(chain) - 1 and k > 0 and is_global_pool(layer)):
+                raise FdtError(f"plan: stream needs layers with an HxWxC output (or a global pooling last); "
+                               f"{layer.name} has shape {layer.shape}")
         self.nodes: dict = {}      # ir.Value -> _Node, in production order
         self.units: list[_Node] = []
         self.layer_ops = {op for layer in chain for op in layer.ops}
         for layer in chain:
             node = _Node(layer.result, layer)
-            reads = self._reads(layer)
+            if layer.rank == 1:
+                node.pool = layer.reductions[0]
+                reads = [_Read(node.pool, 0, node.pool.operands[0], 1, 1,
+                               padded_width=ir.RankedTensorType(node.pool.operands[0].type).shape[1])]
+            else:
+                reads = self._reads(layer)
             for read in reads:
                 if read.node not in self.nodes:
                     self.nodes[read.node] = _Node(read.node, None)  # an input of the path
                 self.nodes[read.node].reads.append(read)
+            node.reads_in = reads
             self._schedule(node, reads)
             self.nodes[layer.result] = node
             self.units.append(node)
         last = self.units[-1]
-        self.steps = (last.shape[0] - 1) * last.period + last.offset + 1
+        self.steps = (last.height - 1) * last.period + last.offset + 1
         for node in self.nodes.values():
             self._size_window(node)
 
@@ -252,7 +267,7 @@ class StreamedPath:
     # -- the rewrite ---------------------------------------------------------------------------------------------
     def rewrite(self) -> None:
         last = self.units[-1]
-        anchor = last.layer.anchor
+        anchor = last.pool if last.pool is not None else last.layer.anchor
         with anchor.location, ir.InsertionPoint(anchor):
             index = ir.IndexType.get()
             c = {}
@@ -264,8 +279,11 @@ class StreamedPath:
             self._const = const
             windows = [n for n in self.nodes.values() if n is not last]
             inits = [self._filled_window(n) for n in windows]
-            out_type = ir.RankedTensorType(last.value.type)
-            inits.append(tensor.EmptyOp(out_type.shape, out_type.element_type).result)
+            if last.pool is not None:  # the pooled sums accumulate over the loop
+                inits.append(list(last.pool.operands)[-1])
+            else:
+                out_type = ir.RankedTensorType(last.value.type)
+                inits.append(tensor.EmptyOp(out_type.shape, out_type.element_type).result)
             loop = scf.ForOp(const(0), const(self.steps), const(1), inits)
         with anchor.location, ir.InsertionPoint(loop.body):
             step = loop.induction_variable
@@ -275,6 +293,9 @@ class StreamedPath:
             scf.YieldOp([state[n.value] for n in windows] + [state[last.value]])
         result = loop.results[len(windows)]
         old_ops = [op for layer in self.chain for op in layer.ops]
+        if last.pool is not None:  # the pooling's init and epilogue stay, around the loop
+            old_ops = [op for layer in self.chain[:-1] for op in layer.ops] + \
+                [op for op in last.layer.ops if op.name == "tensor.pad"] + [last.pool]
         anchor.results[0].replace_all_uses_with(result)
         for op in reversed(old_ops):  # an accumulator fill CSE shares with a layer outside stays
             if all(not list(r.uses) for r in op.results):
@@ -286,7 +307,12 @@ class StreamedPath:
         empty = tensor.EmptyOp([node.depth, w + node.left + node.right, ch], element).result
         if node.pad_value is None:
             return empty
-        return _fill(empty, node.pad_value)
+        window = _fill(empty, node.pad_value)
+        # named after the layer writing it: two windows of one shape must not be merged by CSE (one buffer
+        # carried twice through the loop would be copied)
+        name = node.layer.name if node.layer is not None else f"{self._unit_of(node.reads[0].op).layer.name} in"
+        defining_op(window).attributes[LAYER_ATTR] = ir.StringAttr.get(name)
+        return window
 
     def _produce(self, node: _Node, step: ir.Value, state: dict, is_last: bool) -> ir.Value:
         """At `step`: if `node` produces a row now, its window shifted and the row written; the state otherwise."""
@@ -300,12 +326,17 @@ class StreamedPath:
             on_beat = arith.CmpIOp(arith.CmpIPredicate.eq, phase, const(0)).result
             cond = arith.AndIOp(started, on_beat).result
         row = arith.DivSIOp(since, const(node.period)).result if node.period > 1 else since
-        height = node.shape[0]
+        height = node.height
         branch = scf.IfOp(cond, [current.type], has_else=True)
         with ir.InsertionPoint(branch.else_block):
             scf.YieldOp([current])
         with ir.InsertionPoint(branch.then_block):
-            if is_last:  # rows only where they exist: the last layer's output is the path's result
+            if node.pool is not None:  # the row's sums added to the pooled sums
+                read = node.reads_in[0]
+                operands = [self._window_slice(read, node, state)] + \
+                    [_pool_operand_row(node.pool, k) for k in range(1, num_inputs(node.pool))] + [current]
+                scf.YieldOp([_clone_generic(node.pool, operands).results[0]])
+            elif is_last:  # rows only where they exist: the last layer's output is the path's result
                 new_row = self._compute_row(node, state, None)
                 written = _insert(new_row, current, [row, const(0), const(0)], None)
                 scf.YieldOp([written])
@@ -380,6 +411,22 @@ class StreamedPath:
                       [read.rows, read.padded_width, channels])
 
 
+def _pool_operand_row(pool: ir.Operation, k: int) -> ir.Value:
+    """Operand `k` of a global pooling for one input row: unchanged if it does not depend on the row; a
+    shape-only `tensor.empty` (a pooling window) of one row."""
+    value = pool.operands[k]
+    maps = indexing_maps(pool)
+    row_dim = ir.AffineDimExpr(maps[0].results[0]).position
+    axes = [i for i, e in enumerate(maps[k].results) if _involves(e, row_dim)]
+    if not axes:
+        return value
+    producer = defining_op(value)
+    if producer is None or producer.name != "tensor.empty":
+        raise FdtError(f"plan: stream: the pooling at {pool.location} reads a computed tensor per row")
+    t = ir.RankedTensorType(value.type)
+    return tensor.EmptyOp([1 if i in axes else d for i, d in enumerate(t.shape)], t.element_type).result
+
+
 def _slice(source: ir.Value, dynamic: list | None, static: list[int] | None, sizes: list[int]) -> ir.Value:
     element = ir.RankedTensorType(source.type).element_type
     result = ir.RankedTensorType.get(sizes, element)
@@ -429,9 +476,8 @@ def _clone_generic(op: ir.Operation, operands: list[ir.Value]) -> ir.Operation:
     inputs, outputs = operands[:n_in], operands[n_in:]
     new = linalg.GenericOp([v.type for v in outputs], inputs, outputs, op.attributes["indexing_maps"],
                            op.attributes["iterator_types"])
-    for name in ("fdt.layer",):
-        if name in op.attributes:
-            new.operation.attributes[name] = op.attributes[name]
+    if LAYER_ATTR in op.attributes:
+        new.operation.attributes[LAYER_ATTR] = op.attributes[LAYER_ATTR]
     old_block = clone.regions[0].blocks[0]
     block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
     for old, fresh in zip(old_block.arguments, block.arguments):
