@@ -64,6 +64,10 @@ class _Node:
     def shape(self) -> list[int]:
         return list(ir.RankedTensorType(self.value.type).shape)
 
+    def at(self, row: int, column: int) -> list[int]:
+        """Offsets of (row, column) in the node's window (channels from 0)."""
+        return [row, column] + [0] * (len(self.shape) - 2)
+
     @property
     def height(self) -> int:
         """Rows the node produces (a pooling: the rows it reduces)."""
@@ -219,8 +223,8 @@ class StreamedPath:
                 else:
                     src = value
                     read = _Read(op, k, src, rows, stride, 0, 0, 0, ir.RankedTensorType(value.type).shape[1])
-                if ir.RankedTensorType(src.type).rank != 3:
-                    raise FdtError(f"plan: stream: {layer.name} reads a map that is not HxWxC")
+                if ir.RankedTensorType(src.type).rank not in (2, 3):
+                    raise FdtError(f"plan: stream: {layer.name} reads a map that is not HxW or HxWxC")
                 reads.append(read)
         if not reads:
             raise FdtError(f"plan: stream: {layer.name} reads no map row by row")
@@ -259,9 +263,9 @@ class StreamedPath:
         for node in self.nodes.values():
             if node is self.units[-1]:
                 continue
-            h, w, c = node.shape
+            h, w, *channels = node.shape
             width = ir.RankedTensorType(node.value.type).element_type.width // 8
-            total += node.depth * (w + node.left + node.right) * c * width
+            total += node.depth * (w + node.left + node.right) * (channels[0] if channels else 1) * width
         return total
 
     # -- the rewrite ---------------------------------------------------------------------------------------------
@@ -302,9 +306,9 @@ class StreamedPath:
                 op.erase()
 
     def _filled_window(self, node: _Node) -> ir.Value:
-        h, w, ch = node.shape
+        h, w, *channels = node.shape
         element = ir.RankedTensorType(node.value.type).element_type
-        empty = tensor.EmptyOp([node.depth, w + node.left + node.right, ch], element).result
+        empty = tensor.EmptyOp([node.depth, w + node.left + node.right, *channels], element).result
         if node.pad_value is None:
             return empty
         window = _fill(empty, node.pad_value)
@@ -338,7 +342,7 @@ class StreamedPath:
                 scf.YieldOp([_clone_generic(node.pool, operands).results[0]])
             elif is_last:  # rows only where they exist: the last layer's output is the path's result
                 new_row = self._compute_row(node, state, None)
-                written = _insert(new_row, current, [row, const(0), const(0)], None)
+                written = _insert(new_row, current, [row] + [const(0)] * (len(node.shape) - 1), None)
                 scf.YieldOp([written])
             else:
                 shifted = self._shift(node, current)
@@ -347,15 +351,16 @@ class StreamedPath:
                 with ir.InsertionPoint(fill.then_block):
                     bottom = self._bottom_row(node, shifted)
                     if node.layer is None:
-                        new_row = _slice(node.value, [row, const(0), const(0)], None, [1] + node.shape[1:])
+                        new_row = _slice(node.value, [row] + [const(0)] * (len(node.shape) - 1), None,
+                                         [1] + node.shape[1:])
                     else:
                         new_row = self._compute_row(node, state, bottom)
-                    scf.YieldOp([_insert(new_row, shifted, None, [node.depth - 1, node.left, 0])])
+                    scf.YieldOp([_insert(new_row, shifted, None, node.at(node.depth - 1, node.left))])
                 with ir.InsertionPoint(fill.else_block):
                     if node.pad_value is not None:
                         bottom = self._bottom_row(node, shifted)
                         padded = _fill(bottom, node.pad_value)
-                        scf.YieldOp([_insert(padded, shifted, None, [node.depth - 1, node.left, 0])])
+                        scf.YieldOp([_insert(padded, shifted, None, node.at(node.depth - 1, node.left))])
                     else:
                         scf.YieldOp([shifted])
                 scf.YieldOp([fill.results[0]])
@@ -366,12 +371,12 @@ class StreamedPath:
             return window
         shape = list(ir.RankedTensorType(window.type).shape)
         kept = [node.depth - 1] + shape[1:]
-        rows = _slice(window, None, [1, 0, 0], kept)
-        return _insert(rows, window, None, [0, 0, 0])
+        rows = _slice(window, None, node.at(1, 0), kept)
+        return _insert(rows, window, None, node.at(0, 0))
 
     def _bottom_row(self, node: _Node, window: ir.Value) -> ir.Value:
-        h, w, ch = node.shape
-        return _slice(window, None, [node.depth - 1, node.left, 0], [1, w, ch])
+        h, w, *channels = node.shape
+        return _slice(window, None, node.at(node.depth - 1, node.left), [1, w, *channels])
 
     def _compute_row(self, node: _Node, state: dict, destination: ir.Value | None) -> ir.Value:
         """Clone `node`'s layer for one output row, reading its inputs' windows."""
@@ -406,9 +411,8 @@ class StreamedPath:
         node = self.nodes[read.node]
         start = node.depth - 1 - node.lag(read, consumer) - read.pad_top
         assert start >= 0 and start + read.rows <= node.depth, (start, read, node.depth)
-        channels = node.shape[2]
-        return _slice(state[node.value], None, [start, node.left - read.pad_left, 0],
-                      [read.rows, read.padded_width, channels])
+        return _slice(state[node.value], None, node.at(start, node.left - read.pad_left),
+                      [read.rows, read.padded_width, *node.shape[2:]])
 
 
 def _pool_operand_row(pool: ir.Operation, k: int) -> ir.Value:
