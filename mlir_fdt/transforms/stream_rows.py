@@ -164,8 +164,9 @@ def _same_value(a: ir.Value | None, b: ir.Value | None) -> bool:
 class StreamedPath:
     """The schedule of one streamed path (periods, offsets, windows) and its rewrite."""
 
-    def __init__(self, chain: list[Layer]):
+    def __init__(self, chain: list[Layer], padded_columns: bool = False):
         self.chain = chain
+        self.padded_columns = padded_columns
         for k, layer in enumerate(chain):
             if layer.rank != 3 and not (k == len(chain) - 1 and k > 0 and is_global_pool(layer)):
                 raise FdtError(f"plan: stream needs layers with an HxWxC output (or a global pooling last); "
@@ -246,8 +247,9 @@ class StreamedPath:
             if not _same_value(values[0], v):
                 raise FdtError("plan: stream: a map is padded with two different values")
         node.pad_value = values[0] if values else None
-        node.left = max((r.pad_left for r in node.reads), default=0)
-        node.right = max((r.pad_right for r in node.reads), default=0)
+        if self.padded_columns:
+            node.left = max((r.pad_left for r in node.reads), default=0)
+            node.right = max((r.pad_right for r in node.reads), default=0)
         for r in node.reads:
             consumer = self._unit_of(r.op)
             node.depth = max(node.depth, node.lag(r, consumer) + r.pad_top + 1)
@@ -411,8 +413,19 @@ class StreamedPath:
         node = self.nodes[read.node]
         start = node.depth - 1 - node.lag(read, consumer) - read.pad_top
         assert start >= 0 and start + read.rows <= node.depth, (start, read, node.depth)
-        return _slice(state[node.value], None, node.at(start, node.left - read.pad_left),
-                      [read.rows, read.padded_width, *node.shape[2:]])
+        if node.left or not (read.pad_left or read.pad_right):
+            return _slice(state[node.value], None, node.at(start, node.left - read.pad_left),
+                          [read.rows, read.padded_width, *node.shape[2:]])
+        # the window holds the map's columns only: pad the slice (fdt-fold-pad-into-consumer folds it)
+        rows = _slice(state[node.value], None, node.at(start, 0), [read.rows, *node.shape[1:]])
+        t = ir.RankedTensorType(rows.type)
+        low, high = node.at(0, read.pad_left), node.at(0, read.pad_right)
+        padded = ir.RankedTensorType.get([d + a + b for d, a, b in zip(t.shape, low, high)], t.element_type)
+        pad = tensor.PadOp(padded, rows, [], [], low, high)
+        block = pad.regions[0].blocks.append(*[ir.IndexType.get()] * t.rank)
+        with ir.InsertionPoint(block):
+            tensor.YieldOp(read.pad_value)
+        return pad.result
 
 
 def _pool_operand_row(pool: ir.Operation, k: int) -> ir.Value:
