@@ -12,6 +12,9 @@ a path may contain depends on the split kind (a table of rules per kind, below):
   features partitioned, the closing layer's partial sums accumulated in its accumulator width).
   The graph counts that whole accumulator at the closing layer, so a path whose int32 partial
   sums outweigh the map they replace is estimated worse and never scored.
+- Streamed (nothing recomputed): layers with HxWxC outputs, optionally closed by a global pooling,
+  run depth first a row at a time; each map inside the path is a window of a few rows
+  (`transforms/stream_rows.py`).
 - In place (nothing recomputed): one layer whose tiles read their input only where they write
   (a stride-1 depthwise layer by channels, a 1x1 layer by rows) writes over the input that dies
   there, one tile apart (fdt-reuse-dying-inputs); proposed all together (`with_in_place`).
@@ -26,6 +29,7 @@ MAX_PATH_LAYERS = 12
 FFMT_GRIDS = [(2, 1), (4, 1), (8, 1), (2, 2), (3, 3), (4, 4), (6, 6), (8, 8)]
 FDT_PARTITIONS = [2, 4, 8, 16, 32, 64]
 PER_CHANNEL = {"dw", "pool"}
+STREAM_KINDS = {"conv", "dw", "pw", "pool"}
 
 
 def _is_chain(graph: LayerGraph, a: int, b: int) -> bool:
@@ -42,6 +46,11 @@ def ffmt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
     if any(layer.rank != 3 for layer in layers[:-1]):
         return False
     return layers[-1].rank == 3 or layers[-1].global_pool
+
+
+def stream_allowed(graph: LayerGraph, a: int, b: int) -> bool:
+    """Layers a..b (two or more) can stream: maps with rows all along, a global pooling at most last."""
+    return b > a and ffmt_allowed(graph, a, b) and all(layer.kind in STREAM_KINDS for layer in graph.layers[a:b + 1])
 
 
 def fdt_partitions(graph: LayerGraph, a: int, b: int) -> int:
@@ -91,6 +100,9 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
                     if parts <= channels and (names, "fdt", parts) not in seen:
                         seen.add((names, "fdt", parts))
                         out.append(FusedPath(names, "fdt", partitions=parts))
+            if stream_allowed(graph, a, b) and (names, "stream") not in seen:
+                seen.add((names, "stream"))
+                out.append(FusedPath(names, "stream"))
             if ffmt_allowed(graph, a, b):
                 for grid in ffmt_grids(graph, b):
                     if (names, "ffmt", grid) not in seen:

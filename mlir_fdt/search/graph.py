@@ -134,7 +134,9 @@ class LayerGraph:
         internal: dict[int, int] = {}
         for path in plan.paths:
             for name in path.layers[:-1]:
-                internal[index[name]] = path.pieces
+                layer = self.layers[index[name]]
+                # a streamed map is a window of about three rows
+                internal[index[name]] = max(1, layer.shape[0] // 3) if path.method == "stream" else path.pieces
         return internal
 
     def critical_layers(self) -> list[int]:
