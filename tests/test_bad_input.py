@@ -174,7 +174,7 @@ def test_options_are_checked_when_created(kwargs, fragment):
     ({"paths": [{"layers": ["conv_9"], "method": "ffmt", "tiles": [2, 2]}]},
      ["plan: unknown layer(s) conv_9; this model's layers: conv_0"]),
     ({"paths": [{"layers": ["conv_0"], "method": "zigzag", "tiles": [2, 2]}]},
-     ["plan: unknown method 'zigzag' (use one of: ffmt, fdt)"]),
+     ["plan: unknown method 'zigzag' (use one of: ffmt, fdt, stream)"]),
     ({"paths": [{"layers": ["conv_0"], "method": "ffmt", "tiles": [0, 2]}]},
      ["plan: ffmt tiles must be [rows, cols] >= 1, got [0, 2]"]),
     ({"paths": [{"method": "ffmt"}]}, ["plan.json: path 0 is malformed"]),
