@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from iree.compiler.dialects import arith, memref
+
 from ..errors import FdtError
 from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
 from ..passes import ModulePass
@@ -49,9 +52,52 @@ def lower_to_loops(module: ir.Module) -> None:
         for op in walk_ops(module.operation):
             if op.name == "memref.copy":
                 with ir.InsertionPoint(op), op.location:
-                    linalg.copy(op.operands[0], outs=[op.operands[1]])
+                    source, target = _as_words(op.operands[0]), _as_words(op.operands[1])
+                    if source is None or target is None or source[2] != target[2]:
+                        linalg.copy(op.operands[0], outs=[op.operands[1]])
+                    else:
+                        linalg.copy(_word_view(*source), outs=[_word_view(*target)])
                 op.erase()
     run_pipeline(module, "builtin.module(func.func(convert-linalg-to-loops),canonicalize,cse)")
+
+
+def _as_words(value: ir.Value) -> tuple[ir.Value, int, int] | None:
+    """(arena, byte offset, bytes) when `value` is a contiguous, word-aligned stretch of a 1-d i8 arena (a
+    planned buffer, or full rows of one: a streamed window's shift): it is then copied four bytes a load."""
+    t = ir.MemRefType(value.type)
+    element_bits = t.element_type.width if hasattr(t.element_type, "width") else 0
+    if element_bits not in (8, 16, 32) or any(d < 0 for d in t.shape):
+        return None
+    layout = ir.StridedLayoutAttr(t.layout) if isinstance(t.layout, ir.StridedLayoutAttr) else None
+    offset = 0
+    op = value.owner.operation if isinstance(value.owner, ir.OpView) else value.owner
+    if layout is not None:
+        strides, expected = list(layout.strides), []
+        for d in reversed(t.shape):
+            expected.insert(0, (expected[0] * prev) if expected else 1)
+            prev = d
+        if strides != expected or layout.offset < 0 or not isinstance(op, ir.Operation) or op.name != "memref.subview":
+            return None
+        offset = layout.offset
+        view = op.operands[0]
+        op = view.owner.operation if isinstance(view.owner, ir.OpView) else view.owner
+    if not isinstance(op, ir.Operation) or op.name != "memref.view":
+        return None
+    arena, shift = op.operands[0], op.operands[1].owner
+    shift = shift.operation if isinstance(shift, ir.OpView) else shift
+    if not isinstance(shift, ir.Operation) or shift.name != "arith.constant" or len(op.operands) != 2:
+        return None
+    start = ir.IntegerAttr(shift.attributes["value"]).value + offset * element_bits // 8
+    size = int(np.prod(t.shape)) * element_bits // 8
+    if start % 4 or size % 4 or size < 8:
+        return None
+    return arena, start, size
+
+
+def _word_view(arena: ir.Value, start: int, size: int) -> ir.Value:
+    index = ir.IndexType.get()
+    offset = arith.ConstantOp(index, start).result
+    return memref.ViewOp(ir.MemRefType.get([size // 4], ir.IntegerType.get_signless(32)), arena, offset, []).result
 
 
 @dataclass(frozen=True)

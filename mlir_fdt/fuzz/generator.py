@@ -23,7 +23,7 @@ PLANNERS = ("best", "greedy", "linear")
 ALIGNMENTS = (4, 16, 64)
 # of the drawn plans: channel partitions (fdt), every layer that can write over its input tiled so
 # (in-place, what min-ram starts from), the rest spatial tiles (ffmt)
-FDT_SHARE, IN_PLACE_SHARE = 0.3, 0.15
+FDT_SHARE, IN_PLACE_SHARE, STREAM_SHARE = 0.3, 0.15, 0.2
 # of the fdt draws: end the network on dense layers (a flattening one and a closing one), the
 # chains FDT cuts where spatial tiles cannot: output features partitioned, partial sums after
 DENSE_TAIL_SHARE = 0.5
@@ -232,6 +232,12 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
                 tail = (drawer.draw("dw", keep_shape=True), drawer.draw("conv", keep_shape=True).with_params(
                     kernel=(1, 1)))
                 candidate = replace(spec, layers=spec.layers + tail)
+                if renders(candidate) is not None:
+                    spec = candidate
+        elif draw < FDT_SHARE + IN_PLACE_SHARE + STREAM_SHARE:
+            plan = replace(plan, method="stream", length=max(2, plan.length))
+            if not flat:  # end on two windowed layers (strides, padding as drawn): something to stream
+                candidate = replace(spec, layers=spec.layers + (drawer.draw("conv"), drawer.draw("dw")))
                 if renders(candidate) is not None:
                     spec = candidate
         spec = replace(spec, plan=plan)

@@ -5,7 +5,8 @@ data flow while the next layer is the single consumer of the previous one's outp
 starts at any layer, follows per-channel layers (depthwise, pooling, global pooling) and may close
 with a layer that sums over channels (partial sums: a 1x1 or dense layer, so a dense chain's first
 layer's output features are partitioned). An in-place plan tiles every layer that can write over
-its dying input so (the plan `--objective min-ram` starts from). So most drawn plans are ones
+its dying input so (the plan `--objective min-ram` starts from). A stream path is a range of layers in
+program order that holds every consumer of its maps but the last one's (residual branches included). So most drawn plans are ones
 mlir-fdt should accept; those it rejects still count, as skips.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from ..analysis.layers import Layer
 from ..ir import ir
 from ..plan import FusedPath, TilingPlan
-from ..search.candidates import in_place_plan
+from ..search.candidates import is_chain, in_place_plan, stream_allowed
 from ..search.graph import build_graph
 from ..analysis.layers import fdt_cut, is_global_pool, layers_by_name
 from .spec import PlanSpec
@@ -69,6 +70,20 @@ def _fdt_plan(layers: list[Layer], spec: PlanSpec) -> TilingPlan | None:
                                  partitions=min(spec.partitions, channels)),))
 
 
+def _stream_plan(graph, spec: PlanSpec) -> TilingPlan | None:
+    """Layers a..b in program order that can stream (residual branches included: a range holding a
+    producer and all its consumers), from the `start`-th layer that begins one, up to `length` layers."""
+    n = len(graph.layers)
+    ranges = {a: [b for b in range(a + 1, min(n, a + spec.length)) if is_chain(graph, a, b)
+                  and stream_allowed(graph, a, b)] for a in range(n)}
+    starts = [a for a in range(n) if ranges[a]]
+    if not starts:
+        return None
+    a = starts[spec.start % len(starts)]
+    b = max(ranges[a])
+    return TilingPlan((FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream"),))
+
+
 def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
     """The plan `spec` describes for `module` (normalized, see `prepare_tensor_program`); None when
     the module has no layer the plan's method can cut."""
@@ -79,6 +94,8 @@ def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
         if spec.method == "in-place":
             plan = in_place_plan(build_graph(module))
             return plan if plan.paths else None
+        if spec.method == "stream":
+            return _stream_plan(build_graph(module), spec)
         starts = [layer for layer in layers if _tileable(layer)]
         if not starts:
             return None

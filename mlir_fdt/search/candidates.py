@@ -32,7 +32,7 @@ PER_CHANNEL = {"dw", "pool"}
 STREAM_KINDS = {"conv", "dw", "pw", "pool"}
 
 
-def _is_chain(graph: LayerGraph, a: int, b: int) -> bool:
+def is_chain(graph: LayerGraph, a: int, b: int) -> bool:
     """Layers a..b in program order form a path: each one after the first consumes an earlier
     one of the path, and no layer's output leaves the path except the last one's."""
     for k in range(a + 1, b + 1):
@@ -84,7 +84,7 @@ def paths_covering(graph: LayerGraph, layer: int) -> list[tuple[int, int]]:
         last_use = max(graph.layers[p].consumers)
         for a in range(max(0, p - MAX_PATH_LAYERS), p + 1):
             for b in range(last_use, min(n, a + MAX_PATH_LAYERS)):
-                if _is_chain(graph, a, b):
+                if is_chain(graph, a, b):
                     ranges.add((a, b))
     return sorted(ranges)
 

@@ -49,7 +49,8 @@ def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> st
         plan = "in-place " + ",".join(layer for path in result.plan["paths"] for layer in path["layers"])
     elif result.plan:
         path = result.plan["paths"][0]
-        cut = f"{path['tiles'][0]}x{path['tiles'][1]}" if path["method"] == "ffmt" else f"/{path['partitions']}"
+        cut = {"ffmt": lambda: f"{path['tiles'][0]}x{path['tiles'][1]}", "stream": lambda: "rows",
+               "fdt": lambda: f"/{path['partitions']}"}[path["method"]]()
         plan = f"{path['method']} {cut} {','.join(path['layers'])}"
     line = (f"[{index + 1:>{len(str(total))}}/{total}] {result.status:<8} {spec.summary()} {plan} "
             f"{spec.planner}/{spec.alignment} {result.seconds:.1f}s")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..analysis.layers import (PER_CHANNEL_KINDS, Layer, accumulator_init, channel_reduction_dim, fdt_cut,
                                is_global_pool, layers_by_name)
-from ..analysis.linalg_util import iterator_kinds
+from ..analysis.linalg_util import defining_op, iterator_kinds
 from ..errors import FdtError
 from ..ir import entry_function, ir, replace_module_body, strip_attributes
 from ..plan import FusedPath, TilingPlan
@@ -30,6 +30,17 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
         raise FdtError(f"plan: unknown layer(s) {', '.join(missing)}; this model's layers: {known}")
     chain = [layers[n] for n in path.layers]
     inside = {op for layer in chain for op in [*layer.members, *layer.pads, layer.anchor]}
+    if path.method == "stream":  # a residual block's layers need not consume each other in turn
+        for k, layer in enumerate(chain[1:], 1):
+            reads = {defining_op(v) for op in [*layer.members, *layer.pads, layer.anchor] for v in op.operands}
+            if not reads & {p.anchor for p in chain[:k]}:
+                raise FdtError(f"plan: layer {layer.name} reads no earlier layer of the path; a path must follow "
+                               "the data flow")
+        for layer in chain[:-1]:
+            if not {use.owner.operation for use in layer.result.uses} <= inside:
+                raise FdtError(f"plan: the output of {layer.name} is also used outside the path; end the path at "
+                               f"{layer.name} or extend it to that use")
+        return chain
     for prev, nxt in zip(chain, chain[1:]):
         consumers = {use.owner.operation for use in prev.result.uses}
         reached = set(nxt.members) | set(nxt.pads) | {nxt.anchor}

@@ -93,10 +93,11 @@ def _row_read(op: ir.Operation, operand: int) -> tuple[int, int] | None:
         return None
     if isinstance(expr, ir.AffineDimExpr):
         return 1, 1
-    stride, window_dim = _stride_plus_dim(expr, row_dim)
-    if window_dim is None:
+    stride, window = _stride_plus_dim(expr, row_dim)
+    if window is None:
         return 1, stride
-    return _loop_extent(op, window_dim), stride
+    dim, dilation = window
+    return (_loop_extent(op, dim) - 1) * dilation + 1, stride
 
 
 def _involves(expr: ir.AffineExpr, dim: int) -> bool:
@@ -108,8 +109,8 @@ def _involves(expr: ir.AffineExpr, dim: int) -> bool:
     return False
 
 
-def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, int | None]:
-    """`row * S + k` (either order, S may be 1): (S, position of k or None)."""
+def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, tuple[int, int] | None]:
+    """`row * S + k * D` (either order; S, D may be 1): (S, (position of k, D) or None)."""
     def term(e):  # (dim, coefficient)
         if isinstance(e, ir.AffineDimExpr):
             return ir.AffineDimExpr(e).position, 1
@@ -125,10 +126,10 @@ def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, int | None
     if isinstance(expr, ir.AffineAddExpr):
         a = ir.AffineAddExpr(expr)
         (d1, c1), (d2, c2) = term(a.lhs), term(a.rhs)
-        if d1 == row_dim and c2 == 1 and d2 != row_dim:
-            return c1, d2
-        if d2 == row_dim and c1 == 1 and d1 != row_dim:
-            return c2, d1
+        if d1 == row_dim and d2 != row_dim:
+            return c1, (d2, c2)
+        if d2 == row_dim and d1 != row_dim:
+            return c2, (d1, c1)
     raise FdtError(f"stream: unsupported row index {expr}")
 
 
@@ -253,6 +254,8 @@ class StreamedPath:
         for r in node.reads:
             consumer = self._unit_of(r.op)
             node.depth = max(node.depth, node.lag(r, consumer) + r.pad_top + 1)
+        if node.layer is None:  # a one-row copy of an input would fold into the input's slice: at least two
+            node.depth = max(node.depth, 2)
 
     def _unit_of(self, op: ir.Operation) -> _Node:
         for unit in self.units:
@@ -352,7 +355,7 @@ class StreamedPath:
                 fill = scf.IfOp(inside, [current.type], has_else=True)
                 with ir.InsertionPoint(fill.then_block):
                     bottom = self._bottom_row(node, shifted)
-                    if node.layer is None:
+                    if node.layer is None:  # copied into the window
                         new_row = _slice(node.value, [row] + [const(0)] * (len(node.shape) - 1), None,
                                          [1] + node.shape[1:])
                     else:
