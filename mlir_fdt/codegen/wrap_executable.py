@@ -72,11 +72,9 @@ def _as_words(value: ir.Value) -> tuple[ir.Value, int, int] | None:
     offset = 0
     op = value.owner.operation if isinstance(value.owner, ir.OpView) else value.owner
     if layout is not None:
-        strides, expected = list(layout.strides), []
-        for d in reversed(t.shape):
-            expected.insert(0, (expected[0] * prev) if expected else 1)
-            prev = d
-        if strides != expected or layout.offset < 0 or not isinstance(op, ir.Operation) or op.name != "memref.subview":
+        expected = [int(np.prod(t.shape[k + 1:])) for k in range(len(t.shape))]  # row-major: contiguous
+        if list(layout.strides) != expected or layout.offset < 0 or not isinstance(op, ir.Operation) \
+                or op.name != "memref.subview":
             return None
         offset = layout.offset
         view = op.operands[0]

@@ -6,8 +6,8 @@ starts at any layer, follows per-channel layers (depthwise, pooling, global pool
 with a layer that sums over channels (partial sums: a 1x1 or dense layer, so a dense chain's first
 layer's output features are partitioned). An in-place plan tiles every layer that can write over
 its dying input so (the plan `--objective min-ram` starts from). A stream path is a range of layers in
-program order that holds every consumer of its maps but the last one's (residual branches included). So most drawn plans are ones
-mlir-fdt should accept; those it rejects still count, as skips.
+program order that holds every consumer of its maps but the last one's (residual branches included).
+So most drawn plans are ones mlir-fdt should accept; those it rejects still count, as skips.
 """
 
 from __future__ import annotations
