@@ -1,6 +1,6 @@
 """Search benchmark: for every model in ../shared/models, the arena, MAC overhead, QEMU
 instructions and search time of the untiled program, of the plan `--objective min-ram` picks (no
-extra MACs), and of the plans the search picks under --max-overhead with only FDT paths, only
+extra MACs), of min-ram with streamed paths only (`stream-only`), and of the plans the search picks under --max-overhead with only FDT paths, only
 FFMT paths, and both. Prints a table, writes JSON and a Markdown table.
 
     .venv/bin/python benchmarks/search.py [--models DIR] [--max-overhead 0.25] [--qemu]
@@ -36,6 +36,7 @@ from mlir_fdt.search.objectives import Objective  # noqa: E402
 MODES = {
     "untiled": ("untiled", None),
     "min-ram": ("min-ram", None),
+    "stream-only": ("min-ram", "stream"),
     "fdt-only": ("max-overhead", "fdt"),
     "ffmt-only": ("max-overhead", "ffmt"),
     "combined": ("max-overhead", None),

@@ -173,6 +173,7 @@ class StreamedPath:
                 raise FdtError(f"plan: stream needs layers with an HxWxC output (or a global pooling last); "
                                f"{layer.name} has shape {layer.shape}")
         self.nodes: dict = {}      # ir.Value -> _Node, in production order
+        self._timed: set = set()   # inputs of the path whose period a reader has fixed
         self.units: list[_Node] = []
         self.layer_ops = {op for layer in chain for op in layer.ops}
         for layer in chain:
@@ -233,10 +234,21 @@ class StreamedPath:
         return reads
 
     def _schedule(self, node: _Node, reads: list[_Read]) -> None:
-        periods = {self.nodes[r.node].period * r.stride for r in reads}
+        """The layer's period and offset. An input of the path read for the first time takes the period its
+        reader implies (a 1x1 stride-2 skip reads its input twice as fast as the main path's output)."""
+        fresh = [r for r in reads if self.nodes[r.node].layer is None and r.node not in self._timed]
+        periods = {self.nodes[r.node].period * r.stride for r in reads if r not in fresh}
+        if not periods:
+            periods = {max(r.stride for r in fresh)}
         if len(periods) != 1:
             raise FdtError(f"plan: stream: the inputs of {node.layer.name} run at different row rates")
         node.period = periods.pop()
+        for r in fresh:
+            if node.period % r.stride or r.node in self._timed and self.nodes[r.node].period != node.period // r.stride:
+                raise FdtError(f"plan: stream: the inputs of {node.layer.name} run at different row rates")
+            self.nodes[r.node].period = node.period // r.stride
+            self._timed.add(r.node)
+        self._timed.update(r.node for r in reads)
         node.offset = max(self.nodes[r.node].offset + max(0, r.rows - 1 - r.pad_top) * self.nodes[r.node].period
                           for r in reads)
 
