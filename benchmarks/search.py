@@ -1,7 +1,8 @@
 """Search benchmark: for every model in ../shared/models, the arena, MAC overhead, QEMU
 instructions and search time of the untiled program, of the plan `--objective min-ram` picks (no
-extra MACs), of min-ram with streamed paths only (`stream-only`), and of the plans the search picks under --max-overhead with only FDT paths, only
-FFMT paths, and both. Prints a table, writes JSON and a Markdown table.
+extra MACs), of min-ram with streamed paths only (`stream-only`), and of the plans the search picks
+under --max-overhead with only FDT paths, only FFMT paths, and all. Prints a table, writes JSON and
+a Markdown table.
 
     .venv/bin/python benchmarks/search.py [--models DIR] [--max-overhead 0.25] [--qemu]
         [--only kws_int8,vww_int8] [--modes untiled,min-ram] [--time-budget 240] [--out benchmarks/results]
