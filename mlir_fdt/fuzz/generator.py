@@ -191,8 +191,12 @@ def _with_dense_tail(spec: CaseSpec, drawer: LayerDrawer, flat: bool) -> CaseSpe
     return candidate if renders(candidate) is not None else spec
 
 
-def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
-    """Case `index` of the run seeded `seed`: the same pair always gives the same case."""
+PLAN_METHODS = ("ffmt", "fdt", "in-place", "stream")
+
+
+def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None = None) -> CaseSpec:
+    """Case `index` of the run seeded `seed`: the same pair always gives the same case. With `method`
+    (one of PLAN_METHODS), every case gets a plan of that method."""
     rng = random.Random(f"{seed}/{index}")
     dtype = _pick(rng, DTYPE_WEIGHTS)
     spec = CaseSpec(dtype=dtype, input_shape=(rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 8)),
@@ -218,10 +222,12 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
     if not spec.layers:  # nothing fitted (cannot happen for inputs >= 2x2: a 1x1 conv always does)
         spec = replace(spec, layers=(LayerSpec("conv", drawer._uid(), {"kernel": (1, 1), "stride": (1, 1),
                                                                        "padding": "valid", "out": 2}),))
-    if rng.random() < 0.7:
+    if method is not None or rng.random() < 0.7:
         tiles = (rng.randint(1, 4), rng.randint(1, 4))
         plan = PlanSpec(rng.randrange(100), rng.randint(1, 4), tiles)
         draw = rng.random()
+        if method is not None:  # the share of each method, in the order drawn below
+            draw = {"fdt": 0.0, "in-place": FDT_SHARE, "stream": FDT_SHARE + IN_PLACE_SHARE, "ffmt": 1.0}[method]
         if draw < FDT_SHARE:
             plan = replace(plan, method="fdt", partitions=rng.choice((2, 3, 4, 8, 64)))
             if rng.random() < DENSE_TAIL_SHARE:
@@ -235,7 +241,7 @@ def generate_case(seed: int, index: int, max_layers: int = 5) -> CaseSpec:
                 if renders(candidate) is not None:
                     spec = candidate
         elif draw < FDT_SHARE + IN_PLACE_SHARE + STREAM_SHARE:
-            plan = replace(plan, method="stream", length=max(2, plan.length))
+            plan = replace(plan, method="stream", length=rng.randint(2, 6))
             if not flat:  # end on two windowed layers (strides, padding as drawn): something to stream
                 candidate = replace(spec, layers=spec.layers + (drawer.draw("conv"), drawer.draw("dw")))
                 if renders(candidate) is not None:

@@ -38,6 +38,8 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
                    help="crashes matching an open bug listed in DIR/open_bugs.json (e.g. tests/fuzz_regressions) "
                         "are reported but not counted as mismatches")
     f.add_argument("--max-layers", type=int, default=5, help="top-level layers per network (default 5)")
+    f.add_argument("--method", choices=("ffmt", "fdt", "in-place", "stream"),
+                   help="give every case a tiling plan of this method (default: a mix, 30 %% of cases untiled)")
     f.add_argument("--run", choices=("host", "qemu"), default="host",
                    help="host (default): the compiled program on this machine; qemu: also the Cortex-M4 "
                         "firmware under QEMU (its int8 kernels are target-specific)")
@@ -98,7 +100,8 @@ def run_fuzz(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with _progress(args.cases) as on_result:
         summary = run_campaign(args.cases, args.seed, keep_going=args.keep_going, jobs=args.jobs,
-                               on_result=on_result, max_layers=args.max_layers, known=known, run=args.run)
+                               on_result=on_result, max_layers=args.max_layers, known=known, run=args.run,
+                               method=args.method)
     if summary.failures:
         print(f"shrinking {len(summary.failures)} failing case(s) (up to {args.shrink_attempts} compiles each)",
               flush=True)
