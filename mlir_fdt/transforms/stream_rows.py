@@ -7,11 +7,13 @@ One loop over time steps `t`. A layer `u` produces its output row `r` at step `r
 a stride-2 convolution runs every second step), and `o_u`, its offset, is the first step at which all
 the input rows its row 0 reads exist (`o_u = max(o_n + (K - 1 - pad_top) * P_n)` over its inputs `n`
 read through a window of `K` rows). Each map `n` the path computes (and each map it reads from
-outside, copied in row by row) lives in a *window*: `D_n` rows (padding columns included), shifted up
-by one row each time `n` produces one, the new row written at the bottom. Rows before the first and
-after the last are the padding value, so every layer reads a fixed-size slice of its input windows
-at a fixed offset: the loop body holds the layer's own ops on static shapes of one row, with no
-bounds checks. The last layer writes its rows into its whole output, which leaves the loop.
+outside, copied in row by row) lives in a *window*: `D_n` rows of the map's columns, shifted up by one
+row (in place, `bufferize.copy_overlapping_rows_directly`) each time `n` produces one, the new row
+written at the bottom. Rows before the first and after the last are the padding value, so every layer
+reads a fixed-size slice of its input windows at a fixed offset: the loop body holds the layer's own
+ops on static shapes of one row, with no bounds checks on rows (a consumer padding its columns pads its
+slice, folded into its loops as in untiled code). The last layer writes its rows into its whole output,
+which leaves the loop; a global pooling last adds each row to its sums.
 """
 
 from __future__ import annotations
@@ -55,8 +57,6 @@ class _Node:
     reads: list[_Read] = field(default_factory=list)  # who reads it
     reads_in: list[_Read] = field(default_factory=list)  # what it reads
     depth: int = 1        # window rows
-    left: int = 0         # padding columns left and right of the map in the window
-    right: int = 0
     pad_value: ir.Value | None = None
     pool: ir.Operation | None = None  # a global pooling closing the path: its reduction, fed a row a step
 
@@ -165,9 +165,8 @@ def _same_value(a: ir.Value | None, b: ir.Value | None) -> bool:
 class StreamedPath:
     """The schedule of one streamed path (periods, offsets, windows) and its rewrite."""
 
-    def __init__(self, chain: list[Layer], padded_columns: bool = False):
+    def __init__(self, chain: list[Layer]):
         self.chain = chain
-        self.padded_columns = padded_columns
         for k, layer in enumerate(chain):
             if layer.rank != 3 and not (k == len(chain) - 1 and k > 0 and is_global_pool(layer)):
                 raise FdtError(f"plan: stream needs layers with an HxWxC output (or a global pooling last); "
@@ -175,7 +174,6 @@ class StreamedPath:
         self.nodes: dict = {}      # ir.Value -> _Node, in production order
         self._timed: set = set()   # inputs of the path whose period a reader has fixed
         self.units: list[_Node] = []
-        self.layer_ops = {op for layer in chain for op in layer.ops}
         for layer in chain:
             node = _Node(layer.result, layer)
             if layer.rank == 1:
@@ -260,9 +258,6 @@ class StreamedPath:
             if not _same_value(values[0], v):
                 raise FdtError("plan: stream: a map is padded with two different values")
         node.pad_value = values[0] if values else None
-        if self.padded_columns:
-            node.left = max((r.pad_left for r in node.reads), default=0)
-            node.right = max((r.pad_right for r in node.reads), default=0)
         for r in node.reads:
             consumer = self._unit_of(r.op)
             node.depth = max(node.depth, node.lag(r, consumer) + r.pad_top + 1)
@@ -274,16 +269,6 @@ class StreamedPath:
             if op in unit.layer.ops:
                 return unit
         raise AssertionError("an op of the path outside its layers")
-
-    def window_bytes(self) -> int:
-        total = 0
-        for node in self.nodes.values():
-            if node is self.units[-1]:
-                continue
-            h, w, *channels = node.shape
-            width = ir.RankedTensorType(node.value.type).element_type.width // 8
-            total += node.depth * (w + node.left + node.right) * (channels[0] if channels else 1) * width
-        return total
 
     # -- the rewrite ---------------------------------------------------------------------------------------------
     def rewrite(self) -> None:
@@ -325,7 +310,7 @@ class StreamedPath:
     def _filled_window(self, node: _Node) -> ir.Value:
         h, w, *channels = node.shape
         element = ir.RankedTensorType(node.value.type).element_type
-        empty = tensor.EmptyOp([node.depth, w + node.left + node.right, *channels], element).result
+        empty = tensor.EmptyOp([node.depth, w, *channels], element).result
         if node.pad_value is None:
             return empty
         window = _fill(empty, node.pad_value)
@@ -372,12 +357,12 @@ class StreamedPath:
                                          [1] + node.shape[1:])
                     else:
                         new_row = self._compute_row(node, state, bottom)
-                    scf.YieldOp([_insert(new_row, shifted, None, node.at(node.depth - 1, node.left))])
+                    scf.YieldOp([_insert(new_row, shifted, None, node.at(node.depth - 1, 0))])
                 with ir.InsertionPoint(fill.else_block):
                     if node.pad_value is not None:
                         bottom = self._bottom_row(node, shifted)
                         padded = _fill(bottom, node.pad_value)
-                        scf.YieldOp([_insert(padded, shifted, None, node.at(node.depth - 1, node.left))])
+                        scf.YieldOp([_insert(padded, shifted, None, node.at(node.depth - 1, 0))])
                     else:
                         scf.YieldOp([shifted])
                 scf.YieldOp([fill.results[0]])
@@ -393,7 +378,7 @@ class StreamedPath:
 
     def _bottom_row(self, node: _Node, window: ir.Value) -> ir.Value:
         h, w, *channels = node.shape
-        return _slice(window, None, node.at(node.depth - 1, node.left), [1, w, *channels])
+        return _slice(window, None, node.at(node.depth - 1, 0), [1, w, *channels])
 
     def _compute_row(self, node: _Node, state: dict, destination: ir.Value | None) -> ir.Value:
         """Clone `node`'s layer for one output row, reading its inputs' windows."""
@@ -428,10 +413,11 @@ class StreamedPath:
         node = self.nodes[read.node]
         start = node.depth - 1 - node.lag(read, consumer) - read.pad_top
         assert start >= 0 and start + read.rows <= node.depth, (start, read, node.depth)
-        if node.left or not (read.pad_left or read.pad_right):
-            return _slice(state[node.value], None, node.at(start, node.left - read.pad_left),
-                          [read.rows, read.padded_width, *node.shape[2:]])
-        # the window holds the map's columns only: pad the slice (fdt-fold-pad-into-consumer folds it)
+        if not (read.pad_left or read.pad_right):
+            return _slice(state[node.value], None, node.at(start, 0), [read.rows, read.padded_width, *node.shape[2:]])
+        # the window holds the map's columns only: pad the slice (fdt-fold-pad-into-consumer folds it; a
+        # window with the padding columns stored is faster on KWS, 8.2M instead of 9.8M instructions, and
+        # 25 % larger: 7,848 B instead of 6,292 B)
         rows = _slice(state[node.value], None, node.at(start, 0), [read.rows, *node.shape[1:]])
         t = ir.RankedTensorType(rows.type)
         low, high = node.at(0, read.pad_left), node.at(0, read.pad_right)
