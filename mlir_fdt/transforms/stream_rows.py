@@ -341,9 +341,9 @@ class StreamedPath:
                 read = node.reads_in[0]
                 operands = [self._window_slice(read, node, state)] + \
                     [_pool_operand_row(node.pool, k) for k in range(1, num_inputs(node.pool))] + [current]
-                scf.YieldOp([_clone_generic(node.pool, operands).results[0]])
+                scf.YieldOp([_clone_generic(node.pool, operands, row).results[0]])
             elif is_last:  # rows only where they exist: the last layer's output is the path's result
-                new_row = self._compute_row(node, state, None)
+                new_row = self._compute_row(node, state, None, row)
                 written = _insert(new_row, current, [row] + [const(0)] * (len(node.shape) - 1), None)
                 scf.YieldOp([written])
             else:
@@ -356,7 +356,7 @@ class StreamedPath:
                         new_row = _slice(node.value, [row] + [const(0)] * (len(node.shape) - 1), None,
                                          [1] + node.shape[1:])
                     else:
-                        new_row = self._compute_row(node, state, bottom)
+                        new_row = self._compute_row(node, state, bottom, row)
                     scf.YieldOp([_insert(new_row, shifted, None, node.at(node.depth - 1, 0))])
                 with ir.InsertionPoint(fill.else_block):
                     if node.pad_value is not None:
@@ -380,11 +380,18 @@ class StreamedPath:
         h, w, *channels = node.shape
         return _slice(window, None, node.at(node.depth - 1, 0), [1, w, *channels])
 
-    def _compute_row(self, node: _Node, state: dict, destination: ir.Value | None) -> ir.Value:
-        """Clone `node`'s layer for one output row, reading its inputs' windows."""
+    def _compute_row(self, node: _Node, state: dict, destination: ir.Value | None, row: ir.Value) -> ir.Value:
+        """Clone `node`'s layer for output row `row`, reading its inputs' windows."""
         layer = node.layer
         mapping: dict = {}
         reads = {(r.op, r.operand): r for n in self.nodes.values() for r in n.reads if r.op in layer.ops}
+        # the layer's result is written where its outs chain starts (the epilogue's empty tensor; or, for a
+        # layer without epilogue, the empty tensor its accumulator's init fills): into the window's new row
+        writes_result = {layer.anchor}
+        outs = list(layer.anchor.operands)[-1]
+        while (init := defining_op(outs)) is not None and init in layer.ops and init.name == "linalg.generic":
+            writes_result.add(init)
+            outs = list(init.operands)[-1]
         for op in layer.ops:
             if op.name == "tensor.pad":
                 continue
@@ -398,14 +405,14 @@ class StreamedPath:
                 elif value in mapping:
                     operands.append(mapping[value])
                 elif k >= n_in and producer is not None and producer.name == "tensor.empty":
-                    if op == layer.anchor and destination is not None:
+                    if op in writes_result and destination is not None and value == outs:
                         operands.append(destination)
                     else:
                         t = ir.RankedTensorType(value.type)
                         operands.append(tensor.EmptyOp([1] + list(t.shape)[1:], t.element_type).result)
                 else:
                     operands.append(value)
-            new = _clone_generic(op, operands)
+            new = _clone_generic(op, operands, row)
             mapping[op.results[0]] = new.results[0]
         return mapping[layer.anchor.results[0]]
 
@@ -487,8 +494,10 @@ def _fill(destination: ir.Value, value: ir.Value) -> ir.Value:
     return op.results[0]
 
 
-def _clone_generic(op: ir.Operation, operands: list[ir.Value]) -> ir.Operation:
-    """`op` (a linalg.generic) on `operands`; its result takes the type of its new init."""
+def _clone_generic(op: ir.Operation, operands: list[ir.Value], row: ir.Value) -> ir.Operation:
+    """`op` (a linalg.generic) on `operands`, one row of it: its result takes the type of its new init, and
+    `linalg.index` of its row loop (an average pooling's count of the window inside the input, say) reads
+    `row` plus the index in the slice, the position in the whole map."""
     n_in = num_inputs(op)
     clone = op.clone()
     inputs, outputs = operands[:n_in], operands[n_in:]
@@ -502,7 +511,25 @@ def _clone_generic(op: ir.Operation, operands: list[ir.Value]) -> ir.Operation:
         old.replace_all_uses_with(fresh)
     move_body(old_block, block)
     clone.erase()
+    row_dim = _row_loop(op)
+    for body_op in [o.operation for o in block.operations]:
+        if body_op.name == "linalg.index" and ir.IntegerAttr(body_op.attributes["dim"]).value == row_dim:
+            with ir.InsertionPoint.after(body_op), body_op.location:
+                shifted = arith.AddIOp(body_op.results[0], row)
+            for use in list(body_op.results[0].uses):
+                if use.owner.operation != shifted.operation:
+                    use.owner.operation.operands[use.operand_number] = shifted.result
     return new.operation
+
+
+def _row_loop(op: ir.Operation) -> int | None:
+    """The loop of a generic that walks rows: its output's first axis, or (a global pooling) its first
+    input's."""
+    maps = indexing_maps(op)
+    amap = maps[-1] if len(maps[-1].results) >= 2 else maps[0]
+    if amap.results and isinstance(amap.results[0], ir.AffineDimExpr):
+        return ir.AffineDimExpr(amap.results[0]).position
+    return None
 
 
 def stream_path(chain: list[Layer]) -> StreamedPath:
