@@ -79,7 +79,7 @@ def test_generation_is_deterministic_and_valid():
     kinds = {layer.kind for s in specs for layer in s.layers}
     assert {"conv", "dw", "residual", "concat", "fc", "slice"} <= kinds
     assert {layer.params["mult"] for s in specs for layer in s.layers if layer.kind == "dw"} >= {1, 2, 4, 8}
-    assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt", "in-place"}
+    assert {s.plan.method for s in specs if s.plan} == {"ffmt", "fdt", "in-place", "stream"}
     for spec in specs:
         assert renders(spec) is not None, spec.summary()
         assert CaseSpec.loads(spec.dumps()) == spec

@@ -115,11 +115,12 @@ def test_ram_budget_that_fits(tmp_path):
     assert pareto["pareto_front"]
     # scoring skips code generation; the untiled and chosen plans and the front's plans that fit are
     # estimated afterwards, for the target's kernels (the Cortex-M4's SIMD32): the chosen one as the
-    # compile itself estimates it. The untiled program (11,840 B) fits 12 KiB and runs fastest: chosen.
-    fits = [e for e in pareto["pareto_front"] if e["arena_bytes"] <= 12 * 1024]
+    # compile itself estimates it. The chosen plan is the fastest estimated that fits (KWS streamed, 6,292 B, is
+    # estimated faster than the untiled program, 11,840 B: under QEMU it is, 9.83M against 10.30M instructions).
+    fits = [e for e in [pareto["untiled"], *pareto["pareto_front"]] if e["arena_bytes"] <= 12 * 1024]
     assert all(e["estimated_instructions"] for e in [pareto["untiled"], pareto["chosen"], *fits])
     assert pareto["chosen"]["estimated_instructions"] == report["estimated_instructions"]
-    assert report["tiling_plan"]["paths"] == [] and report["arena_bytes"] == 11840
+    assert report["estimated_instructions"] == min(e["estimated_instructions"] for e in fits)
 
 
 def test_ram_budget_that_cannot_fit(tmp_path):
