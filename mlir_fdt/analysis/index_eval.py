@@ -184,9 +184,16 @@ def iterations(loops: list[ir.Operation], limit: int = 1_000_000):
         yield env
 
 
-def values_over_iterations(value: ir.Value, at: ir.Operation) -> set[int]:
-    """Every value `value` takes over the iterations of the loops around `at`."""
-    return {evaluate(value, env) for env in iterations(enclosing_loops(at))}
+def constant_over_iterations(value: ir.Value, at: ir.Operation) -> int | None:
+    """The one value `value` takes in every iteration of the loops around `at`; None as soon as it takes a
+    second one (a streamed path's step guards differ from the first steps on: no full enumeration)."""
+    seen = None
+    for env in iterations(enclosing_loops(at)):
+        x = evaluate(value, env)
+        if seen is not None and x != seen:
+            return None
+        seen = x
+    return seen
 
 
 def max_over_iterations(values: list[ir.Value], at: ir.Operation) -> list[int]:

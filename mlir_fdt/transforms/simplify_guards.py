@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis.index_eval import NotStatic, values_over_iterations
+from ..analysis.index_eval import NotStatic, constant_over_iterations
 from ..ir import ir, run_pipeline, walk_ops
 from ..passes import ModulePass
 
@@ -44,12 +44,12 @@ class SimplifyGuards(ModulePass):
                     if op.name != "scf.if":
                         continue
                     try:
-                        values = values_over_iterations(op.operands[0], op)
+                        value = constant_over_iterations(op.operands[0], op)
                     except NotStatic:
                         continue
-                    if len(values) != 1:
+                    if value is None:
                         continue
-                    taken = 0 if values.pop() else 1
+                    taken = 0 if value else 1
                     if taken == 1 and len(op.regions[1].blocks) == 0:
                         if len(op.results):
                             continue
