@@ -191,12 +191,9 @@ def _with_dense_tail(spec: CaseSpec, drawer: LayerDrawer, flat: bool) -> CaseSpe
     return candidate if renders(candidate) is not None else spec
 
 
-PLAN_METHODS = ("ffmt", "fdt", "in-place", "stream")
-
-
 def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None = None) -> CaseSpec:
     """Case `index` of the run seeded `seed`: the same pair always gives the same case. With `method`
-    (one of PLAN_METHODS), every case gets a plan of that method."""
+    (one of spec.PLAN_METHODS), every case gets a plan of that method."""
     rng = random.Random(f"{seed}/{index}")
     dtype = _pick(rng, DTYPE_WEIGHTS)
     spec = CaseSpec(dtype=dtype, input_shape=(rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 8)),

@@ -50,6 +50,9 @@ class LayerSpec:
         return LayerSpec(d["kind"], int(d["uid"]), params, branches)
 
 
+PLAN_METHODS = ("ffmt", "fdt", "in-place", "stream")  # what a PlanSpec's `method` may be
+
+
 @dataclass(frozen=True)
 class PlanSpec:
     """A tiling plan relative to whatever layers the network has: start at the `start`-th

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..fuzz.campaign import Failure, Summary
 from ..fuzz.results import CaseResult
-from ..fuzz.spec import CaseSpec
+from ..fuzz.spec import PLAN_METHODS, CaseSpec
 
 DEFAULT_OUT = "mlir-fdt-fuzz"
 
@@ -38,7 +38,7 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
                    help="crashes matching an open bug listed in DIR/open_bugs.json (e.g. tests/fuzz_regressions) "
                         "are reported but not counted as mismatches")
     f.add_argument("--max-layers", type=int, default=5, help="top-level layers per network (default 5)")
-    f.add_argument("--method", choices=("ffmt", "fdt", "in-place", "stream"),
+    f.add_argument("--method", choices=PLAN_METHODS,
                    help="give every case a tiling plan of this method (default: a mix, 30 %% of cases untiled)")
     f.add_argument("--run", choices=("host", "qemu"), default="host",
                    help="host (default): the compiled program on this machine; qemu: also the Cortex-M4 "
