@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from iree.compiler.dialects import arith, linalg, scf, tensor
 
 from ..analysis.layers import LAYER_ATTR, Layer, is_global_pool
-from ..analysis.linalg_util import defining_op, indexing_maps, move_body, num_inputs
+from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, move_body, num_inputs
+from ..analysis.macs import loop_ranges
 from ..errors import FdtError
 from ..ir import ir
 
@@ -75,7 +76,7 @@ class _Node:
             return ir.RankedTensorType(self.pool.operands[0].type).shape[0]
         return self.shape[0]
 
-    def lag(self, read: _Read, consumer: "_Node") -> int:
+    def lag(self, consumer: "_Node") -> int:
         """Rows `self` has produced beyond the first row `consumer` reads (padded coordinates)."""
         return (consumer.offset - self.offset) // self.period
 
@@ -86,10 +87,10 @@ def _row_read(op: ir.Operation, operand: int) -> tuple[int, int] | None:
     maps = indexing_maps(op)
     out_rows = maps[-1].results[0]
     if not isinstance(out_rows, ir.AffineDimExpr):
-        raise FdtError(f"stream: {op.name} at {op.location} does not index its output rows by a loop")
+        raise FdtError(f"plan: stream: {op.name} at {op.location} does not index its output rows by a loop")
     row_dim = ir.AffineDimExpr(out_rows).position
     expr = maps[operand].results[0] if maps[operand].results else None
-    if expr is None or not _involves(expr, row_dim):
+    if expr is None or not involves_dim(expr, row_dim):
         return None
     if isinstance(expr, ir.AffineDimExpr):
         return 1, 1
@@ -97,16 +98,10 @@ def _row_read(op: ir.Operation, operand: int) -> tuple[int, int] | None:
     if window is None:
         return 1, stride
     dim, dilation = window
-    return (_loop_extent(op, dim) - 1) * dilation + 1, stride
-
-
-def _involves(expr: ir.AffineExpr, dim: int) -> bool:
-    if isinstance(expr, ir.AffineDimExpr):
-        return ir.AffineDimExpr(expr).position == dim
-    if isinstance(expr, ir.AffineBinaryExpr):
-        e = ir.AffineBinaryExpr(expr)
-        return _involves(e.lhs, dim) or _involves(e.rhs, dim)
-    return False
+    extents = loop_ranges(op)
+    if extents is None:
+        raise FdtError(f"plan: stream: the loops of {op.name} at {op.location} have no static extents")
+    return (extents[dim] - 1) * dilation + 1, stride
 
 
 def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, tuple[int, int] | None]:
@@ -118,7 +113,7 @@ def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, tuple[int,
             m = ir.AffineMulExpr(e)
             if isinstance(m.lhs, ir.AffineDimExpr) and isinstance(m.rhs, ir.AffineConstantExpr):
                 return ir.AffineDimExpr(m.lhs).position, ir.AffineConstantExpr(m.rhs).value
-        raise FdtError(f"stream: unsupported row index {expr}")
+        raise FdtError(f"plan: stream: unsupported row index {expr}")
     if isinstance(expr, ir.AffineMulExpr):
         dim, coeff = term(expr)
         if dim == row_dim:
@@ -130,18 +125,7 @@ def _stride_plus_dim(expr: ir.AffineExpr, row_dim: int) -> tuple[int, tuple[int,
             return c1, (d2, c2)
         if d2 == row_dim and d1 != row_dim:
             return c2, (d1, c1)
-    raise FdtError(f"stream: unsupported row index {expr}")
-
-
-def _loop_extent(op: ir.Operation, dim: int) -> int:
-    for operand, amap in zip(op.operands, indexing_maps(op)):
-        if not isinstance(operand.type, ir.RankedTensorType):
-            continue
-        shape = ir.RankedTensorType(operand.type).shape
-        for k, e in enumerate(amap.results):
-            if isinstance(e, ir.AffineDimExpr) and ir.AffineDimExpr(e).position == dim:
-                return shape[k]
-    raise FdtError(f"stream: loop {dim} of {op.name} at {op.location} has no static extent")
+    raise FdtError(f"plan: stream: unsupported row index {expr}")
 
 
 def _pad_of(op: ir.Operation) -> tuple[list[int], list[int], ir.Value]:
@@ -260,7 +244,7 @@ class StreamedPath:
         node.pad_value = values[0] if values else None
         for r in node.reads:
             consumer = self._unit_of(r.op)
-            node.depth = max(node.depth, node.lag(r, consumer) + r.pad_top + 1)
+            node.depth = max(node.depth, node.lag(consumer) + r.pad_top + 1)
         if node.layer is None:  # a one-row copy of an input would fold into the input's slice: at least two
             node.depth = max(node.depth, 2)
 
@@ -418,7 +402,7 @@ class StreamedPath:
 
     def _window_slice(self, read: _Read, consumer: _Node, state: dict) -> ir.Value:
         node = self.nodes[read.node]
-        start = node.depth - 1 - node.lag(read, consumer) - read.pad_top
+        start = node.depth - 1 - node.lag(consumer) - read.pad_top
         assert start >= 0 and start + read.rows <= node.depth, (start, read, node.depth)
         if not (read.pad_left or read.pad_right):
             return _slice(state[node.value], None, node.at(start, 0), [read.rows, read.padded_width, *node.shape[2:]])
@@ -442,7 +426,7 @@ def _pool_operand_row(pool: ir.Operation, k: int) -> ir.Value:
     value = pool.operands[k]
     maps = indexing_maps(pool)
     row_dim = ir.AffineDimExpr(maps[0].results[0]).position
-    axes = [i for i, e in enumerate(maps[k].results) if _involves(e, row_dim)]
+    axes = [i for i, e in enumerate(maps[k].results) if involves_dim(e, row_dim)]
     if not axes:
         return value
     producer = defining_op(value)
