@@ -49,8 +49,15 @@ def ffmt_allowed(graph: LayerGraph, a: int, b: int) -> bool:
 
 
 def stream_allowed(graph: LayerGraph, a: int, b: int) -> bool:
-    """Layers a..b (two or more) can stream: maps with rows all along, a global pooling at most last."""
-    return b > a and ffmt_allowed(graph, a, b) and all(layer.kind in STREAM_KINDS for layer in graph.layers[a:b + 1])
+    """Layers a..b (two or more) can stream: maps with rows all along, a global pooling at most last, each map
+    but the last read by layers themselves (no reshape or concat between: a row window cannot follow them) and
+    each layer after the first reading an earlier one."""
+    layers = graph.layers[a:b + 1]
+    if b <= a or not ffmt_allowed(graph, a, b) or any(layer.kind not in STREAM_KINDS for layer in layers):
+        return False
+    if any(layer.direct_consumers is None for layer in layers[:-1]):
+        return False
+    return all(any(k in (graph.layers[p].direct_consumers or []) for p in range(a, k)) for k in range(a + 1, b + 1))
 
 
 def fdt_partitions(graph: LayerGraph, a: int, b: int) -> int:

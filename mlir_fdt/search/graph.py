@@ -28,6 +28,8 @@ class LayerInfo:
     elementwise_reads: set[int] = field(default_factory=set)  # producers read element for element
     fdt_cut: tuple[str, int] | None = None  # how an fdt path ending here is cut (apply_plan.fdt_cut)
     accumulator_bytes: int = 0  # its reduction's whole accumulator: what partial sums keep live
+    direct_consumers: list[int] | None = None  # consumers reading its output itself (None: something else
+    #                                            reads it too: a reshape, a concat, a pad of its own)
 
 
 @dataclass
@@ -189,6 +191,9 @@ def build_graph(module: ir.Module) -> LayerGraph:
 
     for i, layer in enumerate(layers):
         infos[i].consumers = [c for c in consumers_of(layer.result, i) if c != i]
+        users = [use.owner.operation for use in layer.result.uses]
+        if all(u in owner for u in users):
+            infos[i].direct_consumers = sorted({owner[u] for u in users} - {i})
     arg = fn.regions[0].blocks[0].arguments[0]
     t = ir.RankedTensorType(arg.type)
     rows = t.shape[1] if t.rank == 4 else 1  # NHWC
