@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from iree.compiler.dialects import arith, memref
 
+from ..analysis.linalg_util import defining_op
 from ..errors import FdtError
 from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
 from ..passes import ModulePass
@@ -70,20 +71,17 @@ def _as_words(value: ir.Value) -> tuple[ir.Value, int, int] | None:
         return None
     layout = ir.StridedLayoutAttr(t.layout) if isinstance(t.layout, ir.StridedLayoutAttr) else None
     offset = 0
-    op = value.owner.operation if isinstance(value.owner, ir.OpView) else value.owner
+    op = defining_op(value)
     if layout is not None:
         expected = [int(np.prod(t.shape[k + 1:])) for k in range(len(t.shape))]  # row-major: contiguous
-        if list(layout.strides) != expected or layout.offset < 0 or not isinstance(op, ir.Operation) \
-                or op.name != "memref.subview":
+        if list(layout.strides) != expected or layout.offset < 0 or op is None or op.name != "memref.subview":
             return None
         offset = layout.offset
-        view = op.operands[0]
-        op = view.owner.operation if isinstance(view.owner, ir.OpView) else view.owner
-    if not isinstance(op, ir.Operation) or op.name != "memref.view":
+        op = defining_op(op.operands[0])
+    if op is None or op.name != "memref.view" or len(op.operands) != 2:
         return None
-    arena, shift = op.operands[0], op.operands[1].owner
-    shift = shift.operation if isinstance(shift, ir.OpView) else shift
-    if not isinstance(shift, ir.Operation) or shift.name != "arith.constant" or len(op.operands) != 2:
+    arena, shift = op.operands[0], defining_op(op.operands[1])
+    if shift is None or shift.name != "arith.constant":
         return None
     start = ir.IntegerAttr(shift.attributes["value"]).value + offset * element_bits // 8
     size = int(np.prod(t.shape)) * element_bits // 8

@@ -57,7 +57,7 @@ def stream_allowed(graph: LayerGraph, a: int, b: int) -> bool:
         return False
     if any(layer.direct_consumers is None for layer in layers[:-1]):
         return False
-    return all(any(k in (graph.layers[p].direct_consumers or []) for p in range(a, k)) for k in range(a + 1, b + 1))
+    return all(any(k in graph.layers[p].direct_consumers for p in range(a, k)) for k in range(a + 1, b + 1))
 
 
 def fdt_partitions(graph: LayerGraph, a: int, b: int) -> int:

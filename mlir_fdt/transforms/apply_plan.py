@@ -30,26 +30,20 @@ def _check_chain(path: FusedPath, layers: dict[str, Layer]) -> list[Layer]:
         raise FdtError(f"plan: unknown layer(s) {', '.join(missing)}; this model's layers: {known}")
     chain = [layers[n] for n in path.layers]
     inside = {op for layer in chain for op in [*layer.members, *layer.pads, layer.anchor]}
-    if path.method == "stream":  # a residual block's layers need not consume each other in turn
-        for k, layer in enumerate(chain[1:], 1):
-            reads = {defining_op(v) for op in [*layer.members, *layer.pads, layer.anchor] for v in op.operands}
-            if not reads & {p.anchor for p in chain[:k]}:
-                raise FdtError(f"plan: layer {layer.name} reads no earlier layer of the path; a path must follow "
-                               "the data flow")
-        for layer in chain[:-1]:
-            if not {use.owner.operation for use in layer.result.uses} <= inside:
-                raise FdtError(f"plan: the output of {layer.name} is also used outside the path; end the path at "
-                               f"{layer.name} or extend it to that use")
-        return chain
-    for prev, nxt in zip(chain, chain[1:]):
+    for k, (prev, nxt) in enumerate(zip(chain, chain[1:]), 1):
         consumers = {use.owner.operation for use in prev.result.uses}
-        reached = set(nxt.members) | set(nxt.pads) | {nxt.anchor}
-        if not consumers & reached:
+        if path.method == "stream":  # a residual block's layers need not consume each other in turn
+            reads = {defining_op(v) for op in [*nxt.members, *nxt.pads, nxt.anchor] for v in op.operands}
+            if not reads & {p.anchor for p in chain[:k]}:
+                raise FdtError(f"plan: layer {nxt.name} reads no earlier layer of the path; a path must follow "
+                               "the data flow")
+        elif not consumers & (set(nxt.members) | set(nxt.pads) | {nxt.anchor}):
             raise FdtError(f"plan: layer {nxt.name} does not consume the output of {prev.name}; "
                            "a path must follow the data flow")
         if not consumers <= inside:
-            raise FdtError(f"plan: the output of {prev.name} is also used outside the path (it would be "
-                           f"computed twice); end the path at {prev.name} or extend it to that use")
+            twice = "" if path.method == "stream" else " (it would be computed twice)"
+            raise FdtError(f"plan: the output of {prev.name} is also used outside the path{twice}; end the path at "
+                           f"{prev.name} or extend it to that use")
     return chain
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import FdtError
 from iree.compiler.dialects import memref
 
+from ..analysis.linalg_util import defining_op
+from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
 from ..passes import ModulePass
 
@@ -83,11 +84,8 @@ def copy_overlapping_rows_directly(module: ir.Module) -> None:
 
 
 def _subview_of(value: ir.Value):
-    owner = value.owner
-    op = owner.operation if isinstance(owner, ir.OpView) else owner
-    if not isinstance(op, ir.Operation) or op.name != "memref.subview" or len(op.operands) != 1:
-        return None
-    return op
+    op = defining_op(value)
+    return op if op is not None and op.name == "memref.subview" and len(op.operands) == 1 else None
 
 
 def _same_buffer_at_or_below(low: ir.Value, high: ir.Value) -> bool:
