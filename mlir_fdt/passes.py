@@ -48,6 +48,7 @@ _PASSES = {
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
+    "fdt-depthwise-channel-blocks": "mlir_fdt.kernels.depthwise_channels:DepthwiseChannelBlocks",
     "fdt-unswitch-window-tests": "mlir_fdt.kernels.unswitch_window_tests:UnswitchWindowTests",
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-block-output-channels": "mlir_fdt.kernels.block_output_channels:BlockOutputChannels",

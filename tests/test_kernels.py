@@ -23,11 +23,12 @@ def _disassembly(obj) -> str:
 
 @requires_qemu
 def test_kws_object_multiplies_with_smlad(compiled):
-    """Cortex-M4: the 1x1 and 10x4 convolutions run on SXTAB16/SXTB16/SMLAD, and the program is still
+    """Cortex-M4: the 1x1 and 10x4 convolutions run on SXTAB16/SXTB16/SMLAD, the depthwise ones four
+    channels at a time on SMLABB/SMLATT, and the program is still
     bit-exact with TFLite Micro on the host (emulated helpers) and under QEMU (the real instructions)."""
     report, out = compiled("kws_int8", run="qemu")
     text = _disassembly(out / report["library"])
-    for instruction in ("smlad", "sxtab16", "sxtb16"):
+    for instruction in ("smlad", "sxtab16", "sxtb16", "smlabb", "smlatt"):  # smlabb/smlatt: depthwise
         assert re.search(rf"\t{instruction}\t", text), instruction
     assert report["max_abs_diff"] == 0 and report["qemu_max_abs_diff"] == 0
     assert (out / "fdt_model.host.mlir").exists()  # the host build's portable helpers

@@ -26,9 +26,10 @@ func.func @dense(%x: tensor<3xi8>) -> tensor<2xi32> {
 
 // -----
 
-// A depthwise-style reduction: each channel's taps are stored side by side ([C][K]).
+// A depthwise-style reduction: the channel indexes the input too, so it stays innermost ([K][C], as
+// imported): four channels' weights are one word, like their inputs. Nothing to permute.
 // CHECK-LABEL: func.func @depthwise
-//       CHECK: arith.constant dense<{{\[}}[1, 3, 5], [2, 4, 6]]> : tensor<2x3xi8>
+//       CHECK: arith.constant dense<{{\[}}[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi8>
 func.func @depthwise(%x: tensor<5x2xi8>) -> tensor<3x2xi32> {
   %w = arith.constant dense<[[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi8>
   %zero = arith.constant 0 : i32

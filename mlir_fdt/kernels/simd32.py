@@ -1,11 +1,13 @@
-"""The Armv7E-M SIMD32 operations the int8 kernels use, as three small private functions.
+"""The Armv7E-M SIMD32 operations the int8 kernels use, as small private functions.
 
 `fdt_sxtb16(x)`: sign-extend bytes 0 and 2 of `x` into two 16-bit halves. `fdt_sxtab16(o, x)`: the
 same, each half added to the matching half of `o` (mod 2^16). `fdt_smlad(a, b, acc)`:
-`acc + a.lo*b.lo + a.hi*b.hi` over signed 16-bit halves (mod 2^32). A kernel calls them; their
+`acc + a.lo*b.lo + a.hi*b.hi` over signed 16-bit halves (mod 2^32); `fdt_smlabb` / `fdt_smlatt`:
+`acc + a.lo*b.lo` / `acc + a.hi*b.hi` (one product, for kernels whose halves belong to different
+output channels: depthwise). A kernel calls them; their
 bodies decide what runs. `PORTABLE` spells them in `arith` (for the host build, and any target
 without the DSP extension: the host run then checks the kernels' indexing and arithmetic);
-`ARM_DSP` calls the LLVM intrinsics that become single SXTB16 / SXTAB16 / SMLAD instructions
+`ARM_DSP` calls the LLVM intrinsics that become single SXTB16 / SXTAB16 / SMLAD / SMLABB / SMLATT instructions
 (Cortex-M4/M7/M33/M55). LLVM inlines either. The `_ror8` variants take bytes 1 and 3: their rotate
 right by 8 is folded into the instruction's `ror #8` operand (one instruction, as the instruction
 estimate counts a call).
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from ..ir import ir, walk_ops
 from ..passes import ModulePass
 
-NAMES = ("fdt_sxtb16", "fdt_sxtab16", "fdt_sxtb16_ror8", "fdt_sxtab16_ror8", "fdt_smlad")
+NAMES = ("fdt_sxtb16", "fdt_sxtab16", "fdt_sxtb16_ror8", "fdt_sxtab16_ror8", "fdt_smlad", "fdt_smlabb",
+         "fdt_smlatt")
 
 _SIGNATURES = {
     "fdt_sxtb16": "(%x: i32) -> i32",
@@ -26,6 +29,8 @@ _SIGNATURES = {
     "fdt_sxtb16_ror8": "(%x: i32) -> i32",
     "fdt_sxtab16_ror8": "(%o: i32, %x: i32) -> i32",
     "fdt_smlad": "(%a: i32, %b: i32, %acc: i32) -> i32",
+    "fdt_smlabb": "(%a: i32, %b: i32, %acc: i32) -> i32",
+    "fdt_smlatt": "(%a: i32, %b: i32, %acc: i32) -> i32",
 }
 
 _ROR8 = """
@@ -76,6 +81,22 @@ _PORTABLE_BODIES = {
     %s0 = arith.addi %acc, %p0 : i32
     %r = arith.addi %s0, %p1 : i32
     return %r : i32""",
+    "fdt_smlabb": """
+    %c16 = arith.constant 16 : i32
+    %a0 = arith.shli %a, %c16 : i32
+    %alo = arith.shrsi %a0, %c16 : i32
+    %b0 = arith.shli %b, %c16 : i32
+    %blo = arith.shrsi %b0, %c16 : i32
+    %p = arith.muli %alo, %blo : i32
+    %r = arith.addi %acc, %p : i32
+    return %r : i32""",
+    "fdt_smlatt": """
+    %c16 = arith.constant 16 : i32
+    %ahi = arith.shrsi %a, %c16 : i32
+    %bhi = arith.shrsi %b, %c16 : i32
+    %p = arith.muli %ahi, %bhi : i32
+    %r = arith.addi %acc, %p : i32
+    return %r : i32""",
 }
 
 # SXTB16 is SXTAB16 with nothing to add
@@ -90,6 +111,12 @@ _ARM_DSP_BODIES = {
     return %r : i32""",
     "fdt_smlad": """
     %r = llvm.call_intrinsic "llvm.arm.smlad"(%a, %b, %acc) : (i32, i32, i32) -> i32
+    return %r : i32""",
+    "fdt_smlabb": """
+    %r = llvm.call_intrinsic "llvm.arm.smlabb"(%a, %b, %acc) : (i32, i32, i32) -> i32
+    return %r : i32""",
+    "fdt_smlatt": """
+    %r = llvm.call_intrinsic "llvm.arm.smlatt"(%a, %b, %acc) : (i32, i32, i32) -> i32
     return %r : i32""",
 }
 

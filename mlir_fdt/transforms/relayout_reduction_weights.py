@@ -6,9 +6,9 @@ stride of F bytes. TFLite itself stores them OHWI. This pass permutes each integ
 of a reduction so that its axes follow the loop order (output channel outermost, the innermost
 reduction loop innermost). For a convolution or dense layer both operands of the dot product are
 then contiguous along the input channels, which the int8 kernels (`kernels/dot_products.py`) need
-to read four elements a load; a depthwise channel's taps sit side by side ([C][KH][KW]), one base
-address for the unrolled window. Only the layout of constants in
-flash changes: same values, same arena, same results.
+to read four elements a load. A depthwise layer's weights keep their channels innermost ([KH][KW][C]),
+as its input does: four channels are one word of each (`kernels/depthwise_channels.py`). Only the
+layout of constants in flash changes: same values, same arena, same results.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import arith, ir, walk_ops
-from ..analysis.linalg_util import (defining_op, dense_to_numpy, indexing_maps, iterator_kinds, num_inputs,
-                                    numpy_to_dense)
+from ..analysis.linalg_util import (defining_op, dense_to_numpy, indexing_maps, involves_dim, iterator_kinds,
+                                    num_inputs, numpy_to_dense)
 from ..passes import ModulePass
 
 
@@ -30,16 +30,30 @@ def _is_integer_constant(value: ir.Value) -> bool:
             and isinstance(ir.RankedTensorType(value.type).element_type, ir.IntegerType))
 
 
-def _loop_order_axes(affine_map: ir.AffineMap) -> list[int] | None:
-    """The axes of an operand indexed by plain, distinct loop dims, sorted by loop position; None
-    when the map is not such a projected permutation."""
+def _loop_order_axes(affine_map: ir.AffineMap, innermost: set[int]) -> list[int] | None:
+    """The axes of an operand indexed by plain, distinct loop dims, sorted by loop position, the dims of
+    `innermost` last; None when the map is not such a projected permutation."""
     results = list(affine_map.results)
     if not all(isinstance(e, ir.AffineDimExpr) for e in results):
         return None
     dims = [ir.AffineDimExpr(e).position for e in results]
     if len(set(dims)) != len(dims):
         return None
-    return sorted(range(len(dims)), key=lambda axis: dims[axis])
+    return sorted(range(len(dims)), key=lambda axis: (dims[axis] in innermost, dims[axis]))
+
+
+def _depthwise_channel_dims(op, weight: int) -> set[int]:
+    """Parallel dims the weight operand `weight` shares with a non-constant input: a depthwise layer's
+    channels (its input and weights are indexed by the same channel), which stay innermost so four
+    channels' weights sit side by side like their inputs (`kernels/depthwise_channels.py`)."""
+    maps, kinds = indexing_maps(op), iterator_kinds(op)
+    weight_dims = {ir.AffineDimExpr(e).position for e in maps[weight].results if isinstance(e, ir.AffineDimExpr)}
+    shared = set()
+    for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
+        if i == weight or not isinstance(value.type, ir.RankedTensorType) or _is_integer_constant(value):
+            continue
+        shared |= {d for d in weight_dims if kinds[d] == "parallel" and any(involves_dim(e, d) for e in maps[i].results)}
+    return shared
 
 
 def relayout(op) -> int:
@@ -56,7 +70,7 @@ def relayout(op) -> int:
     for i, value in enumerate(inputs):
         if not _is_integer_constant(value):
             continue
-        axes = _loop_order_axes(maps[i])
+        axes = _loop_order_axes(maps[i], _depthwise_channel_dims(op, i))
         if axes is None or axes == list(range(len(axes))):
             continue
         permuted = np.ascontiguousarray(np.transpose(dense_to_numpy(defining_op(value).attributes["value"]), axes))
