@@ -48,3 +48,25 @@ def test_specialized_rescale_is_tosa_rescale(s):
     for x in xs:
         for m in ms:
             assert specialized(x, m, s) == tosa_rescale(x, m, s), (x, m, s)
+
+
+def specialized_above_32(x: int, m: int, s: int) -> int:
+    """The ops fdt-specialize-rescale emits when every shift is in [33, 63] (the table holds t = s - 33)."""
+    t = s - 33
+    sign = -1 if x < 0 else 0                       # x >> 31
+    hi = wrap32((1 << t) + sign)
+    lo = wrap32((x & 0x80000000) | 0x40000000)
+    words = ((hi & 0xFFFFFFFF) << 32) | (lo & 0xFFFFFFFF)
+    words = words - (1 << 64) if words >= 1 << 63 else words
+    high = wrap32((x * m + words) >> 32)
+    return (high >> t) >> 1
+
+
+@pytest.mark.parametrize("s", range(33, 64))
+def test_specialized_rescale_above_32_is_tosa_rescale(s):
+    rng = np.random.default_rng(100 + s)
+    xs = [0, 1, -1, 2**31 - 1, -2**31, 12345, -12345] + [int(v) for v in rng.integers(-2**31, 2**31, 200)]
+    ms = [1 << 30, 2**31 - 1] + [int(v) for v in rng.integers(1 << 30, 2**31, 20)]
+    for x in xs:
+        for m in ms:
+            assert specialized_above_32(x, m, s) == tosa_rescale(x, m, s), (x, m, s)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..ir import arith, ir, walk_ops
 from ..analysis.linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, input_index,
-                          is_all_parallel)
+                                    is_all_parallel, numpy_to_dense)
 from ..passes import ModulePass
 
 
@@ -114,6 +114,73 @@ def _find(op) -> Rescale | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _c32(v: int) -> ir.Value:
+    i32 = ir.IntegerType.get_signless(32)
+    return arith.ConstantOp(i32, v - (1 << 32) if v >= 1 << 31 else v).result
+
+
+def _high_word(rescale: Rescale, hi: ir.Value, lo: ir.Value) -> ir.Value:
+    """The high word of x*m + (hi:lo) (one SMLAL)."""
+    i64 = ir.IntegerType.get_signless(64)
+    words = arith.OrIOp(arith.ShLIOp(arith.ExtUIOp(i64, hi).result, arith.ConstantOp(i64, 32).result).result,
+                        arith.ExtUIOp(i64, lo).result).result
+    product = arith.MulIOp(arith.ExtSIOp(i64, rescale.x).result, arith.ExtSIOp(i64, rescale.multiplier).result)
+    v = arith.AddIOp(product.result, words).result
+    return arith.TruncIOp(ir.IntegerType.get_signless(32), arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result).result
+
+
+def _from_32(op, rescale: Rescale) -> ir.Value:
+    """Shifts in [32, 63]: the rounding constant's words built from s at run time."""
+    i32 = ir.IntegerType.get_signless(32)
+    with ir.InsertionPoint(rescale.result.owner), op.location:
+        s32 = arith.ExtUIOp(i32, rescale.shift).result
+        exact32 = arith.CmpIOp(arith.CmpIPredicate.eq, s32, _c32(32)).result
+        # c = 2^(s-1) + 2^30 (x >= 0) or 2^(s-1) - 2^30 (x < 0), as two 32-bit words
+        power = arith.ShLIOp(_c32(1), arith.MaxSIOp(arith.SubIOp(s32, _c32(33)).result, _c32(0)).result).result
+        hi = arith.SelectOp(exact32, _c32(0), power).result
+        lo = arith.SelectOp(exact32, _c32(0xC0000000), _c32(0x40000000)).result
+        negative = arith.CmpIOp(arith.CmpIPredicate.slt, rescale.x, _c32(0)).result
+        lo = arith.SelectOp(negative, arith.XOrIOp(lo, _c32(0x80000000)).result, lo).result
+        borrow = arith.AndIOp(negative, arith.XOrIOp(exact32, arith.ConstantOp(ir.IntegerType.get_signless(1),
+                                                                               1).result).result).result
+        hi = arith.SelectOp(borrow, arith.SubIOp(hi, _c32(1)).result, hi).result
+        return arith.ShRSIOp(_high_word(rescale, hi, lo), arith.SubIOp(s32, _c32(32)).result).result
+
+
+def _only_rescale_reads(rescale: Rescale) -> bool:
+    """Whether the shift's body argument feeds nothing but the matched rescale (its table may change)."""
+    inside, pending = set(), [rescale.result.owner]
+    while pending:
+        o = pending.pop()
+        if o in inside:
+            continue
+        inside.add(o)
+        pending += [p for v in o.operands if (p := defining_op(v)) is not None]
+    return all(use.owner in inside for use in rescale.shift.uses)
+
+
+def _above_32(op, rescale: Rescale, shifts: np.ndarray) -> ir.Value:
+    """Shifts in [33, 63] (TFLite's usual case): the table holds t = s - 33 instead of s (same bytes), so
+    c = 2^(s-1) ± 2^30 has the high word 2^t (minus the borrow, -1 when x < 0: x >> 31) and the low
+    word 2^30 or 3·2^30, and the result is (high >> t) >> 1; a shift common to every channel is a
+    constant (per-tensor quantization, or a channel of an FDT partition)."""
+    i32 = ir.IntegerType.get_signless(32)
+    table = defining_op(op.operands[rescale.shift_input])
+    t_values = (shifts - 33).astype(np.int8).reshape(ir.RankedTensorType(table.results[0].type).shape)
+    with ir.InsertionPoint(op), op.location:
+        op.operands[rescale.shift_input] = arith.ConstantOp(
+            table.results[0].type, numpy_to_dense(t_values, ir.RankedTensorType(table.results[0].type))).result
+    if not list(table.results[0].uses):
+        table.erase()
+    with ir.InsertionPoint(rescale.result.owner), op.location:
+        t = _c32(int(t_values.flat[0])) if np.all(t_values == t_values.flat[0]) else \
+            arith.ExtUIOp(i32, rescale.shift).result
+        sign = arith.ShRSIOp(rescale.x, _c32(31)).result  # -1 when x < 0, else 0
+        hi = arith.AddIOp(arith.ShLIOp(_c32(1), t).result, sign).result
+        lo = arith.OrIOp(arith.AndIOp(rescale.x, _c32(0x80000000)).result, _c32(0x40000000)).result
+        return arith.ShRSIOp(arith.ShRSIOp(_high_word(rescale, hi, lo), t).result, _c32(1)).result
+
+
 def specialize(op) -> bool:
     """Rewrite the one per-channel rescale in the body of `op`; False when there is none or a shift is
     below 32."""
@@ -123,27 +190,10 @@ def specialize(op) -> bool:
     shifts = dense_to_numpy(defining_op(op.operands[rescale.shift_input]).attributes["value"]).astype(np.int64)
     if shifts.size == 0 or shifts.min() < 32 or shifts.max() > 63:
         return False
-    i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
-    with ir.InsertionPoint(rescale.result.owner), op.location:
-        def c32(v: int) -> ir.Value:
-            return arith.ConstantOp(i32, v - (1 << 32) if v >= 1 << 31 else v).result
-        s32 = arith.ExtUIOp(i32, rescale.shift).result
-        exact32 = arith.CmpIOp(arith.CmpIPredicate.eq, s32, c32(32)).result
-        # c = 2^(s-1) + 2^30 (x >= 0) or 2^(s-1) - 2^30 (x < 0), as two 32-bit words
-        power = arith.ShLIOp(c32(1), arith.MaxSIOp(arith.SubIOp(s32, c32(33)).result, c32(0)).result).result
-        hi = arith.SelectOp(exact32, c32(0), power).result
-        lo = arith.SelectOp(exact32, c32(0xC0000000), c32(0x40000000)).result
-        negative = arith.CmpIOp(arith.CmpIPredicate.slt, rescale.x, c32(0)).result
-        lo = arith.SelectOp(negative, arith.XOrIOp(lo, c32(0x80000000)).result, lo).result
-        borrow = arith.AndIOp(negative, arith.XOrIOp(exact32, arith.ConstantOp(ir.IntegerType.get_signless(1),
-                                                                               1).result).result).result
-        hi = arith.SelectOp(borrow, arith.SubIOp(hi, c32(1)).result, hi).result
-        words = arith.OrIOp(arith.ShLIOp(arith.ExtUIOp(i64, hi).result, arith.ConstantOp(i64, 32).result).result,
-                            arith.ExtUIOp(i64, lo).result).result
-        product = arith.MulIOp(arith.ExtSIOp(i64, rescale.x).result, arith.ExtSIOp(i64, rescale.multiplier).result)
-        v = arith.AddIOp(product.result, words).result
-        high = arith.TruncIOp(i32, arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result).result
-        result = arith.ShRSIOp(high, arith.SubIOp(s32, c32(32)).result).result
+    if shifts.min() >= 33 and _only_rescale_reads(rescale):
+        result = _above_32(op, rescale, shifts)
+    else:
+        result = _from_32(op, rescale)
     old = rescale.result.owner
     rescale.result.replace_all_uses_with(result)
     old.erase()
