@@ -52,7 +52,8 @@ def _depthwise_channel_dims(op, weight: int) -> set[int]:
     for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
         if i == weight or not isinstance(value.type, ir.RankedTensorType) or _is_integer_constant(value):
             continue
-        shared |= {d for d in weight_dims if kinds[d] == "parallel" and any(involves_dim(e, d) for e in maps[i].results)}
+        shared |= {d for d in weight_dims
+                   if kinds[d] == "parallel" and any(involves_dim(e, d) for e in maps[i].results)}
     return shared
 
 

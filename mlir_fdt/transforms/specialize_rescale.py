@@ -126,7 +126,8 @@ def _high_word(rescale: Rescale, hi: ir.Value, lo: ir.Value) -> ir.Value:
                         arith.ExtUIOp(i64, lo).result).result
     product = arith.MulIOp(arith.ExtSIOp(i64, rescale.x).result, arith.ExtSIOp(i64, rescale.multiplier).result)
     v = arith.AddIOp(product.result, words).result
-    return arith.TruncIOp(ir.IntegerType.get_signless(32), arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result).result
+    high = arith.ShRSIOp(v, arith.ConstantOp(i64, 32).result).result
+    return arith.TruncIOp(ir.IntegerType.get_signless(32), high).result
 
 
 def _from_32(op, rescale: Rescale) -> ir.Value:
