@@ -52,9 +52,9 @@ def _describe(nest) -> str:
 def _instructions(module, keep: int | None, work: Path, target, interface: ModelInterface) -> int:
     variant = copy_module(module)
     with variant.context:
-        for i, nest in enumerate(_top_level_nests(variant)):
-            if i != keep:
-                nest.erase()
+        for i, nest in reversed(list(enumerate(_top_level_nests(variant)))):  # users before producers
+            if i != keep and not any(list(r.uses) for r in nest.results):
+                nest.erase()  # (a nest whose results a kept nest uses stays: part of every variant)
         executable = wrap_as_executable(variant, "fdt_layer")
         if uses_simd32(executable):
             UseArmDsp().apply(executable)

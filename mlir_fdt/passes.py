@@ -49,6 +49,7 @@ _PASSES = {
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
     "fdt-depthwise-channel-blocks": "mlir_fdt.kernels.depthwise_channels:DepthwiseChannelBlocks",
+    "fdt-collapse-reduction-rows": "mlir_fdt.kernels.collapse_reduction_rows:CollapseReductionRows",
     "fdt-unswitch-window-tests": "mlir_fdt.kernels.unswitch_window_tests:UnswitchWindowTests",
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-block-output-channels": "mlir_fdt.kernels.block_output_channels:BlockOutputChannels",

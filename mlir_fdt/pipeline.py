@@ -38,7 +38,7 @@ PREPARE_PASSES = (
 TENSOR_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
                  "fdt-reuse-dying-inputs")
 BUFFER_PASSES = (*TENSOR_PASSES, "fdt-bufferize")
-SIMD32_PASSES = ("fdt-depthwise-channel-blocks", "fdt-unswitch-window-tests",
+SIMD32_PASSES = ("fdt-depthwise-channel-blocks", "fdt-collapse-reduction-rows", "fdt-unswitch-window-tests",
                  "fdt-dot-product-kernels", "fdt-block-output-channels")
 
 
