@@ -51,6 +51,7 @@ _PASSES = {
     "fdt-depthwise-channel-blocks": "mlir_fdt.kernels.depthwise_channels:DepthwiseChannelBlocks",
     "fdt-collapse-reduction-rows": "mlir_fdt.kernels.collapse_reduction_rows:CollapseReductionRows",
     "fdt-unswitch-window-tests": "mlir_fdt.kernels.unswitch_window_tests:UnswitchWindowTests",
+    "fdt-pad-border-windows": "mlir_fdt.kernels.pad_border_windows:PadBorderWindows",
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-block-output-channels": "mlir_fdt.kernels.block_output_channels:BlockOutputChannels",
     "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",

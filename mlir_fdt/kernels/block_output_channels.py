@@ -96,14 +96,16 @@ def in_blockable_loop(generic) -> bool:
 
 
 def _private_allocas(loop) -> list[ir.Value]:
-    """The `memref.alloca`s `loop` uses: one-element accumulators (`fdt-plan-memory` makes only those
-    allocas), each initialised, accumulated and read within one output element's code, so a copy of the
-    body may use one of its own (the peeled interior and border loops of a layer share one)."""
+    """The one-element `memref.alloca`s `loop` uses: accumulators, each initialised, accumulated and read
+    within one output element's code, so a copy of the body may use one of its own (the peeled interior
+    and border loops of a layer share one). (A padded window, `kernels/pad_border_windows.py`, is filled
+    outside the loop and shared.)"""
     found = []
     for op in walk_ops(loop):
         for v in op.operands:
             owner = v.owner
-            if not isinstance(owner, ir.Block) and owner.operation.name == "memref.alloca" and v not in found:
+            if not isinstance(owner, ir.Block) and owner.operation.name == "memref.alloca" and v not in found \
+                    and all(d == 1 for d in ir.MemRefType(v.type).shape):
                 found.append(v)
     return found
 

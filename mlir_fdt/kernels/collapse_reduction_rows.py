@@ -78,7 +78,8 @@ def _collapsed(value: ir.Value) -> ir.Value:
     dyn = ir.ShapedType.get_dynamic_stride_or_offset()
     layout = ir.StridedLayoutAttr.get(offset=offset if offset != dyn else dyn, strides=[*strides[:-2], 1])
     shape = [*t.shape[:-2], t.shape[-2] * t.shape[-1] if t.shape[-2] >= 0 else ir.ShapedType.get_dynamic_size()]
-    result = ir.MemRefType.get(shape, t.element_type, layout)
+    identity = isinstance(t.layout, ir.AffineMapAttr)  # (a strided layout otherwise)
+    result = ir.MemRefType.get(shape, t.element_type, None if identity else layout)
     groups = [[i] for i in range(t.rank - 2)] + [[t.rank - 2, t.rank - 1]]
     reassociation = ir.ArrayAttr.get([ir.ArrayAttr.get([ir.IntegerAttr.get(ir.IntegerType.get_signless(64), i)
                                                         for i in g]) for g in groups])
