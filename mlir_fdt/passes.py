@@ -54,6 +54,7 @@ _PASSES = {
     "fdt-pad-border-windows": "mlir_fdt.kernels.pad_border_windows:PadBorderWindows",
     "fdt-dot-product-kernels": "mlir_fdt.kernels.dot_products:DotProductKernels",
     "fdt-block-output-channels": "mlir_fdt.kernels.block_output_channels:BlockOutputChannels",
+    "fdt-block-output-pixels": "mlir_fdt.kernels.block_output_pixels:BlockOutputPixels",
     "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",
     "fdt-lower-to-loops": "mlir_fdt.codegen.wrap_executable:LowerToLoops",
     "fdt-outline-loop-nests": "mlir_fdt.codegen.outline_loop_nests:OutlineLoopNests",

@@ -39,7 +39,8 @@ TENSOR_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedu
                  "fdt-reuse-dying-inputs")
 BUFFER_PASSES = (*TENSOR_PASSES, "fdt-bufferize")
 SIMD32_PASSES = ("fdt-depthwise-channel-blocks", "fdt-collapse-reduction-rows", "fdt-unswitch-window-tests",
-                 "fdt-pad-border-windows", "fdt-dot-product-kernels", "fdt-block-output-channels")
+                 "fdt-pad-border-windows", "fdt-dot-product-kernels", "fdt-block-output-channels",
+                 "fdt-block-output-pixels")
 
 
 def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: int = 0) -> str:

@@ -1,0 +1,213 @@
+"""fdt-block-output-pixels: two output pixels per iteration around a channel-blocked dot product, so
+both share the weights' loads and sign extensions (2x2 register blocking, as CMSIS-NN's 1x1 kernels).
+
+After `fdt-block-output-channels` the loop over output channels computes two channels per iteration,
+sharing each input word: per four MACs of both channels 13 instructions. A pointwise layer's loop over
+output positions (`ow`) around that channel loop is unrolled here by two and the two channel loops
+jammed: each iteration then computes 2 pixels x 2 channels with four accumulators; per step two input
+words (one per pixel), two weight words (one per channel, shared by both pixels), eight SMLADs: 16 MACs
+in 20 instructions instead of 26. An odd trip count keeps its last position in a loop of its own.
+
+Reordering: the jammed iteration reads both pixels' inputs before either pixel's epilogue writes, and a
+later channel pair reads them again. That is safe when pixel p+1's outputs never overwrite pixel p's
+inputs: the output and input views are disjoint, or (one position grid, pointwise) the output is not
+behind the input — or at least two output pixels behind it. Otherwise the loop is left alone. Each
+pixel's arithmetic is unchanged: outputs are bit-identical.
+
+Blocked: an `scf.for` (static bounds, unit step, two or more iterations) whose body is one channel loop
+`fdt-block-output-channels` blocked (static bounds, one dot-product nest, linalg ops before and after)
+besides pure index and view ops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..analysis.linalg_util import constant_int, defining_op
+from ..ir import arith, ir, walk_ops
+from ..passes import ModulePass
+from .block_output_channels import _inside, _jam, _private_allocas, _share_identical_reads, body_ops
+
+PURE = ("arith.", "memref.subview", "memref.collapse_shape", "memref.expand_shape")
+
+
+def _bounds(loop) -> tuple[int, int, int] | None:
+    values = [constant_int(v) for v in list(loop.operands)[:3]]
+    return None if None in values else tuple(values)
+
+
+def _blocked_channel_loop(loop):
+    """The one channel loop of `loop`'s body when it is a blocked dot-product loop, else None."""
+    ops = body_ops(loop)
+    loops = [op for op in ops if op.name == "scf.for"]
+    if len(loops) != 1 or any(op.name != "scf.for" and not op.name.startswith(PURE) for op in ops):
+        return None
+    inner = loops[0]
+    bounds = _bounds(inner)
+    if bounds is None or bounds[2] != 2 or len(inner.results):
+        return None
+    nests = [op for op in body_ops(inner) if op.name == "scf.for"]
+    others = [op for op in body_ops(inner) if op.regions and op.name != "scf.for"]
+    if len(nests) != 1 or any(not op.name.startswith("linalg.") for op in others):
+        return None
+    calls = [op for op in walk_ops(nests[0]) if op.name == "func.call"]
+    if sum(ir.FlatSymbolRefAttr(op.attributes["callee"]).value == "fdt_smlad" for op in calls) < 4:
+        return None  # no SIMD32 rows: nothing shared
+    if any(op.name == "scf.if" for op in walk_ops(inner)):
+        return None
+    return inner
+
+
+def _view(value: ir.Value):
+    """The `memref.view` a value is a view of (through subviews and reshapes), with its arena offset."""
+    op = defining_op(value)
+    while op is not None and op.name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
+        op = defining_op(op.operands[0])
+    if op is None or op.name != "memref.view":
+        return None
+    offset = constant_int(op.operands[1])
+    return None if offset is None else (op, offset)
+
+
+def _bytes(view) -> int:
+    t = ir.MemRefType(view.results[0].type)
+    n = ir.IntegerType(t.element_type).width // 8 if isinstance(t.element_type, ir.IntegerType) else 4
+    for d in t.shape:
+        n *= d
+    return n
+
+
+def _views(channel_loop) -> tuple[list, list] | None:
+    """(views read, views written) by the channel loop's linalg ops and loads; None when a memref is not
+    a static arena view or a constant."""
+    reads, writes = [], []
+    for op in walk_ops(channel_loop):
+        if op.name.startswith("linalg."):
+            n_in = len(op.operands) - 1  # one output (the linalg ops of a blocked loop)
+            operands = [(v, i >= n_in) for i, v in enumerate(op.operands)]
+        elif op.name in ("vector.load", "memref.load"):
+            operands = [(op.operands[0], False)]
+        elif op.name == "memref.store":
+            operands = [(op.operands[1], True)]
+        else:
+            continue
+        for value, written in operands:
+            if not isinstance(value.type, ir.MemRefType):
+                continue
+            root = defining_op(value)
+            while root is not None and root.name in ("memref.subview", "memref.collapse_shape",
+                                                     "memref.expand_shape"):
+                root = defining_op(root.operands[0])
+            if root is not None and root.name in ("memref.alloca", "memref.get_global"):
+                continue  # accumulators, constants
+            found = _view(value)
+            if found is None:
+                return None
+            (writes if written else reads).append(found)
+    return reads, writes
+
+
+def _grid_offsets(value: ir.Value) -> list | None:
+    """The leading offsets of the subview by which a channel loop reads or writes one pixel."""
+    op = defining_op(value)
+    if op is None or op.name != "memref.subview":
+        return None
+    return list(op.operands)[1:3]
+
+
+def safe_to_jam(channel_loop) -> bool:
+    """Pixel p+1's outputs never overwrite pixel p's inputs (see the module's doc)."""
+    found = _views(channel_loop)
+    if found is None:
+        return False
+    reads, writes = found
+    for w_view, w_off in writes:
+        for r_view, r_off in reads:
+            if w_off + _bytes(w_view) <= r_off or r_off + _bytes(r_view) <= w_off:
+                continue  # disjoint
+            w_type, r_type = ir.MemRefType(w_view.results[0].type), ir.MemRefType(r_view.results[0].type)
+            if w_type.rank != 3 or r_type.rank != 3 or list(w_type.shape[:2]) != list(r_type.shape[:2]):
+                return False
+            co, ci = w_type.shape[2], r_type.shape[2]
+            if not (w_off >= r_off and co >= ci) and not (w_off + 2 * co <= r_off and co <= ci):
+                return False
+            if not _same_pixel(channel_loop, w_view, r_view):
+                return False
+    return True
+
+
+def _same_pixel(channel_loop, w_view, r_view) -> bool:
+    """Whether the channel loop reads and writes the same (h, w) position of the two views (pointwise)."""
+    offsets = {}
+    for op in walk_ops(channel_loop):
+        if op.name != "memref.subview":
+            continue
+        root = defining_op(op.operands[0])
+        if root in (w_view, r_view):
+            offsets.setdefault(root == w_view, []).append(_grid_offsets(op.results[0]))
+    if len(offsets) != 2:
+        return False
+    return all(o == offsets[True][0] for o in offsets[True] + offsets[False])
+
+
+def block(loop, channel_loop) -> None:
+    """Unroll `loop` by two and jam the two channel loops."""
+    lb, ub, _ = _bounds(loop)
+    index = ir.IndexType.get()
+    if (ub - lb) % 2:  # the last position alone, in a copy of the loop
+        with ir.InsertionPoint(loop), loop.location:
+            last = loop.clone()
+        last.move_after(loop)
+        with ir.InsertionPoint(last), loop.location:
+            end = arith.ConstantOp(index, ub - 1).result
+        last.operands[0] = end
+        loop.operands[1] = end
+    accumulators = _private_allocas(loop)
+    with ir.InsertionPoint(loop), loop.location:
+        copy = loop.clone()
+    for acc in accumulators:  # the second pixel gets accumulators of its own
+        with ir.InsertionPoint(acc.owner.operation), acc.owner.operation.location:
+            own = acc.owner.operation.clone().results[0]
+        for use in list(acc.uses):
+            if _inside(use.owner.operation, copy):
+                use.owner.operation.operands[use.operand_number] = own
+    body = loop.regions[0].blocks[0]
+    copy_body = copy.regions[0].blocks[0]
+    with ir.InsertionPoint.at_block_begin(copy_body), loop.location:
+        next_pixel = arith.AddIOp(copy_body.arguments[0], arith.ConstantOp(index, 1).result).result
+    copy_body.arguments[0].replace_all_uses_except(next_pixel, next_pixel.owner.operation)
+    copy_body.arguments[0].replace_all_uses_with(body.arguments[0])
+    with ir.InsertionPoint(loop), loop.location:
+        loop.operands[2] = arith.ConstantOp(index, 2).result
+    second = next(op for op in body_ops(copy) if op.name == "scf.for")
+    for op in body_ops(copy):
+        if op != second:
+            op.move_before(channel_loop)  # the second pixel's index and view ops, before both loops
+    second.move_after(channel_loop)
+    copy.erase()
+    with ir.InsertionPoint(channel_loop), loop.location:
+        _jam(channel_loop, second)
+    fused = next(op for op in body_ops(loop) if op.name == "scf.for")
+    for nested in [fused, *(op for op in walk_ops(fused) if op.name == "scf.for")]:
+        _share_identical_reads(nested.regions[0].blocks[0])
+
+
+@dataclass(frozen=True)
+class BlockOutputPixels(ModulePass):
+    """Unroll-and-jam by two the loop over output positions around a channel-blocked dot product."""
+
+    name = "fdt-block-output-pixels"
+    summary = "two output pixels per iteration around a blocked channel loop (2x2 blocking: shared weight words)"
+
+    def apply(self, module: ir.Module) -> None:
+        with module.context, ir.Location.unknown():
+            candidates = []  # all found before any is rewritten (a rewrite erases loops)
+            for loop in [op for op in walk_ops(module.operation) if op.name == "scf.for"]:
+                bounds = _bounds(loop)
+                if bounds is None or bounds[2] != 1 or bounds[1] - bounds[0] < 2 or len(loop.results):
+                    continue
+                channel_loop = _blocked_channel_loop(loop)
+                if channel_loop is not None and safe_to_jam(channel_loop):
+                    candidates.append((loop, channel_loop))
+            for loop, channel_loop in candidates:
+                block(loop, channel_loop)
