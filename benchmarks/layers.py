@@ -25,28 +25,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from mlir_fdt.analysis.layers import top_level_nests  # noqa: E402
 from mlir_fdt.codegen.library import compile_library  # noqa: E402
+from mlir_fdt.codegen.profile_nests import describe_nest  # noqa: E402
 from mlir_fdt.codegen.wrap_executable import wrap_as_executable  # noqa: E402
 from mlir_fdt.firmware.run import ModelInterface, run_library_on_qemu  # noqa: E402
 from mlir_fdt.importers import import_model  # noqa: E402
-from mlir_fdt.ir import copy_module, entry_function, new_context, walk_ops  # noqa: E402
+from mlir_fdt.ir import copy_module, entry_function, new_context  # noqa: E402
 from mlir_fdt.kernels.simd32 import UseArmDsp, uses_simd32  # noqa: E402
 from mlir_fdt.pipeline import lower, prepare_tensor_program  # noqa: E402
 from mlir_fdt.targets import get_target  # noqa: E402
 
 
 def _top_level_nests(module) -> list:
-    return [op.operation for op in entry_function(module).regions[0].blocks[0].operations
-            if op.operation.name == "scf.for"]
-
-
-def _describe(nest) -> str:
-    ops = walk_ops(nest)
-    if any(o.name == "func.call" for o in ops):
-        return "SIMD32 dot products"
-    if any(o.name == "scf.if" for o in ops):
-        return "padded window"
-    return "loops"
+    return top_level_nests(entry_function(module))
 
 
 def _instructions(module, keep: int | None, work: Path, target, interface: ModelInterface) -> int:
@@ -86,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         base = _instructions(module, -1, work, target, interface)
         for i, nest in enumerate(_top_level_nests(module)):
             instructions = _instructions(module, i, work, target, interface) - base
-            rows.append({"nest": i, "kind": _describe(nest), "instructions": instructions})
+            rows.append({"nest": i, "kind": describe_nest(nest), "instructions": instructions})
             print(f"nest {i}: {instructions:,}", file=sys.stderr, flush=True)
     total = sum(r["instructions"] for r in rows)
     print(f"| nest | kind | instructions ({args.target}) | share |")

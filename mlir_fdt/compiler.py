@@ -60,6 +60,7 @@ class CompileOptions:
     search_time_s: float = 240.0    # time budget of the search
     progress: bool = False          # progress bar during the search (the CLI turns it on)
     check_intermediates: bool = False  # --run on a .tflite: also compare every intermediate tensor with TFLite Micro
+    profile: bool = False           # --run qemu: also run an instrumented copy, instructions per layer
 
     def __post_init__(self):
         get_target(self.target)
@@ -81,6 +82,8 @@ class CompileOptions:
             raise FdtError(f"--max-overhead must be 0 or more (0.25 allows +25 % MACs), got {self.max_overhead:g}")
         if self.check_intermediates and not self.run:
             raise FdtError("--check-intermediates runs the program: it needs --run host or --run qemu")
+        if self.profile and self.run != "qemu":
+            raise FdtError("--profile counts instructions on the device: it needs --run qemu")
 
     @property
     def html(self) -> bool:
@@ -160,6 +163,7 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     lowered, untiled = _lower(imported.module, tiling, search, options, target)
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    profiled = copy_module(lowered.module) if options.profile else None  # (wrapping takes the lowered ops)
     library, host_source = _generate_library(lowered.module, out_dir, options, target)
     timings["iree_compile_s"] = time.perf_counter() - t0
     report = _report(imported, options, target, tiling, search, lowered, library, timings)
@@ -167,6 +171,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
         report.page = _page_details(imported, lowered, untiled, out_dir, options)
     if options.run:
         report.check = _run_and_check(report, imported, out_dir, host_source, options, target)
+    if profiled is not None:
+        report.layer_profile = _profile_on_qemu(profiled, report, out_dir, options, target)
     report.write(out_dir)
     if options.html:
         from .report.html import write_report_html
@@ -331,6 +337,34 @@ def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Pat
     UseArmDsp().apply(device)
     source.write_text(str(device))
     return source, host_source
+
+
+def _profile_on_qemu(module: ir.Module, report: CompileReport, out_dir: Path, options: CompileOptions,
+                     target) -> list[dict]:
+    """Instructions of each top-level loop nest (`codegen/profile_nests.py`), from a run of an instrumented
+    copy of the program under QEMU on the first checked input (its outputs must match the library's)."""
+    from .codegen.profile_nests import instrument, nest_instructions
+    from .firmware.run import ModelInterface, run_library_on_qemu
+    layout = instrument(module)
+    work = out_dir / "profile"
+    work.mkdir(exist_ok=True)
+    executable = WrapExecutable(executable_name=options.library_name).run(module)
+    device = copy_module(executable)
+    UseArmDsp().apply(device)
+    source = work / f"{options.library_name}.mlir"
+    source.write_text(str(device))
+    library = compile_library(source, work, options.library_name, target, "static", options.iree_flags)
+    interface = report.interface
+    inputs = [(out_dir / f"test_input{i}.bin").read_bytes() for i in range(len(interface.inputs))]
+    profiled = ModelInterface(layout.arena_bytes, interface.inputs, interface.outputs)
+    result, _ = run_library_on_qemu(library.path, library.library_query, profiled, inputs, work / "firmware",
+                                    target, profile=(layout.offset, layout.nests + 1))
+    ticks = result.get("profile_ticks", [])
+    if len(ticks) != layout.nests:
+        raise FdtError(f"the profiled firmware reported {len(ticks)} loop nests, the program has {layout.nests}")
+    counts = nest_instructions(ticks, target.board.instructions_per_tick)
+    return [{"nest": i, "layers": layers, "kind": kind, "instructions": n}
+            for i, (layers, kind, n) in enumerate(zip(layout.layers, layout.kinds, counts))]
 
 
 def _untiled_layout(module, options: CompileOptions) -> LoweredProgram:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir import entry_function, ir
+from ..ir import entry_function, ir, walk_ops
 from .linalg_util import defining_op, has_reduction, indexing_maps, is_all_parallel, iterator_kinds, num_inputs
 
 
@@ -197,6 +197,7 @@ def own_ops(layers: list[Layer]) -> list[list[ir.Operation]]:
 
 
 LAYER_ATTR = "fdt.layer"  # the name of the layer an op belongs to, carried through tiling and bufferization
+NEST_LAYERS_ATTR = "fdt.nest_layers"  # the layers a top-level loop nest computes (name_nests), kept to the end
 
 
 def tag_layers(block: ir.Block) -> list[Layer]:
@@ -260,3 +261,23 @@ def fdt_cut(layer: Layer) -> tuple[str, int] | None:
     if len(layer.reductions) == 1 and channel_reduction_dim(layer.reductions[0]) is not None:
         return "psum", ir.RankedTensorType(layer.reductions[0].operands[0].type).shape[-1]
     return None
+
+
+def top_level_nests(fn) -> list:
+    """The top-level loop nests of a function (after the tensor passes: one layer each, its epilogue fused;
+    a streamed path is one nest)."""
+    return [op.operation for op in fn.regions[0].blocks[0].operations if op.operation.name == "scf.for"]
+
+
+def name_nests(fn) -> None:
+    """Record on each top-level loop nest the layers its ops belong to (`LAYER_ATTR`, which the memory
+    plan strips): `--profile` names its figures with them."""
+    for nest in top_level_nests(fn):
+        names = []
+        for op in walk_ops(nest):
+            if LAYER_ATTR in op.attributes:
+                name = ir.StringAttr(op.attributes[LAYER_ATTR]).value
+                if name not in names:
+                    names.append(name)
+        if names:
+            nest.attributes[NEST_LAYERS_ATTR] = ir.StringAttr.get(",".join(names))

@@ -41,6 +41,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESULT_LINE = re.compile(r"^FDT_RESULT (.*)$", re.MULTILINE)
 _FAIL_LINE = re.compile(r"^FDT_FAIL (.*)$", re.MULTILINE)
 _INFO_LINE = re.compile(r"^FDT_INFO (.*)$", re.MULTILINE)
+_PROFILE_LINE = re.compile(r"^FDT_PROFILE nest=(\d+) ticks=(\d+)$", re.MULTILINE)
 
 
 def _io_ranges(what: str, ranges) -> list[tuple[int, int]]:
@@ -59,7 +60,8 @@ def _io_ranges(what: str, ranges) -> list[tuple[int, int]]:
 
 
 def write_model_config(directory: str | Path, library_query: str, arena_bytes: int,
-                       inputs: list[tuple[int, int]], outputs: list[tuple[int, int]]) -> Path:
+                       inputs: list[tuple[int, int]], outputs: list[tuple[int, int]],
+                       profile: tuple[int, int] | None = None) -> Path:
     """Write `fdt_model_config.h`, the only model-specific source the runner compiles.
 
     `inputs` and `outputs` are (offset, bytes) in the arena, in the order the model declares
@@ -67,6 +69,8 @@ def write_model_config(directory: str | Path, library_query: str, arena_bytes: i
     The header holds their counts (FDT_NUM_INPUTS, FDT_NUM_OUTPUTS) and X-macro lists
     (FDT_INPUTS(X), FDT_OUTPUTS(X) expand X(index, offset, bytes) for each).
     Checked here so a bad plan fails with a clear message rather than a C static assert.
+    `profile` (a `--profile` build): (byte offset, words) of the table of SysTick readings the
+    instrumented dispatch leaves in the arena (FDT_PROFILE_OFFSET, FDT_PROFILE_COUNT).
     The file is left untouched when its content would not change, so ninja does not rebuild.
     """
     if not _IDENTIFIER.fullmatch(library_query):
@@ -82,6 +86,11 @@ def write_model_config(directory: str | Path, library_query: str, arena_bytes: i
             "#ifndef FDT_MODEL_CONFIG_H\n#define FDT_MODEL_CONFIG_H\n"
             f"#define FDT_LIBRARY_QUERY {library_query}\n"
             f"#define FDT_ARENA_BYTES {arena_bytes}u\n")
+    if profile is not None:
+        offset, words = profile
+        if offset % 4 or offset + 4 * words > arena_bytes:
+            raise FdtError(f"profile table [{offset}, {offset + 4 * words}) is not word-aligned inside the arena")
+        text += f"#define FDT_PROFILE_OFFSET {offset}u\n#define FDT_PROFILE_COUNT {words}u\n"
     for what, pairs in lists.items():
         kind = what.upper()
         text += (f"/* {what}s in the model's order: X(index, offset, bytes); file {what}<index>.bin */\n"
@@ -189,6 +198,9 @@ def parse_result(stdout: str) -> dict:
         result[key] = int(fields[key])
     for info in _INFO_LINE.findall(stdout):
         result.update({key: int(value) for key, value in _fields(info).items() if value.isdigit()})
+    profile = _PROFILE_LINE.findall(stdout)
+    if profile:  # a --profile build: ticks of each loop nest, in order
+        result["profile_ticks"] = [int(ticks) for _, ticks in sorted(profile, key=lambda p: int(p[0]))]
     return result
 
 
@@ -204,7 +216,8 @@ def _configured_target(build_dir: Path) -> str | None:
 def build_firmware(model_object: str | Path, library_query: str, arena_bytes: int,
                    inputs: list[tuple[int, int]], outputs: list[tuple[int, int]], work_dir: str | Path,
                    undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False,
-                   target: Target | None = None, model_format: str = "static") -> Path:
+                   target: Target | None = None, model_format: str = "static",
+                   profile: tuple[int, int] | None = None) -> Path:
     """Configure and build the runner for one model and `target` (default cortex-m4) in
     `work_dir` (config/ and build/ inside). `inputs` and `outputs` are the model's (offset, bytes)
     in the arena, in its order (see `write_model_config`).
@@ -219,7 +232,7 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
     if not model_object.is_file():
         raise FdtError(f"model object {model_object} does not exist")
     config_dir, build_dir = work_dir / "config", work_dir / "build"
-    write_model_config(config_dir, library_query, arena_bytes, inputs, outputs)
+    write_model_config(config_dir, library_query, arena_bytes, inputs, outputs, profile)
     find_tool("arm-none-eabi-gcc")  # missing compiler: an install hint rather than a CMake error
     configured = _configured_target(build_dir)
     if configured is not None and configured != target.name:

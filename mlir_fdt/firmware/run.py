@@ -23,7 +23,7 @@ class ModelInterface:
 
 def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface, inputs: list[bytes],
                         work_dir: Path, target: Target, undersize: int = 0,
-                        timeout: float = 600) -> tuple[dict, list[bytes]]:
+                        timeout: float = 600, profile: tuple[int, int] | None = None) -> tuple[dict, list[bytes]]:
     """(firmware result line as a dict, [bytes of every output]) for one inference of `library`
     on `inputs` (one buffer per model input, in the model's order)."""
     if target.board is None:
@@ -35,7 +35,7 @@ def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface
         if len(data) != size:
             raise FdtError(f"input {i} holds {len(data)} bytes, the model's takes {size}")
     elf = build_firmware(library, library_query, model.arena_bytes, model.inputs, model.outputs, work_dir,
-                         undersize=undersize, target=target, model_format=model.model_format)
+                         undersize=undersize, target=target, model_format=model.model_format, profile=profile)
     result, outputs = run_qemu(elf, inputs, work_dir, timeout=timeout, target=target)
     if result.get("status") != "ok":
         raise FdtError(f"the firmware failed under QEMU: {result.get('reason', result)}")

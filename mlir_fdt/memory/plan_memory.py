@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from ..errors import FdtError
 from ..ir import arith, block_encloses, entry_function, ir, memref, strip_attributes
-from ..analysis.layers import LAYER_ATTR
+from ..analysis.layers import LAYER_ATTR, name_nests
 from ..passes import ModulePass
 from . import planner as planners
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
@@ -194,6 +194,7 @@ class PlanMemory(ModulePass):
             placed = [b for b in buffers if b not in registers]
             steps = layer_steps(fn, Schedule(fn))  # the schedule of collect_buffers: the IR is unchanged yet
             labels = label_buffers(placed) if steps else [BufferLabel(b.name) for b in placed]
+            name_nests(fn)  # the marks, one name list per loop nest (for --profile)
             strip_attributes(module, (LAYER_ATTR,))  # IREE gets the program without the marks
             # Buffers of the two branches of one scf.if never live in the same run: one slot.
             slots: list[list[Buffer]] = []

@@ -184,6 +184,7 @@ class CompileReport:
     timings: dict[str, float]
     page: PageDetails | None = None
     check: OutputCheck | None = None
+    layer_profile: list[dict] | None = None  # --profile: instructions of each loop nest under QEMU
 
     @property
     def arena_bytes(self) -> int:
@@ -234,6 +235,8 @@ class CompileReport:
             d.update(self.page.to_json(self.memory))
         if self.check is not None:
             d.update(self.check.to_json())
+        if self.layer_profile is not None:
+            d["layer_profile"] = self.layer_profile
         return d
 
     def write(self, out_dir: Path) -> None:

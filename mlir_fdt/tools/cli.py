@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --run on a .tflite: also compare every intermediate tensor the untiled program "
                         "keeps whole with TFLite Micro's (a host variant that returns them), naming the first "
                         "wrong layer (report.json `intermediates`; exit 3 on a mismatch)")
+    c.add_argument("--profile", action="store_true",
+                   help="with --run qemu: also run a copy of the program that reads SysTick around each layer's "
+                        "loop nest (report.json `layer_profile`: instructions per layer; the library written "
+                        "is not instrumented)")
     c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
     c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
     c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png (every buffer over time), "
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                                      library_name=args.library_name, iree_flags=args.iree_flags,
                                      plot=args.plot, report_html=args.report_html,
                                      output_format=args.output_format, plan=args.plan,
-                                     check_intermediates=args.check_intermediates)
+                                     check_intermediates=args.check_intermediates, profile=args.profile)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:
                 report.tiling.save(args.emit_plan)

@@ -231,6 +231,21 @@ __attribute__((noinline)) static void write_outputs(void) {
   }
 }
 
+#ifdef FDT_PROFILE_COUNT
+/* `--profile`: the dispatch stored SYST_CVR before each of its loop nests and after the last in the
+ * words at FDT_PROFILE_OFFSET of the arena (codegen/profile_nests.py). SysTick counts down: a nest's
+ * ticks are (before - after) mod 2^24. */
+__attribute__((noinline)) static void print_profile(void) {
+  const uint8_t *table = g_memory.arena + FDT_PROFILE_OFFSET;
+  for (uint32_t i = 0; i + 1 < FDT_PROFILE_COUNT; ++i) {
+    uint32_t before, after;
+    memcpy(&before, table + 4u * i, 4);
+    memcpy(&after, table + 4u * (i + 1u), 4);
+    printf("FDT_PROFILE nest=%" PRIu32 " ticks=%" PRIu32 "\n", i, (before - after) & SYST_RELOAD);
+  }
+}
+#endif
+
 static uint32_t current_sp(void) {
   uint32_t sp;
   __asm__ volatile("mov %0, sp" : "=r"(sp));
@@ -332,6 +347,9 @@ int main(void) {
   if (status != 0) fail(4, "dispatch returned %d", status);
 
   write_outputs();
+#ifdef FDT_PROFILE_COUNT
+  print_profile();
+#endif
 
   char t[21], n[21];
   printf("FDT_INFO dispatch_stack_bytes=%" PRIu32 " caller_stack_bytes=%" PRIu32 " io_stack_bytes=%" PRIu32
