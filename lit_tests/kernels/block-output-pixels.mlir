@@ -101,3 +101,54 @@ func.func @overwrites_inputs(%arena: memref<1024xi8>) {
   }
   return
 }
+
+// -----
+
+// Rows x pixels (2 x 2): the pixel loop is blocked; the row loop around it is not blocked again (its body
+// is a blocked pixel loop, not a loop over output channels): four accumulators, not eight.
+// CHECK-LABEL: func.func @rows
+//       CHECK: scf.for {{.*}} to %c2 step %c1
+//       CHECK:   scf.for {{.*}} to %c2{{.*}} step %c2
+//   CHECK-NOT: -> (i32, i32, i32, i32, i32
+//       CHECK:         iter_args({{.*}}) -> (i32, i32, i32, i32)
+#x = affine_map<(d0, d1) -> (d1)>
+#acc = affine_map<(d0, d1) -> (d0)>
+memref.global "private" constant @w : memref<8x64xi8> = dense<1>
+memref.global "private" constant @b : memref<8xi32> = dense<2>
+func.func @rows(%arena: memref<1024xi8>) {
+  %w = memref.get_global @w : memref<8x64xi8>
+  %b = memref.get_global @b : memref<8xi32>
+  %acc = memref.alloca() : memref<1xi32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c512 = arith.constant 512 : index
+  %zx = arith.constant -128 : i32
+  %x = memref.view %arena[%c0][] : memref<1024xi8> to memref<2x2x64xi8>
+  %out = memref.view %arena[%c512][] : memref<1024xi8> to memref<2x2x8xi32>
+  scf.for %r = %c0 to %c2 step %c1 {
+    scf.for %p = %c0 to %c2 step %c1 {
+      scf.for %c = %c0 to %c8 step %c1 {
+        %xp = memref.subview %x[%r, %p, 0] [1, 1, 64] [1, 1, 1] : memref<2x2x64xi8> to memref<64xi8, strided<[1], offset: ?>>
+        %wc = memref.subview %w[%c, 0] [1, 64] [1, 1] : memref<8x64xi8> to memref<64xi8, strided<[1], offset: ?>>
+        %bc = memref.subview %b[%c] [1] [1] : memref<8xi32> to memref<1xi32, strided<[1], offset: ?>>
+        linalg.copy ins(%bc : memref<1xi32, strided<[1], offset: ?>>) outs(%acc : memref<1xi32>)
+        linalg.generic {indexing_maps = [#x, #x, affine_map<(d0, d1) -> ()>, #acc], iterator_types = ["parallel", "reduction"]}
+            ins(%xp, %wc, %zx : memref<64xi8, strided<[1], offset: ?>>, memref<64xi8, strided<[1], offset: ?>>, i32)
+            outs(%acc : memref<1xi32>) {
+        ^bb0(%a: i8, %bw: i8, %za: i32, %o: i32):
+          %0 = arith.extsi %a : i8 to i32
+          %1 = arith.subi %0, %za : i32
+          %2 = arith.extsi %bw : i8 to i32
+          %3 = arith.muli %1, %2 : i32
+          %4 = arith.addi %o, %3 : i32
+          linalg.yield %4 : i32
+        }
+        %oc = memref.subview %out[%r, %p, %c] [1, 1, 1] [1, 1, 1] : memref<2x2x8xi32> to memref<1xi32, strided<[1], offset: ?>>
+        linalg.copy ins(%acc : memref<1xi32>) outs(%oc : memref<1xi32, strided<[1], offset: ?>>)
+      }
+    }
+  }
+  return
+}

@@ -48,8 +48,8 @@ def _blocked_channel_loop(loop):
         return None
     nests = [op for op in body_ops(inner) if op.name == "scf.for"]
     others = [op for op in body_ops(inner) if op.regions and op.name != "scf.for"]
-    if len(nests) != 1 or any(not op.name.startswith("linalg.") for op in others):
-        return None
+    if len(nests) != 1 or any(not op.name.startswith("linalg.") for op in others) or not others:
+        return None  # (no linalg op: not a loop over output channels, e.g. an already blocked pixel loop)
     calls = [op for op in walk_ops(nests[0]) if op.name == "func.call"]
     if sum(ir.FlatSymbolRefAttr(op.attributes["callee"]).value == "fdt_smlad" for op in calls) < 4:
         return None  # no SIMD32 rows: nothing shared
@@ -192,6 +192,13 @@ def block(loop, channel_loop) -> None:
         _share_identical_reads(nested.regions[0].blocks[0])
 
 
+def _candidate(loop) -> bool:
+    if loop.name != "scf.for" or len(loop.results):
+        return False
+    bounds = _bounds(loop)
+    return bounds is not None and bounds[2] == 1 and bounds[1] - bounds[0] >= 2
+
+
 @dataclass(frozen=True)
 class BlockOutputPixels(ModulePass):
     """Unroll-and-jam by two the loop over output positions around a channel-blocked dot product."""
@@ -201,13 +208,9 @@ class BlockOutputPixels(ModulePass):
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
-            candidates = []  # all found before any is rewritten (a rewrite erases loops)
-            for loop in [op for op in walk_ops(module.operation) if op.name == "scf.for"]:
-                bounds = _bounds(loop)
-                if bounds is None or bounds[2] != 1 or bounds[1] - bounds[0] < 2 or len(loop.results):
-                    continue
-                channel_loop = _blocked_channel_loop(loop)
-                if channel_loop is not None and safe_to_jam(channel_loop):
-                    candidates.append((loop, channel_loop))
-            for loop, channel_loop in candidates:
-                block(loop, channel_loop)
+            while True:  # one loop at a time, found afresh (a rewrite erases loops a list would still hold)
+                found = next(((loop, inner) for loop in walk_ops(module.operation) if _candidate(loop)
+                              and (inner := _blocked_channel_loop(loop)) is not None and safe_to_jam(inner)), None)
+                if found is None:
+                    return
+                block(*found)  # (its step is then two, its remainder runs once: neither is found again)

@@ -346,10 +346,12 @@ class DepthwiseChannelBlocks(ModulePass):
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
             blocked = 0
-            for loop in [op for op in walk_ops(module.operation) if op.name == "scf.for"]:
-                reductions = _plan(loop)
-                if reductions is not None:
-                    block(loop, reductions)
-                    blocked += 1
+            while True:  # one loop at a time, found afresh (a rewrite erases ops a list would still hold)
+                found = next(((loop, r) for loop in walk_ops(module.operation) if loop.name == "scf.for"
+                              and (r := _plan(loop)) is not None), None)
+                if found is None:
+                    break
+                block(*found)  # (its step is then four: not planned again)
+                blocked += 1
             if blocked:
                 declare_simd32(module)

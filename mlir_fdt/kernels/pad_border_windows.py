@@ -186,7 +186,9 @@ class PadBorderWindows(ModulePass):
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
-            for op in [o for o in walk_ops(module.operation) if o.name == "scf.if"]:
-                p = plan(op)
-                if p is not None:
-                    pad_border(p)
+            while True:  # one rewrite at a time, found afresh (a rewrite erases ops a list would still hold)
+                found = next((p for op in walk_ops(module.operation) if op.name == "scf.if"
+                              and (p := plan(op)) is not None), None)
+                if found is None:
+                    return
+                pad_border(found)  # (its border is then SIMD32: not planned again)
