@@ -152,3 +152,73 @@ func.func @rows(%arena: memref<1024xi8>) {
   }
   return
 }
+
+// -----
+
+// A padded 3-tap window over 16 channels, unswitched (`if inside { interior } else { border }` per
+// pixel): the pixel loop steps by two; when both pixels' windows are inside, their interior channel
+// loops run jammed (four accumulators); otherwise each pixel runs its own test as before.
+// CHECK-LABEL: func.func @window
+//       CHECK: scf.for %{{.+}} = %c0{{.*}} to %c4 step %c2
+//       CHECK:   arith.andi
+//       CHECK:   arith.andi
+//       CHECK:   %[[BOTH:.+]] = arith.andi
+//       CHECK:   scf.if %[[BOTH]] {
+//       CHECK:     scf.for {{.*}} to %c8 step %c2
+// CHECK-COUNT-4:       memref.load %alloca
+// CHECK-COUNT-4:       memref.store {{.*}}, %alloca
+//       CHECK:   } else {
+//       CHECK:     scf.if
+//       CHECK:     scf.if
+#row = affine_map<(d0, d1, d2) -> (d1, d2)>
+#scalar = affine_map<(d0, d1, d2) -> ()>
+#acc = affine_map<(d0, d1, d2) -> (d0)>
+memref.global "private" constant @w3 : memref<8x3x16xi8> = dense<1>
+func.func @window(%arena: memref<1024xi8>) {
+  %w = memref.get_global @w3 : memref<8x3x16xi8>
+  %acc = memref.alloca() : memref<1xi32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %cm1 = arith.constant -1 : index
+  %c512 = arith.constant 512 : index
+  %zx = arith.constant -128 : i32
+  %zero = arith.constant 0 : i32
+  %x = memref.view %arena[%c0][] : memref<1024xi8> to memref<4x16xi8>
+  %out = memref.view %arena[%c512][] : memref<1024xi8> to memref<4x8xi32>
+  scf.for %p = %c0 to %c4 step %c1 {
+    %start = arith.addi %p, %cm1 : index
+    %lo = arith.cmpi sge, %start, %c0 : index
+    %end = arith.addi %start, %c3 : index
+    %hi = arith.cmpi sle, %end, %c4 : index
+    %inside = arith.andi %lo, %hi : i1
+    scf.if %inside {
+      scf.for %c = %c0 to %c8 step %c1 {
+        linalg.fill ins(%zero : i32) outs(%acc : memref<1xi32>)
+        %xs = memref.subview %x[%start, 0] [3, 16] [1, 1] : memref<4x16xi8> to memref<3x16xi8, strided<[16, 1], offset: ?>>
+        %ws = memref.subview %w[%c, 0, 0] [1, 3, 16] [1, 1, 1] : memref<8x3x16xi8> to memref<3x16xi8, strided<[16, 1], offset: ?>>
+        linalg.generic {indexing_maps = [#row, #row, #scalar, #acc], iterator_types = ["parallel", "reduction", "reduction"]}
+            ins(%xs, %ws, %zx : memref<3x16xi8, strided<[16, 1], offset: ?>>, memref<3x16xi8, strided<[16, 1], offset: ?>>, i32)
+            outs(%acc : memref<1xi32>) {
+        ^bb0(%a: i8, %b: i8, %za: i32, %o: i32):
+          %0 = arith.extsi %a : i8 to i32
+          %1 = arith.subi %0, %za : i32
+          %2 = arith.extsi %b : i8 to i32
+          %3 = arith.muli %1, %2 : i32
+          %4 = arith.addi %o, %3 : i32
+          linalg.yield %4 : i32
+        }
+        %oc = memref.subview %out[%p, %c] [1, 1] [1, 1] : memref<4x8xi32> to memref<1xi32, strided<[1], offset: ?>>
+        linalg.copy ins(%acc : memref<1xi32>) outs(%oc : memref<1xi32, strided<[1], offset: ?>>)
+      }
+    } else {
+      scf.for %c = %c0 to %c8 step %c1 {
+        %oc = memref.subview %out[%p, %c] [1, 1] [1, 1] : memref<4x8xi32> to memref<1xi32, strided<[1], offset: ?>>
+        linalg.fill ins(%zero : i32) outs(%oc : memref<1xi32, strided<[1], offset: ?>>)
+      }
+    }
+  }
+  return
+}
