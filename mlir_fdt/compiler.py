@@ -172,7 +172,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     if options.run:
         report.check = _run_and_check(report, imported, out_dir, host_source, options, target)
     if profiled is not None:
-        report.layer_profile = _profile_on_qemu(profiled, report, out_dir, options, target)
+        report.layer_profile, report.profiled_copy_instructions = _profile_on_qemu(profiled, report, out_dir,
+                                                                                   options, target)
     report.write(out_dir)
     if options.html:
         from .report.html import write_report_html
@@ -340,9 +341,9 @@ def _write_sources(executable: ir.Module, out_dir: Path, name: str) -> tuple[Pat
 
 
 def _profile_on_qemu(module: ir.Module, report: CompileReport, out_dir: Path, options: CompileOptions,
-                     target) -> list[dict]:
-    """Instructions of each top-level loop nest (`codegen/profile_nests.py`), from a run of an instrumented
-    copy of the program under QEMU on the first checked input (its outputs must match the library's)."""
+                     target) -> tuple[list[dict], int]:
+    """(instructions of each top-level loop nest (`codegen/profile_nests.py`), the instrumented copy's whole
+    dispatch), from a run of the copy under QEMU on the first checked input."""
     from .codegen.profile_nests import instrument, nest_instructions
     from .firmware.run import ModelInterface, run_library_on_qemu
     layout = instrument(module)
@@ -363,8 +364,8 @@ def _profile_on_qemu(module: ir.Module, report: CompileReport, out_dir: Path, op
     if len(ticks) != layout.nests:
         raise FdtError(f"the profiled firmware reported {len(ticks)} loop nests, the program has {layout.nests}")
     counts = nest_instructions(ticks, target.board.instructions_per_tick)
-    return [{"nest": i, "layers": layers, "kind": kind, "instructions": n}
-            for i, (layers, kind, n) in enumerate(zip(layout.layers, layout.kinds, counts))]
+    return ([{"nest": i, "layers": layers, "kind": kind, "instructions": n}
+             for i, (layers, kind, n) in enumerate(zip(layout.layers, layout.kinds, counts))], result["instructions"])
 
 
 def _untiled_layout(module, options: CompileOptions) -> LoweredProgram:

@@ -18,8 +18,11 @@ def test_profile_names_every_layer_and_adds_up(compiled):
     assert names[:3] == ["conv_0", "dw_1", "pw_2"] and "dense_10" in names
     assert all(p["instructions"] >= 0 for p in profile)
     total = sum(p["instructions"] for p in profile)
-    # the nests are all the dispatch does but a few views and the counter reads
-    assert 0.97 * report["qemu_instructions"] <= total <= 1.02 * report["qemu_instructions"]
+    # the nests are all the instrumented dispatch does but a few views and the counter reads ...
+    assert 0.99 * report["profiled_copy_instructions"] <= total <= report["profiled_copy_instructions"]
+    # ... and LLVM compiles that copy a little differently from the library (kws_int8: -3 %)
+    library = report["qemu_instructions"]
+    assert 0.9 * library <= report["profiled_copy_instructions"] <= 1.1 * library
     assert max(profile, key=lambda p: p["instructions"])["layers"].startswith(("conv", "pw"))
     assert "fdt_systick" not in (out / "fdt_model.mlir").read_text()  # the library written is the plain one
     assert "fdt_systick" in (out / "profile" / "fdt_model.mlir").read_text()

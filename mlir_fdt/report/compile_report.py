@@ -185,6 +185,7 @@ class CompileReport:
     page: PageDetails | None = None
     check: OutputCheck | None = None
     layer_profile: list[dict] | None = None  # --profile: instructions of each loop nest under QEMU
+    profiled_copy_instructions: int | None = None  # --profile: the instrumented copy's whole dispatch
 
     @property
     def arena_bytes(self) -> int:
@@ -237,6 +238,7 @@ class CompileReport:
             d.update(self.check.to_json())
         if self.layer_profile is not None:
             d["layer_profile"] = self.layer_profile
+            d["profiled_copy_instructions"] = self.profiled_copy_instructions
         return d
 
     def write(self, out_dir: Path) -> None:
