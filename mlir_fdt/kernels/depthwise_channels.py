@@ -329,10 +329,10 @@ def block(loop, reductions: list[Reduction]) -> None:
         reduction.generic.erase()
     for copy in copies:
         copy.erase()
-    for op in [site, *walk_ops(site)]:
-        for region in op.regions:
-            for b in region.blocks:
-                _erase_dead(b)
+    # the blocks first: erasing dead ops must not leave a list holding them (only region-less ops are erased)
+    blocks = [b for op in [site, *walk_ops(site)] for region in op.regions for b in region.blocks]
+    for b in blocks:
+        _erase_dead(b)
     _erase_dead(body)
 
 
