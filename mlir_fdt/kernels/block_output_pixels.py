@@ -18,7 +18,7 @@ Blocked: an `scf.for` (static bounds, unit step, two or more iterations) whose b
 `fdt-block-output-channels` blocked (static bounds, one dot-product nest, linalg ops before and after)
 besides pure index and view ops. A padded layer's loop, whose body tests its window
 (`fdt-unswitch-window-tests`: `if inside { interior channel loop } else { border }`), is versioned:
-`if inside(p) and inside(p+1) { the two interiors jammed } else { each pixel's test as before }`
+`if inside(p) and inside(p+1) { the two interiors jammed } else { for q in p, p+1: the original body }`
 (ResNet-8's 3x3 convolutions: 28.87 M -> 26.62 M instructions untiled, its streamed path 30.30 M ->
 26.88 M).
 """
@@ -235,13 +235,17 @@ def _window_test(loop):
 
 def block_versioned(loop, test) -> None:
     """Unroll `loop` by two; when both pixels' windows are inside the input, their interior channel loops
-    run jammed, otherwise each pixel runs its test as before."""
+    run jammed, otherwise a loop over the two pixels runs the original body (one copy of it)."""
     _hoist_pure(test)
+    with ir.InsertionPoint(loop), loop.location:
+        original = loop.clone()  # (the body for the else branch, before the unrolling changes it)
     appended = _unroll_by_two(loop)
     second_test = next(op for op in appended if op.name == "scf.if")
     for op in appended:
         if op != second_test:
             op.move_before(test)  # the second pixel's index ops (its test's condition), before both tests
+    index = ir.IndexType.get()
+    iv = loop.regions[0].blocks[0].arguments[0]
     with ir.InsertionPoint(test), loop.location:
         both = arith.AndIOp(test.operands[0], second_test.operands[0]).result
         versions = scf.IfOp(both, [], has_else=True)
@@ -249,10 +253,18 @@ def block_versioned(loop, test) -> None:
         interiors = [_interior(t).clone() for t in (test, second_test)]
         scf.YieldOp([])
     with ir.InsertionPoint(versions.else_block), loop.location:
+        pixels = scf.ForOp(iv, arith.AddIOp(iv, arith.ConstantOp(index, 2).result).result,
+                           arith.ConstantOp(index, 1).result)
         scf.YieldOp([])
-    else_yield = [op.operation for op in versions.else_block.operations][-1]
-    test.move_before(else_yield)
-    second_test.move_before(else_yield)
+    with ir.InsertionPoint(pixels.body), loop.location:
+        pixel_yield = scf.YieldOp([])
+    original_body = original.regions[0].blocks[0]
+    original_body.arguments[0].replace_all_uses_with(pixels.induction_variable)
+    for op in body_ops(original):
+        op.move_before(pixel_yield)
+    original.erase()
+    test.erase()
+    second_test.erase()
     with ir.InsertionPoint(interiors[0]), loop.location:
         _jam(interiors[0], interiors[1])
     _share_in([op.operation for op in versions.then_block.operations][0])
