@@ -110,6 +110,27 @@ def _private_allocas(loop) -> list[ir.Value]:
     return found
 
 
+def clone_at(loop, offset: int):
+    """A copy of `loop`, inserted before it, whose body computes iteration `iv + offset` of `loop`'s own
+    induction variable (the copy's is replaced by it) with accumulators (the one-element allocas the body
+    uses) of its own: the unrolled copy of an unroll-and-jam, to be moved into `loop`'s body."""
+    accumulators = _private_allocas(loop)
+    with ir.InsertionPoint(loop), loop.location:
+        copy = loop.clone()
+    for acc in accumulators:
+        with ir.InsertionPoint(acc.owner.operation), acc.owner.operation.location:
+            own = acc.owner.operation.clone().results[0]
+        for use in list(acc.uses):
+            if _inside(use.owner.operation, copy):
+                use.owner.operation.operands[use.operand_number] = own
+    copy_body = copy.regions[0].blocks[0]
+    with ir.InsertionPoint.at_block_begin(copy_body), loop.location:
+        shifted = arith.AddIOp(copy_body.arguments[0], arith.ConstantOp(ir.IndexType.get(), offset).result).result
+    copy_body.arguments[0].replace_all_uses_except(shifted, shifted.owner.operation)
+    copy_body.arguments[0].replace_all_uses_with(loop.regions[0].blocks[0].arguments[0])
+    return copy
+
+
 def _inside(op, loop) -> bool:
     while op is not None:
         if op == loop:
@@ -182,22 +203,8 @@ def _jam(first, second) -> None:
 def block(loop) -> None:
     """Unroll `loop` by two and jam the copies (see the module's doc)."""
     _, _, step = _bounds(loop)
-    body = loop.regions[0].blocks[0]
-    accumulators = _private_allocas(loop)
-    with ir.InsertionPoint(loop), loop.location:
-        copy = loop.clone()
-    for acc in accumulators:  # the copy gets accumulators of its own
-        with ir.InsertionPoint(acc.owner.operation), acc.owner.operation.location:
-            own = acc.owner.operation.clone().results[0]
-        for use in list(acc.uses):
-            if _inside(use.owner.operation, copy):
-                use.owner.operation.operands[use.operand_number] = own
+    copy = clone_at(loop, step)
     index = ir.IndexType.get()
-    copy_body = copy.regions[0].blocks[0]
-    with ir.InsertionPoint.at_block_begin(copy_body), loop.location:
-        next_channel = arith.AddIOp(copy_body.arguments[0], arith.ConstantOp(index, step).result).result
-    copy_body.arguments[0].replace_all_uses_except(next_channel, next_channel.owner.operation)
-    copy_body.arguments[0].replace_all_uses_with(body.arguments[0])
     with ir.InsertionPoint(loop), loop.location:
         loop.operands[2] = arith.ConstantOp(index, step * FACTOR).result
     pre1, nest1, post1 = _split(body_ops(loop))

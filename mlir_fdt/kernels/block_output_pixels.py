@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..analysis.linalg_util import constant_int, defining_op
 from ..ir import arith, ir, scf, walk_ops
 from ..passes import ModulePass
-from .block_output_channels import _inside, _jam, _private_allocas, _share_identical_reads, body_ops
+from .block_output_channels import _jam, _share_identical_reads, body_ops, clone_at
 
 PURE = ("arith.", "memref.subview", "memref.collapse_shape", "memref.expand_shape")
 
@@ -172,21 +172,8 @@ def _unroll_by_two(loop) -> list:
             end = arith.ConstantOp(index, ub - 1).result
         last.operands[0] = end
         loop.operands[1] = end
-    accumulators = _private_allocas(loop)
-    with ir.InsertionPoint(loop), loop.location:
-        copy = loop.clone()
-    for acc in accumulators:  # the second pixel gets accumulators of its own
-        with ir.InsertionPoint(acc.owner.operation), acc.owner.operation.location:
-            own = acc.owner.operation.clone().results[0]
-        for use in list(acc.uses):
-            if _inside(use.owner.operation, copy):
-                use.owner.operation.operands[use.operand_number] = own
+    copy = clone_at(loop, 1)  # the second pixel, accumulators of its own
     body = loop.regions[0].blocks[0]
-    copy_body = copy.regions[0].blocks[0]
-    with ir.InsertionPoint.at_block_begin(copy_body), loop.location:
-        next_pixel = arith.AddIOp(copy_body.arguments[0], arith.ConstantOp(index, 1).result).result
-    copy_body.arguments[0].replace_all_uses_except(next_pixel, next_pixel.owner.operation)
-    copy_body.arguments[0].replace_all_uses_with(body.arguments[0])
     with ir.InsertionPoint(loop), loop.location:
         loop.operands[2] = arith.ConstantOp(index, 2).result
     appended = body_ops(copy)

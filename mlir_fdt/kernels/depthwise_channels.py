@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from ..analysis.linalg_util import constant_int, defining_op, emit_affine, indexing_maps, iterator_kinds, num_inputs
 from ..ir import arith, func, ir, memref, scf, vector, walk_ops
 from ..passes import ModulePass
-from .block_output_channels import _inside, _private_allocas, body_ops
+from .block_output_channels import _inside, _private_allocas, body_ops, clone_at
 from .dot_products import DynamicExtent, _pair_offset, loop_extents, match_dot_product
 from .simd32 import declare_simd32
 
@@ -289,25 +289,8 @@ def _erase_dead(block: ir.Block) -> None:
 def block(loop, reductions: list[Reduction]) -> None:
     """Unroll `loop` by four; one site of four-channel dot products (see the module's doc)."""
     body = loop.regions[0].blocks[0]
-    iv = body.arguments[0]
-    accumulators = _private_allocas(loop)
     index = ir.IndexType.get()
-    copies = []
-    for k in range(1, LANES):
-        with ir.InsertionPoint(loop), loop.location:
-            copy = loop.clone()
-        for acc in accumulators:  # each copy gets accumulators of its own
-            with ir.InsertionPoint(acc.owner.operation), acc.owner.operation.location:
-                own = acc.owner.operation.clone().results[0]
-            for use in list(acc.uses):
-                if _inside(use.owner.operation, copy):
-                    use.owner.operation.operands[use.operand_number] = own
-        copy_body = copy.regions[0].blocks[0]
-        with ir.InsertionPoint.at_block_begin(copy_body), loop.location:
-            channel = arith.AddIOp(copy_body.arguments[0], arith.ConstantOp(index, k).result).result
-        copy_body.arguments[0].replace_all_uses_except(channel, channel.owner.operation)
-        copy_body.arguments[0].replace_all_uses_with(iv)
-        copies.append(copy)
+    copies = [clone_at(loop, k) for k in range(1, LANES)]
     with ir.InsertionPoint(loop), loop.location:
         loop.operands[2] = arith.ConstantOp(index, LANES).result
     site = body_ops(loop)[_site_position(loop)]
