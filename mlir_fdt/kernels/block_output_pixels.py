@@ -284,14 +284,18 @@ class BlockOutputPixels(ModulePass):
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
-            while True:  # one loop at a time, found afresh (a rewrite erases loops a list would still hold)
-                found = next(((loop, inner) for loop in walk_ops(module.operation) if _candidate(loop)
-                              and (inner := _blocked_channel_loop(loop)) is not None and safe_to_jam(inner)), None)
-                if found is not None:
-                    block(*found)  # (its step is then two, its remainder runs once: neither is found again)
+            # every candidate found first, in one walk (re-walking after each rewrite cost 1.4 s on
+            # MobileNetV2): a rewrite erases only loops it creates and loops inside its own candidate,
+            # never another candidate, and a loop it turns into a candidate-looking one (a row loop
+            # around a blocked pixel loop) is not in the list
+            plans = []
+            for loop in [op for op in walk_ops(module.operation) if _candidate(op)]:
+                inner = _blocked_channel_loop(loop)
+                if inner is not None and safe_to_jam(inner):
+                    plans.append((block, loop, inner))
                     continue
-                found = next(((loop, test) for loop in walk_ops(module.operation) if _candidate(loop)
-                              and (test := _window_test(loop)) is not None and safe_to_jam(_interior(test))), None)
-                if found is None:
-                    return
-                block_versioned(*found)
+                test = _window_test(loop)
+                if test is not None and safe_to_jam(_interior(test)):
+                    plans.append((block_versioned, loop, test))
+            for rewrite, loop, found in plans:
+                rewrite(loop, found)

@@ -328,13 +328,12 @@ class DepthwiseChannelBlocks(ModulePass):
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
-            blocked = 0
-            while True:  # one loop at a time, found afresh (a rewrite erases ops a list would still hold)
-                found = next(((loop, r) for loop in walk_ops(module.operation) if loop.name == "scf.for"
-                              and (r := _plan(loop)) is not None), None)
-                if found is None:
-                    break
-                block(*found)  # (its step is then four: not planned again)
-                blocked += 1
+            # every loop planned first, in one walk: a rewrite erases only the copies it makes and ops
+            # inside its own loop, never another planned loop (none nests in a depthwise channel loop)
+            plans = [(loop, r) for loop in walk_ops(module.operation)
+                     if loop.name == "scf.for" and (r := _plan(loop)) is not None]
+            for loop, reductions in plans:
+                block(loop, reductions)
+            blocked = len(plans)
             if blocked:
                 declare_simd32(module)
