@@ -39,9 +39,24 @@ def _outside_values(nest) -> list[ir.Value]:
     return order
 
 
-def _rematerialize(value: ir.Value, arena: ir.Value, new_arena: ir.Value, mapping: dict) -> bool:
+def _used_only_inside(value: ir.Value, inside: set) -> bool:
+    """Whether every use of `value` is an op of `inside`, directly or through views of it."""
+    for use in value.uses:
+        user = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+        if user in inside:
+            continue
+        if user.name == "memref.alloca" or user.name not in REMATERIALIZABLE:
+            return False
+        if not all(_used_only_inside(r, inside) for r in user.results):
+            return False
+    return True
+
+
+def _rematerialize(value: ir.Value, arena: ir.Value, new_arena: ir.Value, mapping: dict, inside: set) -> bool:
     """Clone `value`'s defining chain at the current insertion point (mapping old -> new); False when
-    some value in it cannot be re-created."""
+    some value in it cannot be re-created: an accumulator (`memref.alloca`) that ops outside the nest use
+    too holds a value across them (a loop of one iteration, canonicalized away, leaves its initialisation
+    and epilogue beside the nest), and a copy would lose it."""
     if value in mapping:
         return True
     if value == arena:
@@ -51,7 +66,9 @@ def _rematerialize(value: ir.Value, arena: ir.Value, new_arena: ir.Value, mappin
     if isinstance(owner, ir.Block) or owner.operation.name not in REMATERIALIZABLE:
         return False
     op = owner.operation
-    if not all(_rematerialize(v, arena, new_arena, mapping) for v in op.operands):
+    if op.name == "memref.alloca" and not _used_only_inside(value, inside):
+        return False
+    if not all(_rematerialize(v, arena, new_arena, mapping, inside) for v in op.operands):
         return False
     clone = op.clone()
     for i, v in enumerate(op.operands):
@@ -76,8 +93,9 @@ def outline(module: ir.Module) -> int:
             callee = func.FuncOp(name, ir.FunctionType.get([arena.type], []), visibility="private")
         body = callee.add_entry_block()
         mapping: dict = {}
+        inside = {nest, *walk_ops(nest)}
         with ir.InsertionPoint(body), nest.location:
-            if not all(_rematerialize(v, arena, body.arguments[0], mapping) for v in _outside_values(nest)):
+            if not all(_rematerialize(v, arena, body.arguments[0], mapping, inside) for v in _outside_values(nest)):
                 callee.erase()
                 continue
             moved = nest.clone()

@@ -100,6 +100,9 @@ def plan(if_op) -> BorderPlan | None:
     interior, border = interiors[0], borders[0]
     if not is_simd32_dot_product(interior) or is_simd32_dot_product(border):
         return None
+    if match_dot_product(border) is None:
+        return None  # the border reads through bounds checks: its padding is not the zero point the
+        #             kernel's offset cancels (only the clipped border's is), so a buffer of it would be wrong
     window = _static_window(interior, interior_loop)
     factors = match_dot_product(interior)
     reads_window = [f for f in factors if f.input_index == num_inputs(interior) - 1]
