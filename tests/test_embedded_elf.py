@@ -50,7 +50,7 @@ def test_default_64k_pages_load_too(compiled, tmp_path):
     wide = compile_embedded_elf(out / "fdt_model.mlir", tmp_path / "wide.so", get_target("cortex-m4"),
                                 small_pages=False)
     image = read_elf_image(wide)
-    assert image.load_span > 2 * 65536 > 3 * report["loader_ram_bytes"]
+    assert image.load_span > 2 * 65536 > 2.5 * report["loader_ram_bytes"]
     assert any(s.memsz > s.filesz for s in image.segments)
     elf = build_firmware(wide, **_firmware_args(report), work_dir=tmp_path / "fw", model_format="embedded-elf")
     x = np.random.default_rng(0).integers(-128, 128, size=report["inputs"][0]["shape"], dtype=np.int8)

@@ -12,7 +12,12 @@ extensions (folded into LDRSB) and global addresses are free. With the int8 kern
 AD -8 %, KWS +7 %, VWW +12 %, ResNet-8 +2 %. Register blocking and unswitched windows (2026-12-05)
 made the program text larger than its code (LLVM merges the two copies of what the unswitched branches
 share): the per-op bytes were scaled by 0.885 to the untiled four int8 models, now AD -4 %, KWS +4 %,
-VWW +13 %, ResNet-8 +2 %.
+VWW +13 %, ResNet-8 +2 %. The kernels of 2026-12-06 (depthwise channel blocks, padded border windows,
+2x2 blocking: many more ops, much of them straight-line code LLVM shares between the copies) left it
+24-26 % high: refitted (least squares of the relative error, all three constants) on the four int8
+models untiled and the three with a default plan: KWS +4 % / -2 % (min-ram), VWW +5 % / +5 %, ResNet-8
+-2 % / -15 % (its streamed path: one loop holding every layer compiles larger than its ops suggest),
+AD +2 %.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from __future__ import annotations
 from ..ir import walk_ops
 from .instructions import FREE_OPS
 
-CODE_BYTES_BASE = 740
-CODE_BYTES_PER_OP = 5.2
-ONE_INSTRUCTION_BYTES = 4.4  # ops that become one 32-bit instruction, and their share of address set-up
+CODE_BYTES_BASE = 1490
+CODE_BYTES_PER_OP = 2.74
+ONE_INSTRUCTION_BYTES = 5.47  # ops that become one 32-bit instruction, and their share of address set-up
 ONE_INSTRUCTION_OPS = ("func.call", "vector.load")  # a SIMD32 helper (kernels/simd32.py, inlined); a word load
 FOLDED_OPS = ("arith.extsi", "memref.get_global")  # folded into a sign-extending load; an address set up once
 
