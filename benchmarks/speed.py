@@ -16,8 +16,8 @@ How each figure is obtained:
   interpreter, built with arm-none-eabi-gcc -O2 for cortex-m4, measured on the same QEMU counter);
 - per layer (second table): `--profile`, a copy of the program reading SysTick around each layer's loop
   nest (`codegen/profile_nests.py`), run on the same input; LLVM compiles the instrumented copy a
-  little differently from the library (within a few %: kws_int8 untiled -3 %), so read the figures as
-  shares. Layer kinds by name (conv,
+  little differently from the library (within a few %: kws_int8 untiled -0.6 %), so read the figures
+  as shares. Layer kinds by name (conv,
   dw = depthwise, pw = pointwise 1x1, pool, dense); kws_int8's CMSIS-NN figure per layer from peers.md.
 """
 
