@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -349,12 +349,7 @@ def _profile_on_qemu(module: ir.Module, report: CompileReport, out_dir: Path, op
     layout = instrument(module)
     work = out_dir / "profile"
     work.mkdir(exist_ok=True)
-    executable = WrapExecutable(executable_name=options.library_name).run(module)
-    device = copy_module(executable)
-    UseArmDsp().apply(device)
-    source = work / f"{options.library_name}.mlir"
-    source.write_text(str(device))
-    library = compile_library(source, work, options.library_name, target, "static", options.iree_flags)
+    library, _ = _generate_library(module, work, replace(options, output_format="static"), target)
     interface = report.interface
     inputs = [(out_dir / f"test_input{i}.bin").read_bytes() for i in range(len(interface.inputs))]
     profiled = ModelInterface(layout.arena_bytes, interface.inputs, interface.outputs)

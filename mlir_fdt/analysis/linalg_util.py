@@ -46,6 +46,16 @@ def constant_int(value: ir.Value) -> int | None:
     return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
 
 
+def mixed_offsets(subview) -> list:
+    """The offsets of a `memref.subview` (or tensor slice), one per axis of its source: an int where it is
+    static, else the index Value."""
+    static = list(ir.DenseI64ArrayAttr(subview.attributes["static_offsets"]))
+    n_dynamic = list(ir.DenseI32ArrayAttr(subview.attributes["operandSegmentSizes"]))[1]
+    dynamic = iter(list(subview.operands)[1:1 + n_dynamic])
+    marker = ir.ShapedType.get_dynamic_stride_or_offset()
+    return [next(dynamic) if o == marker else o for o in static]
+
+
 def input_index(value: ir.Value, op) -> int | None:
     """The operand index of the input a body argument of the linalg op `op` is bound to, or None (an
     output argument, or any other value)."""
@@ -140,3 +150,14 @@ def move_body(old_block: ir.Block, new_block: ir.Block) -> None:
     for body_op in ops:
         body_op.move_before(placeholder)
     placeholder.erase()
+
+
+def take_body(old_op, new_op) -> ir.Block:
+    """Move the body of the linalg op `old_op` into the empty region of `new_op` (a block with the same
+    argument types, uses remapped): the same computation on new operands or loops. Returns the block."""
+    old_block = old_op.regions[0].blocks[0]
+    block = new_op.regions[0].blocks.append(*[a.type for a in old_block.arguments])
+    for old, new in zip(old_block.arguments, block.arguments):
+        old.replace_all_uses_with(new)
+    move_body(old_block, block)
+    return block

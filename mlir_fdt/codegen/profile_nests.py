@@ -83,9 +83,9 @@ def instrument(module: ir.Module) -> ProfileLayout:
         for k, nest in enumerate(nests):
             with ir.InsertionPoint(nest):
                 record(k)
-        if nests:
-            after = nests[-1].operation if hasattr(nests[-1], "operation") else nests[-1]
-            with ir.InsertionPoint(after.block.operations[_position(after) + 1]):
+        if nests:  # after the last nest: before the op that follows it
+            last = nests[-1]
+            with ir.InsertionPoint(last.block.operations[_position(last) + 1]):
                 record(len(nests))
         return ProfileLayout(len(nests), offset, total, tuple(describe_nest(n) for n in nests),
                              tuple(_nest_layers(n) for n in nests))

@@ -25,9 +25,10 @@ besides pure index and view ops. A padded layer's loop, whose body tests its win
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from ..analysis.linalg_util import constant_int, defining_op
+from ..analysis.linalg_util import constant_int, defining_op, mixed_offsets
 from ..ir import arith, ir, scf, walk_ops
 from ..passes import ModulePass
 from .block_output_channels import _bounds, _jam, _share_identical_reads, body_ops, clone_at
@@ -61,23 +62,26 @@ def _blocked_channel_body(inner):
     return inner
 
 
-def _view(value: ir.Value):
-    """The `memref.view` a value is a view of (through subviews and reshapes), with its arena offset."""
+def _root(value: ir.Value):
+    """The op a memref value is a view of, through subviews and reshapes (None: a block argument)."""
     op = defining_op(value)
     while op is not None and op.name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
         op = defining_op(op.operands[0])
-    if op is None or op.name != "memref.view":
+    return op
+
+
+def _view(root):
+    """(the `memref.view`, its arena offset) when `root` is a static arena view, else None."""
+    if root is None or root.name != "memref.view":
         return None
-    offset = constant_int(op.operands[1])
-    return None if offset is None else (op, offset)
+    offset = constant_int(root.operands[1])
+    return None if offset is None else (root, offset)
 
 
 def _bytes(view) -> int:
     t = ir.MemRefType(view.results[0].type)
-    n = ir.IntegerType(t.element_type).width // 8 if isinstance(t.element_type, ir.IntegerType) else 4
-    for d in t.shape:
-        n *= d
-    return n
+    element = ir.IntegerType(t.element_type).width // 8 if isinstance(t.element_type, ir.IntegerType) else 4
+    return element * math.prod(t.shape)
 
 
 def _views(channel_loop) -> tuple[list, list] | None:
@@ -97,13 +101,10 @@ def _views(channel_loop) -> tuple[list, list] | None:
         for value, written in operands:
             if not isinstance(value.type, ir.MemRefType):
                 continue
-            root = defining_op(value)
-            while root is not None and root.name in ("memref.subview", "memref.collapse_shape",
-                                                     "memref.expand_shape"):
-                root = defining_op(root.operands[0])
+            root = _root(value)
             if root is not None and root.name in ("memref.alloca", "memref.get_global"):
                 continue  # accumulators, constants
-            found = _view(value)
+            found = _view(root)
             if found is None:
                 return None
             (writes if written else reads).append(found)
@@ -111,11 +112,11 @@ def _views(channel_loop) -> tuple[list, list] | None:
 
 
 def _grid_offsets(value: ir.Value) -> list | None:
-    """The leading offsets of the subview by which a channel loop reads or writes one pixel."""
+    """The (h, w) offsets of the subview by which a channel loop reads or writes one pixel."""
     op = defining_op(value)
     if op is None or op.name != "memref.subview":
         return None
-    return list(op.operands)[1:3]
+    return mixed_offsets(op)[:2]
 
 
 def safe_to_jam(channel_loop) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis.linalg_util import indexing_maps, involves_dim, iterator_kinds, move_body, num_inputs
+from ..analysis.linalg_util import indexing_maps, involves_dim, iterator_kinds, num_inputs, take_body
 from ..ir import ir, linalg, memref, walk_ops
 from ..passes import ModulePass
 from .dot_products import LANES, loop_extents, match_dot_product
@@ -107,11 +107,7 @@ def collapse(op) -> None:
                                    ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in new_maps]),
                                    ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>")
                                                      for k in kinds]))
-        old_block = op.regions[0].blocks[0]
-        block = generic.regions[0].blocks.append(*[a.type for a in old_block.arguments])
-    for old_arg, new_arg in zip(old_block.arguments, block.arguments):
-        old_arg.replace_all_uses_with(new_arg)
-    move_body(old_block, block)
+    take_body(op, generic)
     op.erase()
 
 

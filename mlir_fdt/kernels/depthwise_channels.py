@@ -29,12 +29,14 @@ channel wide; every other op of the body is straight-line or an elementwise gene
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
-from ..analysis.linalg_util import constant_int, defining_op, emit_affine, indexing_maps, iterator_kinds, num_inputs
+from ..analysis.linalg_util import (constant_int, defining_op, emit_affine, indexing_maps, iterator_kinds,
+                                    mixed_offsets, num_inputs)
 from ..ir import arith, func, ir, memref, scf, vector, walk_ops
 from ..passes import ModulePass
-from .block_output_channels import _inside, _private_allocas, body_ops, clone_at
+from .block_output_channels import _bounds, _inside, _private_allocas, body_ops, clone_at
 from .dot_products import DynamicExtent, _pair_offset, loop_extents, match_dot_product
 from .simd32 import declare_simd32
 
@@ -75,16 +77,6 @@ def _static(attr) -> list[int]:
     return list(ir.DenseI64ArrayAttr(attr))
 
 
-def _innermost_offset(subview) -> ir.Value | int:
-    """The offset of a subview along its innermost axis: an int, or the index Value."""
-    offsets = _static(subview.attributes["static_offsets"])
-    dynamic = ir.ShapedType.get_dynamic_stride_or_offset()
-    if offsets[-1] != dynamic:
-        return offsets[-1]
-    n_dynamic = sum(o == dynamic for o in offsets)
-    return list(subview.operands)[n_dynamic]  # operands: source, the dynamic offsets, sizes, strides
-
-
 def channel_chain(value: ir.Value, iv: ir.Value, loop) -> list | None:
     """The subviews, outermost first, by which `value` reads one channel `iv + k` of a buffer defined
     outside `loop` whose innermost axis is the channel with unit stride; None otherwise."""
@@ -101,7 +93,7 @@ def channel_chain(value: ir.Value, iv: ir.Value, loop) -> list | None:
     for sv in chain:
         if _static(sv.attributes["static_sizes"])[-1] != 1 or _static(sv.attributes["static_strides"])[-1] != 1:
             return None
-        part = _innermost_offset(sv)
+        part = mixed_offsets(sv)[-1]
         if isinstance(part, int):
             continue
         if found or _iv_offset(part, iv) is None:
@@ -178,8 +170,8 @@ def _elementwise(op) -> bool:
 
 def _plan(loop) -> list[Reduction] | None:
     """The reductions of the first channel when `loop` can be blocked (see the module's doc)."""
-    bounds = [constant_int(v) for v in list(loop.operands)[:3]]
-    if None in bounds or len(loop.results) or bounds[2] != 1 or (bounds[1] - bounds[0]) % LANES \
+    bounds = _bounds(loop)
+    if bounds is None or len(loop.results) or bounds[2] != 1 or (bounds[1] - bounds[0]) % LANES \
             or bounds[1] - bounds[0] < LANES:
         return None
     iv = loop.regions[0].blocks[0].arguments[0]
@@ -254,20 +246,13 @@ class _Emitter:
         out_indices = [zero] * ir.MemRefType(outputs[0].type).rank
         accs = [memref.LoadOp(out, out_indices).result for out in outputs]
         extents = self.r.extents
-        if all(isinstance(e, int) for e in extents) and _taps(extents) <= UNROLL_TAPS:
+        if all(isinstance(e, int) for e in extents) and math.prod(extents) <= UNROLL_TAPS:
             for point in itertools.product(*(range(e) for e in extents)):
                 accs = self.tap([self.const_index(i) for i in point], accs)
         else:
             accs = self.loops([], accs)
         for acc, out in zip(accs, outputs):
             memref.StoreOp(acc, out, out_indices)
-
-
-def _taps(extents: list[int]) -> int:
-    n = 1
-    for e in extents:
-        n *= e
-    return n
 
 
 def _site_position(loop) -> int:
@@ -334,6 +319,5 @@ class DepthwiseChannelBlocks(ModulePass):
                      if loop.name == "scf.for" and (r := _plan(loop)) is not None]
             for loop, reductions in plans:
                 block(loop, reductions)
-            blocked = len(plans)
-            if blocked:
+            if plans:
                 declare_simd32(module)

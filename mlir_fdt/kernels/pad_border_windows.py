@@ -27,12 +27,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..analysis.linalg_util import constant_int, defining_op, num_inputs
+from ..analysis.linalg_util import constant_int, defining_op, mixed_offsets, num_inputs
 from ..ir import arith, ir, linalg, memref, walk_ops
 from ..passes import ModulePass
 from .block_output_channels import _inside, body_ops
 from .collapse_reduction_rows import _collapsed
 from .dot_products import is_simd32_dot_product, match_dot_product
+from .peel_padded_windows import _subview
 
 MAX_WINDOW_BYTES = 256  # the stack a padded window may take
 
@@ -135,18 +136,15 @@ def pad_border(p: BorderPlan) -> None:
     entry = _entry_block(p.border_loop)
     with ir.InsertionPoint.at_block_begin(entry), p.border_loop.location:
         buffer = memref.AllocaOp(buffer_type, [], []).result
-    static_offsets = list(ir.DenseI64ArrayAttr(p.window.attributes["static_offsets"]))
-    dynamic = iter(list(p.window.operands)[1:])
-    dyn = ir.ShapedType.get_dynamic_stride_or_offset()
+    offsets = mixed_offsets(p.window)
     with ir.InsertionPoint(p.border_loop), p.border_loop.location:
         def const(v: int) -> ir.Value:
             return arith.ConstantOp(index, v).result
         linalg.fill(arith.ConstantOp(window_type.element_type, p.pad).result, outs=[buffer])
         starts, inside_offsets, counts = [], [], []
-        for axis, span in enumerate(spans):
-            base = next(dynamic) if static_offsets[axis] == dyn else const(static_offsets[axis])
-            if constant_int(base) is not None:  # (possibly defined in the interior loop)
-                base = const(constant_int(base))
+        for axis, (span, offset) in enumerate(zip(spans, offsets)):
+            static = offset if isinstance(offset, int) else constant_int(offset)
+            base = offset if static is None else const(static)  # (a constant may be defined in the interior loop)
             lo = arith.MaxSIOp(arith.SubIOp(const(0), base).result, const(0)).result
             hi = arith.MinSIOp(arith.SubIOp(const(sizes[axis]), base).result, const(span)).result
             count = arith.MaxSIOp(arith.SubIOp(hi, lo).result, const(0)).result
@@ -167,17 +165,6 @@ def pad_border(p: BorderPlan) -> None:
         read.erase()
         read = source if source is not None and _inside(source, loop) else None
     p.border_loop.erase()
-
-
-def _subview(value: ir.Value, offsets: list[ir.Value], sizes: list[ir.Value]) -> ir.Value:
-    t = ir.MemRefType(value.type)
-    strides, _ = t.get_strides_and_offset()
-    dyn = ir.ShapedType.get_dynamic_size()
-    dyn_off = ir.ShapedType.get_dynamic_stride_or_offset()
-    result = ir.MemRefType.get([dyn] * t.rank, t.element_type,
-                               ir.StridedLayoutAttr.get(offset=dyn_off, strides=strides))
-    return memref.SubViewOp(result, value, offsets, sizes, [], [dyn_off] * t.rank, [dyn] * t.rank,
-                            [1] * t.rank).result
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from iree.compiler.dialects import arith, linalg, scf, tensor
 
 from ..analysis.layers import LAYER_ATTR, Layer, is_global_pool
-from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, move_body, num_inputs
+from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, num_inputs, take_body
 from ..analysis.macs import loop_ranges
 from ..errors import FdtError
 from ..ir import ir
@@ -489,11 +489,7 @@ def _clone_generic(op: ir.Operation, operands: list[ir.Value], row: ir.Value) ->
                            op.attributes["iterator_types"])
     if LAYER_ATTR in op.attributes:
         new.operation.attributes[LAYER_ATTR] = op.attributes[LAYER_ATTR]
-    old_block = clone.regions[0].blocks[0]
-    block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
-    for old, fresh in zip(old_block.arguments, block.arguments):
-        old.replace_all_uses_with(fresh)
-    move_body(old_block, block)
+    block = take_body(clone, new)
     clone.erase()
     row_dim = _row_loop(op)
     for body_op in [o.operation for o in block.operations]:
