@@ -225,6 +225,30 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     assert "xi8>" in pool and "xf32>" not in pool
 
 
+def test_qdq_average_pool_and_float_bias_run_on_integers(tmp_path):
+    """The corpus QDQ model (micro_kws_m: convolutions, MaxPool, two AveragePools, MatMuls each followed by a
+    float Add of a bias between Q/DQ pairs): every requantization, pooling and bias in integer arithmetic.
+    Cut to its int8 body (first QuantizeLinear's output to the last int8 value before Softmax, onnx's
+    extract_model), the compiled object has no floating-point instruction, and it matches onnxruntime."""
+    import re
+
+    from onnx.utils import extract_model
+    model = onnx.load(corpus_path("mlonmcu_micro_kws_m_static_qdq.onnx"))
+    quantized = [n.output[0] for n in model.graph.node if n.op_type == "QuantizeLinear"]
+    body = tmp_path / "int8_body.onnx"
+    extract_model(str(corpus_path("mlonmcu_micro_kws_m_static_qdq.onnx")), str(body), [quantized[0]],
+                  [quantized[-2]])
+    report = compile_model(body, tmp_path / "out", CompileOptions(run="host", checks=3)).to_json()
+    assert report["match"] and report["reference_output_varies"], report["max_abs_diff"]
+    imported = (tmp_path / "out" / "imported.mlir").read_text()
+    assert not re.search(r"arith\.(sitofp|mulf|addf|divf)|math\.roundeven|xf32>", imported)
+    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "out" / "fdt_model.o")],
+                                 capture_output=True, text=True, check=True).stdout
+    main = disassembly.split("<fdt_model_main>:")[1].split("\n\n")[0]
+    vfp = [line for line in main.splitlines() if re.search(r"\tv[a-z]+", line)]
+    assert not vfp, vfp[:5]
+
+
 def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):
     """QLinearConv / QLinearMatMul (quantize_static's QOperator format): torch-mlir lowers them itself."""
     report = compile_model(_quantized_cnn(tmp_path, fmt="QOperator"), tmp_path / "out",

@@ -23,6 +23,8 @@ from ..diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
 from .onnx_model import OnnxModel, check_io_types, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
+from .onnx_requantize import integer_requantization
+from ..transforms.fuse_elementwise import FuseElementwiseChains
 from .specialize import specialize_dynamic_dims
 
 TO_TORCH = "builtin.module(torch-onnx-to-torch-backend-pipeline)"
@@ -93,6 +95,9 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
             run_pipeline(module, TO_LINALG)
         except ir.MLIRError as e:
             raise _conversion_error(model, e, "torch-mlir's torch to linalg lowering") from None
+        FuseElementwiseChains().apply(module)  # each requantization in one body
+        if integer_requantization(module):
+            FuseElementwiseChains().apply(module)  # drops the float multiplier tables no body reads now
     specialize_dynamic_dims(module)
     run_pipeline(module, "builtin.module(strip-debuginfo)")
     return module

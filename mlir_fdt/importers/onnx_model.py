@@ -58,11 +58,14 @@ class OnnxModel:
 
     def output_steps(self) -> list[float | None]:
         """Per output, the scale of the DequantizeLinear (per tensor) that produces it: the step of a QDQ
-        model's quantized result; None for a float output of float arithmetic."""
+        model's quantized result; 1 for the codes a QuantizeLinear writes; None for float arithmetic."""
         from onnx import numpy_helper
         steps: list[float | None] = []
         for t in self.outputs:
             node = next((n for n in self.proto.graph.node if t.name in n.output), None)
+            if node is not None and node.op_type == "QuantizeLinear":
+                steps.append(1.0)
+                continue
             scale = self.initializer(node.input[1]) if node is not None and node.op_type == "DequantizeLinear" else None
             value = numpy_helper.to_array(scale) if scale is not None else None
             steps.append(float(value.reshape(())) if value is not None and value.size == 1 else None)

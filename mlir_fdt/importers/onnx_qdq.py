@@ -124,11 +124,7 @@ def rewrite_qdq_layers(proto) -> int:
             if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
                 continue
             if pads and any(pads):  # torch-mlir's ConvInteger takes symmetric pads only: pad with x's zero point
-                half = len(pads) // 2
-                x_in = f"{tag}_padded"
-                nodes.append(helper.make_node("Pad", [x_codes, g.add_const(f"{tag}_pads", np.array(
-                    [0, 0, *pads[:half], 0, 0, *pads[half:]], np.int64)), g.add_const(
-                    f"{tag}_pad_value", np.array(x_zero, np.int8).reshape(()))], [x_in], name=f"{tag}_pad"))
+                x_in = _padded(g, nodes, tag, x_codes, pads, x_zero)
                 attrs["pads"] = [0] * len(pads)
         w_name = g.add_const(f"{tag}_w", weights)
         x_zero_name = g.add_const(f"{tag}_x_zero", np.array(x_zero, np.int8).reshape(()))
@@ -140,21 +136,21 @@ def rewrite_qdq_layers(proto) -> int:
             nodes.append(helper.make_node("Add", [acc, g.add_const(f"{tag}_bias", bias.reshape(1, -1, 1, 1))],
                                           [f"{tag}_acc_bias"], name=f"{tag}_bias_add"))
             acc = f"{tag}_acc_bias"
-        nodes.append(helper.make_node("Cast", [acc], [f"{tag}_float"], name=f"{tag}_cast", to=1))
         m = _multiplier(x_scale.reshape(()), w_scale.reshape(-1), y_scale.reshape(()))
-        scaled = f"{tag}_scaled"
-        nodes.append(helper.make_node("Mul", [f"{tag}_float", g.add_const(f"{tag}_multiplier", m.reshape(
-            1, -1, 1, 1) if m.size > 1 else m.reshape(()))], [scaled], name=f"{tag}_requantize"))
+        scaled = _requantized(g, nodes, tag, acc, m)
         q_in = scaled
         if node.op_type == "MatMul":
             q_in = f"{tag}_2d"
             nodes.append(helper.make_node("Reshape", [scaled, g.add_const(f"{tag}_out_shape", np.array(
                 [-1, channels], np.int64))], [q_in], name=f"{tag}_reshape_out"))
-        nodes.append(helper.make_node(Q, [q_in, g.add_const(f"{tag}_one", np.ones((), np.float32)),
-                                          g.add_const(f"{tag}_y_zero", np.array(y_zero, np.int8).reshape(()))],
-                                      list(q.output), name=q.name))
+        nodes.append(_quantize(g, tag, q_in, q, y_zero))
         new_nodes[q.output[0]] = nodes
         dropped.add(node.name or node.output[0])
+    for node in list(g.graph.node):
+        pooled = _average_pool(g, node)
+        if pooled is not None:
+            new_nodes[pooled[0].output[0]] = pooled[1]
+            dropped.add(node.name or node.output[0])
     if not new_nodes:
         return 0
     ordered = []
@@ -167,6 +163,87 @@ def rewrite_qdq_layers(proto) -> int:
     _drop_unused(g.graph)
     _reinfer(proto)
     return len(new_nodes)
+
+
+def _requantized(g: _Graph, nodes: list, tag: str, acc: str, m: np.ndarray) -> str:
+    """Append `Cast(acc) * m` (m: float32 multipliers, one or one per channel) to `nodes`; its output."""
+    from onnx import helper
+    nodes.append(helper.make_node("Cast", [acc], [f"{tag}_float"], name=f"{tag}_cast", to=1))
+    scaled = f"{tag}_scaled"
+    nodes.append(helper.make_node("Mul", [f"{tag}_float", g.add_const(f"{tag}_multiplier", m.reshape(
+        1, -1, 1, 1) if m.size > 1 else m.reshape(()))], [scaled], name=f"{tag}_requantize"))
+    return scaled
+
+
+def _quantize(g: _Graph, tag: str, value: str, q, y_zero) -> object:
+    """QuantizeLinear(value, 1, y_zero) writing `q`'s output."""
+    from onnx import helper
+    return helper.make_node(Q, [value, g.add_const(f"{tag}_one", np.ones((), np.float32)),
+                                g.add_const(f"{tag}_y_zero", np.array(y_zero, np.int8).reshape(()))],
+                            list(q.output), name=q.name)
+
+
+def _average_pool(g: _Graph, node):
+    """DQ -> AveragePool -> Q on int8 codes as an integer depthwise sum (ConvInteger, group = channels, weights
+    1) requantized by x_scale / (kh * kw) / y_scale: (Q node, its replacement nodes), or None. Only windows
+    with a fixed count: no padding, or padding counted (count_include_pad, padded with x's zero point)."""
+    from onnx import helper
+    if node.op_type != "AveragePool" or not node.input:
+        return None
+    x = g.dequantized(node.input[0])
+    users = g.users(node.output[0])
+    if x is None or len(users) != 1 or users[0].op_type != Q or x[2].size != 1 or x[3] is None \
+            or x[3].dtype != np.int8:
+        return None
+    q = users[0]
+    y_scale = g.const(q.input[1])
+    y_zero = g.const(q.input[2]) if len(q.input) > 2 and q.input[2] else None
+    if y_scale is None or y_scale.size != 1 or y_zero is None or y_zero.dtype != np.int8:
+        return None
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    kernel, pads = list(attrs.get("kernel_shape", [])), list(attrs.get("pads", []))
+    if len(kernel) != 2 or attrs.get("ceil_mode", 0) or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        return None
+    if any(pads) and not attrs.get("count_include_pad", 0):
+        return None  # the divisor would vary at the borders
+    channels = _channels(g, node.input[0])
+    if channels is None:
+        return None
+    tag = f"{node.name or node.output[0]}_fdt_int"
+    nodes, x_in = [], x[1]
+    if any(pads):
+        x_in = _padded(g, nodes, tag, x_in, pads, x[3])
+    acc = f"{tag}_acc"
+    nodes.append(helper.make_node(
+        "ConvInteger", [x_in, g.add_const(f"{tag}_w", np.ones((channels, 1, *kernel), np.int8)),
+                        g.add_const(f"{tag}_x_zero", np.array(x[3], np.int8).reshape(())),
+                        g.add_const(f"{tag}_w_zero", np.zeros((), np.int8))], [acc], name=f"{tag}_sum",
+        group=channels, kernel_shape=kernel, strides=list(attrs.get("strides", [1, 1]))))
+    f = np.float32
+    m = np.array((f(x[2].reshape(())) / f(kernel[0] * kernel[1])) / f(y_scale.reshape(())), f)
+    nodes.append(_quantize(g, tag, _requantized(g, nodes, tag, acc, m), q, y_zero))
+    return q, nodes
+
+
+def _channels(g: _Graph, value: str) -> int | None:
+    """The channel count (dimension 1) of an NCHW value, from the graph's shapes."""
+    for info in [*g.graph.value_info, *g.graph.input]:
+        if info.name == value:
+            dims = info.type.tensor_type.shape.dim
+            return dims[1].dim_value if len(dims) == 4 and dims[1].dim_value > 0 else None
+    producer = g.producer.get(value)
+    return _channels(g, producer.input[0]) if producer is not None and producer.op_type == DQ else None
+
+
+def _padded(g: _Graph, nodes: list, tag: str, x: str, pads: list[int], x_zero) -> str:
+    """Append a Pad of NCHW `x` by ONNX `pads` with x's zero point to `nodes`; the padded value's name."""
+    from onnx import helper
+    half = len(pads) // 2
+    padded = f"{tag}_padded"
+    nodes.append(helper.make_node("Pad", [x, g.add_const(f"{tag}_pads", np.array(
+        [0, 0, *pads[:half], 0, 0, *pads[half:]], np.int64)), g.add_const(
+        f"{tag}_pad_value", np.array(x_zero, np.int8).reshape(()))], [padded], name=f"{tag}_pad"))
+    return padded
 
 
 # operators that commute with a monotone DequantizeLinear: DQ -> op -> Q with the same scale and zero point

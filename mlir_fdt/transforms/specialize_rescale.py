@@ -10,7 +10,8 @@ case), the rounding constant c = 2^(s-1) ± 2^30 is built from two 32-bit words 
 selects on 32-bit values, no table: the weights in flash stay as they are) and the result is
 `((x*m + c) >> 32) >> (s - 32)`: one SMLAL multiply-add, the high word, one 32-bit shift. The
 result is the same integer: for s >= 32, floor(v / 2^s) is the high word of v shifted by s - 32,
-and the high word fits 32 bits because |x*m| < 2^62.
+and the high word fits 32 bits because |x*m| < 2^62. The single-rounding form `(x*m + (1 << s >> 1)) >> s`
+(the ONNX importer's fixed-point requantization, onnx_requantize.py) is specialized the same way, c = 2^(s-1).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Rescale:
     multiplier: ir.Value    # body argument (i32) of the multiplier table
     shift: ir.Value         # body argument (i8) of the shift table
     shift_input: int        # generic input index of the shift table
+    double_round: bool      # TOSA's double rounding (c = 2^(s-1) +- 2^30), else single (c = 2^(s-1))
 
 
 def _op(value: ir.Value, name: str):
@@ -53,28 +55,8 @@ def _table_arg(value: ir.Value, op) -> int | None:
     return index
 
 
-def _match(trunc, op) -> Rescale | None:
-    """`trunci(shrsi(select(s > 31, d + b, b), s64))` with b = x*m + (1 << s64 >> 1)."""
-    shr = _op(trunc.operands[0], "arith.shrsi")
-    if shr is None:
-        return None
-    s64 = _op(shr.operands[1], "arith.extui")
-    select = _op(shr.operands[0], "arith.select")
-    if s64 is None or select is None:
-        return None
-    shift = s64.operands[0]
-    shift_input = _table_arg(shift, op)
-    cond = _op(select.operands[0], "arith.cmpi")
-    if shift_input is None or cond is None or constant_int(cond.operands[1]) != 31:
-        return None
-    s32 = _op(cond.operands[0], "arith.extui")
-    if s32 is None or s32.operands[0] != shift or int(ir.IntegerAttr(cond.attributes["predicate"]).value) != 4:
-        return None  # predicate 4: sgt
-    base = select.operands[2]
-    doubled = _op(select.operands[1], "arith.addi")
-    if doubled is None or base not in list(doubled.operands):
-        return None
-    base_add = _op(base, "arith.addi")
+def _rounded_product(base_add, s64_value, op):
+    """(x, multiplier) when `base_add` is x*m + (1 << s64 >> 1), m a table's body argument; else None."""
     if base_add is None:
         return None
     product, rounding = base_add.operands
@@ -83,7 +65,7 @@ def _match(trunc, op) -> Rescale | None:
     if mul is None or half is None or constant_int(half.operands[1]) != 1:
         return None
     one_shl = _op(half.operands[0], "arith.shli")
-    if one_shl is None or constant_int(one_shl.operands[0]) != 1 or one_shl.operands[1] != s64.results[0]:
+    if one_shl is None or constant_int(one_shl.operands[0]) != 1 or one_shl.operands[1] != s64_value:
         return None
     x64, m64 = (_op(v, "arith.extsi") for v in mul.operands)
     if x64 is None or m64 is None:
@@ -97,6 +79,40 @@ def _match(trunc, op) -> Rescale | None:
     x = x64.operands[0]
     if not (isinstance(x.type, ir.IntegerType) and ir.IntegerType(x.type).width == 32):
         return None
+    return x, multiplier
+
+
+def _match(trunc, op) -> Rescale | None:
+    """`trunci(shrsi(select(s > 31, d + b, b), s64))` with b = x*m + (1 << s64 >> 1) (TOSA's double rounding),
+    or `trunci(shrsi(b, s64))` (single rounding, half up)."""
+    shr = _op(trunc.operands[0], "arith.shrsi")
+    if shr is None:
+        return None
+    s64 = _op(shr.operands[1], "arith.extui")
+    if s64 is None:
+        return None
+    shift = s64.operands[0]
+    shift_input = _table_arg(shift, op)
+    if shift_input is None:
+        return None
+    select = _op(shr.operands[0], "arith.select")
+    if select is None:
+        found = _rounded_product(_op(shr.operands[0], "arith.addi"), s64.results[0], op)
+        return Rescale(trunc.results[0], *found, shift, shift_input, False) if found else None
+    cond = _op(select.operands[0], "arith.cmpi")
+    if cond is None or constant_int(cond.operands[1]) != 31:
+        return None
+    s32 = _op(cond.operands[0], "arith.extui")
+    if s32 is None or s32.operands[0] != shift or int(ir.IntegerAttr(cond.attributes["predicate"]).value) != 4:
+        return None  # predicate 4: sgt
+    base = select.operands[2]
+    doubled = _op(select.operands[1], "arith.addi")
+    if doubled is None or base not in list(doubled.operands):
+        return None
+    found = _rounded_product(_op(base, "arith.addi"), s64.results[0], op)
+    if found is None:
+        return None
+    x = found[0]
     sign_select = _op([v for v in doubled.operands if v != base][0], "arith.select")
     sign = _op(sign_select.operands[0], "arith.cmpi") if sign_select is not None else None
     if sign is None or sign.operands[0] != x or constant_int(sign.operands[1]) != 0 or \
@@ -104,7 +120,7 @@ def _match(trunc, op) -> Rescale | None:
         return None
     if (constant_int(sign_select.operands[1]), constant_int(sign_select.operands[2])) != (1 << 30, -(1 << 30)):
         return None
-    return Rescale(trunc.results[0], x, multiplier, shift, shift_input)
+    return Rescale(trunc.results[0], *found, shift, shift_input, True)
 
 
 def _find(op) -> Rescale | None:
@@ -139,6 +155,9 @@ def _from_32(op, rescale: Rescale) -> ir.Value:
         # c = 2^(s-1) + 2^30 (x >= 0) or 2^(s-1) - 2^30 (x < 0), as two 32-bit words
         power = arith.ShLIOp(_c32(1), arith.MaxSIOp(arith.SubIOp(s32, _c32(33)).result, _c32(0)).result).result
         hi = arith.SelectOp(exact32, _c32(0), power).result
+        if not rescale.double_round:  # c = 2^(s-1): 2^31 in the low word (s = 32), else 2^(s-33) in the high
+            lo = arith.SelectOp(exact32, _c32(0x80000000), _c32(0)).result
+            return arith.ShRSIOp(_high_word(rescale, hi, lo), arith.SubIOp(s32, _c32(32)).result).result
         lo = arith.SelectOp(exact32, _c32(0xC0000000), _c32(0x40000000)).result
         negative = arith.CmpIOp(arith.CmpIPredicate.slt, rescale.x, _c32(0)).result
         lo = arith.SelectOp(negative, arith.XOrIOp(lo, _c32(0x80000000)).result, lo).result
@@ -163,7 +182,7 @@ def _only_rescale_reads(rescale: Rescale) -> bool:
 def _above_32(op, rescale: Rescale, shifts: np.ndarray) -> ir.Value:
     """Shifts in [33, 63] (TFLite's usual case): the table holds t = s - 33 instead of s (same bytes), so
     c = 2^(s-1) ± 2^30 has the high word 2^t (minus the borrow, -1 when x < 0: x >> 31) and the low
-    word 2^30 or 3·2^30, and the result is (high >> t) >> 1; a shift common to every channel is a
+    word 2^30 or 3·2^30 (single rounding: c = 2^(s-1), high word 2^t, low word 0), and the result is (high >> t) >> 1; a shift common to every channel is a
     constant (per-tensor quantization, or a channel of an FDT partition)."""
     i32 = ir.IntegerType.get_signless(32)
     table = defining_op(op.operands[rescale.shift_input])
@@ -176,9 +195,12 @@ def _above_32(op, rescale: Rescale, shifts: np.ndarray) -> ir.Value:
     with ir.InsertionPoint(rescale.result.owner), op.location:
         t = _c32(int(t_values.flat[0])) if np.all(t_values == t_values.flat[0]) else \
             arith.ExtUIOp(i32, rescale.shift).result
-        sign = arith.ShRSIOp(rescale.x, _c32(31)).result  # -1 when x < 0, else 0
-        hi = arith.AddIOp(arith.ShLIOp(_c32(1), t).result, sign).result
-        lo = arith.OrIOp(arith.AndIOp(rescale.x, _c32(0x80000000)).result, _c32(0x40000000)).result
+        hi = arith.ShLIOp(_c32(1), t).result
+        lo = _c32(0)
+        if rescale.double_round:
+            sign = arith.ShRSIOp(rescale.x, _c32(31)).result  # -1 when x < 0, else 0
+            hi = arith.AddIOp(hi, sign).result
+            lo = arith.OrIOp(arith.AndIOp(rescale.x, _c32(0x80000000)).result, _c32(0x40000000)).result
         return arith.ShRSIOp(arith.ShRSIOp(_high_word(rescale, hi, lo), t).result, _c32(1)).result
 
 
