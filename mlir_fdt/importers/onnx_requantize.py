@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from ..analysis.linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, indexing_maps, move_body,
-                                    num_inputs)
+from ..analysis.linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, indexing_maps,
+                                    move_body, num_inputs)
 from ..ir import arith, ir, linalg, walk_ops
 
 
