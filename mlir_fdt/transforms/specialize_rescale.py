@@ -183,7 +183,8 @@ def _above_32(op, rescale: Rescale, shifts: np.ndarray) -> ir.Value:
     """Shifts in [33, 63] (TFLite's usual case): the table holds t = s - 33 instead of s (same bytes), so
     c = 2^(s-1) ± 2^30 has the high word 2^t (minus the borrow, -1 when x < 0: x >> 31) and the low
     word 2^30 or 3·2^30 (single rounding: c = 2^(s-1), high word 2^t, low word 0), and the result is
-    (high >> t) >> 1; a shift common to every channel is a constant (per-tensor quantization, or a channel of an FDT partition)."""
+    (high >> t) >> 1; a shift common to every channel is a constant (per-tensor quantization, or a channel
+    of an FDT partition)."""
     i32 = ir.IntegerType.get_signless(32)
     table = defining_op(op.operands[rescale.shift_input])
     t_values = (shifts - 33).astype(np.int8).reshape(ir.RankedTensorType(table.results[0].type).shape)
