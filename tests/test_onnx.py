@@ -218,10 +218,11 @@ def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
     assert report["tolerance_note"].startswith("one quantization step")
     imported = (tmp_path / "out" / "imported.mlir").read_text()
-    # the convolution and the MatMul (a 1x1 convolution), both on int8 codes
-    assert imported.count("linalg.conv_2d_nchw_fchw_q") == 2 and "linalg.conv_2d_nchw_fchw {" not in imported
+    # the convolution (in NHWC) and the MatMul (a 1x1 convolution of a 1x1 map, left NCHW), both on int8 codes
+    assert imported.count("linalg.conv_2d_nhwc_fhwc_q") == 1 and imported.count("linalg.conv_2d_nchw_fchw_q") == 1
+    assert "linalg.conv_2d_nchw_fchw {" not in imported and "linalg.conv_2d_nhwc_fhwc {" not in imported
     # DQ -> MaxPool -> Q with one scale and zero point: the max of the int8 codes
-    pool = next(line for line in imported.splitlines() if "linalg.pooling_nchw_max" in line)
+    pool = next(line for line in imported.splitlines() if "linalg.pooling_nhwc_max" in line)
     assert "xi8>" in pool and "xf32>" not in pool
 
 
@@ -249,12 +250,29 @@ def test_qdq_average_pool_and_float_bias_run_on_integers(tmp_path):
     assert not vfp, vfp[:5]
 
 
+def test_convolutions_and_pools_run_channels_last(tmp_path):
+    """NCHW Conv/MaxPool become their NHWC twins (the kernels' layout); the transposes between them fold into
+    the element-wise ops and the dense layer's read of the flattened map, leaving one at the model's NCHW input."""
+    from mlir_fdt.analysis.linalg_util import indexing_maps
+    from mlir_fdt.ir import ir, walk_ops
+    module = import_model(conv_model(tmp_path / "cnn.onnx", batch=1), new_context())
+    with module.context:
+        ops = [op for op in walk_ops(module.operation) if op.name.startswith("linalg.")]
+        names = {op.name for op in ops}
+        transposes = [op for op in ops if op.name == "linalg.generic" and len(op.operands) == 2
+                      and any(m.is_permutation and m != ir.AffineMap.get_identity(m.n_dims)
+                              for m in indexing_maps(op))]
+    assert {"linalg.conv_2d_nhwc_fhwc", "linalg.pooling_nhwc_max"} <= names
+    assert not any("nchw" in n for n in names), names
+    assert len(transposes) == 1
+
+
 def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):
     """QLinearConv / QLinearMatMul (quantize_static's QOperator format): torch-mlir lowers them itself."""
     report = compile_model(_quantized_cnn(tmp_path, fmt="QOperator"), tmp_path / "out",
                            CompileOptions(run="host", checks=3)).to_json()
     assert report["reference"] == "onnxruntime" and report["max_abs_diff"] == 0.0
-    assert "linalg.conv_2d_nchw_fchw_q" in (tmp_path / "out" / "imported.mlir").read_text()
+    assert "linalg.conv_2d_nhwc_fhwc_q" in (tmp_path / "out" / "imported.mlir").read_text()
 
 
 def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):

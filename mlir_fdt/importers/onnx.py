@@ -21,6 +21,7 @@ from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
 from ..diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
+from .onnx_channels_last import channels_last
 from .onnx_model import OnnxModel, check_io_types, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
 from .onnx_requantize import integer_requantization
@@ -95,7 +96,8 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
             run_pipeline(module, TO_LINALG)
         except ir.MLIRError as e:
             raise _conversion_error(model, e, "torch-mlir's torch to linalg lowering") from None
-        FuseElementwiseChains().apply(module)  # each requantization in one body
+        channels_last(module)
+        FuseElementwiseChains().apply(module)  # each requantization in one body; transposes folded
         if integer_requantization(module):
             FuseElementwiseChains().apply(module)  # drops the float multiplier tables no body reads now
     specialize_dynamic_dims(module)
