@@ -49,7 +49,8 @@ def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: i
 
 def kernel_passes(simd32_kernels: bool) -> tuple[str, ...]:
     """After the memory plan: the loops IREE gets."""
-    return ("fdt-peel-padded-windows", *(SIMD32_PASSES if simd32_kernels else ()), "fdt-lower-to-loops")
+    return ("fdt-peel-padded-windows", *(SIMD32_PASSES if simd32_kernels else ()), "fdt-pool-windows",
+            "fdt-lower-to-loops")
 
 
 def named_pipeline(name: str, options: dict[str, str]) -> list[str] | None:
