@@ -288,11 +288,14 @@ def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
                           "asym.onnx: node 'my_conv' (ConvInteger): torch-mlir's ONNX conversion does not lower")
 
 
-def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path):
-    """quantize_static's default uint8 activations: torch-mlir's own handling (float between Q/DQ)."""
-    report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out",
-                           CompileOptions(run="host", checks=2)).to_json()
+def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path, caplog):
+    """quantize_static's default uint8 activations: torch-mlir's own handling (float between Q/DQ), with a
+    warning that says so and how to get an integer program."""
+    with caplog.at_level("WARNING"):
+        report = compile_model(_quantized_cnn(tmp_path, "QUInt8"), tmp_path / "out",
+                               CompileOptions(run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+    assert "runs in float32 between its Q/DQ pairs" in caplog.text
 
 
 def test_uint8_model_input_is_refused_by_name(tmp_path):

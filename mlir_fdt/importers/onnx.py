@@ -14,6 +14,7 @@ products become integer convolutions (onnx_qdq.py) and the dequantization of its
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from .specialize import specialize_dynamic_dims
 TO_TORCH = "builtin.module(torch-onnx-to-torch-backend-pipeline)"
 TO_LINALG = "builtin.module(torch-backend-to-linalg-on-tensors-backend-pipeline)"
 _NAME_LOC = re.compile(r'loc\("([^"]*)"')
+log = logging.getLogger(__name__)
 
 
 def _import_torch(model: OnnxModel, context: ir.Context) -> ir.Module:
@@ -77,10 +79,25 @@ def _unconverted(model: OnnxModel, module: ir.Module) -> None:
                    + (f" (and {len(names) - 1} more nodes)" if len(names) > 1 else ""))
 
 
+def _warn_uint8_activations(model: OnnxModel) -> None:
+    """A QDQ model quantized with uint8 activations compiles, but torch-mlir runs it in float32 between the fake
+    quantizations (four times the bytes): say so, and what to quantize with instead."""
+    from onnx import TensorProto
+    for node in model.proto.graph.node:
+        zero = model.initializer(node.input[2]) if node.op_type == "QuantizeLinear" and len(node.input) > 2 else None
+        if zero is not None and zero.data_type == TensorProto.UINT8:
+            log.warning("%s: node '%s' (QuantizeLinear) quantizes to uint8: a QDQ model with uint8 activations runs "
+                        "in float32 between its Q/DQ pairs; quantize with int8 activations (onnxruntime's "
+                        "quantize_static(..., activation_type=QuantType.QInt8)) for an integer program",
+                        model.path, node.name)
+            return
+
+
 def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     """The model as linalg on tensors (batch 1, static shapes)."""
     model = read_onnx(path)
     check_io_types(model)
+    _warn_uint8_activations(model)
     # the reference reads the model afresh, as written
     rewrite_qdq_layers(model.proto)
     rewrite_code_preserving(model.proto)

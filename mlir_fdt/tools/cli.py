@@ -22,8 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each pipeline step")
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("compile", help="compile a model (.tflite, .mlir, .mlirbc) into a static library")
-    c.add_argument("model", help="model file: TFLite flatbuffer, or TOSA/linalg MLIR text or bytecode")
+    c = sub.add_parser("compile", help="compile a model (.tflite, .onnx, .mlir, .mlirbc) into a static library")
+    c.add_argument("model", help="model file: TFLite flatbuffer, ONNX model, or TOSA/linalg MLIR text or bytecode")
     c.add_argument("-o", "--output", required=True, help="output directory (library, header, report.json)")
     c.add_argument("--target", default="cortex-m4", help=f"target core: {', '.join(sorted(TARGETS))} "
                                                           "(default cortex-m4)")
