@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = new_context()
     module = import_model(args.model, ctx)
     prepare_tensor_program(module)
-    lowered = lower(module, None, simd32_kernels=target.has_dsp)
+    lowered = lower(module, None, kernels=target.kernels)
     plan = lowered.plan
     interface = ModelInterface(plan.arena_bytes, [(b.offset, b.bytes) for b in plan.io("input")],
                                [(b.offset, b.bytes) for b in plan.io("output")])

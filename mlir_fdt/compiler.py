@@ -252,7 +252,7 @@ def _lower(module: ir.Module, tiling: TilingPlan, search, options: CompileOption
                                  chosen.estimated_instructions, chosen.estimated_code_bytes)
         path.unlink()
     else:  # a user's plan in a child process (it may crash the interpreter); the search's applied cleanly
-        lowered = lower(module, tiling, options.planner, options.alignment, simd32_kernels=target.has_dsp,
+        lowered = lower(module, tiling, options.planner, options.alignment, kernels=target.kernels,
                         isolate_plan=search is None)
     log.info("arena %d bytes (lower bound %d) with the %s planner", lowered.plan.arena_bytes,
              lowered.plan.lower_bound_bytes, lowered.plan.planner)
@@ -384,7 +384,7 @@ def _search(module, macs: int, options: CompileOptions, target, out_dir: Path):
     objective = _objective(options)
     result = search(module, macs, objective, planner=options.planner, alignment=options.alignment,
                     time_budget_s=options.search_time_s, progress=options.progress,
-                    simd32_kernels=target.has_dsp, keep_chosen=out_dir / ".chosen.mlirbc")
+                    kernels=target.kernels, keep_chosen=out_dir / ".chosen.mlirbc")
     (out_dir / "pareto.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     if options.plot:
         from .search.plot import plot_pareto

@@ -49,6 +49,8 @@ _PASSES = {
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
     "fdt-pool-windows": "mlir_fdt.kernels.pool_windows:PoolWindows",
+    "fdt-helium-dot-products": "mlir_fdt.kernels.helium_dot_products:HeliumDotProducts",
+    "fdt-helium-depthwise": "mlir_fdt.kernels.helium_dot_products:HeliumDepthwise",
     "fdt-depthwise-channel-blocks": "mlir_fdt.kernels.depthwise_channels:DepthwiseChannelBlocks",
     "fdt-collapse-reduction-rows": "mlir_fdt.kernels.collapse_reduction_rows:CollapseReductionRows",
     "fdt-unswitch-window-tests": "mlir_fdt.kernels.unswitch_window_tests:UnswitchWindowTests",

@@ -47,27 +47,35 @@ def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: i
     return f"fdt-plan-memory{{algorithm={planner} alignment={alignment} cutoff-bytes={arena_cutoff}}}"
 
 
-def kernel_passes(simd32_kernels: bool) -> tuple[str, ...]:
-    """After the memory plan: the loops IREE gets."""
-    return ("fdt-peel-padded-windows", *(SIMD32_PASSES if simd32_kernels else ()), "fdt-pool-windows",
-            "fdt-lower-to-loops")
+KERNELS = ("scalar", "simd32", "helium")  # the int8 kernel sets: plain loops, Arm DSP (SIMD32), Helium (MVE)
+# Helium (the M55 has the DSP extension too): its depthwise blocks before the SIMD32 ones, its rows after the
+# rows are collapsed and borders padded, before the SIMD32 rows (which take what Helium leaves: rows under 16)
+HELIUM_PASSES = ("fdt-helium-depthwise", *SIMD32_PASSES[:4], "fdt-helium-dot-products", *SIMD32_PASSES[4:])
+
+
+def kernel_passes(kernels: str) -> tuple[str, ...]:
+    """After the memory plan: the loops IREE gets, with the target's int8 kernels (`Target.kernels`)."""
+    if kernels not in KERNELS:
+        raise FdtError(f"unknown kernels '{kernels}' (known: {', '.join(KERNELS)})")
+    chosen = {"scalar": (), "simd32": SIMD32_PASSES, "helium": HELIUM_PASSES}[kernels]
+    return ("fdt-peel-padded-windows", *chosen, "fdt-pool-windows", "fdt-lower-to-loops")
 
 
 def named_pipeline(name: str, options: dict[str, str]) -> list[str] | None:
-    """`fdt-prepare` (PREPARE_PASSES), `fdt-lower{planner=best alignment=16 simd32=true}` (BUFFER_PASSES,
+    """`fdt-prepare` (PREPARE_PASSES), `fdt-lower{planner=best alignment=16 kernels=simd32}` (BUFFER_PASSES,
     the memory plan and the kernel passes); None for any other name."""
     if name == "fdt-prepare":
         return list(PREPARE_PASSES)
     if name == "fdt-lower":
-        unknown = set(options) - {"planner", "alignment", "simd32"}
+        unknown = set(options) - {"planner", "alignment", "kernels"}
         if unknown:
             raise FdtError(f"unknown option(s) {', '.join(sorted(unknown))} of fdt-lower "
-                           "(options: planner, alignment, simd32)")
-        simd32 = options.get("simd32", "false")
-        if simd32 not in ("true", "false"):
-            raise FdtError(f"option 'simd32' of fdt-lower expects true or false, got '{simd32}'")
+                           "(options: planner, alignment, kernels)")
+        kernels = options.get("kernels", "scalar")
+        if kernels not in KERNELS:
+            raise FdtError(f"option 'kernels' of fdt-lower expects one of {', '.join(KERNELS)}, got '{kernels}'")
         return [*BUFFER_PASSES, memory_plan_pass(options.get("planner", "best"), int(options.get("alignment", 16))),
-                *kernel_passes(simd32 == "true")]
+                *kernel_passes(kernels)]
     return None
 
 
@@ -99,18 +107,18 @@ def tile(module: ir.Module, tiling: TilingPlan | None, isolate_plan: bool = True
 
 
 def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "best",
-          alignment: int = 16, simd32_kernels: bool = False, isolate_plan: bool = True,
+          alignment: int = 16, kernels: str = "scalar", isolate_plan: bool = True,
           estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
     """Tile as `tiling` says (`tile`), then `lower_tiled`."""
     executed_macs = tile(module, tiling, isolate_plan)
-    return lower_tiled(module, executed_macs, planner, alignment, simd32_kernels, estimate, arena_cutoff)
+    return lower_tiled(module, executed_macs, planner, alignment, kernels, estimate, arena_cutoff)
 
 
 def lower_tiled(module: ir.Module, executed_macs: int, planner: str = "best", alignment: int = 16,
-                simd32_kernels: bool = False, estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
+                kernels: str = "scalar", estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
     """Read pads through, fuse epilogues per output element, reuse dying inputs, bufferize, plan the
-    arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel passes) a tiled module. With
-    `simd32_kernels` (a target with the DSP extension), int8 dot products become SIMD32 loops
+    arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel passes) a tiled module. `kernels`
+    (the target's, `Target.kernels`): int8 dot products become SIMD32 loops or Helium vector steps
     (`kernels/`); the arena is the same.
     Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
     no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
@@ -123,9 +131,9 @@ def lower_tiled(module: ir.Module, executed_macs: int, planner: str = "best", al
     plan = instantiate(element).run(module)
     if not estimate:
         return LoweredProgram(module, plan, in_place, executed_macs, None, None)
-    run_passes(module, kernel_passes(simd32_kernels))  # the loops IREE gets: what the instruction estimate counts
+    run_passes(module, kernel_passes(kernels))  # the loops IREE gets: what the instruction estimate counts
     with module.context:
-        instructions = estimate_instructions(entry_function(module), simd32_kernels)
+        instructions = estimate_instructions(entry_function(module), kernels)
         code_bytes = estimate_code_bytes(entry_function(module))
     return LoweredProgram(module, plan, in_place, executed_macs, instructions, code_bytes)
 

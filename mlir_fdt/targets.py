@@ -54,6 +54,14 @@ class Target:
         """The Armv7E-M DSP extension (SIMD32: SXTB16, SMLAD, ...): Cortex-M4/M7/M33/M55."""
         return "+dsp" in self.features.split(",")
 
+    @property
+    def kernels(self) -> str:
+        """The int8 kernels its code uses (`pipeline.KERNELS`): "helium" with the M-profile Vector Extension
+        (MVE, Cortex-M55), "simd32" with the DSP extension, else "scalar"."""
+        if any(f.startswith("+mve") for f in self.features.split(",")):
+            return "helium"
+        return "simd32" if self.has_dsp else "scalar"
+
 
 # SysTick clocks behind the calibrations (QEMU 7.2): the MPS2 FPGA images (AN385/386/500)
 # 25 MHz -> 40; AN505 20 MHz -> 50; AN547 32 MHz -> 31.25; nRF51 (micro:bit) 16 MHz -> 62.5.

@@ -50,15 +50,15 @@ def test_cortex_m3_has_no_dsp_kernels(tmp_path):
 def test_kernels_leave_the_arena_alone(name):
     """The kernels add no buffer: the plan with and without them is the same, byte for byte."""
     plans = []
-    for simd32 in (False, True):
+    for kernels in ("scalar", "simd32"):
         ctx = new_context()
         module = import_model(model_path(name), ctx)
         prepare_tensor_program(module)
-        lowered = lower(module, None, simd32_kernels=simd32)
+        lowered = lower(module, None, kernels=kernels)
         plans.append((lowered.plan.arena_bytes, [(b.name, b.offset, b.bytes) for b in lowered.plan.buffers]))
         with ctx:
             calls = [op for op in walk_ops(entry_function(module)) if op.name == "func.call"]
-        assert bool(calls) == simd32
+        assert bool(calls) == (kernels == "simd32")
     assert plans[0] == plans[1]
 
 
@@ -73,7 +73,7 @@ def test_kernels_on_a_streamed_path():
     module = import_model(model_path("kws_int8"), ctx)
     prepare_tensor_program(module)
     plan = TilingPlan.load(str(Path(__file__).parent / "data" / "kws_int8_streamed_plan.json"))
-    lowered = lower(module, plan, simd32_kernels=True)
+    lowered = lower(module, plan, kernels="simd32")
     assert lowered.plan.arena_bytes == 6292
     with ctx:
         callees = [ir.FlatSymbolRefAttr(op.attributes["callee"]).value for op in walk_ops(entry_function(module))

@@ -15,35 +15,34 @@ from mlir_fdt.pipeline import BUFFER_PASSES, PREPARE_PASSES, SIMD32_PASSES, lowe
 from mlir_fdt.tools.opt import main as opt_main
 
 
-@pytest.mark.parametrize("simd32", [False, True], ids=["scalar", "simd32"])
-def test_opt_pipelines_equal_the_compilers_stages(tmp_path, simd32):
+@pytest.mark.parametrize("kernels", ["scalar", "simd32", "helium"])
+def test_opt_pipelines_equal_the_compilers_stages(tmp_path, kernels):
     ctx = new_context()
     module = import_model(model_path("kws_int8"), ctx)
     source = tmp_path / "imported.mlir"
     source.write_text(str(module))
     prepare_tensor_program(module)
-    lower(module, None, simd32_kernels=simd32)
+    lower(module, None, kernels=kernels)
     out = tmp_path / "opt.mlir"
-    flag = "true" if simd32 else "false"
-    assert opt_main([str(source), "-p", f"fdt-prepare,fdt-lower{{simd32={flag}}}", "-o", str(out)]) == 0
+    assert opt_main([str(source), "-p", f"fdt-prepare,fdt-lower{{kernels={kernels}}}", "-o", str(out)]) == 0
     assert out.read_text() == str(module)
 
 
 def test_named_pipelines_name_registered_passes():
     registry = get_all_passes()
-    for text in [*named_pipeline("fdt-prepare", {}), *named_pipeline("fdt-lower", {"simd32": "true"})]:
+    for text in [*named_pipeline("fdt-prepare", {}), *named_pipeline("fdt-lower", {"kernels": "helium"})]:
         (element,) = parse_pipeline(text)
         assert element.name in registry or element.name in ("canonicalize", "cse"), element.name
     assert named_pipeline("fdt-prepare", {}) == list(PREPARE_PASSES)
-    lowered = named_pipeline("fdt-lower", {"simd32": "true"})
+    lowered = named_pipeline("fdt-lower", {"kernels": "simd32"})
     assert lowered[:len(BUFFER_PASSES)] == list(BUFFER_PASSES) and set(SIMD32_PASSES) <= set(lowered)
 
 
 def test_bad_pipeline_options_are_named():
     with pytest.raises(FdtError, match="unknown option.*tiles of fdt-lower"):
         named_pipeline("fdt-lower", {"tiles": "2"})
-    with pytest.raises(FdtError, match="option 'simd32' of fdt-lower expects true or false"):
-        named_pipeline("fdt-lower", {"simd32": "yes"})
+    with pytest.raises(FdtError, match="option 'kernels' of fdt-lower expects one of scalar, simd32, helium"):
+        named_pipeline("fdt-lower", {"kernels": "neon"})
 
 
 def test_a_program_that_sets_iree_options_itself_can_opt_out():

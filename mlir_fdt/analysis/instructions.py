@@ -183,7 +183,8 @@ def executed_ops(fn: ir.Operation) -> int:
     return _count(fn.regions[0].blocks[0], {}, NOTHING_HOISTED, _Counter())
 
 
-def estimate_instructions(fn: ir.Operation, simd32_kernels: bool) -> int:
-    """Instructions one inference of `fn` (the lowered program) executes, for a target with
-    (`simd32_kernels`) or without the DSP extension."""
-    return round(executed_ops(fn) * INSTRUCTIONS_PER_OP["simd32" if simd32_kernels else "scalar"])
+def estimate_instructions(fn: ir.Operation, kernels: str) -> int:
+    """Instructions one inference of `fn` (the lowered program) executes, with the target's int8 kernels
+    (`pipeline.KERNELS`). Helium programs use the SIMD32 factor (not calibrated on them: a vector op counts
+    as one op)."""
+    return round(executed_ops(fn) * INSTRUCTIONS_PER_OP["scalar" if kernels == "scalar" else "simd32"])

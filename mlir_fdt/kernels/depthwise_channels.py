@@ -102,12 +102,12 @@ def channel_chain(value: ir.Value, iv: ir.Value, loop) -> list | None:
     return chain if found else None
 
 
-def _widen(chain: list) -> ir.Value:
-    """The same subviews, four channels wide (created at the insertion point)."""
+def _widen(chain: list, lanes: int = LANES) -> ir.Value:
+    """The same subviews, `lanes` channels wide (created at the insertion point)."""
     source = chain[0].operands[0]
     for sv in chain:
         t = ir.MemRefType(sv.results[0].type)
-        wide = ir.MemRefType.get([*t.shape[:-1], LANES], t.element_type, t.layout)
+        wide = ir.MemRefType.get([*t.shape[:-1], lanes], t.element_type, t.layout)
         dynamic = list(sv.operands)[1:]
         offsets = _static(sv.attributes["static_offsets"])
         sizes = _static(sv.attributes["static_sizes"])
@@ -116,7 +116,7 @@ def _widen(chain: list) -> ir.Value:
         n_off = sum(o == dyn_off for o in offsets)
         n_size = sum(s == ir.ShapedType.get_dynamic_size() for s in sizes)
         source = memref.SubViewOp(wide, source, dynamic[:n_off], dynamic[n_off:n_off + n_size],
-                                  dynamic[n_off + n_size:], offsets, [*sizes[:-1], LANES], strides).result
+                                  dynamic[n_off + n_size:], offsets, [*sizes[:-1], lanes], strides).result
     return source
 
 
@@ -168,11 +168,11 @@ def _elementwise(op) -> bool:
         op.name == "linalg.generic" and "reduction" not in iterator_kinds(op))
 
 
-def _plan(loop) -> list[Reduction] | None:
-    """The reductions of the first channel when `loop` can be blocked (see the module's doc)."""
+def plan_blocks(loop, lanes: int = LANES) -> list[Reduction] | None:
+    """The reductions of the first channel when `loop` can be blocked by `lanes` (see the module's doc)."""
     bounds = _bounds(loop)
-    if bounds is None or len(loop.results) or bounds[2] != 1 or (bounds[1] - bounds[0]) % LANES \
-            or bounds[1] - bounds[0] < LANES:
+    if bounds is None or len(loop.results) or bounds[2] != 1 or (bounds[1] - bounds[0]) % lanes \
+            or bounds[1] - bounds[0] < lanes:
         return None
     iv = loop.regions[0].blocks[0].arguments[0]
     ops = body_ops(loop)
@@ -190,15 +190,17 @@ def _plan(loop) -> list[Reduction] | None:
     return None if not found or None in found else found
 
 
-class _Emitter:
+class ChannelEmitter:
     """The four channels' dot products of one reduction, at the insertion point."""
+
+    lanes = LANES
 
     def __init__(self, reduction: Reduction):
         self.r = reduction
         self.i32 = ir.IntegerType.get_signless(32)
         self.index = ir.IndexType.get()
         self.maps = indexing_maps(reduction.generic)
-        self.words = [_widen(chain) for chain in reduction.chains]
+        self.words = [_widen(chain, self.lanes) for chain in reduction.chains]
 
     def const_index(self, v: int) -> ir.Value:
         return arith.ConstantOp(self.index, v).result
@@ -241,18 +243,24 @@ class _Emitter:
             scf.YieldOp(self.loops(dims + [loop.induction_variable], list(loop.inner_iter_args)))
         return list(loop.results)
 
+    def load_accumulators(self, outputs: list[ir.Value], out_indices: list[ir.Value]) -> list[ir.Value]:
+        return [memref.LoadOp(out, out_indices).result for out in outputs]
+
+    def store_accumulators(self, accs: list[ir.Value], outputs: list[ir.Value], out_indices: list[ir.Value]) -> None:
+        for acc, out in zip(accs, outputs):
+            memref.StoreOp(acc, out, out_indices)
+
     def emit(self, outputs: list[ir.Value]) -> None:
         zero = self.const_index(0)
         out_indices = [zero] * ir.MemRefType(outputs[0].type).rank
-        accs = [memref.LoadOp(out, out_indices).result for out in outputs]
+        accs = self.load_accumulators(outputs, out_indices)
         extents = self.r.extents
         if all(isinstance(e, int) for e in extents) and math.prod(extents) <= UNROLL_TAPS:
             for point in itertools.product(*(range(e) for e in extents)):
                 accs = self.tap([self.const_index(i) for i in point], accs)
         else:
             accs = self.loops([], accs)
-        for acc, out in zip(accs, outputs):
-            memref.StoreOp(acc, out, out_indices)
+        self.store_accumulators(accs, outputs, out_indices)
 
 
 def _site_position(loop) -> int:
@@ -271,13 +279,13 @@ def _erase_dead(block: ir.Block) -> None:
                 changed = True
 
 
-def block(loop, reductions: list[Reduction]) -> None:
-    """Unroll `loop` by four; one site of four-channel dot products (see the module's doc)."""
+def block(loop, reductions: list[Reduction], emitter=ChannelEmitter) -> None:
+    """Unroll `loop` by the emitter's lanes (four); one site of its channels' dot products (the module's doc)."""
     body = loop.regions[0].blocks[0]
     index = ir.IndexType.get()
-    copies = [clone_at(loop, k) for k in range(1, LANES)]
+    copies = [clone_at(loop, k) for k in range(1, emitter.lanes)]
     with ir.InsertionPoint(loop), loop.location:
-        loop.operands[2] = arith.ConstantOp(index, LANES).result
+        loop.operands[2] = arith.ConstantOp(index, emitter.lanes).result
     site = body_ops(loop)[_site_position(loop)]
     yield_op = [op.operation for op in body.operations][-1]
     copy_sites = []
@@ -293,7 +301,7 @@ def block(loop, reductions: list[Reduction]) -> None:
         outputs = [reduction.generic.operands[num_inputs(reduction.generic)]]
         outputs += [(_reductions(s)[i]).operands[num_inputs(reduction.generic)] for s in copy_sites]
         with ir.InsertionPoint(reduction.generic), reduction.generic.location:
-            _Emitter(reduction).emit(outputs)
+            emitter(reduction).emit(outputs)
         reduction.generic.erase()
     for copy in copies:
         copy.erase()
@@ -316,7 +324,7 @@ class DepthwiseChannelBlocks(ModulePass):
             # every loop planned first, in one walk: a rewrite erases only the copies it makes and ops
             # inside its own loop, never another planned loop (none nests in a depthwise channel loop)
             plans = [(loop, r) for loop in walk_ops(module.operation)
-                     if loop.name == "scf.for" and (r := _plan(loop)) is not None]
+                     if loop.name == "scf.for" and (r := plan_blocks(loop)) is not None]
             for loop, reductions in plans:
                 block(loop, reductions)
             if plans:

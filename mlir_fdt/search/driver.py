@@ -117,10 +117,10 @@ class _Progress:
 
 def search(module: ir.Module, macs: int, objective: Objective, *, planner: str = "best", alignment: int = 16,
            time_budget_s: float = DEFAULT_TIME_BUDGET_S, workers: int = 2, progress: bool = True,
-           simd32_kernels: bool = False, keep_chosen: Path | None = None) -> SearchResult:
+           kernels: str = "scalar", keep_chosen: Path | None = None) -> SearchResult:
     """Search tiling plans for `module` (a prepared linalg module, left unchanged). Plans are scored by
     arena and MACs; the plans of the Pareto front (and the untiled and chosen ones) then get the
-    instruction and code-size estimates of the program for the target (`simd32_kernels`). With
+    instruction and code-size estimates of the program for the target (its `kernels`). With
     `keep_chosen`, the chosen plan's lowered program is written there (`result.chosen.lowered`).
     `ram-budget` and `max-overhead` then choose by the instruction estimate (`_choose_by_estimate`)."""
     start = time.perf_counter()
@@ -143,7 +143,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
 
         def estimate(e: Evaluation) -> Evaluation:  # each lowered program kept: one becomes the chosen's
             keep = Path(tmp) / f"lowered{next(numbers)}.mlirbc" if keep_chosen else None
-            return evaluate(children, prepared, e.plan, planner, alignment, simd32_kernels=simd32_kernels, keep=keep)
+            return evaluate(children, prepared, e.plan, planner, alignment, kernels=kernels, keep=keep)
 
         (untiled,) = score([TilingPlan()])
         if not untiled.ok:

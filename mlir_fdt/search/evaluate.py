@@ -37,18 +37,18 @@ class Evaluation:
 
 
 def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, alignment: int,
-             timeout: float = 300, simd32_kernels: bool | None = None, arena_cutoff: int = 0,
+             timeout: float = 300, kernels: str | None = None, arena_cutoff: int = 0,
              keep: Path | None = None, max_macs: int | None = None) -> Evaluation:
     """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
-    and MACs only, unless `simd32_kernels` is given: then also the instruction and code-size estimates
-    of the program generated for such a target. `arena_cutoff`: the arena to beat (`pipeline.lower`).
+    and MACs only, unless `kernels` is given: then also the instruction and code-size estimates
+    of the program generated with those kernels (`pipeline.KERNELS`). `arena_cutoff`: the arena to beat (`pipeline.lower`).
     `max_macs`: a plan executing more MACs (recomputed halos) is not laid out (`over_macs`): the tiling
     alone is a fifth of an evaluation, the epilogue fusion, bufferization and memory plan the rest.
-    `keep` (with `simd32_kernels`): write the lowered program there as bytecode and return it whole
+    `keep` (with `kernels`): write the lowered program there as bytecode and return it whole
     (`Evaluation.lowered`), so that the compiler need not lower the chosen plan again."""
     try:
         data = workers.call("mlir_fdt.search.evaluate:score_plan", str(prepared), plan.to_json(), planner,
-                            alignment, simd32_kernels, arena_cutoff, str(keep) if keep else None, max_macs,
+                            alignment, kernels, arena_cutoff, str(keep) if keep else None, max_macs,
                             timeout=timeout)
     except InternalError as e:
         return Evaluation(plan, None, None, f"internal error: {e}")
@@ -65,7 +65,7 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
 _prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
 
 
-def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_kernels: bool | None = None,
+def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels: str | None = None,
                arena_cutoff: int = 0, keep: str | None = None, max_macs: int | None = None) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
@@ -78,8 +78,8 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, simd32_k
         executed_macs = tile(module, TilingPlan.from_json(plan), isolate_plan=False)
         if max_macs is not None and executed_macs > max_macs:
             return {"arena_bytes": None, "executed_macs": executed_macs}
-        lowered = lower_tiled(module, executed_macs, planner, alignment, simd32_kernels=bool(simd32_kernels),
-                              estimate=simd32_kernels is not None, arena_cutoff=arena_cutoff)
+        lowered = lower_tiled(module, executed_macs, planner, alignment, kernels=kernels or "scalar",
+                              estimate=kernels is not None, arena_cutoff=arena_cutoff)
         kept = None
         if keep:
             with open(keep, "wb") as f:

@@ -35,7 +35,7 @@ def list_passes() -> str:
     from ..pipeline import named_pipeline
     lines.append("Pipelines (the passes `mlir-fdt compile` runs, in its order):")
     lines.append(f"  fdt-prepare  = {','.join(named_pipeline('fdt-prepare', {}))}")
-    lines.append(f"  fdt-lower{{planner=best alignment=16 simd32=false}}  = "
+    lines.append(f"  fdt-lower{{planner=best alignment=16 kernels=scalar}}  = "
                  f"{','.join(named_pipeline('fdt-lower', {}))}")
     lines.append("Any other pass registered in IREE's MLIR (canonicalize, cse, one-shot-bufferize, ...) "
                  "can be named in --pass-pipeline too.")
