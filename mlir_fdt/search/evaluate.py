@@ -40,8 +40,9 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
              timeout: float = 300, kernels: str | None = None, arena_cutoff: int = 0,
              keep: Path | None = None, max_macs: int | None = None) -> Evaluation:
     """Score `plan` in one of `workers` (`mlir_fdt.child`): an MLIR crash loses this plan only. Arena
-    and MACs only, unless `kernels` is given: then also the instruction and code-size estimates
-    of the program generated with those kernels (`pipeline.KERNELS`). `arena_cutoff`: the arena to beat (`pipeline.lower`).
+    and MACs only, unless `kernels` is given: then also the instruction and code-size estimates of the
+    program generated with those kernels (`pipeline.KERNELS`). `arena_cutoff`: the arena to beat
+    (`pipeline.lower`).
     `max_macs`: a plan executing more MACs (recomputed halos) is not laid out (`over_macs`): the tiling
     alone is a fifth of an evaluation, the epilogue fusion, bufferization and memory plan the rest.
     `keep` (with `kernels`): write the lowered program there as bytecode and return it whole
