@@ -2,9 +2,10 @@
 would, run and checked; one table, one JSON.
 
     .venv/bin/python benchmarks/corpus.py [--run qemu|host] [--modes untiled,min-ram] [--models a,b]
-        [--jobs 2] [--checks 3] [--no-intermediates] [--json benchmarks/results/corpus.json] [--markdown FILE]
+        [--target cortex-m4] [--jobs 2] [--checks 3] [--no-intermediates]
+        [--json benchmarks/results/corpus.json] [--markdown FILE]
 
-Each model is compiled by `mlir-fdt compile MODEL --target cortex-m4 --objective MODE --run RUN` in its
+Each model is compiled by `mlir-fdt compile MODEL --target TARGET --objective MODE --run RUN` in its
 own process (exactly the user's command), so its status is what a user sees:
 - pass: exit 0, every output equal to the reference (int8/int16 bit for bit, float within the stated
   tolerance) on `--checks` seeded inputs;
@@ -156,9 +157,9 @@ def intermediates_fields(report: dict) -> dict:
 
 
 def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: float,
-            intermediates: bool = True) -> dict:
+            intermediates: bool = True, target: str = "cortex-m4") -> dict:
     out = work / f"{model.stem}-{mode}"
-    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--target", "cortex-m4",
+    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--target", target,
                "--objective", mode, "--run", run, "--checks", str(checks), "-o", str(out)]
     if intermediates and model.suffix == ".tflite":
         command.append("--check-intermediates")
@@ -231,7 +232,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs: int,
-               timeout: float, progress=None, intermediates: bool = True) -> list[dict]:
+               timeout: float, progress=None, intermediates: bool = True, target: str = "cortex-m4") -> list[dict]:
     expect = expectations(SHARED / "corpus" / "README.md")
     heads = {m: tflm_head(m) for m in models}
     work = Path(tempfile.mkdtemp(prefix="mlir-fdt-corpus-"))
@@ -239,7 +240,7 @@ def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs
 
     def one(task):
         m, mode = task
-        row = measure(m, mode, run, checks, work, timeout, intermediates)
+        row = measure(m, mode, run, checks, work, timeout, intermediates, target)
         row.update(ops=op_summary(m), tflm_head=heads[m], expect=expect.get(m.name, set()))
         if progress:
             progress(row)
@@ -252,6 +253,7 @@ def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", default="qemu", choices=["qemu", "host"])
+    p.add_argument("--target", default="cortex-m4", help="target core (`mlir-fdt targets`)")
     p.add_argument("--modes", default="untiled,min-ram", help="objectives, comma-separated")
     p.add_argument("--models", help="comma-separated file stems (default: every model)")
     p.add_argument("--jobs", type=int, default=2)
@@ -273,13 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_corpus(models, modes, args.run, args.checks, args.jobs, args.timeout,
                       progress=lambda r: print(f"  {r['model']} [{r['mode']}]: {r['status']} ({r['compile_s']} s)",
                                                file=sys.stderr, flush=True),
-                      intermediates=not args.no_intermediates)
+                      intermediates=not args.no_intermediates, target=args.target)
     text = table(rows)
     print(text)
     counts = summary(rows)
     print("\n" + ", ".join(f"{v} {k}" for k, v in counts.items()))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"run": args.run, "modes": modes, "checks": args.checks,
+    Path(args.json).write_text(json.dumps({"run": args.run, "target": args.target, "modes": modes,
+                                           "checks": args.checks,
                                            "intermediates": not args.no_intermediates,
                                            "summary": counts,
                                            "rows": [{**r, "expect": sorted(r["expect"])} for r in rows]},

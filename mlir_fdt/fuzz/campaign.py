@@ -83,14 +83,14 @@ def load_known_failures(directory: Path) -> dict[str, str]:
 def run_campaign(cases: int, seed: int, *, keep_going: bool = False, jobs: int = 1,
                  on_result: Callable[[int, CaseSpec, CaseResult], None] | None = None,
                  max_layers: int = 5, known: dict[str, str] | None = None, run: str = "host",
-                 method: str | None = None) -> Summary:
+                 method: str | None = None, target: str = "cortex-m4") -> Summary:
     """Generate and run the cases; the failures come back unshrunk (see `shrink_failures`).
     A crash whose signature is in `known` (see `load_known_failures`) is counted apart."""
     known = known or {}
     summary = Summary()
     specs = [generate_case(seed, i, max_layers, method) for i in range(cases)]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_case, spec, None, CASE_TIMEOUT_S, run) for spec in specs]
+        futures = [pool.submit(run_case, spec, None, CASE_TIMEOUT_S, run, target) for spec in specs]
         for index, (spec, future) in enumerate(zip(specs, futures)):
             result = future.result()
             summary.cases += 1
@@ -113,12 +113,14 @@ def run_campaign(cases: int, seed: int, *, keep_going: bool = False, jobs: int =
 
 
 def shrink_failures(summary: Summary, seed: int, out: Path, max_attempts: int,
-                    on_shrunk: Callable[[Failure], None] | None = None, run: str = "host") -> None:
+                    on_shrunk: Callable[[Failure], None] | None = None, run: str = "host",
+                    target: str = "cortex-m4") -> None:
     """Shrink each failure (up to `max_attempts` compiles) and write its reproducer under `out`."""
     for failure in summary.failures:
         spec = failure.spec
         if max_attempts > 0:
-            spec = shrink(failure.spec, failure.result, functools.partial(run_case, run=run), max_attempts).spec
+            compile_case = functools.partial(run_case, run=run, target=target)
+            spec = shrink(failure.spec, failure.result, compile_case, max_attempts).spec
         failure.shrunk = spec
         failure.reproducer = out / f"seed{seed}-case{failure.index}"
         title = f"mlir-fdt fuzz --seed {seed}: case {failure.index} ({failure.result.status}), shrunk"

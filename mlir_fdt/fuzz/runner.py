@@ -18,18 +18,18 @@ CASE_TIMEOUT_S = 300.0
 
 
 def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE_TIMEOUT_S,
-             run: str = "host") -> CaseResult:
-    """Compile `spec` with `run` ("host", or "qemu": the host and the Cortex-M4 firmware under QEMU) and
-    compare; a worker that dies or hangs is a crash. `work_dir` keeps the case's files (model, plan,
-    artefacts); default: a temporary directory."""
+             run: str = "host", target: str = "cortex-m4") -> CaseResult:
+    """Compile `spec` for `target` with `run` ("host", or "qemu": the host and the target's firmware under
+    QEMU) and compare; a worker that dies or hangs is a crash. `work_dir` keeps the case's files (model,
+    plan, artefacts); default: a temporary directory."""
     if work_dir is None:
         with tempfile.TemporaryDirectory(prefix="mlir-fdt-fuzz-") as tmp:
-            return run_case(spec, Path(tmp), timeout, run)
+            return run_case(spec, Path(tmp), timeout, run, target)
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "spec.json").write_text(spec.dumps())
     (work_dir / "result.json").unlink(missing_ok=True)
     try:
-        return CaseResult.from_json(call_in_child("mlir_fdt.fuzz.worker:run_case_dir", str(work_dir), run,
+        return CaseResult.from_json(call_in_child("mlir_fdt.fuzz.worker:run_case_dir", str(work_dir), run, target,
                                                   timeout=timeout))
     except ChildDied as e:
         timed_out = "timed out" in str(e)

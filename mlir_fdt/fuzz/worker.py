@@ -71,8 +71,9 @@ def write_case_files(spec_text: str, case_dir: Path) -> tuple[Path, Path | None]
     return model, plan_file
 
 
-def run_case_here(case_dir: Path, run: str = "host") -> dict:
-    """Compile and check the case in `case_dir` (`run`: host, or qemu); the result as a JSON-ready dict."""
+def run_case_here(case_dir: Path, run: str = "host", target: str = "cortex-m4") -> dict:
+    """Compile the case in `case_dir` for `target` and check it (`run`: host, or qemu); the result as a
+    JSON-ready dict."""
     from ..compiler import CompileOptions, compile_model
     from ..errors import FdtError
     from .spec import CaseSpec
@@ -83,7 +84,8 @@ def run_case_here(case_dir: Path, run: str = "host") -> dict:
         model, plan_file = write_case_files((case_dir / "spec.json").read_text(), case_dir)
         if plan_file is not None:
             result["plan"] = json.loads(plan_file.read_text())
-        options = CompileOptions(run=run, planner=spec.planner, alignment=spec.alignment, seed=spec.input_seed,
+        options = CompileOptions(run=run, target=target, planner=spec.planner, alignment=spec.alignment,
+                                 seed=spec.input_seed,
                                  plan=str(plan_file) if plan_file else None)
         report = compile_model(model, case_dir / "out", options)
         result["max_abs_diff"], result["tolerance"] = report.check.max_abs_diff, report.check.tolerance
@@ -106,9 +108,9 @@ def run_case_here(case_dir: Path, run: str = "host") -> dict:
     return result
 
 
-def run_case_dir(case_dir: str, run: str = "host") -> dict:
+def run_case_dir(case_dir: str, run: str = "host", target: str = "cortex-m4") -> dict:
     """`run_case_here`, also writing `case_dir/result.json` (the fuzzer calls it in a child process)."""
-    result = run_case_here(Path(case_dir), run)
+    result = run_case_here(Path(case_dir), run, target)
     (Path(case_dir) / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 

@@ -41,8 +41,10 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--method", choices=PLAN_METHODS,
                    help="give every case a tiling plan of this method (default: a mix, 30 %% of cases untiled)")
     f.add_argument("--run", choices=("host", "qemu"), default="host",
-                   help="host (default): the compiled program on this machine; qemu: also the Cortex-M4 "
+                   help="host (default): the compiled program on this machine; qemu: also the --target's "
                         "firmware under QEMU (its int8 kernels are target-specific)")
+    f.add_argument("--target", default="cortex-m4",
+                   help="target core of the compiled cases (default cortex-m4; `mlir-fdt targets` lists them)"),
 
 
 def _case_line(index: int, total: int, spec: CaseSpec, result: CaseResult) -> str:
@@ -94,14 +96,16 @@ def _print_summary(summary: Summary, known_dir: str | None, seconds: float) -> N
 def run_fuzz(args: argparse.Namespace) -> int:
     from ..errors import FdtError
     from ..fuzz.campaign import load_known_failures, run_campaign, shrink_failures
+    from ..targets import get_target
     if args.cases < 1 or args.jobs < 1 or args.max_layers < 1:
         raise FdtError("--cases, --jobs and --max-layers must be at least 1")
+    get_target(args.target)  # an unknown name fails here, naming the known ones
     known = load_known_failures(Path(args.known_failures)) if args.known_failures else {}
     start = time.perf_counter()
     with _progress(args.cases) as on_result:
         summary = run_campaign(args.cases, args.seed, keep_going=args.keep_going, jobs=args.jobs,
                                on_result=on_result, max_layers=args.max_layers, known=known, run=args.run,
-                               method=args.method)
+                               method=args.method, target=args.target)
     if summary.failures:
         print(f"shrinking {len(summary.failures)} failing case(s) (up to {args.shrink_attempts} compiles each)",
               flush=True)
@@ -109,6 +113,7 @@ def run_fuzz(args: argparse.Namespace) -> int:
         def shrunk(failure: Failure) -> None:
             print(f"case {failure.index}: {failure.result.status}; reproducer {failure.reproducer} "
                   f"({failure.shrunk.summary() if failure.shrunk else 'unshrunk'})", flush=True)
-        shrink_failures(summary, args.seed, Path(args.out), args.shrink_attempts, shrunk, run=args.run)
+        shrink_failures(summary, args.seed, Path(args.out), args.shrink_attempts, shrunk, run=args.run,
+                        target=args.target)
     _print_summary(summary, args.known_failures, time.perf_counter() - start)
     return 0 if summary.mismatches == 0 else 1
