@@ -1,23 +1,23 @@
 // RUN: mlir-fdt-opt %s --split-input-file -p 'fdt-helium-depthwise' | filecheck %s
 
 // A depthwise layer's channel loop (16 channels, one output position), peeled as fdt-peel-padded-windows
-// leaves it (an interior 3x3 window, a border window clipped at run time): blocked by 16. Each channel
+// leaves it (an interior 3x3 window, a border window clipped at run time): blocked by 8 (two iterations). Each channel
 // keeps its own accumulator and epilogue; one vector of the 16 sums is built from them, and per tap one
-// vector<16xi8> of input (widened, plus the zero point 128) times one of weights is added to it; the
+// vector<8xi8> of input (widened, plus the zero point 128) times one of weights is added to it; the
 // interior's 9 taps in straight line, the border's a loop nest carrying the vector; each lane is then
 // stored to its channel's accumulator.
 // CHECK-LABEL: func.func @depthwise16
-// CHECK-COUNT-16: memref.alloca() : memref<1x1x1xi32>
-//       CHECK: scf.for %[[C:.+]] = %{{.+}} to %c16 step %c16
+// CHECK-COUNT-8: memref.alloca() : memref<1x1x1xi32>
+//       CHECK: scf.for %[[C:.+]] = %{{.+}} to %c16 step %c8
 //       CHECK:   scf.if
-//       CHECK:     memref.subview %arg0[%{{.+}}, %{{.+}}, %[[C]]] [3, 3, 16] [1, 1, 1]
+//       CHECK:     memref.subview %arg0[%{{.+}}, %{{.+}}, %[[C]]] [3, 3, 8] [1, 1, 1]
 //       CHECK:     vector.from_elements
-// CHECK-COUNT-9:   arith.muli %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK-COUNT-9:   arith.muli %{{.+}}, %{{.+}} : vector<8xi32>
 //       CHECK:   } else {
-//       CHECK:     scf.for {{.*}} iter_args({{.*}}) -> (vector<16xi32>)
-//       CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<16xi32>)
-//       CHECK:         vector.load {{.*}} vector<16xi8>
-//       CHECK:         arith.muli %{{.+}}, %{{.+}} : vector<16xi32>
+//       CHECK:     scf.for {{.*}} iter_args({{.*}}) -> (vector<8xi32>)
+//       CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xi32>)
+//       CHECK:         vector.load {{.*}} vector<8xi8>
+//       CHECK:         arith.muli %{{.+}}, %{{.+}} : vector<8xi32>
 //       CHECK:     vector.extract
 //   CHECK-NOT:     linalg.generic {{.*}}reduction
 #in = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4, d2)>
@@ -76,7 +76,7 @@ func.func @depthwise16(%x: memref<5x5x16xi8>, %w: memref<3x3x16xi8>, %out: memre
 
 // -----
 
-// Eight channels: blocked by 8 (a half vector).
+// Eight channels: one block of 8.
 // CHECK-LABEL: func.func @depthwise8
 //       CHECK: scf.for %{{.+}} = %{{.+}} to %c8 step %c8
 //       CHECK: arith.muli %{{.+}}, %{{.+}} : vector<8xi32>

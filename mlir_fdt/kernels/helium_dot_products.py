@@ -15,12 +15,11 @@ correction is applied once per row. Integer arithmetic modulo 2^32 is exact in a
 is the same i32. A row's elements beyond the last multiple of 16 are left to the SIMD32 steps and the
 scalar tail of `dot_products._Builder` (the M55 has the DSP extension too).
 
-A depthwise layer (`fdt-helium-depthwise`) is blocked as `fdt-depthwise-channel-blocks` blocks it, by 16
-channels instead of 4 (a channel loop whose trip count is a multiple of 16): per tap one vector<16xi8>
+A depthwise layer (`fdt-helium-depthwise`) is blocked as `fdt-depthwise-channel-blocks` blocks it, by 8
+channels instead of 4 (a channel loop whose trip count is a multiple of 8): per tap one vector<8xi8>
 of input and one of weights, widened to i32 with the zero points added, multiplied and added to a
-vector of the 16 channels' sums (VLDRB.S32 loads, VMLA), each channel's sum then stored to its own
-accumulator for its own epilogue: the same integers as the scalar code. Measured on kws_int8 (QEMU,
-Cortex-M55, untiled): 7,121,250 instructions with the SIMD32 kernels, 3,328,593 with these.
+vector of the 8 channels' sums (VLDRB.S32 loads, VMUL/VADD), each channel's sum then stored to its own
+accumulator for its own epilogue: the same integers as the scalar code.
 """
 
 from __future__ import annotations
@@ -36,7 +35,10 @@ from .simd32 import declare_simd32
 
 VECTOR_LANES = 16  # int8 elements of one 128-bit Helium register
 HALF_LANES = 8  # a half step: 8 int8 widened to 16 bits fill a register (VLDRB.S16, VMLADAVA.S16)
-STRAIGHT_STEPS = 4  # rows of up to 4 Helium steps (64 MACs) in straight line; longer rows loop
+# Rows of up to 2 Helium steps (32 MACs) in straight line; longer rows loop. Four steps in straight line ran
+# 5 % fewer instructions on kws_int8 but LLVM then keeps all eight loaded vectors live (MVE has eight Q
+# registers) and spills: its streamed plan's stack grew from 552 B to 1,008 B.
+STRAIGHT_STEPS = 2
 
 
 class _HeliumBuilder(_Builder):
@@ -81,7 +83,7 @@ class _HeliumBuilder(_Builder):
         zero = self.const_i32(0)
         sums = [memref.LoadOp(out, out_indices).result, zero, zero]
         steps = full // VECTOR_LANES
-        if steps > STRAIGHT_STEPS:
+        if steps > STRAIGHT_STEPS:  # a loop of one step an iteration (two a loop measured slower on kws_int8)
             loop = scf.ForOp(self.const_index(0), self.const_index(full), self.const_index(VECTOR_LANES), sums)
             with ir.InsertionPoint(loop.body):
                 scf.YieldOp(self.helium_step(outer + [loop.induction_variable], list(loop.inner_iter_args)))
@@ -118,11 +120,13 @@ def _wrap32(v: int) -> int:
 
 
 class _HeliumChannels(ChannelEmitter):
-    """A depthwise layer's 16 channels in one vector: per tap one vector<16xi8> of input and of weights,
-    widened to i32 with the zero points added, multiplied and accumulated lane by lane (the channels keep
-    their own sums: the same integers as the scalar code)."""
+    """A depthwise layer's 8 channels in one vector: per tap one vector<8xi8> of input and of weights,
+    widened to i32 with the zero points added (VLDRB.S32: two Q registers each), multiplied and accumulated
+    lane by lane into two Q registers (the channels keep their own sums: the same integers as the scalar
+    code). 16 channels a vector would need 12 of MVE's 8 Q registers: measured on vww_int8, 208 B more
+    stack and 11 KB more code for 1 % fewer instructions."""
 
-    lanes = VECTOR_LANES
+    lanes = HALF_LANES
 
     def vector_type(self, bits: int) -> ir.VectorType:
         return ir.VectorType.get([self.lanes], ir.IntegerType.get_signless(bits))
@@ -147,12 +151,6 @@ class _HeliumChannels(ChannelEmitter):
     def store_accumulators(self, accs: list[ir.Value], outputs: list[ir.Value], out_indices: list[ir.Value]) -> None:
         lanes = [vector.ExtractOp(accs[0], [], [k]).result for k in range(self.lanes)]
         super().store_accumulators(lanes, outputs, out_indices)
-
-
-class _HalfHeliumChannels(_HeliumChannels):
-    """8 channels a vector (a layer of 8, 24, 40... channels): VLDRB.S32 loads into two registers."""
-
-    lanes = HALF_LANES
 
 
 def rewrite(op) -> bool:
@@ -193,12 +191,7 @@ class HeliumDepthwise(ModulePass):
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
             # planned in one walk first, as fdt-depthwise-channel-blocks does (a rewrite erases only its own loop)
-            plans = []
-            for loop in [op for op in walk_ops(module.operation) if op.name == "scf.for"]:
-                for emitter in (_HeliumChannels, _HalfHeliumChannels):
-                    reductions = plan_blocks(loop, emitter.lanes)
-                    if reductions is not None:
-                        plans.append((loop, reductions, emitter))
-                        break
-            for loop, reductions, emitter in plans:
-                block(loop, reductions, emitter)
+            plans = [(loop, r) for loop in walk_ops(module.operation)
+                     if loop.name == "scf.for" and (r := plan_blocks(loop, _HeliumChannels.lanes)) is not None]
+            for loop, reductions in plans:
+                block(loop, reductions, _HeliumChannels)
