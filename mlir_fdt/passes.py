@@ -51,6 +51,7 @@ _PASSES = {
     "fdt-pool-windows": "mlir_fdt.kernels.pool_windows:PoolWindows",
     "fdt-helium-dot-products": "mlir_fdt.kernels.helium_dot_products:HeliumDotProducts",
     "fdt-helium-depthwise": "mlir_fdt.kernels.helium_dot_products:HeliumDepthwise",
+    "fdt-helium-window-rows": "mlir_fdt.kernels.helium_window_rows:HeliumWindowRows",
     "fdt-depthwise-channel-blocks": "mlir_fdt.kernels.depthwise_channels:DepthwiseChannelBlocks",
     "fdt-collapse-reduction-rows": "mlir_fdt.kernels.collapse_reduction_rows:CollapseReductionRows",
     "fdt-unswitch-window-tests": "mlir_fdt.kernels.unswitch_window_tests:UnswitchWindowTests",

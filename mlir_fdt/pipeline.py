@@ -50,7 +50,8 @@ def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: i
 KERNELS = ("scalar", "simd32", "helium")  # the int8 kernel sets: plain loops, Arm DSP (SIMD32), Helium (MVE)
 # Helium (the M55 has the DSP extension too): its depthwise blocks before the SIMD32 ones, its rows after the
 # rows are collapsed and borders padded, before the SIMD32 rows (which take what Helium leaves: rows under 16)
-HELIUM_PASSES = ("fdt-helium-depthwise", *SIMD32_PASSES[:4], "fdt-helium-dot-products", *SIMD32_PASSES[4:])
+HELIUM_PASSES = ("fdt-helium-depthwise", *SIMD32_PASSES[:4], "fdt-helium-window-rows", "fdt-helium-dot-products",
+                 *SIMD32_PASSES[4:])
 
 
 def kernel_passes(kernels: str) -> tuple[str, ...]:

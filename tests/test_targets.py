@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import requires_qemu
+from conftest import model_path, requires_qemu
+from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.codegen.iree_compile import static_library_command
 from mlir_fdt.errors import FdtError
 from mlir_fdt.external import find_tool, invoke
@@ -157,3 +158,12 @@ def test_targets_command_prints_the_table_as_json(capsys):
     assert facts["cortex-m3"]["gcc"] == {"cpu": "cortex-m3", "fpu": "none", "float_abi": "soft"}
     assert main(["targets", "cortex-z9"]) == 1
     assert "unknown target 'cortex-z9'" in capsys.readouterr().err
+
+
+@requires_qemu
+def test_a_model_too_large_for_the_board_says_so(tmp_path):
+    """ad_fp32's float weights (1 MB) overflow the AN547's 512 KiB ITCM: one error naming the board and
+    the bytes over, not the linker's output."""
+    with pytest.raises(FdtError, match=r"does not fit the mps3-an547 board's FLASH \(QEMU, cortex-m55\): [\d,]+ "
+                                       r"bytes over"):
+        compile_model(model_path("ad_fp32"), tmp_path, CompileOptions(target="cortex-m55", run="qemu"))

@@ -244,9 +244,18 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
                              max_local_memory=max_local_memory, calibrate=calibrate, target=target,
                              model_format=model_format),
            tool="cmake", hint="configuring the runner firmware failed; see the CMake output above", timeout=300)
-    invoke(build_command(build_dir), tool="cmake",
-           hint="building the runner firmware failed (undefined symbol? the model object must target "
-                f"{target.triple}/{target.cpu}, {target.float_abi} float)", timeout=600)
+    try:
+        invoke(build_command(build_dir), tool="cmake",
+               hint="building the runner firmware failed (undefined symbol? the model object must target "
+                    f"{target.triple}/{target.cpu}, {target.float_abi} float)", timeout=600)
+    except ToolError as e:
+        overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", str(e))
+        if overflow is None:
+            raise
+        raise FdtError(f"the firmware does not fit the {target.board.machine} board's {overflow[1]} (QEMU, "
+                       f"{target.name}): {int(overflow[2]):,} bytes over; the model's weights and code are too "
+                       "large for it (the library itself is built; run without --run qemu, or on a target whose "
+                       "board has more memory)") from None
     elf = build_dir / ELF_NAME
     if not elf.is_file():
         raise FdtError(f"the firmware build reported success but {elf} is missing")

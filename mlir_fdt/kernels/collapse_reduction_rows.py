@@ -48,8 +48,9 @@ def _contiguous_last_two(t: ir.MemRefType) -> bool:
     return t.rank >= 2 and t.shape[-1] >= 0 and strides[-1] == 1 and strides[-2] == t.shape[-1]
 
 
-def collapsible(op) -> bool:
-    """Whether the two innermost loops of the dot product `op` can be merged (see the module's doc)."""
+def collapsible(op, below: int = LANES) -> bool:
+    """Whether the two innermost loops of the dot product `op` can be merged (see the module's doc); only
+    rows shorter than `below` are (a row of a word or more is already read by words)."""
     if op.name != "linalg.generic" or match_dot_product(op) is None:
         return False
     kinds = iterator_kinds(op)
@@ -57,8 +58,8 @@ def collapsible(op) -> bool:
     if n < 2 or kinds[-1] != "reduction" or kinds[-2] != "reduction":
         return False
     extents = loop_extents(op)
-    if extents is None or not all(isinstance(e, int) for e in extents[-2:]) or extents[-1] >= LANES:
-        return False  # (an innermost row of four or more is already read by words)
+    if extents is None or not all(isinstance(e, int) for e in extents[-2:]) or extents[-1] >= below:
+        return False
     if any(o.name == "linalg.index" for o in walk_ops(op)):
         return False
     maps = indexing_maps(op)

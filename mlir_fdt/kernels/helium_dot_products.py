@@ -35,9 +35,11 @@ from .simd32 import declare_simd32
 
 VECTOR_LANES = 16  # int8 elements of one 128-bit Helium register
 HALF_LANES = 8  # a half step: 8 int8 widened to 16 bits fill a register (VLDRB.S16, VMLADAVA.S16)
-# Rows of up to 2 Helium steps (32 MACs) in straight line; longer rows loop. Four steps in straight line ran
-# 5 % fewer instructions on kws_int8 but LLVM then keeps all eight loaded vectors live (MVE has eight Q
-# registers) and spills: its streamed plan's stack grew from 552 B to 1,008 B.
+# Rows of up to 2 Helium steps (half steps counted) in straight line; longer rows loop, one step an
+# iteration (the low-overhead loop costs little). Longer straight-line rows spill: LLVM loads every vector
+# first and MVE has eight Q registers (kws_int8 with rows of up to 4 steps in straight line: its streamed
+# stack 552 -> 1,008 B; its first layer's rows of 2 steps and a half, in straight line: 868 B of stack
+# untiled against 476 B looped). Two steps looped cost ResNet-8's 32-channel rows 1.9x.
 STRAIGHT_STEPS = 2
 
 
@@ -83,7 +85,8 @@ class _HeliumBuilder(_Builder):
         zero = self.const_i32(0)
         sums = [memref.LoadOp(out, out_indices).result, zero, zero]
         steps = full // VECTOR_LANES
-        if steps > STRAIGHT_STEPS:  # a loop of one step an iteration (two a loop measured slower on kws_int8)
+        if steps + (helium > full) > STRAIGHT_STEPS:  # a loop of one step an iteration (two an iteration
+            #                                         measured slower on kws_int8)
             loop = scf.ForOp(self.const_index(0), self.const_index(full), self.const_index(VECTOR_LANES), sums)
             with ir.InsertionPoint(loop.body):
                 scf.YieldOp(self.helium_step(outer + [loop.induction_variable], list(loop.inner_iter_args)))
