@@ -333,7 +333,13 @@ class DotProductKernels(ModulePass):
     summary = "int8 dot products four elements a load, two MACs an instruction (SIMD32 helpers)"
 
     def apply(self, module: ir.Module) -> None:
-        with module.context, ir.Location.unknown():
-            candidates = [op for op in walk_ops(module.operation) if op.name == "linalg.generic"]
-            if sum(rewrite(op) for op in candidates):  # any SIMD32 kernel emitted
-                declare_simd32(module)
+        rewrite_generics(module, rewrite)
+
+
+def rewrite_generics(module: ir.Module, rewrite_one) -> None:
+    """`rewrite_one` on every linalg.generic of `module`; the SIMD32 helpers declared when any emitted one
+    (it returns True then)."""
+    with module.context, ir.Location.unknown():
+        candidates = [op for op in walk_ops(module.operation) if op.name == "linalg.generic"]
+        if sum(rewrite_one(op) for op in candidates):
+            declare_simd32(module)

@@ -2,7 +2,7 @@
 Cortex-M55).
 
 The same rows as `fdt-dot-product-kernels` (both operands contiguous along the innermost reduction
-loop: NHWC channels, weights laid out by `fdt-relayout-reduction-weights`), at least 16 elements long,
+loop: NHWC channels, weights laid out by `fdt-relayout-reduction-weights`), at least 8 elements long,
 are written with the vector dialect: a step loads 16 int8 of each operand (`vector<16xi8>`), widens,
 multiplies and sums them (`vector.reduction <add>`), which LLVM selects as one VMLADAVA.S8: 16 MACs in
 three instructions (two VLDRB and the multiply-accumulate across the vector), against 8 instructions
@@ -12,8 +12,9 @@ for 4 MACs with SIMD32. The zero points are not added per element: with x + ox a
 
 so a factor with a non-zero offset adds the other factor's plain sum (one VADDVA.S8 a step) and the
 correction is applied once per row. Integer arithmetic modulo 2^32 is exact in any order: the result
-is the same i32. A row's elements beyond the last multiple of 16 are left to the SIMD32 steps and the
-scalar tail of `dot_products._Builder` (the M55 has the DSP extension too).
+is the same i32. After the steps of 16, a half step of 8 (`vector<8xi8>`) if 8 or more are left; the
+rest goes to the SIMD32 steps and the scalar tail of `dot_products._Builder` (the M55 has the DSP
+extension too).
 
 A depthwise layer (`fdt-helium-depthwise`) is blocked as `fdt-depthwise-channel-blocks` blocks it, by 8
 channels instead of 4 (a channel loop whose trip count is a multiple of 8): per tap one vector<8xi8>
@@ -30,8 +31,7 @@ from ..ir import arith, ir, memref, scf, vector, walk_ops
 from ..analysis.linalg_util import emit_affine, num_inputs
 from ..passes import ModulePass
 from .depthwise_channels import ChannelEmitter, block, plan_blocks
-from .dot_products import LANES, _Builder, _dot_product, _reads_rows
-from .simd32 import declare_simd32
+from .dot_products import LANES, _Builder, _dot_product, _reads_rows, rewrite_generics
 
 VECTOR_LANES = 16  # int8 elements of one 128-bit Helium register
 HALF_LANES = 8  # a half step: 8 int8 widened to 16 bits fill a register (VLDRB.S16, VMLADAVA.S16)
@@ -172,24 +172,21 @@ def rewrite(op) -> bool:
 
 @dataclass(frozen=True)
 class HeliumDotProducts(ModulePass):
-    """Rewrite contiguous int8 dot-product rows of 16 or more into Helium (MVE) vector steps."""
+    """Rewrite contiguous int8 dot-product rows of 8 or more into Helium (MVE) vector steps."""
 
     name = "fdt-helium-dot-products"
     summary = "int8 dot products sixteen elements a load, one multiply-accumulate across the vector (MVE)"
 
     def apply(self, module: ir.Module) -> None:
-        with module.context, ir.Location.unknown():
-            candidates = [op for op in walk_ops(module.operation) if op.name == "linalg.generic"]
-            if sum(rewrite(op) for op in candidates):
-                declare_simd32(module)  # the rows' SIMD32 tails
+        rewrite_generics(module, rewrite)  # (the rows' tails are SIMD32 steps: the helpers are declared)
 
 
 @dataclass(frozen=True)
 class HeliumDepthwise(ModulePass):
-    """Sixteen channels of a depthwise layer per iteration, one vector of input and of weights per tap."""
+    """Eight channels of a depthwise layer per iteration, one vector of input and of weights per tap."""
 
     name = "fdt-helium-depthwise"
-    summary = "depthwise layers sixteen channels an iteration: a vector<16xi8> of input and weights per tap (MVE)"
+    summary = "depthwise layers eight channels an iteration: a vector<8xi8> of input and weights per tap (MVE)"
 
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
