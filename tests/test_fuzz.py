@@ -320,6 +320,15 @@ def test_fuzz_under_qemu(tmp_path):
     assert len(re.findall(r"^\[\s*\d+/4\] pass ", proc.stdout, re.M)) == 4
 
 
+@pytest.mark.qemu
+@requires_qemu
+def test_fuzz_under_qemu_on_the_m55(tmp_path):
+    """`--target cortex-m55 --run qemu`: the Helium kernels (vector steps, 8-channel depthwise blocks) run
+    as firmware on the M55 board and match the reference."""
+    proc = _fuzz(tmp_path, 3, 7, "--run", "qemu", "--target", "cortex-m55", "--jobs", "1")
+    assert re.search(r"^3 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
+
+
 @pytest.mark.slow
 def test_fuzz_long_run(tmp_path):
     proc = _fuzz(tmp_path, 300, 11)
