@@ -213,6 +213,17 @@ def _configured_target(build_dir: Path) -> str | None:
     return match.group(1) if match else ""
 
 
+def board_overflow(error: ToolError, target: Target) -> FdtError | None:
+    """The linker's "region `X' overflowed by N bytes" as one error naming the board, else None."""
+    overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", str(error))
+    if overflow is None:
+        return None
+    return FdtError(f"the firmware does not fit the {target.board.machine} board's {overflow[1]} (QEMU, "
+                    f"{target.name}): {int(overflow[2]):,} bytes over; the model's weights and code are too "
+                    "large for it (the library itself is built; run without --run qemu, or on a target whose "
+                    "board has more memory)")
+
+
 def build_firmware(model_object: str | Path, library_query: str, arena_bytes: int,
                    inputs: list[tuple[int, int]], outputs: list[tuple[int, int]], work_dir: str | Path,
                    undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False,
@@ -249,13 +260,7 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
                hint="building the runner firmware failed (undefined symbol? the model object must target "
                     f"{target.triple}/{target.cpu}, {target.float_abi} float)", timeout=600)
     except ToolError as e:
-        overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", str(e))
-        if overflow is None:
-            raise
-        raise FdtError(f"the firmware does not fit the {target.board.machine} board's {overflow[1]} (QEMU, "
-                       f"{target.name}): {int(overflow[2]):,} bytes over; the model's weights and code are too "
-                       "large for it (the library itself is built; run without --run qemu, or on a target whose "
-                       "board has more memory)") from None
+        raise board_overflow(e, target) or e from None
     elf = build_dir / ELF_NAME
     if not elf.is_file():
         raise FdtError(f"the firmware build reported success but {elf} is missing")
