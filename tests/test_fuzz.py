@@ -264,7 +264,7 @@ def test_shrink_candidates_never_grow():
 def test_campaign_reports_in_case_order_whatever_the_jobs(monkeypatch):
     """Results come back in case order with any parallelism; the run stops at the first failure
     in that order; known crashes are counted apart."""
-    def fake_run(spec: CaseSpec, work_dir=None, timeout=0.0, run="host") -> CaseResult:
+    def fake_run(spec: CaseSpec, work_dir=None, timeout=0.0, run="host", target="cortex-m4") -> CaseResult:
         n = spec.input_seed % 5
         if n == 0:
             return CaseResult(CRASH, "boom", "KeyError", "mlir_fdt/x.py:f")
