@@ -89,3 +89,41 @@ func.func @short_row(%x: memref<6xi8>, %w: memref<6xi8>, %acc: memref<1xi32>) {
   }
   return
 }
+
+// -----
+
+// Constant weights (a global, read through a subview per output channel) and rows of 4 steps: the weights'
+// row sums come from a table computed at compile time (a private global beside the weights), so the steps
+// carry no second sum; 128 times the channel's entry is added once.
+//       CHECK: memref.global "private" constant @w_rowsum_0_64 : memref<2xi32> = dense<[64, -64]>
+// CHECK-LABEL: func.func @folded_row_sums
+//       CHECK: %[[T:.+]] = memref.get_global @w_rowsum_0_64 : memref<2xi32>
+//       CHECK: %[[S:.+]] = memref.load %[[T]]
+//       CHECK: scf.for {{.*}} iter_args({{.*}}) -> (i32, i32, i32)
+//       CHECK:   vector.reduction <add>
+//   CHECK-NOT:   vector.reduction <add>
+//       CHECK:   scf.yield
+//       CHECK: arith.muli %[[S]], %c128_i32
+memref.global "private" constant @w : memref<2x64xi8> = dense<[[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1]]>
+func.func @folded_row_sums(%x: memref<64xi8>, %acc: memref<1xi32>, %f: index) {
+  %zx = arith.constant -128 : i32
+  %zw = arith.constant 0 : i32
+  %g = memref.get_global @w : memref<2x64xi8>
+  %wf = memref.subview %g[%f, 0] [1, 64] [1, 1] : memref<2x64xi8> to memref<1x64xi8, strided<[64, 1], offset: ?>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>,
+                                   affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> ()>,
+                                   affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %wf, %zx, %zw : memref<64xi8>, memref<1x64xi8, strided<[64, 1], offset: ?>>, i32, i32)
+      outs(%acc : memref<1xi32>) {
+  ^bb0(%a: i8, %b: i8, %za: i32, %zb: i32, %out: i32):
+    %0 = arith.extsi %a : i8 to i32
+    %1 = arith.subi %0, %za : i32
+    %2 = arith.extsi %b : i8 to i32
+    %3 = arith.subi %2, %zb : i32
+    %4 = arith.muli %1, %3 : i32
+    %5 = arith.addi %out, %4 : i32
+    linalg.yield %5 : i32
+  }
+  return
+}
