@@ -23,9 +23,8 @@ from ..passes import ModulePass
 from .block_output_channels import _inside
 from .collapse_reduction_rows import _collapsed, collapse, collapsible
 from .dot_products import match_dot_product
+from .helium_dot_products import HALF_LANES
 from .pad_border_windows import MAX_WINDOW_BYTES, _entry_block, _static_window
-
-SHORT_ROW = 8  # rows under a Helium half step
 
 
 def _channel_loop(op):
@@ -49,7 +48,7 @@ def _copy_window(op, loop) -> bool:
     if window is None:
         return False
     window_type = ir.MemRefType(window.results[0].type)
-    if math.prod(window_type.shape) > MAX_WINDOW_BYTES or window_type.shape[-1] >= SHORT_ROW or window_type.rank < 2:
+    if math.prod(window_type.shape) > MAX_WINDOW_BYTES or window_type.shape[-1] >= HALF_LANES or window_type.rank < 2:
         return False
     with ir.InsertionPoint.at_block_begin(_entry_block(loop)), loop.location:
         buffer = memref.AllocaOp(ir.MemRefType.get(list(window_type.shape), window_type.element_type), [], []).result
