@@ -234,15 +234,19 @@ class _Builder:
         memref.StoreOp(acc, out, out_indices)
 
     def emit(self, outer: list[ir.Value] | None = None) -> None:
-        """One scf.for per loop but the innermost reduction, then the dot product along it."""
+        """One scf.for per loop but the innermost reduction, then the dot product along it (`emit_row`)."""
         outer = outer or []
-        inner = len(self.extents) - 1
-        if len(outer) < inner:
+        if len(outer) < len(self.extents) - 1:
             loop = scf.ForOp(self.const_index(0), self.bound(self.extents[len(outer)]), self.const_index(1))
             with ir.InsertionPoint(loop.body):
                 self.emit(outer + [loop.induction_variable])
                 scf.YieldOp([])
             return
+        self.emit_row(outer)
+
+    def emit_row(self, outer: list[ir.Value]) -> None:
+        """The dot product along the innermost loop at `outer`: SIMD32 steps, then scalar MACs."""
+        inner = len(self.extents) - 1
         trip = self.extents[inner]
         whole = trip - trip % LANES
         out = self.op.operands[num_inputs(self.op)]

@@ -150,16 +150,9 @@ class _HeliumBuilder(_Builder):
             out[2] = self.reduce(xb, sums[2])
         return out
 
-    def emit(self, outer: list[ir.Value] | None = None) -> None:
-        """One scf.for per loop but the innermost reduction, then the row: Helium steps, SIMD32 steps, MACs."""
-        outer = outer or []
+    def emit_row(self, outer: list[ir.Value]) -> None:
+        """The row at `outer`: Helium steps, SIMD32 steps, MACs."""
         inner = len(self.extents) - 1
-        if len(outer) < inner:
-            loop = scf.ForOp(self.const_index(0), self.bound(self.extents[len(outer)]), self.const_index(1))
-            with ir.InsertionPoint(loop.body):
-                self.emit(outer + [loop.induction_variable])
-                scf.YieldOp([])
-            return
         trip = self.extents[inner]
         full = trip - trip % VECTOR_LANES
         helium = full + (HALF_LANES if trip - full >= HALF_LANES else 0)
