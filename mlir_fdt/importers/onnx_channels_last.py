@@ -58,10 +58,12 @@ def transpose(value: ir.Value, perm: tuple[int, ...]) -> ir.Value:
 def _nhwc_input(value: ir.Value) -> ir.Value:
     """The NCHW `value` in NHWC: a `tensor.pad` of NCHW becomes the pad (permuted) of the transposed source."""
     pad = defining_op(value)
-    if pad is None or pad.name != "tensor.pad" or len(list(pad.operands)) != 1:
+    if pad is None or pad.name != "tensor.pad" or len(list(pad.operands)) != 1 or len(list(value.uses)) != 1:
         return transpose(value, TO_NHWC)
     low = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_low"])), TO_NHWC)
     high = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_high"])), TO_NHWC)
+    if any(v < 0 for v in low + high):  # padding known at run time only: transpose the padded map instead
+        return transpose(value, TO_NHWC)
     source = transpose(pad.operands[0], TO_NHWC)
     t = ir.RankedTensorType(value.type)
     padded = tensor.PadOp(ir.RankedTensorType.get(_permuted(list(t.shape), TO_NHWC), t.element_type), source,
