@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from ..analysis.linalg_util import (constant_int, defining_op, dense_to_numpy, erase_dead_body_ops, indexing_maps,
-                                    move_body, num_inputs)
+                                    input_index, move_body, num_inputs)
 from ..ir import arith, ir, linalg, walk_ops
 
 
@@ -72,9 +72,8 @@ def _operand_constant(generic, value: ir.Value):
     scalar = _float_constant(value)
     if scalar is not None:
         return scalar, None
-    args = list(generic.regions[0].blocks[0].arguments)
-    index = next((i for i, a in enumerate(args) if a == value), None)
-    if index is None or index >= num_inputs(generic):
+    index = input_index(value, generic)
+    if index is None:
         return None
     table = defining_op(generic.operands[index])
     if table is None or table.name != "arith.constant" or not isinstance(
@@ -164,7 +163,6 @@ class _Requantize:
         self.zero, self.lo, self.hi = (int(b) for b in bounds)
         self.to_int = to_int
         self.fixed = [fixed_point_multiplier(float(v)) for v in np.reshape(a, -1)]
-        self.per_channel = self.table_input is not None
         self.ok = all(f is not None for f in self.fixed)
 
 
@@ -247,7 +245,7 @@ def _rewrite(generic, match: _Requantize):
     """Rewrite one matched body; returns the generic (a new one when tables were added)."""
     m_values = [f[0] for f in match.fixed]
     s_values = [f[1] for f in match.fixed]
-    if not match.per_channel:
+    if match.table_input is None:  # one multiplier: constants
         with ir.InsertionPoint(match.to_int), match.to_int.location:
             offset = None if match.offsets is None else _c(32, int(np.reshape(match.offsets, -1)[0]))
             _integer_chain(match, _c(32, m_values[0]), _c(8, s_values[0]), offset)
