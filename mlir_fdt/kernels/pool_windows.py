@@ -15,11 +15,13 @@ values in the same order, so the same result, float sums included.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
-from ..analysis.linalg_util import emit_affine, indexing_maps, iterator_kinds, num_inputs
+from ..analysis.linalg_util import emit_affine, indexing_maps, input_index, involves_dim, iterator_kinds, num_inputs
 from ..ir import arith, ir, memref, scf, walk_ops
 from ..passes import ModulePass
+from .dot_products import loop_extents
 
 MAX_TAPS = 16
 COMBINERS = ("arith.maxsi", "arith.minsi", "arith.maxui", "arith.minui", "arith.addi", "arith.maximumf",
@@ -40,46 +42,27 @@ def _combiner(op):
     operands = list(ops[0].operands)
     if out not in operands or len(args) != n_in + 1:
         return None
-    other = operands[1] if operands[0] == out else operands[0]
-    read = next((i for i in range(n_in) if args[i] == other), None)
+    read = input_index(operands[1] if operands[0] == out else operands[0], op)
     if read is None or any(len(list(args[i].uses)) for i in range(n_in) if i != read):
         return None
     return ops[0], read, operands[0] == out
 
 
-def _window(op) -> tuple[list[int], list[int]] | None:
-    """(parallel dims, reduction dims) of a pooling generic on static memrefs with a small window."""
+def _window(op) -> tuple[list[int], list[int], list[int]] | None:
+    """(parallel dims, reduction dims, every loop's trip count) of a pooling generic on memrefs with static
+    shapes and a small window."""
     if op.name != "linalg.generic" or len(op.results) or len(list(op.operands)) - num_inputs(op) != 1:
         return None
     kinds = iterator_kinds(op)
     reductions = [d for d, k in enumerate(kinds) if k == "reduction"]
-    if not reductions:
+    sizes = loop_extents(op)
+    if not reductions or sizes is None or not all(isinstance(e, int) for e in sizes):
         return None
-    sizes = _loop_sizes(op)
-    if sizes is None or any(sizes[d] < 1 for d in reductions):
-        return None
-    taps = 1
-    for d in reductions:
-        taps *= sizes[d]
     out_map = indexing_maps(op)[-1]
-    if taps > MAX_TAPS or any(ir.AffineDimExpr(e).position in reductions for e in out_map.results
-                              if isinstance(e, ir.AffineDimExpr)):
+    if math.prod(sizes[d] for d in reductions) > MAX_TAPS or any(involves_dim(e, d) for e in out_map.results
+                                                                 for d in reductions):
         return None
-    return [d for d, k in enumerate(kinds) if k == "parallel"], reductions
-
-
-def _loop_sizes(op) -> list[int] | None:
-    """Each loop's static trip count, read off an operand dimension indexed by that loop alone."""
-    maps = indexing_maps(op)
-    sizes: list[int | None] = [None] * maps[0].n_dims
-    for operand, m in zip(op.operands, maps):
-        if not isinstance(operand.type, ir.MemRefType):
-            return None
-        shape = ir.MemRefType(operand.type).shape
-        for axis, e in enumerate(m.results):
-            if isinstance(e, ir.AffineDimExpr) and shape[axis] >= 0:
-                sizes[ir.AffineDimExpr(e).position] = shape[axis]
-    return None if any(s is None for s in sizes) else sizes
+    return [d for d, k in enumerate(kinds) if k == "parallel"], reductions, sizes
 
 
 def _reduce_in_register(op, dims: list, reductions: list[int], sizes: list[int], read: int, combine,
@@ -105,8 +88,7 @@ def _rewrite(op) -> bool:
     found = _combiner(op) if window is not None else None
     if found is None:
         return False
-    parallel, reductions = window
-    sizes = _loop_sizes(op)
+    parallel, reductions, sizes = window
     index = ir.IndexType.get()
     dims: list = [None] * len(sizes)
 
