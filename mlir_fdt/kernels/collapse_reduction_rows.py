@@ -87,8 +87,8 @@ def _collapsed(value: ir.Value) -> ir.Value:
     return memref.CollapseShapeOp(result, value, reassociation).result
 
 
-def collapse(op) -> None:
-    """Replace `op` by the same dot product with its two innermost loops merged."""
+def collapse(op):
+    """Replace `op` by the same dot product with its two innermost loops merged; returns the new generic."""
     maps = indexing_maps(op)
     n = maps[0].n_dims
     n_in = num_inputs(op)
@@ -110,6 +110,7 @@ def collapse(op) -> None:
                                                      for k in kinds]))
     take_body(op, generic)
     op.erase()
+    return generic.operation
 
 
 @dataclass(frozen=True)

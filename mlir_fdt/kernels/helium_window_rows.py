@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..analysis.index_eval import enclosing_loops
 from ..analysis.linalg_util import defining_op, num_inputs
 from ..ir import ir, linalg, memref, walk_ops
 from ..passes import ModulePass
@@ -25,21 +26,6 @@ from .collapse_reduction_rows import _collapsed, collapse, collapsible
 from .dot_products import match_dot_product
 from .helium_dot_products import HALF_LANES
 from .pad_border_windows import MAX_WINDOW_BYTES, _entry_block, _static_window
-
-
-def _channel_loop(op):
-    """The innermost scf.for around `op`."""
-    parent = op.parent
-    while parent is not None and parent.name != "scf.for":
-        parent = parent.parent
-    return parent
-
-
-def _the_generic_after(parent):
-    """The one dot-product generic directly in `parent`'s first block (after a rewrite replaced it)."""
-    generics = [o.operation for o in parent.regions[0].blocks[0].operations if o.operation.name == "linalg.generic"
-                and "reduction" in str(o.operation.attributes["iterator_types"])]
-    return generics[0] if len(generics) == 1 else None
 
 
 def _copy_window(op, loop) -> bool:
@@ -79,17 +65,13 @@ def _reads_stack_buffer(op) -> bool:
 
 
 def rewrite(op) -> bool:
-    loop = _channel_loop(op)
-    if loop is None or not _short_window(op):
+    loops = enclosing_loops(op)
+    if not loops or not _short_window(op):
         return False
-    if not _reads_stack_buffer(op) and not _copy_window(op, loop):
+    if not _reads_stack_buffer(op) and not _copy_window(op, loops[-1]):
         return False
-    parent = op.parent
-    if not collapsible(op, below=MAX_WINDOW_BYTES):
-        return True
-    collapse(op)
-    while (op := _the_generic_after(parent)) is not None and collapsible(op, below=MAX_WINDOW_BYTES):
-        collapse(op)
+    while collapsible(op, below=MAX_WINDOW_BYTES):  # the window's rows merged while contiguous
+        op = collapse(op)
     return True
 
 
