@@ -49,6 +49,15 @@ class _Graph:
             return None
         return n, n.input[0], scale, zero
 
+    def int8_quantizer(self, q):
+        """(scale, zero point) of the QuantizeLinear `q` when both are constants, the scale one per tensor and
+        the zero point int8; None otherwise."""
+        scale = self.const(q.input[1])
+        zero = self.const(q.input[2]) if len(q.input) > 2 and q.input[2] else None
+        if scale is None or scale.size != 1 or zero is None or zero.dtype != np.int8:
+            return None
+        return scale, zero
+
     def add_const(self, name: str, value: np.ndarray) -> str:
         from onnx import numpy_helper
         self.graph.initializer.append(numpy_helper.from_array(value, name))
@@ -71,13 +80,13 @@ def _group(g: _Graph, node):
     if x is None or w is None or len(users) != 1 or users[0].op_type != Q:
         return None
     q = users[0]
-    y_scale = g.const(q.input[1])
-    y_zero = g.const(q.input[2]) if len(q.input) > 2 and q.input[2] else np.uint8(0)
+    quantizer = g.int8_quantizer(q)
     w_codes = g.const(w[1])
-    if y_scale is None or y_scale.size != 1 or w_codes is None or x[2].size != 1 or w_codes.dtype != np.int8:
+    if quantizer is None or w_codes is None or x[2].size != 1 or w_codes.dtype != np.int8:
         return None
-    if x[3] is None or x[3].dtype != np.int8 or y_zero.dtype != np.int8:
+    if x[3] is None or x[3].dtype != np.int8:
         return None
+    y_scale, y_zero = quantizer
     if w[3] is not None and np.any(w[3] != 0):
         return None  # int8 weights with non-zero zero points: not what quantizers write
     bias = None
@@ -196,10 +205,10 @@ def _average_pool(g: _Graph, node):
             or x[3].dtype != np.int8:
         return None
     q = users[0]
-    y_scale = g.const(q.input[1])
-    y_zero = g.const(q.input[2]) if len(q.input) > 2 and q.input[2] else None
-    if y_scale is None or y_scale.size != 1 or y_zero is None or y_zero.dtype != np.int8:
+    quantizer = g.int8_quantizer(q)
+    if quantizer is None:
         return None
+    y_scale, y_zero = quantizer
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     kernel, pads = list(attrs.get("kernel_shape", [])), list(attrs.get("pads", []))
     if len(kernel) != 2 or attrs.get("ceil_mode", 0) or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
