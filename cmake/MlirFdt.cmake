@@ -8,11 +8,14 @@
 #
 # At build time (add_custom_command, rerun when SRC or mlir-fdt changes) it runs
 #   mlir-fdt compile SRC --target TARGET --library-name NAME -o <binary dir>/mlir_fdt/NAME [FLAGS]
-#            [--iree-flag=F for each IREE_FLAGS entry] [--run host when TEST_VECTOR]
+#            [--iree-flag=F for each IREE_FLAGS entry] [--run host when TEST_VECTOR; --run qemu when
+#            FLAGS hold --stream-input, which the host cannot run]
 # and makes a STATIC library target NAME holding the model object (the IREE static library:
 # one global symbol, NAME_library_query), whose INTERFACE include directories give
 #   NAME_config.h       arena size and alignment, input/output offsets and sizes (from report.json),
-#                       the query function's declaration (types from fdt_executable_abi.h);
+#                       the query function's declaration (types from fdt_executable_abi.h); with
+#                       FLAGS --stream-input, the row callback the firmware defines instead of writing
+#                       the input into the arena (NAME_read_input_row, NAME_INPUT0_ROW_BYTES/_ROWS);
 #   NAME_test_vector.h  with TEST_VECTOR: NAME_test_input[] and NAME_test_expected[], the seeded
 #                       input and the reference (TFLite Micro) output mlir-fdt checked on the host;
 #   fdt_executable_abi.h  our declaration of IREE's executable-library ABI (the runner's).
@@ -163,7 +166,10 @@ function(mlir_fdt_add_model)
     endif()
     list(APPEND _args --ram-budget "${ARG_RAM_BUDGET}")
   endif()
-  if(ARG_TEST_VECTOR)
+  if(ARG_TEST_VECTOR AND "--stream-input" IN_LIST ARG_FLAGS)
+    # the host (iree.runtime) cannot call a row callback: the seeded input is checked under QEMU
+    list(APPEND _args --run qemu --checks 1)
+  elseif(ARG_TEST_VECTOR)
     list(APPEND _args --run host)
   endif()
   list(APPEND _args ${ARG_FLAGS})

@@ -41,9 +41,22 @@ foreach(_kind input output)
   if(_n GREATER 0)
     math(EXPR _last "${_n} - 1")
     foreach(_i RANGE ${_last})
-      string(JSON _offset GET "${_report}" "${_kind}s" ${_i} offset)
       string(JSON _bytes GET "${_report}" "${_kind}s" ${_i} bytes)
       string(JSON _dtype GET "${_report}" "${_kind}s" ${_i} dtype)
+      string(JSON _row_bytes ERROR_VARIABLE _not_streamed GET "${_report}" "${_kind}s" ${_i} streamed_row_bytes)
+      if(NOT _not_streamed)
+        # not in the arena: the library asks the firmware for it a row at a time (mlir-fdt --stream-input)
+        math(EXPR _rows "${_bytes} / ${_row_bytes}")
+        string(APPEND _text "#define ${_P}_${_K}${_i}_STREAMED 1 /* not in the arena: ${NAME}_read_input_row */\n"
+               "#define ${_P}_${_K}${_i}_ROW_BYTES ${_row_bytes}u\n#define ${_P}_${_K}${_i}_ROWS ${_rows}u\n"
+               "#define ${_P}_${_K}${_i}_BYTES ${_bytes}u /* ${_dtype} */\n")
+        if(_i EQUAL 0)
+          string(APPEND _text "#define ${_P}_${_K}_STREAMED 1\n#define ${_P}_${_K}_BYTES ${_bytes}u\n")
+        endif()
+        set(_has_streamed TRUE)
+        continue()
+      endif()
+      string(JSON _offset GET "${_report}" "${_kind}s" ${_i} offset)
       string(APPEND _text "#define ${_P}_${_K}${_i}_OFFSET ${_offset}u\n"
              "#define ${_P}_${_K}${_i}_BYTES ${_bytes}u /* ${_dtype} */\n")
       if(_i EQUAL 0)
@@ -52,6 +65,12 @@ foreach(_kind input output)
     endforeach()
   endif()
 endforeach()
+if(_has_streamed)
+  string(APPEND _text "\n/* Defined by the firmware: the library calls it for each row of a streamed input, once, in\n"
+         " * order, when its first layer needs the row: write row `row` (`bytes` bytes, the input map's columns\n"
+         " * and channels) of input `input` to `dst` (a sensor's line, an audio front end's frame). */\n"
+         "void ${NAME}_read_input_row(int32_t input, int32_t row, int32_t bytes, void *dst);\n")
+endif()
 string(APPEND _text "\n/* The library's only global symbol: returns its dispatch table (see fdt_executable_abi.h). */\n"
        "extern const fdt_library_header_t *const *${_query}(uint32_t max_version,\n"
        "    const fdt_environment_v0_t *environment);\n\n#endif\n")

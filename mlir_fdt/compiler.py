@@ -21,6 +21,8 @@ from .importers import import_model
 from .kernels.simd32 import UseArmDsp, uses_simd32
 from .ir import copy_module, entry_function, ir, new_context, run_pipeline
 from .memory.plan_memory import MemoryPlan
+from .memory.liveness import element_bytes
+from .memory.stream_input import STREAM_ATTR
 from .memory.planner import PLANNERS
 from .pipeline import LoweredProgram, lower, prepare_tensor_program
 from .plan import TilingPlan
@@ -61,6 +63,7 @@ class CompileOptions:
     progress: bool = False          # progress bar during the search (the CLI turns it on)
     check_intermediates: bool = False  # --run on a .tflite: also compare every intermediate tensor with TFLite Micro
     profile: bool = False           # --run qemu: also run an instrumented copy, instructions per layer
+    stream_input: bool = False      # inputs delivered a row at a time by the application (memory/stream_input.py)
 
     def __post_init__(self):
         get_target(self.target)
@@ -84,6 +87,18 @@ class CompileOptions:
             raise FdtError("--check-intermediates runs the program: it needs --run host or --run qemu")
         if self.profile and self.run != "qemu":
             raise FdtError("--profile counts instructions on the device: it needs --run qemu")
+        if self.stream_input and self.run == "host":
+            raise FdtError("--stream-input: the host run (iree.runtime) has no row callback to call; check the "
+                           "program with --run qemu, whose runner delivers input<i>.bin a row at a time")
+        if self.stream_input and self.objective == "untiled" and not self.plan:
+            raise FdtError("--stream-input needs a plan that streams the layers reading the input: use the default "
+                           "objective (min-ram) or another search objective, or --plan with a \"stream\" path")
+        if self.stream_input and self.output_format != "static":
+            raise FdtError("--stream-input calls the application's row callback, which the linker resolves: it "
+                           "needs --format static (an embedded ELF is loaded without a linker)")
+        if self.stream_input and self.check_intermediates:
+            raise FdtError("--check-intermediates runs the program on the host, which cannot deliver a streamed "
+                           "input: drop one of the two")
 
     @property
     def html(self) -> bool:
@@ -161,6 +176,8 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     tiling, search = _choose_tiling(imported, options, target, out_dir)
     timings["search_s"] = search.seconds if search else 0.0
     lowered, untiled = _lower(imported.module, tiling, search, options, target)
+    if options.stream_input:
+        _check_streamed(lowered, imported, tiling)
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     profiled = copy_module(lowered.module) if options.profile else None  # (wrapping takes the lowered ops)
@@ -226,6 +243,23 @@ def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
     imported.macs = count_macs(module)
     with module.context:  # buffers named after their layers (memory/buffer_labels.py)
         tag_layers(entry_function(module).regions[0].blocks[0])
+        if options.stream_input:  # fdt-stream-input reads it, in the search's workers too
+            entry_function(module).attributes[STREAM_ATTR] = ir.UnitAttr.get()
+
+
+def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: TilingPlan) -> None:
+    """--stream-input: every input arrives row by row, or a clear error saying why one cannot."""
+    streamed = {index for index, _, _ in lowered.plan.streamed_inputs}
+    for k, t in enumerate(imported.in_types):
+        if k in streamed:
+            continue
+        paths = [p for p in tiling.paths if p.method == "stream"]
+        why = (f"the plan streams {', '.join('+'.join(p.layers) for p in paths)}, which does not hold every layer "
+               "reading it" if paths else "the plan has no streamed path")
+        raise FdtError(f"--stream-input: input {k} ({'x'.join(map(str, t.shape))}x{t.element_type}) is still read "
+                       f"whole: {why}. A streamed path (\"method\": \"stream\") must start at the layers that read "
+                       "the input, and the input must be an HxWxC map read a row at a time (not a dense layer's "
+                       "vector, not a reshape)")
 
 
 def _choose_tiling(imported: ImportedModel, options: CompileOptions, target: Target, out_dir: Path):
@@ -273,8 +307,14 @@ def _report(imported: ImportedModel, options: CompileOptions, target: Target, ti
             lowered: LoweredProgram, library: CompiledLibrary, timings: dict) -> CompileReport:
     plan = lowered.plan
     declared_in, declared_out = _declared_io(imported.declared, len(imported.in_types), len(imported.out_types))
-    inputs = [TensorInfo(b.name, list(t.shape), str(t.element_type), b.offset, b.bytes, d)
-              for b, t, d in zip(plan.io("input"), imported.in_types, declared_in)]
+    in_arena = {b.name: b for b in plan.io("input")}
+    streamed = {f"input{index}": row_bytes for index, row_bytes, _ in plan.streamed_inputs}
+    inputs = [TensorInfo(f"input{k}", list(t.shape), str(t.element_type), None,
+                         int(np.prod(t.shape)) * element_bytes(t.element_type), d, row_bytes=streamed[f"input{k}"])
+              if f"input{k}" in streamed else
+              TensorInfo(f"input{k}", list(t.shape), str(t.element_type), in_arena[f"input{k}"].offset,
+                         in_arena[f"input{k}"].bytes, d)
+              for k, (t, d) in enumerate(zip(imported.in_types, declared_in))]
     outputs = [TensorInfo(b.name, list(t.shape), str(t.element_type), b.offset, b.bytes, d)
                for b, t, d in zip(plan.io("output"), imported.out_types, declared_out)]
     summary = None if search is None else SearchSummary(search.rounds, len(search.evaluations),
@@ -432,7 +472,9 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in imported.out_types]
     ranges = declared_input_ranges(declared)
     fixed = tflite_shape_inputs(declared) if isinstance(declared, TfliteModel) else {}
-    vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
+    # a streamed input comes through the runner's row callback: the host (iree.runtime) cannot run the program
+    on_host = not any(t.row_bytes for t in inputs_info)
+    vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags) if on_host else None
     host_worst, qemu_worst, references, checked_inputs = 0.0, 0.0, [], []
     reference_name, note, qemu = None, None, None
     for k in range(options.checks):
@@ -452,11 +494,12 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
                 (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
             for i, (e, d) in enumerate(zip(expected, out_dtypes)):
                 (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
-        host_out = run_arena_program(vmfb, report.arena_bytes,
-                                     [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
-                                     [(o.offset, o.bytes) for o in outputs_info])
-        host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
-        host_worst = max(host_worst, max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected)))
+        if on_host:
+            host_out = run_arena_program(vmfb, report.arena_bytes,
+                                         [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
+                                         [(o.offset, o.bytes) for o in outputs_info])
+            host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
+            host_worst = max(host_worst, max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected)))
         if options.run == "qemu":
             from .firmware.run import run_library_on_qemu
             result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
@@ -481,7 +524,7 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
         tolerance, tolerance_note = max(tolerance, max(steps) * (1 + 1e-4)), QDQ_TOLERANCE_NOTE
     check = OutputCheck(
         reference=reference_name, checked_seeds=[options.seed + k for k in range(options.checks)],
-        host_max_abs_diff=host_worst, tolerance=tolerance, reference_output_varies=varies,
+        host_max_abs_diff=host_worst if on_host else None, tolerance=tolerance, reference_output_varies=varies,
         qemu_max_abs_diff=qemu_worst if options.run == "qemu" else None, qemu=qemu, reference_note=note,
         tolerance_note=tolerance_note,
         # inputs that only state a shape (given that shape in every check), and index inputs with the

@@ -46,6 +46,7 @@ _PASSES = {
     "fdt-schedule-min-memory": "mlir_fdt.transforms.schedule:ScheduleMinMemory",
     "fdt-reuse-dying-inputs": "mlir_fdt.transforms.reuse_dying_inputs:ReuseDyingInputs",
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
+    "fdt-stream-input": "mlir_fdt.memory.stream_input:StreamInput",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
     "fdt-pool-windows": "mlir_fdt.kernels.pool_windows:PoolWindows",

@@ -37,7 +37,7 @@ PREPARE_PASSES = (
 # after the tiling plan, up to the memory plan (what the search scores): passes on tensors, then bufferization
 TENSOR_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
                  "fdt-reuse-dying-inputs")
-BUFFER_PASSES = (*TENSOR_PASSES, "fdt-bufferize")
+BUFFER_PASSES = (*TENSOR_PASSES, "fdt-bufferize", "fdt-stream-input")
 SIMD32_PASSES = ("fdt-depthwise-channel-blocks", "fdt-collapse-reduction-rows", "fdt-unswitch-window-tests",
                  "fdt-pad-border-windows", "fdt-dot-product-kernels", "fdt-block-output-channels",
                  "fdt-block-output-pixels")
@@ -127,7 +127,7 @@ def lower_tiled(module: ir.Module, executed_macs: int, planner: str = "best", al
     run_passes(module, TENSOR_PASSES)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]
-    run_passes(module, ("fdt-bufferize",))
+    run_passes(module, BUFFER_PASSES[len(TENSOR_PASSES):])
     (element,) = parse_pipeline(memory_plan_pass(planner, alignment, arena_cutoff))
     plan = instantiate(element).run(module)
     if not estimate:

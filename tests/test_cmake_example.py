@@ -42,6 +42,23 @@ def test_example_builds_and_passes_its_ctest(tmp_path, target):
     assert f"FDT_EXAMPLE ok arena_bytes={arena}" in proc.stdout.decode()
 
 
+@pytest.mark.qemu
+def test_example_with_a_streamed_input(tmp_path):
+    """-DEXAMPLE_STREAM_INPUT=ON: the arena holds no input; main.c hands the library its 49 rows (10 bytes each)
+    one at a time from the test vector, and the output is the reference's."""
+    build = tmp_path / "build"
+    configure(EXAMPLE, build, "-DEXAMPLE_STREAM_INPUT=ON")
+    invoke([find_tool("cmake"), "--build", str(build)], timeout=600)
+    config = (build / "mlir_fdt" / "kws" / "kws_config.h").read_text()
+    report = json.loads((build / "mlir_fdt" / "kws" / "report.json").read_text())
+    assert report["inputs"][0]["offset"] is None and report["inputs"][0]["streamed_row_bytes"] == 10
+    assert "#define KWS_INPUT0_ROWS 49u" in config and "KWS_INPUT0_OFFSET" not in config
+    assert "void kws_read_input_row(int32_t input, int32_t row, int32_t bytes, void *dst);" in config
+    proc = invoke([find_tool("ctest"), "--test-dir", str(build), "--output-on-failure", "-V"], timeout=300)
+    out = proc.stdout.decode()
+    assert "FDT_EXAMPLE streamed_rows=49" in out and f"FDT_EXAMPLE ok arena_bytes={report['arena_bytes']}" in out
+
+
 def _project(tmp_path: Path, arguments: str) -> Path:
     source = tmp_path / "src"
     source.mkdir()

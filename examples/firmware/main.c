@@ -1,6 +1,9 @@
 /* Example firmware: run the model `kws` (mlir_fdt_add_model in CMakeLists.txt) once on the test
- * vector mlir-fdt checked on the host, compare with the reference output and print the result
- * through semihosting. Everything model-specific comes from two generated headers:
+ * vector mlir-fdt checked, compare with the reference output and print the result through
+ * semihosting. With -DEXAMPLE_STREAM_INPUT=ON (mlir-fdt --stream-input) the input is not in the
+ * arena: the library asks kws_read_input_row() for each row as it needs it, here copied from the test
+ * vector in flash (a sensor's line in a real firmware). Everything model-specific comes from two
+ * generated headers:
  *   kws_config.h       arena size, input/output offsets and sizes, kws_library_query()
  *   kws_test_vector.h  kws_test_input[], kws_test_expected[]
  * The model is an IREE executable library: a query function returning a table of dispatch
@@ -13,6 +16,17 @@
 
 _Static_assert(sizeof(kws_test_input) == KWS_INPUT_BYTES, "test input size differs from the model's input");
 _Static_assert(sizeof(kws_test_expected) == KWS_OUTPUT_BYTES, "reference size differs from the model's output");
+
+#ifdef KWS_INPUT_STREAMED
+_Static_assert(KWS_INPUT0_ROW_BYTES * KWS_INPUT0_ROWS == KWS_INPUT_BYTES, "the rows make the input");
+/* The library's row callback: it asks for each row once, in order, when its first layer needs it. */
+static unsigned rows_delivered;
+void kws_read_input_row(int32_t input, int32_t row, int32_t bytes, void *dst) {
+  if (input != 0 || bytes != (int32_t)KWS_INPUT0_ROW_BYTES || row != (int32_t)rows_delivered) return;
+  memcpy(dst, kws_test_input + (uint32_t)row * KWS_INPUT0_ROW_BYTES, KWS_INPUT0_ROW_BYTES);
+  ++rows_delivered;
+}
+#endif
 
 /* Every activation buffer of the model, its input and output included, lives in this arena. */
 static _Alignas(64) uint8_t arena[KWS_ARENA_BYTES];
@@ -37,7 +51,9 @@ static int run_model(void) {
 }
 
 int main(void) {
+#ifndef KWS_INPUT_STREAMED
   memcpy(arena + KWS_INPUT_OFFSET, kws_test_input, KWS_INPUT_BYTES);
+#endif
   int status = run_model();
   const uint8_t *output = arena + KWS_OUTPUT_OFFSET;
   printf("FDT_EXAMPLE output");
@@ -51,6 +67,14 @@ int main(void) {
     printf("FDT_EXAMPLE fail: output differs from the reference\n");
     return 1;
   }
+#ifdef KWS_INPUT_STREAMED
+  if (rows_delivered != KWS_INPUT0_ROWS) {
+    printf("FDT_EXAMPLE fail: the library asked for %u of the input's %u rows\n", rows_delivered,
+           (unsigned)KWS_INPUT0_ROWS);
+    return 1;
+  }
+  printf("FDT_EXAMPLE streamed_rows=%u\n", rows_delivered);
+#endif
   printf("FDT_EXAMPLE ok arena_bytes=%u\n", (unsigned)KWS_ARENA_BYTES);
   return 0;
 }

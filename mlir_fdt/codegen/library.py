@@ -53,12 +53,15 @@ def _elf_library(path: Path) -> CompiledLibrary:
                            image.ram_bytes, facts)
 
 
+LIBRARY_QUERY_SUFFIX = "_library_query"  # a static library's query function: `<name>_library_query`
+
+
 def compile_library(source: Path, out_dir: Path, name: str, target: Target, output_format: str = "static",
                     iree_flags: list[str] = ()) -> CompiledLibrary:
     """Compile the wrapped executable `source` into `out_dir/<name>.o` (+ `.h`) or `out_dir/<name>.so`."""
     if output_format == "static":
         path = compile_static_library(source, out_dir / f"{name}.o", target, list(iree_flags))
-        return CompiledLibrary(path, "static", f"{name}_library_query", path.with_suffix(".h").name,
+        return CompiledLibrary(path, "static", f"{name}{LIBRARY_QUERY_SUFFIX}", path.with_suffix(".h").name,
                                object_sizes(path), 0)
     if output_format == "embedded-elf":
         return _elf_library(compile_embedded_elf(source, out_dir / f"{name}.so", target, list(iree_flags)))

@@ -15,6 +15,7 @@ from iree.compiler.dialects import arith, memref
 
 from ..analysis.linalg_util import defining_op
 from ..errors import FdtError
+from ..memory.stream_input import name_row_callback
 from ..ir import entry_function, ir, linalg, replace_module_body, run_pipeline, walk_ops
 from ..passes import ModulePass
 from .outline_loop_nests import OutlineLoopNests
@@ -115,6 +116,7 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
         if len(entry.arguments) != 1 or "fdt.arena_bytes" not in fn.attributes:
             raise FdtError("fdt-wrap-executable needs a planned function (run fdt-plan-memory first)")
         size = ir.MemRefType(entry.arguments[0].type).shape[0]
+        name_row_callback(module, name)
         wrapped = ir.Module.parse(SKELETON.format(name=name, size=size))
         source = wrapped.body.operations[0]
         inner_module = source.regions[0].blocks[0].operations[1]
@@ -130,8 +132,9 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
             helper = op.operation.name == "func.func" and op.operation != fn.operation  # kernels/simd32.py
             if op.operation.name == "memref.global" or helper:
                 op.operation.move_before(inner_fn)  # weights, and private helpers
-        for key in ("fdt.arena_bytes", "fdt.io"):
-            inner_fn.attributes[key] = fn.attributes[key]
+        for key in ("fdt.arena_bytes", "fdt.io", "fdt.streamed_inputs"):
+            if key in fn.attributes:
+                inner_fn.attributes[key] = fn.attributes[key]
         wrapped.operation.verify()
         return wrapped
 

@@ -15,10 +15,11 @@ class ModelInterface:
     """What the runner needs to know of a compiled model (`CompileReport.interface`)."""
 
     arena_bytes: int
-    inputs: list[tuple[int, int]]   # (offset, bytes) in the arena, in the model's order
+    inputs: list[tuple[int | None, int]]  # (offset, bytes) in the arena, in the model's order (None: streamed)
     outputs: list[tuple[int, int]]
     model_format: str = "static"    # static library object, or an embedded ELF the runner loads into RAM
     loader_ram_bytes: int = 0       # embedded-elf: RAM the loaded image takes
+    streamed_inputs: tuple[tuple[int, int, int], ...] = ()  # (index, bytes a row, rows): delivered row by row
 
 
 def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface, inputs: list[bytes],
@@ -35,7 +36,8 @@ def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface
         if len(data) != size:
             raise FdtError(f"input {i} holds {len(data)} bytes, the model's takes {size}")
     elf = build_firmware(library, library_query, model.arena_bytes, model.inputs, model.outputs, work_dir,
-                         undersize=undersize, target=target, model_format=model.model_format, profile=profile)
+                         undersize=undersize, target=target, model_format=model.model_format, profile=profile,
+                         streamed=model.streamed_inputs)
     result, outputs = run_qemu(elf, inputs, work_dir, timeout=timeout, target=target)
     if result.get("status") != "ok":
         raise FdtError(f"the firmware failed under QEMU: {result.get('reason', result)}")

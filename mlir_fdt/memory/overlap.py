@@ -35,10 +35,9 @@ from ..analysis.index_eval import NotStatic, iterations
 from ..analysis.index_ranges import Range, value_range
 from ..ir import ir
 from ..analysis.linalg_util import indexing_maps, is_all_parallel, num_inputs
-from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes, root_allocation
+from .liveness import RESHAPE_OPS, VIEW_OPS, Buffer, Schedule, aliases, element_bytes, root_allocation
 
 MAX_ITERATIONS = 4096  # outer iterations of L enumerated; larger loops are left apart
-_RESHAPES = ("memref.collapse_shape", "memref.expand_shape", "memref.cast")
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def _geometry(view: ir.Value, root: ir.Value, env: dict, cache: dict) -> tuple[R
     offset, strides, _ = _geometry(op.operands[0], root, env, cache)
     if op.name == "memref.subview":
         return _subview(op, offset, strides, env, cache)
-    if op.name in _RESHAPES:
+    if op.name in RESHAPE_OPS:
         shape = list(ir.MemRefType(view.type).shape)
         if any(d < 0 for d in shape):
             raise NotStatic(f"a reshaped view of dynamic shape ({view.type})")
@@ -242,7 +241,7 @@ def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[t
 
 def _reshaped_root(view: ir.Value) -> ir.Value:
     """The buffer `view` reshapes (collapse/expand/cast keep a contiguous buffer's element order)."""
-    while not isinstance(view.owner, ir.Block) and view.owner.operation.name in _RESHAPES:
+    while not isinstance(view.owner, ir.Block) and view.owner.operation.name in RESHAPE_OPS:
         view = view.owner.operation.operands[0]
     return view
 

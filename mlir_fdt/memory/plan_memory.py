@@ -19,6 +19,7 @@ from . import planner as planners
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
 from .liveness import Buffer, Schedule, collect_buffers, never_accessed
 from .overlap import find_overlaps
+from .stream_input import streamed_inputs_of
 from .verifier import verify_plan, verify_views
 
 
@@ -65,6 +66,9 @@ class MemoryPlan:
     register_tiles: int = 0
     schedule_length: int = 0
     layer_steps: dict[str, list[int]] = field(default_factory=dict)  # layer -> [first, last] schedule step
+    # inputs not in the arena: the application delivers them a row at a time (memory/stream_input.py),
+    # [input index, bytes a row, rows]
+    streamed_inputs: list[list[int]] = field(default_factory=list)
 
     def io(self, kind: str) -> list[PlannedBuffer]:
         """The input or output buffers in the order of the function's arguments or results (the
@@ -183,7 +187,9 @@ class PlanMemory(ModulePass):
             if len(fn.regions[0].blocks) != 1:
                 raise FdtError("the entry function has more than one block; expected structured control flow")
             _erase_dead_allocs(fn)
-            buffers = collect_buffers(fn)
+            streamed = streamed_inputs_of(fn)
+            buffers = [b for b in collect_buffers(fn)
+                       if not (b.kind == "input" and int(b.name[len("input"):]) in {s.index for s in streamed})]
             entry = fn.regions[0].blocks[0]
             # one-element tiles (an accumulator) and buffers no op touches (a pooling's window, which
             # gives only a shape): not in the arena
@@ -233,7 +239,8 @@ class PlanMemory(ModulePass):
                                for b, o, label in zip(placed, placed_offsets, labels)],
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
-                              layer_steps={k: list(v) for k, v in steps.items()})
+                              layer_steps={k: list(v) for k, v in steps.items()},
+                              streamed_inputs=[s.to_json() for s in streamed])
             i64 = ir.IntegerType.get_signless(64)
             fn.attributes["fdt.arena_bytes"] = ir.IntegerAttr.get(i64, plan.arena_bytes)
             fn.attributes["fdt.io"] = ir.ArrayAttr.get([

@@ -46,9 +46,10 @@ class TensorInfo:
     name: str
     shape: list[int]
     dtype: str
-    offset: int
+    offset: int | None  # None: not in the arena (a streamed input)
     bytes: int
     declared: dict = field(default_factory=dict)  # name, and scale/zero_point, as the model file declares it
+    row_bytes: int | None = None  # a streamed input: delivered a row of this many bytes at a time
 
     @property
     def display_name(self) -> str:
@@ -57,6 +58,8 @@ class TensorInfo:
     def to_json(self) -> dict:
         d = {"name": self.display_name, "arena_buffer": self.name, "shape": self.shape,
              "dtype": self.dtype, "offset": self.offset, "bytes": self.bytes}
+        if self.row_bytes is not None:
+            d["streamed_row_bytes"] = self.row_bytes
         d.update({k: v for k, v in self.declared.items() if k in ("scale", "zero_point")})
         return d
 
@@ -77,7 +80,7 @@ class OutputCheck:
 
     reference: str                       # tflite-micro | onnxruntime | iree-default
     checked_seeds: list[int]
-    host_max_abs_diff: float
+    host_max_abs_diff: float | None      # None: not run on the host (a streamed input: QEMU only)
     tolerance: float
     reference_output_varies: bool | None  # None with a single seed
     qemu_max_abs_diff: float | None = None
@@ -90,7 +93,7 @@ class OutputCheck:
 
     @property
     def max_abs_diff(self) -> float:
-        return max(self.host_max_abs_diff, self.qemu_max_abs_diff or 0.0)
+        return max(self.host_max_abs_diff or 0.0, self.qemu_max_abs_diff or 0.0)
 
     @property
     def match(self) -> bool:
@@ -200,7 +203,9 @@ class CompileReport:
         """What a firmware needs to run the library: the arena and where each input and output is."""
         return ModelInterface(self.arena_bytes, [(t.offset, t.bytes) for t in self.inputs],
                               [(t.offset, t.bytes) for t in self.outputs], self.library.output_format,
-                              self.library.loader_ram_bytes)
+                              self.library.loader_ram_bytes,
+                              tuple((k, t.row_bytes, t.bytes // t.row_bytes) for k, t in enumerate(self.inputs)
+                                    if t.row_bytes))
 
     def failures(self) -> list[str]:
         return self.check.failures() if self.check is not None else []

@@ -38,16 +38,19 @@ class LayerGraph:
     input_bytes: int
     input_consumers: list[int]
     input_rows: int = 1
+    stream_input: bool = False  # the program takes its input a row at a time where a plan streams it
 
     def live_bytes(self, internal: set[int] = frozenset(), tiled_in_place: dict[int, int] | None = None,
-                   partial_sums: dict[int, int] | None = None) -> list[int]:
+                   partial_sums: dict[int, int] | None = None, input_streamed: bool = False) -> list[int]:
         """Bytes of layer outputs (and the model input) live while each layer runs; outputs of
         `internal` layers (inside a fused path) are tiles and do not count; a layer of
         `tiled_in_place` (index -> pieces) writes its tiles over its dying input and needs one
         tile more; a layer of `partial_sums` (closing layer -> the path's first layer) closes an
         fdt path: its whole accumulator (int32 for int8 models) is live across the partitions,
-        together with the path's inputs, which every partition reads again."""
+        together with the path's inputs, which every partition reads again. An `input_streamed` model input
+        arrives a row at a time (memory/stream_input.py): a window of about three rows."""
         tiled_in_place = tiled_in_place or {}
+        input_live = self.input_bytes * 3 // max(3, self.input_rows) if input_streamed else self.input_bytes
         partial_sums = partial_sums or {}
         out = []
         for i, layer in enumerate(self.layers):
@@ -57,7 +60,7 @@ class LayerGraph:
             if i in tiled_in_place:
                 live = -(-layer.out_bytes // tiled_in_place[i])
             if self.input_consumers and min(self.input_consumers) <= i <= max(self.input_consumers):
-                live += self.input_bytes
+                live += input_live
             for p in self.layers[:i]:
                 if p.consumers and max(p.consumers) >= i and p.index not in internal:
                     live += p.out_bytes
@@ -119,7 +122,15 @@ class LayerGraph:
 
     def plan_live_bytes(self, plan) -> list[int]:
         """`live_bytes` once `plan` is applied."""
-        return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan), self.partial_sums(plan))
+        return self.live_bytes(set(self.internal_layers(plan)), self.tiled_in_place(plan), self.partial_sums(plan),
+                               self.streams_input(plan))
+
+    def streams_input(self, plan) -> bool:
+        """Whether `plan` lets the input arrive a row at a time: it is asked for (`stream_input`) and a streamed
+        path holds every layer reading it."""
+        names = {self.layers[i].name for i in self.input_consumers}
+        return self.stream_input and bool(names) and any(
+            path.method == "stream" and names <= set(path.layers) for path in plan.paths)
 
     def partial_sums(self, plan) -> dict[int, int]:
         """Last layers of the plan's fdt paths that close them with partial sums -> the paths'
@@ -197,4 +208,6 @@ def build_graph(module: ir.Module) -> LayerGraph:
     arg = fn.regions[0].blocks[0].arguments[0]
     t = ir.RankedTensorType(arg.type)
     rows = t.shape[1] if t.rank == 4 else 1  # NHWC
-    return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg), rows)
+    from ..memory.stream_input import STREAM_ATTR
+    return LayerGraph(infos, int(np.prod(t.shape)) * element_bytes(t.element_type), consumers_of(arg), rows,
+                      STREAM_ATTR in fn.attributes)

@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --run qemu: also run a copy of the program that reads SysTick around each layer's "
                         "loop nest (report.json `layer_profile`: instructions per layer; the library written "
                         "is not instrumented)")
+    c.add_argument("--stream-input", action="store_true",
+                   help="the application delivers the model input a row at a time through a callback "
+                        "(fdt_read_input_row, an import of the library), so the input is never whole in RAM; "
+                        "needs a plan that streams the layers reading it (the default objective finds one); "
+                        "checked with --run qemu")
     c.add_argument("--plan", help="tiling plan (JSON, see mlir_fdt/plan.py) to apply; default: untiled")
     c.add_argument("--emit-plan", metavar="FILE", help="write the tiling plan actually used to FILE")
     c.add_argument("--plot", action="store_true", help="write OUTDIR/arena.png (every buffer over time), "
@@ -123,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                                      library_name=args.library_name, iree_flags=args.iree_flags,
                                      plot=args.plot, report_html=args.report_html,
                                      output_format=args.output_format, plan=args.plan,
-                                     check_intermediates=args.check_intermediates, profile=args.profile)
+                                     check_intermediates=args.check_intermediates, profile=args.profile,
+                                     stream_input=args.stream_input)
             report = compile_model(args.model, args.output, options)
             if args.emit_plan:
                 report.tiling.save(args.emit_plan)

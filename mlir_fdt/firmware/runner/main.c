@@ -221,6 +221,91 @@ __attribute__((noinline)) static void read_inputs(void) {
   }
 }
 
+/* ---- streamed inputs: the program's row callback (mlir_fdt/memory/stream_input.py) ----------------- */
+/* An input the program asks for a row at a time is never in the arena: the callback reads its next row
+ * from input<i>.bin (raw semihosting, so the dispatch's stack holds no stdio frames) straight into the
+ * window the program passes. Rows must come once each, in order: the input is never whole in RAM. */
+#ifndef FDT_NUM_STREAMED_INPUTS
+#define FDT_NUM_STREAMED_INPUTS 0
+#define FDT_STREAMED_INPUTS(X)
+#endif
+
+#if FDT_NUM_STREAMED_INPUTS > 0
+#define SEMIHOST_SYS_OPEN 0x01u
+#define SEMIHOST_SYS_CLOSE 0x02u
+#define SEMIHOST_SYS_READ 0x06u
+#define SEMIHOST_SYS_FLEN 0x0Cu
+#define SEMIHOST_OPEN_RB 1u
+
+static int32_t semihost_call(uint32_t op, const void *args) {
+  register uint32_t r0 __asm__("r0") = op;
+  register const void *r1 __asm__("r1") = args;
+  __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+  return (int32_t)r0;
+}
+
+typedef struct {
+  uint32_t index, row_bytes, rows;
+  const char *file;
+} fdt_streamed_input_t;
+#define FDT_STREAMED_ENTRY(index, row_bytes, rows) {(index), (row_bytes), (rows), "input" #index ".bin"},
+static const fdt_streamed_input_t fdt_streamed[FDT_NUM_STREAMED_INPUTS] = {FDT_STREAMED_INPUTS(FDT_STREAMED_ENTRY)};
+static int32_t g_stream_file[FDT_NUM_STREAMED_INPUTS];
+static uint32_t g_next_row[FDT_NUM_STREAMED_INPUTS];
+static const char *g_stream_error;
+
+__attribute__((noinline)) static void open_streamed_inputs(void) {
+  for (uint32_t k = 0; k < FDT_NUM_STREAMED_INPUTS; ++k) {
+    const fdt_streamed_input_t *in = &fdt_streamed[k];
+    const uint32_t open_args[3] = {(uint32_t)(uintptr_t)in->file, SEMIHOST_OPEN_RB, (uint32_t)strlen(in->file)};
+    g_stream_file[k] = semihost_call(SEMIHOST_SYS_OPEN, open_args);
+    if (g_stream_file[k] < 0) fail(2, "cannot open %s", in->file);
+    const uint32_t flen_args[1] = {(uint32_t)g_stream_file[k]};
+    int32_t length = semihost_call(SEMIHOST_SYS_FLEN, flen_args);
+    if (length != (int32_t)(in->row_bytes * in->rows))
+      fail(2, "%s holds %ld bytes, expected %lu (%lu rows of %lu)", in->file, (long)length,
+           (unsigned long)(in->row_bytes * in->rows), (unsigned long)in->rows, (unsigned long)in->row_bytes);
+  }
+}
+
+/* The program's row callback (FDT_READ_INPUT_ROW, `<library>_read_input_row`, linked statically): row `row`
+ * of input `input` into `dst`. A wrong request is kept and reported after the dispatch. */
+void FDT_READ_INPUT_ROW(int32_t input, int32_t row, int32_t bytes, void *dst);
+void FDT_READ_INPUT_ROW(int32_t input, int32_t row, int32_t bytes, void *dst) {
+  for (uint32_t k = 0; k < FDT_NUM_STREAMED_INPUTS; ++k) {
+    const fdt_streamed_input_t *in = &fdt_streamed[k];
+    if ((uint32_t)input != in->index) continue;
+    if (g_stream_error) return;
+    if ((uint32_t)bytes != in->row_bytes) {
+      g_stream_error = "a row of the wrong size asked for";
+    } else if ((uint32_t)row != g_next_row[k]) {
+      g_stream_error = "rows asked for out of order";
+    } else {
+      const uint32_t read_args[3] = {(uint32_t)g_stream_file[k], (uint32_t)(uintptr_t)dst, in->row_bytes};
+      if (semihost_call(SEMIHOST_SYS_READ, read_args) != 0) g_stream_error = "short read";
+      ++g_next_row[k];
+    }
+    return;
+  }
+  g_stream_error = "a row of an input that is not streamed asked for";
+}
+
+/* Every row delivered, once, in order; files closed; the rows delivered. */
+__attribute__((noinline)) static uint32_t close_streamed_inputs(void) {
+  uint32_t rows = 0;
+  for (uint32_t k = 0; k < FDT_NUM_STREAMED_INPUTS; ++k) {
+    const uint32_t close_args[1] = {(uint32_t)g_stream_file[k]};
+    semihost_call(SEMIHOST_SYS_CLOSE, close_args);
+    if (g_stream_error) fail(4, "input %lu: row callback: %s", (unsigned long)fdt_streamed[k].index, g_stream_error);
+    if (g_next_row[k] != fdt_streamed[k].rows)
+      fail(4, "input %lu: the program asked for %lu of its %lu rows", (unsigned long)fdt_streamed[k].index,
+           (unsigned long)g_next_row[k], (unsigned long)fdt_streamed[k].rows);
+    rows += g_next_row[k];
+  }
+  return rows;
+}
+#endif
+
 /* Every output, a zero-byte one as an empty file, so the host finds one file per output. */
 __attribute__((noinline)) static void write_outputs(void) {
   for (const fdt_io_t *out = fdt_outputs; out->file; ++out) {
@@ -286,6 +371,8 @@ int main(void) {
   if ((*query)->version != FDT_EXECUTABLE_LIBRARY_VERSION_0_6)
     fail(2, "library version %" PRIu32 ", expected 6", (*query)->version);
   const fdt_library_v0_t *library = (const fdt_library_v0_t *)query;
+  if (library->imports.count != 0)
+    fail(2, "library imports %s, which this runner does not provide", library->imports.symbols[0]);
 
   if (library->exports.count < 1 || !library->exports.ptrs) fail(2, "library exports no dispatch");
   if (!library->exports.attrs) fail(2, "library has no dispatch attributes");
@@ -307,6 +394,9 @@ int main(void) {
 
   fill_canaries();
   read_inputs();
+#if FDT_NUM_STREAMED_INPUTS > 0
+  open_streamed_inputs();
+#endif
 
   void *bindings[1] = {g_memory.arena};
   const size_t binding_lengths[1] = {FDT_ARENA_BYTES};
@@ -342,6 +432,9 @@ int main(void) {
   uint32_t stack_bytes = fdt_stack_high_water();
   fdt_stack_guard(0);
   uint32_t stack_reserve = (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
+#if FDT_NUM_STREAMED_INPUTS > 0
+  uint32_t streamed_rows = close_streamed_inputs();
+#endif
   if (!canaries_intact()) fail(3, "arena overrun");
   if (stack_bytes >= stack_reserve) fail(5, "stack reserve of %" PRIu32 " bytes exhausted", stack_reserve);
   if (status != 0) fail(4, "dispatch returned %d", status);
@@ -361,6 +454,9 @@ int main(void) {
          (unsigned long)FDT_ARENA_BYTES, stack_bytes, u64_to_str(ticks, t),
          u64_to_str(ticks * FDT_INSTRUCTIONS_PER_TICK_NUM / FDT_INSTRUCTIONS_PER_TICK_DEN, n), local_memory_bytes);
   print_loader_figures();
+#if FDT_NUM_STREAMED_INPUTS > 0
+  printf("FDT_INFO streamed_rows=%" PRIu32 "\n", streamed_rows);
+#endif
   fflush(stdout);
   return 0;
 }

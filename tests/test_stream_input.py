@@ -1,0 +1,72 @@
+"""--stream-input (memory/stream_input.py): the application delivers the model input a row at a time through
+`<library>_read_input_row`, so the input is never in the arena. The runner reads input<i>.bin a row at a time
+under QEMU and fails unless every row is asked for once, in order; outputs bit-exact with TFLite Micro."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import model_path, requires_qemu
+from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.errors import FdtError
+from mlir_fdt.firmware.build import write_model_config
+
+
+@requires_qemu
+@pytest.mark.qemu
+def test_resnet8_with_its_input_streamed_under_qemu(tmp_path):
+    """The default objective streams conv_0..conv_6 and the pooling; the 32x32x3 input (3,072 B) then comes a
+    row (96 B) at a time: 15,392 B -> 12,320 B (issue 14: <= 14,000 B; TinyTS 14,272 B)."""
+    report = compile_model(model_path("ic_resnet8_int8"), tmp_path / "out",
+                           CompileOptions(objective="min-ram", stream_input=True, run="qemu", checks=2)).to_json()
+    assert report["qemu_max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
+    assert report["reference_output_varies"] and report["host_max_abs_diff"] is None
+    assert report["mac_overhead"] == 0
+    (given,) = report["inputs"]
+    assert given["offset"] is None and given["streamed_row_bytes"] == 96 and given["bytes"] == 3072
+    assert "input0" not in {b["name"] for b in report["buffers"]}
+    assert report["arena_bytes"] <= 12_500, report["arena_bytes"]
+    config = (tmp_path / "out" / "firmware" / "config" / "fdt_model_config.h").read_text()
+    assert "X(0, 96u, 32u)" in config and "#define FDT_READ_INPUT_ROW fdt_model_read_input_row" in config
+
+
+def test_a_plan_that_reads_the_input_whole_is_refused(tmp_path):
+    """ad_int8's first layer is a dense layer: nothing streams its input, and the compile says why."""
+    with pytest.raises(FdtError, match=r"--stream-input: input 0 \(1x640xi8\) is still read whole: the plan has no "
+                                       r"streamed path"):
+        compile_model(model_path("ad_int8"), tmp_path / "out", CompileOptions(objective="min-ram", stream_input=True))
+
+
+def test_a_streamed_path_after_the_first_layer_is_refused(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"paths": [{"layers": ["conv_1", "conv_2"], "method": "stream"}]}))
+    with pytest.raises(FdtError, match="the plan streams conv_1\\+conv_2, which does not hold every layer reading it"):
+        compile_model(model_path("ic_resnet8_int8"), tmp_path / "out",
+                      CompileOptions(plan=str(plan), stream_input=True))
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(objective="untiled"), "--stream-input needs a plan that streams the layers reading the input"),
+    (dict(objective="min-ram", run="host"), "the host run \\(iree.runtime\\) has no row callback"),
+    (dict(objective="min-ram", output_format="embedded-elf"), "it needs --format static"),
+    (dict(objective="min-ram", run="qemu", check_intermediates=True), "--check-intermediates runs the program on"),
+])
+def test_options_that_cannot_stream_fail_before_compiling(options, message):
+    with pytest.raises(FdtError, match=message):
+        CompileOptions(stream_input=True, **options)
+
+
+def test_the_runner_config_lists_streamed_inputs_apart(tmp_path):
+    """A streamed input keeps its index (input1.bin stays input 1) and has no offset in the arena."""
+    path = write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)],
+                              streamed=[(1, 8, 8)])
+    text = path.read_text()
+    assert "#define FDT_NUM_INPUTS 1" in text and "X(0, 0u, 16u)" in text
+    assert "#define FDT_NUM_STREAMED_INPUTS 1" in text and "X(1, 8u, 8u)" in text
+    assert "#define FDT_READ_INPUT_ROW net_read_input_row" in text
+    with pytest.raises(FdtError, match="streamed input 1: 7 rows of 8 bytes do not make its 64 bytes"):
+        write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)], streamed=[(1, 8, 7)])
+    with pytest.raises(FdtError, match="a streamed input has no offset in the arena"):
+        write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)])
