@@ -247,6 +247,9 @@ def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
             entry_function(module).attributes[STREAM_ATTR] = ir.UnitAttr.get()
 
 
+STREAM_INPUT_REFUSAL = "--stream-input: the plan cannot stream input"  # how _check_streamed's error begins
+
+
 def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: TilingPlan) -> None:
     """--stream-input: every input arrives row by row, or a clear error saying why one cannot."""
     streamed = {index for index, _, _ in lowered.plan.streamed_inputs}
@@ -256,10 +259,10 @@ def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: Ti
         paths = [p for p in tiling.paths if p.method == "stream"]
         why = (f"the plan streams {', '.join('+'.join(p.layers) for p in paths)}, which does not hold every layer "
                "reading it" if paths else "the plan has no streamed path")
-        raise FdtError(f"--stream-input: input {k} ({'x'.join(map(str, t.shape))}x{t.element_type}) is still read "
-                       f"whole: {why}. A streamed path (\"method\": \"stream\") must start at the layers that read "
-                       "the input, and the input must be an HxWxC map read a row at a time (not a dense layer's "
-                       "vector, not a reshape)")
+        raise FdtError(f"{STREAM_INPUT_REFUSAL} {k} ({'x'.join(map(str, t.shape))}x{t.element_type}), which is "
+                       f"still read whole: {why}. A streamed path (\"method\": \"stream\") must start at the layers "
+                       "that read the input, and the input must be an HxWxC map read a row at a time (not a dense "
+                       "layer's vector, not a reshape)")
 
 
 def _choose_tiling(imported: ImportedModel, options: CompileOptions, target: Target, out_dir: Path):

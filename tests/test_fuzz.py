@@ -329,6 +329,19 @@ def test_fuzz_under_qemu_on_the_m55(tmp_path):
     assert re.search(r"^3 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
 
 
+@pytest.mark.qemu
+@requires_qemu
+def test_fuzz_with_streamed_inputs_under_qemu(tmp_path):
+    """`--method stream --stream-input --run qemu`: each case's path starts at the layers reading the input, which
+    the firmware's row callback delivers a row at a time (int8 and float, a stride, a pooling, a residual later);
+    the third case's plan cannot stream its input (a pad between its first layers) and is refused by name."""
+    proc = _fuzz(tmp_path, 4, 7, "--method", "stream", "--stream-input", "--run", "qemu", "--jobs", "1")
+    assert re.search(r"^4 cases, 0 mismatches$", proc.stdout, re.M), proc.stdout + proc.stderr
+    assert len(re.findall(r"^\[\s*\d+/4\] pass .* stream rows conv_0,dw_1", proc.stdout, re.M)) == 3
+    refused = subprocess.run([*CLI, "fuzz", "--cases", "1", "--stream-input"], capture_output=True, text=True)
+    assert refused.returncode == 1 and "add --run qemu" in refused.stderr
+
+
 @pytest.mark.slow
 def test_fuzz_long_run(tmp_path):
     proc = _fuzz(tmp_path, 300, 11)

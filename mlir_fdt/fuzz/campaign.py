@@ -83,12 +83,12 @@ def load_known_failures(directory: Path) -> dict[str, str]:
 def run_campaign(cases: int, seed: int, *, keep_going: bool = False, jobs: int = 1,
                  on_result: Callable[[int, CaseSpec, CaseResult], None] | None = None,
                  max_layers: int = 5, known: dict[str, str] | None = None, run: str = "host",
-                 method: str | None = None, target: str = "cortex-m4") -> Summary:
+                 method: str | None = None, target: str = "cortex-m4", stream_input: bool = False) -> Summary:
     """Generate and run the cases; the failures come back unshrunk (see `shrink_failures`).
     A crash whose signature is in `known` (see `load_known_failures`) is counted apart."""
     known = known or {}
     summary = Summary()
-    specs = [generate_case(seed, i, max_layers, method) for i in range(cases)]
+    specs = [generate_case(seed, i, max_layers, method, stream_input) for i in range(cases)]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(run_case, spec, None, CASE_TIMEOUT_S, run, target) for spec in specs]
         for index, (spec, future) in enumerate(zip(specs, futures)):

@@ -191,9 +191,12 @@ def _with_dense_tail(spec: CaseSpec, drawer: LayerDrawer, flat: bool) -> CaseSpe
     return candidate if renders(candidate) is not None else spec
 
 
-def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None = None) -> CaseSpec:
+def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None = None,
+                  stream_input: bool = False) -> CaseSpec:
     """Case `index` of the run seeded `seed`: the same pair always gives the same case. With `method`
-    (one of spec.PLAN_METHODS), every case gets a plan of that method."""
+    (one of spec.PLAN_METHODS), every case gets a plan of that method. With `stream_input`, a case whose plan
+    streams starts its path at the first layer reading the input and takes the input a row at a time (the same draws:
+    the network is the one drawn without it)."""
     rng = random.Random(f"{seed}/{index}")
     dtype = _pick(rng, DTYPE_WEIGHTS)
     spec = CaseSpec(dtype=dtype, input_shape=(rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 8)),
@@ -244,4 +247,14 @@ def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None
                 if renders(candidate) is not None:
                     spec = candidate
         spec = replace(spec, plan=plan)
+        if stream_input and plan.method == "stream":
+            # the path starts at the input (fuzz/plans.py): first two layers that read maps by rows, a windowed one
+            # as drawn then a shape-keeping depthwise one (drawn last: the rest is the network drawn without them)
+            for kind in ("conv", "dw", "conv", "dw"):
+                head = (drawer.draw(kind), drawer.draw("dw", keep_shape=True))
+                candidate = replace(spec, layers=head + spec.layers)
+                if renders(candidate) is not None:
+                    spec = candidate
+                    break
+            spec = replace(spec, stream_input=True)
     return spec

@@ -70,13 +70,17 @@ def _fdt_plan(layers: list[Layer], spec: PlanSpec) -> TilingPlan | None:
                                  partitions=min(spec.partitions, channels)),))
 
 
-def _stream_plan(graph, spec: PlanSpec) -> TilingPlan | None:
+def _stream_plan(graph, spec: PlanSpec, from_input: bool = False) -> TilingPlan | None:
     """Layers a..b in program order that can stream (residual branches included: a range holding a
-    producer and all its consumers), from the `start`-th layer that begins one, up to `length` layers."""
+    producer and all its consumers), from the `start`-th layer that begins one, up to `length` layers.
+    `from_input`: from the first layer reading the model input, holding every layer that reads it (a plan that
+    can take the input a row at a time)."""
     n = len(graph.layers)
-    ranges = {a: [b for b in range(a + 1, min(n, a + spec.length)) if is_chain(graph, a, b)
-                  and stream_allowed(graph, a, b)] for a in range(n)}
-    starts = [a for a in range(n) if ranges[a]]
+    readers = graph.input_consumers if from_input else []
+    ranges = {a: [b for b in range(a + 1, min(n, a + max(spec.length, len(readers) and max(readers) - a + 1)))
+                  if is_chain(graph, a, b) and stream_allowed(graph, a, b) and b >= max(readers, default=0)]
+              for a in range(n)}
+    starts = [a for a in range(n) if ranges[a] and (not from_input or a == min(readers, default=-1))]
     if not starts:
         return None
     a = starts[spec.start % len(starts)]
@@ -84,9 +88,9 @@ def _stream_plan(graph, spec: PlanSpec) -> TilingPlan | None:
     return TilingPlan((FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream"),))
 
 
-def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
+def concrete_plan(module: ir.Module, spec: PlanSpec, stream_input: bool = False) -> TilingPlan | None:
     """The plan `spec` describes for `module` (normalized, see `prepare_tensor_program`); None when
-    the module has no layer the plan's method can cut."""
+    the module has no layer the plan's method can cut. `stream_input`: a stream plan starts at the input."""
     with module.context:
         layers = list(layers_by_name(module).values())
         if spec.method == "fdt":
@@ -95,7 +99,7 @@ def concrete_plan(module: ir.Module, spec: PlanSpec) -> TilingPlan | None:
             plan = in_place_plan(build_graph(module))
             return plan if plan.paths else None
         if spec.method == "stream":
-            return _stream_plan(build_graph(module), spec)
+            return _stream_plan(build_graph(module), spec, stream_input)
         starts = [layer for layer in layers if _tileable(layer)]
         if not starts:
             return None

@@ -94,6 +94,7 @@ class CaseSpec:
     planner: str = "best"
     alignment: int = 16
     input_seed: int = 0
+    stream_input: bool = False  # the input delivered a row at a time (mlir-fdt --stream-input; QEMU only)
 
     def size(self) -> tuple[int, int]:
         """What the shrinker minimises: number of layers first, then the input's elements."""
@@ -104,7 +105,8 @@ class CaseSpec:
         return {"dtype": self.dtype, "input_shape": list(self.input_shape), "input_zp": self.input_zp,
                 "layers": [layer.to_json() for layer in self.layers], "weight_seed": self.weight_seed,
                 "plan": self.plan.to_json() if self.plan else None, "planner": self.planner,
-                "alignment": self.alignment, "input_seed": self.input_seed}
+                "alignment": self.alignment, "input_seed": self.input_seed,
+                **({"stream_input": True} if self.stream_input else {})}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1) + "\n"
@@ -115,7 +117,7 @@ class CaseSpec:
         return CaseSpec(d["dtype"], (int(h), int(w), int(c)), int(d["input_zp"]),
                         tuple(LayerSpec.from_json(x) for x in d["layers"]), int(d["weight_seed"]),
                         PlanSpec.from_json(d["plan"]) if d.get("plan") else None, d.get("planner", "best"),
-                        int(d.get("alignment", 16)), int(d.get("input_seed", 0)))
+                        int(d.get("alignment", 16)), int(d.get("input_seed", 0)), bool(d.get("stream_input", False)))
 
     @staticmethod
     def loads(text: str) -> CaseSpec:

@@ -63,7 +63,7 @@ def write_case_files(spec_text: str, case_dir: Path) -> tuple[Path, Path | None]
     ctx = new_context()
     module = import_model(model, ctx)
     prepare_tensor_program(module)
-    plan = concrete_plan(module, spec.plan)
+    plan = concrete_plan(module, spec.plan, spec.stream_input)
     if plan is None:
         return model, None
     plan_file = case_dir / "plan.json"
@@ -74,7 +74,7 @@ def write_case_files(spec_text: str, case_dir: Path) -> tuple[Path, Path | None]
 def run_case_here(case_dir: Path, run: str = "host", target: str = "cortex-m4") -> dict:
     """Compile the case in `case_dir` for `target` and check it (`run`: host, or qemu); the result as a
     JSON-ready dict."""
-    from ..compiler import CompileOptions, compile_model
+    from ..compiler import STREAM_INPUT_REFUSAL, CompileOptions, compile_model
     from ..errors import FdtError
     from .spec import CaseSpec
     start = time.perf_counter()
@@ -84,8 +84,10 @@ def run_case_here(case_dir: Path, run: str = "host", target: str = "cortex-m4") 
         model, plan_file = write_case_files((case_dir / "spec.json").read_text(), case_dir)
         if plan_file is not None:
             result["plan"] = json.loads(plan_file.read_text())
+        elif spec.stream_input:
+            raise FdtError(f"{STREAM_INPUT_REFUSAL}: the drawn plan holds no layer")
         options = CompileOptions(run=run, target=target, planner=spec.planner, alignment=spec.alignment,
-                                 seed=spec.input_seed,
+                                 seed=spec.input_seed, stream_input=spec.stream_input,
                                  plan=str(plan_file) if plan_file else None)
         report = compile_model(model, case_dir / "out", options)
         result["max_abs_diff"], result["tolerance"] = report.check.max_abs_diff, report.check.tolerance
@@ -93,7 +95,9 @@ def run_case_here(case_dir: Path, run: str = "host", target: str = "cortex-m4") 
         if report.failures():
             result["status"], result["message"] = MISMATCH, report.failures()[0]
     except FdtError as e:
-        result["status"] = SKIP if _raised_in(e, PLAN_STAGE) else CRASH
+        # a plan that does not hold every layer reading the input cannot stream it (the path drawn is too short)
+        refused_stream = spec.stream_input and str(e).startswith(STREAM_INPUT_REFUSAL)
+        result["status"] = SKIP if _raised_in(e, PLAN_STAGE) or refused_stream else CRASH
         result["error_type"], result["message"], result["where"] = type(e).__name__, str(e), _where(e)
         if _raised_in(e, REFERENCE_STAGE):
             result["status"], result["message"] = SKIP, f"no reference: IREE's default compilation fails: {e}"

@@ -40,6 +40,9 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--max-layers", type=int, default=5, help="top-level layers per network (default 5)")
     f.add_argument("--method", choices=PLAN_METHODS,
                    help="give every case a tiling plan of this method (default: a mix, 30 %% of cases untiled)")
+    f.add_argument("--stream-input", action="store_true",
+                   help="cases whose plan streams start at the first layer and take the input a row at a time "
+                        "(mlir-fdt compile --stream-input); needs --run qemu")
     f.add_argument("--run", choices=("host", "qemu"), default="host",
                    help="host (default): the compiled program on this machine; qemu: also the --target's "
                         "firmware under QEMU (its int8 kernels are target-specific)")
@@ -100,12 +103,15 @@ def run_fuzz(args: argparse.Namespace) -> int:
     if args.cases < 1 or args.jobs < 1 or args.max_layers < 1:
         raise FdtError("--cases, --jobs and --max-layers must be at least 1")
     get_target(args.target)  # an unknown name fails here, naming the known ones
+    if args.stream_input and args.run != "qemu":
+        raise FdtError("fuzz --stream-input: a streamed input comes through the firmware's row callback; "
+                       "add --run qemu")
     known = load_known_failures(Path(args.known_failures)) if args.known_failures else {}
     start = time.perf_counter()
     with _progress(args.cases) as on_result:
         summary = run_campaign(args.cases, args.seed, keep_going=args.keep_going, jobs=args.jobs,
                                on_result=on_result, max_layers=args.max_layers, known=known, run=args.run,
-                               method=args.method, target=args.target)
+                               method=args.method, target=args.target, stream_input=args.stream_input)
     if summary.failures:
         print(f"shrinking {len(summary.failures)} failing case(s) (up to {args.shrink_attempts} compiles each)",
               flush=True)
