@@ -173,11 +173,12 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     timings["import_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     _prepare(imported, options)
+    readers = _input_readers(imported.module) if options.stream_input else set()
     tiling, search = _choose_tiling(imported, options, target, out_dir)
     timings["search_s"] = search.seconds if search else 0.0
     lowered, untiled = _lower(imported.module, tiling, search, options, target)
     if options.stream_input:
-        _check_streamed(lowered, imported, tiling)
+        _check_streamed(lowered, imported, tiling, readers)
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     profiled = copy_module(lowered.module) if options.profile else None  # (wrapping takes the lowered ops)
@@ -250,15 +251,30 @@ def _prepare(imported: ImportedModel, options: CompileOptions) -> None:
 STREAM_INPUT_REFUSAL = "--stream-input: the plan cannot stream input"  # how _check_streamed's error begins
 
 
-def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: TilingPlan) -> None:
+def _input_readers(module: ir.Module) -> set[str]:
+    """The layers reading the model's inputs (for --stream-input's error)."""
+    from .search.graph import build_graph
+    with module.context:
+        graph = build_graph(module)
+    return {graph.layers[i].name for i in graph.input_consumers}
+
+
+def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: TilingPlan, readers: set[str]) -> None:
     """--stream-input: every input arrives row by row, or a clear error saying why one cannot."""
     streamed = {index for index, _, _ in lowered.plan.streamed_inputs}
     for k, t in enumerate(imported.in_types):
         if k in streamed:
             continue
         paths = [p for p in tiling.paths if p.method == "stream"]
-        why = (f"the plan streams {', '.join('+'.join(p.layers) for p in paths)}, which does not hold every layer "
-               "reading it" if paths else "the plan has no streamed path")
+        names = ', '.join('+'.join(p.layers) for p in paths)
+        if not readers or any(readers <= set(p.layers) for p in paths):
+            why = ("it reaches the layers that read it through a transpose or an element-wise op, not as whole rows "
+                   "(an ONNX model's NCHW input, say)")
+        elif paths:
+            why = (f"the plan streams {names}, which does not hold every layer reading it "
+                   f"({', '.join(sorted(readers))})")
+        else:
+            why = "the plan has no streamed path"
         raise FdtError(f"{STREAM_INPUT_REFUSAL} {k} ({'x'.join(map(str, t.shape))}x{t.element_type}), which is "
                        f"still read whole: {why}. A streamed path (\"method\": \"stream\") must start at the layers "
                        "that read the input, and the input must be an HxWxC map read a row at a time (not a dense "

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import model_path, requires_qemu
+from conftest import corpus_path, model_path, requires_qemu
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.firmware.build import write_model_config
@@ -42,7 +42,8 @@ def test_a_plan_that_reads_the_input_whole_is_refused(tmp_path):
 def test_a_streamed_path_after_the_first_layer_is_refused(tmp_path):
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"paths": [{"layers": ["conv_1", "conv_2"], "method": "stream"}]}))
-    with pytest.raises(FdtError, match="the plan streams conv_1\\+conv_2, which does not hold every layer reading it"):
+    with pytest.raises(FdtError, match="the plan streams conv_1\\+conv_2, which does not hold every layer reading "
+                                       "it \\(conv_0\\)"):
         compile_model(model_path("ic_resnet8_int8"), tmp_path / "out",
                       CompileOptions(plan=str(plan), stream_input=True))
 
@@ -70,3 +71,10 @@ def test_the_runner_config_lists_streamed_inputs_apart(tmp_path):
         write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)], streamed=[(1, 8, 7)])
     with pytest.raises(FdtError, match="a streamed input has no offset in the arena"):
         write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)])
+
+
+def test_an_onnx_nchw_input_is_refused_by_name(tmp_path):
+    """An ONNX model's NCHW input reaches its first convolution through the channels-last transpose, not as rows."""
+    with pytest.raises(FdtError, match="through a transpose or an element-wise op, not as whole rows"):
+        compile_model(corpus_path("mlonmcu_onnx_mnist.onnx"), tmp_path / "out",
+                      CompileOptions(objective="min-ram", stream_input=True))
