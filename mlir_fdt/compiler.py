@@ -260,10 +260,12 @@ def _input_readers(module: ir.Module) -> set[str]:
 
 
 def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: TilingPlan, readers: set[str]) -> None:
-    """--stream-input: every input arrives row by row, or a clear error saying why one cannot."""
+    """--stream-input: every input that is a map (two dimensions above 1) arrives row by row, or a clear error
+    saying why one cannot; a vector or scalar input (a token index, a state) may stay in the arena when another
+    input streams."""
     streamed = {index for index, _, _ in lowered.plan.streamed_inputs}
     for k, t in enumerate(imported.in_types):
-        if k in streamed:
+        if k in streamed or (streamed and sum(d > 1 for d in t.shape) < 2):
             continue
         paths = [p for p in tiling.paths if p.method == "stream"]
         names = ', '.join('+'.join(p.layers) for p in paths)
