@@ -105,6 +105,54 @@ def test_a_loop_reading_its_input_backwards_shares_nothing():
     assert found == []  # iteration 0 reads x's end, the last one its start: no byte is free early
 
 
+# A streamed loop (transforms/stream_rows.py): step t copies input row t (8 bytes) into the loop's work, and a
+# buffer first used at step 4 (a later layer's window, filled at its first row) is written only from then on,
+# under a guard on the step that combines a start and a beat (`andi`); before step 4 `t - 4` is negative and its
+# remainder is not evaluated, which must not make the guard unknown.
+GUARDED = """
+func.func @late(%x: memref<8x8xi8>) -> memref<16xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %row = memref.alloc() : memref<8xi8>
+  %y = memref.alloc() : memref<16xi8>
+  scf.for %t = %c0 to %c8 step %c1 {
+    %src = memref.subview %x[%t, 0] [1, 8] [1, 1] : memref<8x8xi8> to memref<8xi8, strided<[1], offset: ?>>
+    memref.copy %src, %row : memref<8xi8, strided<[1], offset: ?>> to memref<8xi8>
+    %since = arith.subi %t, %c4 : index
+    %started = arith.cmpi sge, %t, %c4 : index
+    %phase = arith.remsi %since, %c2 : index
+    %beat = arith.cmpi eq, %phase, %c0 : index
+    %go = arith.andi %started, %beat : i1
+    scf.if %go {
+      %v = memref.load %row[%c0] : memref<8xi8>
+      memref.store %v, %y[%c0] : memref<16xi8>
+      memref.store %v, %y[%c1] : memref<16xi8>
+    }
+  }
+  return %y : memref<16xi8>
+}
+"""
+
+
+def test_a_buffer_written_from_a_late_step_may_take_the_rows_read_before():
+    """y's two written bytes are first written at step 4, when input rows 0-3 (32 B) are consumed: y may start
+    on those rows (d <= 30), not where its bytes would land on a row a step from 4 on reads (31..63). Without
+    the guards the writes would count from step 0, and y at x's start (d = 0) would be refused."""
+    ctx = new_context()
+    module = ir.Module.parse(GUARDED, ctx)
+    with ctx:
+        fn = entry_function(module)
+        buffers = collect_buffers(fn)
+        found = find_overlaps(fn, [[b] for b in buffers])
+    y = [b.name for b in buffers].index("output0")
+    (pair,) = [o for o in found if o.born == y]
+    assert pair.forbidden == ((31, 63),)
+    assert pair.allows(0) and pair.allows(30) and not pair.allows(31) and pair.allows(64)
+
+
 def test_plan_memory_places_the_output_one_byte_below_the_input():
     _, _, module = _overlaps("d0 * 2")
     plan = PlanMemory(algorithm="optimal", alignment=1).run(module)

@@ -27,12 +27,14 @@ def _compile(tmp_path, model: str, layers: list[str], run: str = "host") -> dict
 @pytest.mark.qemu
 def test_resnet8_streamed_through_strides_residuals_and_pooling_under_qemu(tmp_path):
     """Every convolution of ResNet-8 (stride-2 blocks, 1x1 skip convolutions, residual adds) and the global
-    pooling in one streamed path: no 32x32x16 map is ever whole (untiled: 32,768 B; FFMT with +11.8 % MACs:
-    22,528 B; TinyTS 14,272 B)."""
+    pooling in one streamed path: no 32x32x16 map is ever whole, and the windows first written late (the second
+    block's, the last row, the pooled sums) take the input rows already consumed: <= 14,000 B (issue 14; untiled
+    32,768 B; FFMT with +11.8 % MACs 22,528 B; TinyTS 14,272 B)."""
     report = _compile(tmp_path, "ic_resnet8_int8", RESNET_ALL, run="qemu")
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
     assert report["mac_overhead"] == 0
-    assert report["arena_bytes"] < 16_000, report["arena_bytes"]
+    assert report["arena_bytes"] <= 14_000, report["arena_bytes"]
+    assert any(a["dying_label"] == "input" for a in report["shifted_aliases"])
 
 
 def test_kws_streamed_whole_is_under_the_issue_target(tmp_path):
@@ -47,7 +49,7 @@ def test_kws_streamed_whole_is_under_the_issue_target(tmp_path):
 def test_the_default_objective_streams(compiled):
     """min-ram (no flag) finds the streamed paths: nothing is recomputed, so they are its candidates."""
     report, _ = compiled("ic_resnet8_int8", run=None, objective="min-ram")
-    assert report["arena_bytes"] < 16_000 and report["mac_overhead"] == 0
+    assert report["arena_bytes"] <= 14_000 and report["mac_overhead"] == 0
     assert any(p["method"] == "stream" for p in report["tiling_plan"]["paths"])
 
 

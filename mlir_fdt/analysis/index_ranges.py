@@ -145,6 +145,26 @@ def value_range(value: ir.Value, env: dict, cache: dict | None = None) -> Range:
     return result
 
 
+def _logical(op: ir.Operation, env: dict, cache: dict) -> Range:
+    """andi / ori: of two definite values, their value; of conditions (i1), the answer one operand decides
+    alone (a false operand of an andi, say, whatever the other: `step - offset` may be negative before a
+    streamed layer starts, where its phase is not evaluated)."""
+    ranges = []
+    for v in op.operands:
+        try:
+            ranges.append(value_range(v, env, cache))
+        except NotStatic:
+            ranges.append(None)
+    a, b = ranges
+    if a is not None and b is not None and a[0] == a[1] and b[0] == b[1]:
+        x = a[0] & b[0] if op.name == "arith.andi" else a[0] | b[0]
+        return (x, x)
+    if ir.IntegerType(op.results[0].type).width != 1:
+        raise NotStatic(f"{op.name} of integers not known at {op.location}")
+    decided = (0, 0) if op.name == "arith.andi" else (1, 1)
+    return decided if decided in ranges else (0, 1)
+
+
 def _op_range(op: ir.Operation, env: dict, cache: dict) -> Range:
     name = op.name
     args = lambda: [value_range(v, env, cache) for v in op.operands]  # noqa: E731
@@ -159,6 +179,8 @@ def _op_range(op: ir.Operation, env: dict, cache: dict) -> Range:
     if name == "arith.cmpi":
         a, b = args()
         return _compare(int(ir.IntegerAttr(op.attributes["predicate"]).value), a, b)
+    if name in ("arith.andi", "arith.ori"):  # conditions (a streamed layer's beat), and definite integers
+        return _logical(op, env, cache)
     if name == "arith.select":
         cond = value_range(op.operands[0], env, cache)
         if cond == (1, 1):

@@ -186,8 +186,8 @@ def _is_read(use) -> bool:
 
 
 def _accesses(buf: Buffer, loop: ir.Operation, reads_only: bool) -> list[tuple] | None:
-    """(view, use) of every access to `buf` by ops inside `loop`; None when an access is not a
-    plain read and `reads_only` is set."""
+    """(view, use, guards) of every access to `buf` by ops inside `loop` (`_guards`); None when an access
+    is not a plain read and `reads_only` is set."""
     touched = []
     for view in aliases(buf.value):
         for use in view.uses:
@@ -196,8 +196,39 @@ def _accesses(buf: Buffer, loop: ir.Operation, reads_only: bool) -> list[tuple] 
                 continue
             if reads_only and not _is_read(use):
                 return None
-            touched.append((view, use))
+            touched.append((view, use, _guards(user, loop)))
     return touched
+
+
+def _guards(op: ir.Operation, loop: ir.Operation) -> list[tuple[ir.Value, int]]:
+    """(condition, 1 in its then branch / 0 in its else branch) of every `scf.if` between `op` and `loop`."""
+    guards = []
+    while op.parent is not None and op.parent.operation != loop:
+        region = op.parent  # the block's op: walk up through its region's owner
+        owner = region.operation
+        if owner.name == "scf.if":
+            then_block = owner.regions[0].blocks[0] if len(owner.regions[0].blocks) else None
+            inside_then = then_block is not None and _in_block(op, then_block)
+            guards.append((owner.operands[0], 1 if inside_then else 0))
+        op = owner
+    return guards
+
+
+def _in_block(op: ir.Operation, block: ir.Block) -> bool:
+    return any(o.operation == op for o in block.operations)
+
+
+def _taken(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool:
+    """Whether an access under `guards` may run in the iteration `env` binds: False only when a condition is
+    known there and selects the other branch (a streamed window's first row, a layer's beat)."""
+    for condition, branch in guards:
+        try:
+            lo, hi = value_range(condition, env, cache)
+        except NotStatic:
+            continue
+        if lo == hi and lo != branch:
+            return False
+    return True
 
 
 def _hull(extents: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -220,9 +251,17 @@ def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[t
                 return None
             env = {iv: env[iv]}
             cache: dict = {}
-            step_writes = _hull([access_extent(v, u, born.value, env, cache) for v, u in writes])
-            written = step_writes if written is None else _hull([written, step_writes])
-            r_lo, r_hi = _hull([access_extent(v, u, dying.value, env, cache) for v, u in reads])
+            # accesses under a guard the iteration does not take are left out (value_range decides a
+            # condition on the loop's index, and leaves one on inner loops undecided: then it counts)
+            step_writes = _hull([access_extent(v, u, born.value, env, cache) for v, u, g in writes
+                                 if _taken(g, env, cache)])
+            if step_writes is not None:
+                written = step_writes if written is None else _hull([written, step_writes])
+            step_reads = _hull([access_extent(v, u, dying.value, env, cache) for v, u, g in reads
+                                if _taken(g, env, cache)])
+            if written is None or step_reads is None:
+                continue
+            r_lo, r_hi = step_reads
             # overlap iff d + written.lo < r_hi and r_lo < d + written.hi
             forbidden.append((r_lo - written[1] + 1, r_hi - written[0] - 1))
     except NotStatic:

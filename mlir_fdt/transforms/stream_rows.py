@@ -268,9 +268,14 @@ class StreamedPath:
                 return c[v]
             self._const = const
             windows = [n for n in self.nodes.values() if n is not last]
-            inits = [self._filled_window(n) for n in windows]
+            # every window (and the pooled sums) is filled at its first row, inside the loop: a buffer the loop
+            # first touches late may then share the bytes of the path's input already consumed (memory/overlap.py
+            # leaves out the accesses of the steps that do not run them)
+            inits = [self._empty_window(n) for n in windows]
             if last.pool is not None:  # the pooled sums accumulate over the loop
-                inits.append(list(last.pool.operands)[-1])
+                t = ir.RankedTensorType(last.pool.results[0].type)
+                inits.append(tensor.EmptyOp(t.shape, t.element_type).result if self._lazy_pool_init(last)
+                             else list(last.pool.operands)[-1])
             else:
                 out_type = ir.RankedTensorType(last.value.type)
                 inits.append(tensor.EmptyOp(out_type.shape, out_type.element_type).result)
@@ -291,18 +296,49 @@ class StreamedPath:
             if all(not list(r.uses) for r in op.results):
                 op.erase()
 
-    def _filled_window(self, node: _Node) -> ir.Value:
+    def _empty_window(self, node: _Node) -> ir.Value:
         h, w, *channels = node.shape
         element = ir.RankedTensorType(node.value.type).element_type
-        empty = tensor.EmptyOp([node.depth, w, *channels], element).result
-        if node.pad_value is None:
-            return empty
-        window = _fill(empty, node.pad_value)
-        # named after the layer writing it: two windows of one shape must not be merged by CSE (one buffer
-        # carried twice through the loop would be copied)
+        empty = tensor.EmptyOp([node.depth, w, *channels], element)
+        # named after the layer writing it (the buffer's label)
         name = node.layer.name if node.layer is not None else f"{self._unit_of(node.reads[0].op).layer.name} in"
-        defining_op(window).attributes[LAYER_ATTR] = ir.StringAttr.get(name)
-        return window
+        empty.operation.attributes[LAYER_ATTR] = ir.StringAttr.get(name)
+        return empty.result
+
+    def _first_row(self, node: _Node, window: ir.Value, row: ir.Value) -> ir.Value:
+        """`window` filled with the padding value at `node`'s first row (rows before it read as padding)."""
+        if node.pad_value is None:
+            return window
+        first = arith.CmpIOp(arith.CmpIPredicate.eq, row, self._const(0)).result
+        branch = scf.IfOp(first, [window.type], has_else=True)
+        with ir.InsertionPoint(branch.then_block):
+            scf.YieldOp([_fill(window, node.pad_value)])
+        with ir.InsertionPoint(branch.else_block):
+            scf.YieldOp([window])
+        return branch.results[0]
+
+    @staticmethod
+    def _lazy_pool_init(last: _Node) -> bool:
+        """Whether the pooled sums' initial value is an element-wise generic of constants, which the loop can
+        compute at the pooling's first row."""
+        init = defining_op(list(last.pool.operands)[-1])
+        return init is not None and init.name == "linalg.generic" and len(init.results) == 1 and \
+            all(defining_op(v) is not None and defining_op(v).name in ("arith.constant", "tensor.empty")
+                for v in init.operands) and not isinstance(init.operands[-1], ir.BlockArgument)
+
+    def _pool_sums(self, node: _Node, sums: ir.Value, row: ir.Value) -> ir.Value:
+        """The pooled sums, initialized at the pooling's first row when the loop starts them empty."""
+        init = defining_op(list(node.pool.operands)[-1])
+        if not self._lazy_pool_init(node):
+            return sums
+        first = arith.CmpIOp(arith.CmpIPredicate.eq, row, self._const(0)).result
+        branch = scf.IfOp(first, [sums.type], has_else=True)
+        with ir.InsertionPoint(branch.then_block):
+            n_in = num_inputs(init)
+            scf.YieldOp([_clone_generic(init, list(init.operands)[:n_in] + [sums], row).results[0]])
+        with ir.InsertionPoint(branch.else_block):
+            scf.YieldOp([sums])
+        return branch.results[0]
 
     def _produce(self, node: _Node, step: ir.Value, state: dict, is_last: bool) -> ir.Value:
         """At `step`: if `node` produces a row now, its window shifted and the row written; the state otherwise."""
@@ -324,14 +360,15 @@ class StreamedPath:
             if node.pool is not None:  # the row's sums added to the pooled sums
                 read = node.reads_in[0]
                 operands = [self._window_slice(read, node, state)] + \
-                    [_pool_operand_row(node.pool, k) for k in range(1, num_inputs(node.pool))] + [current]
+                    [_pool_operand_row(node.pool, k) for k in range(1, num_inputs(node.pool))] + \
+                    [self._pool_sums(node, current, row)]
                 scf.YieldOp([_clone_generic(node.pool, operands, row).results[0]])
             elif is_last:  # rows only where they exist: the last layer's output is the path's result
                 new_row = self._compute_row(node, state, None, row)
                 written = _insert(new_row, current, [row] + [const(0)] * (len(node.shape) - 1), None)
                 scf.YieldOp([written])
             else:
-                shifted = self._shift(node, current)
+                shifted = self._shift(node, self._first_row(node, current, row))
                 inside = arith.CmpIOp(arith.CmpIPredicate.slt, row, const(height)).result
                 fill = scf.IfOp(inside, [current.type], has_else=True)
                 with ir.InsertionPoint(fill.then_block):
