@@ -124,6 +124,6 @@ def shrink_failures(summary: Summary, seed: int, out: Path, max_attempts: int,
         failure.shrunk = spec
         failure.reproducer = out / f"seed{seed}-case{failure.index}"
         title = f"mlir-fdt fuzz --seed {seed}: case {failure.index} ({failure.result.status}), shrunk"
-        write_reproducer(spec, failure.reproducer, title)
+        write_reproducer(spec, failure.reproducer, title, run, target)
         if on_shrunk:
             on_shrunk(failure)

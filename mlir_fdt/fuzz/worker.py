@@ -120,7 +120,8 @@ def run_case_dir(case_dir: str, run: str = "host", target: str = "cortex-m4") ->
 
 
 def main(argv: list[str]) -> int:
-    run_case_dir(argv[0], argv[1] if len(argv) > 1 else "host")
+    """`python -m mlir_fdt.fuzz.worker CASE_DIR [host|qemu] [TARGET]`."""
+    run_case_dir(argv[0], argv[1] if len(argv) > 1 else "host", argv[2] if len(argv) > 2 else "cortex-m4")
     return 0
 
 
