@@ -14,6 +14,10 @@ extern uint32_t __stack_top[];    /* initial SP (end of RAM) */
 /* SysTick wraps counted by SysTick_Handler (one per 2^24 ticks). */
 extern volatile uint32_t fdt_systick_wraps;
 
+/* One ARM semihosting call (BKPT 0xAB): operation `op`, its argument block `arg`; returns r0. Raw, without
+ * newlib: for fault reports and for reads inside the dispatch (a streamed input's rows). */
+uint32_t fdt_semihost(uint32_t op, const void *arg);
+
 /* Fill the stack reserve below the caller's frame with FDT_STACK_PAINT. */
 void fdt_paint_stack(void);
 

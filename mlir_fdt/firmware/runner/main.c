@@ -237,13 +237,6 @@ __attribute__((noinline)) static void read_inputs(void) {
 #define SEMIHOST_SYS_FLEN 0x0Cu
 #define SEMIHOST_OPEN_RB 1u
 
-static int32_t semihost_call(uint32_t op, const void *args) {
-  register uint32_t r0 __asm__("r0") = op;
-  register const void *r1 __asm__("r1") = args;
-  __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
-  return (int32_t)r0;
-}
-
 typedef struct {
   uint32_t index, row_bytes, rows;
   const char *file;
@@ -258,10 +251,10 @@ __attribute__((noinline)) static void open_streamed_inputs(void) {
   for (uint32_t k = 0; k < FDT_NUM_STREAMED_INPUTS; ++k) {
     const fdt_streamed_input_t *in = &fdt_streamed[k];
     const uint32_t open_args[3] = {(uint32_t)(uintptr_t)in->file, SEMIHOST_OPEN_RB, (uint32_t)strlen(in->file)};
-    g_stream_file[k] = semihost_call(SEMIHOST_SYS_OPEN, open_args);
+    g_stream_file[k] = (int32_t)fdt_semihost(SEMIHOST_SYS_OPEN, open_args);
     if (g_stream_file[k] < 0) fail(2, "cannot open %s", in->file);
     const uint32_t flen_args[1] = {(uint32_t)g_stream_file[k]};
-    int32_t length = semihost_call(SEMIHOST_SYS_FLEN, flen_args);
+    int32_t length = (int32_t)fdt_semihost(SEMIHOST_SYS_FLEN, flen_args);
     if (length != (int32_t)(in->row_bytes * in->rows))
       fail(2, "%s holds %ld bytes, expected %lu (%lu rows of %lu)", in->file, (long)length,
            (unsigned long)(in->row_bytes * in->rows), (unsigned long)in->rows, (unsigned long)in->row_bytes);
@@ -282,7 +275,7 @@ void FDT_READ_INPUT_ROW(int32_t input, int32_t row, int32_t bytes, void *dst) {
       g_stream_error = "rows asked for out of order";
     } else {
       const uint32_t read_args[3] = {(uint32_t)g_stream_file[k], (uint32_t)(uintptr_t)dst, in->row_bytes};
-      if (semihost_call(SEMIHOST_SYS_READ, read_args) != 0) g_stream_error = "short read";
+      if ((int32_t)fdt_semihost(SEMIHOST_SYS_READ, read_args) != 0) g_stream_error = "short read";
       ++g_next_row[k];
     }
     return;
@@ -295,7 +288,7 @@ __attribute__((noinline)) static uint32_t close_streamed_inputs(void) {
   uint32_t rows = 0;
   for (uint32_t k = 0; k < FDT_NUM_STREAMED_INPUTS; ++k) {
     const uint32_t close_args[1] = {(uint32_t)g_stream_file[k]};
-    semihost_call(SEMIHOST_SYS_CLOSE, close_args);
+    fdt_semihost(SEMIHOST_SYS_CLOSE, close_args);
     if (g_stream_error) fail(4, "input %lu: row callback: %s", (unsigned long)fdt_streamed[k].index, g_stream_error);
     if (g_next_row[k] != fdt_streamed[k].rows)
       fail(4, "input %lu: the program asked for %lu of its %lu rows", (unsigned long)fdt_streamed[k].index,

@@ -27,7 +27,7 @@ volatile uint32_t fdt_systick_wraps;
 #define SEMIHOST_SYS_EXIT 0x18u
 #define ADP_STOPPED_RUNTIME_ERROR 0x20023u
 
-static uint32_t semihost(uint32_t op, const void *arg) {
+uint32_t fdt_semihost(uint32_t op, const void *arg) {
   register uint32_t r0 __asm__("r0") = op;
   register const void *r1 __asm__("r1") = arg;
   __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
@@ -37,8 +37,8 @@ static uint32_t semihost(uint32_t op, const void *arg) {
 /* Faults: report without touching newlib (its state may be what broke), then stop QEMU
  * with a non-zero exit status. */
 __attribute__((noreturn)) static void fail_and_stop(const char *line) {
-  semihost(SEMIHOST_SYS_WRITE0, line);
-  semihost(SEMIHOST_SYS_EXIT, (const void *)ADP_STOPPED_RUNTIME_ERROR);
+  fdt_semihost(SEMIHOST_SYS_WRITE0, line);
+  fdt_semihost(SEMIHOST_SYS_EXIT, (const void *)ADP_STOPPED_RUNTIME_ERROR);
   for (;;) {
   }
 }
