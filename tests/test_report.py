@@ -122,6 +122,19 @@ def test_live_bytes_are_the_union_of_live_address_ranges():
                         "z": {"live_bytes": 110, "buffers": ["b", "c"]}}
 
 
+def test_a_streamed_plan_in_words(kws_report):
+    """The default objective streams (ResNet-8, KWS, VWW): the page names a streamed path as such (it stopped
+    `--report` and `--plot` with an internal error, KeyError 'tiles')."""
+    from mlir_fdt.report.html import render_report_html
+    _, report = kws_report
+    streamed = {"version": 1, "paths": [{"layers": ["conv_0", "dw_1", "pw_2"], "method": "stream"}]}
+    pareto = {**PARETO, "chosen": {**PARETO["chosen"], "plan": streamed}}
+    pareto["evaluated"] = [*PARETO["evaluated"], pareto["chosen"]]
+    page = render_report_html({**report, "tiling_plan": streamed}, pareto)
+    assert "conv_0, dw_1, pw_2: streamed, depth first a row at a time" in page
+    assert "conv_0+dw_1+pw_2: streamed a row at a time" in page
+
+
 def test_pareto_figure_marks_the_chosen_plan(kws_report):
     from mlir_fdt.report.html import render_report_html
     _, report = kws_report

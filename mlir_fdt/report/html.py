@@ -14,7 +14,7 @@ from .layers import live_bytes_by_layer
 from .svg import arena_svg, line_chart, pareto_svg
 from .words import fmt_bytes as _b
 from .words import fmt_count as _n
-from .words import path_in_words
+from .words import cut_in_words, path_in_words
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1200px;
@@ -36,7 +36,7 @@ vertical-align:middle}
 def _path_of(plan: dict) -> dict[str, str]:
     out = {}
     for p in plan.get("paths", []):
-        how = f"FDT {p['partitions']} partitions" if p["method"] == "fdt" else f"FFMT {p['tiles'][0]}x{p['tiles'][1]}"
+        how = cut_in_words(p)
         for layer in p["layers"]:
             out[layer] = f"{'+'.join(p['layers'])}: {how}"
     return out
