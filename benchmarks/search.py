@@ -1,7 +1,8 @@
 """Search benchmark: for every model in ../shared/models, the arena, MAC overhead, QEMU
 instructions and search time of the untiled program, of the plan `--objective min-ram` picks (no
-extra MACs), of min-ram with streamed paths only (`stream-only`), and of the plans the search picks
-under --max-overhead with only FDT paths, only FFMT paths, and all. Prints a table, writes JSON and
+extra MACs), of min-ram with streamed paths only (`stream-only`), of min-ram with the input delivered
+a row at a time (`stream-input`: `--stream-input`, checked under QEMU only), and of the plans the search
+picks under --max-overhead with only FDT paths, only FFMT paths, and all. Prints a table, writes JSON and
 a Markdown table.
 
     .venv/bin/python benchmarks/search.py [--models DIR] [--max-overhead 0.25] [--qemu]
@@ -27,31 +28,37 @@ sys.path.insert(0, str(REPO))
 
 from mlir_fdt.analysis.macs import count_macs  # noqa: E402
 from mlir_fdt.compiler import CompileOptions, compile_model  # noqa: E402
+from mlir_fdt.errors import FdtError  # noqa: E402
 from mlir_fdt.importers import import_model  # noqa: E402
-from mlir_fdt.ir import new_context  # noqa: E402
+from mlir_fdt.ir import entry_function, ir, new_context  # noqa: E402
+from mlir_fdt.memory.stream_input import STREAM_ATTR  # noqa: E402
 from mlir_fdt.pipeline import prepare_tensor_program  # noqa: E402
 from mlir_fdt.plan import TilingPlan  # noqa: E402
 from mlir_fdt.search import driver  # noqa: E402
 from mlir_fdt.search.objectives import Objective  # noqa: E402
 
-MODES = {
-    "untiled": ("untiled", None),
-    "min-ram": ("min-ram", None),
-    "stream-only": ("min-ram", "stream"),
-    "fdt-only": ("max-overhead", "fdt"),
-    "ffmt-only": ("max-overhead", "ffmt"),
-    "combined": ("max-overhead", None),
+MODES = {  # objective, the one split kind the search may use (None: all), the input delivered a row at a time
+    "untiled": ("untiled", None, False),
+    "min-ram": ("min-ram", None, False),
+    "stream-only": ("min-ram", "stream", False),
+    "stream-input": ("min-ram", None, True),
+    "fdt-only": ("max-overhead", "fdt", False),
+    "ffmt-only": ("max-overhead", "ffmt", False),
+    "combined": ("max-overhead", None, False),
 }
 
 
 def run_mode(model: Path, mode: str, max_overhead: float, qemu: bool, out: Path, time_budget: float) -> dict:
-    kind, method = MODES[mode]
+    kind, method, stream_input = MODES[mode]
     t0 = time.perf_counter()
     plan = TilingPlan()
     if kind != "untiled":
         ctx = new_context()
         module = import_model(model, ctx)
         prepare_tensor_program(module)
+        if stream_input:  # as `mlir-fdt compile --stream-input` asks the search for it
+            with ctx:
+                entry_function(module).attributes[STREAM_ATTR] = ir.UnitAttr.get()
         original, original_start = driver.candidate_paths, driver.in_place_plan
         if method:  # restrict path discovery (and the in-place start) to one split kind
             driver.candidate_paths = lambda g, c: [p for p in original(g, c) if p.method == method]
@@ -67,9 +74,15 @@ def run_mode(model: Path, mode: str, max_overhead: float, qemu: bool, out: Path,
     search_s = time.perf_counter() - t0
     plan_file = out / f"{model.stem}.{mode}.plan.json"
     plan.save(plan_file)
-    report = compile_model(model, out / f"{model.stem}.{mode}",
-                           CompileOptions(objective="untiled", plan=str(plan_file) if plan.paths else None,
-                                          run="qemu" if qemu else None)).to_json()
+    try:
+        report = compile_model(model, out / f"{model.stem}.{mode}",
+                               CompileOptions(objective="untiled", plan=str(plan_file) if plan.paths else None,
+                                              run="qemu" if qemu else None, stream_input=stream_input)).to_json()
+    except FdtError as e:  # --stream-input on a model whose input cannot stream (ad_int8's dense layers)
+        why = str(e).split(".")[0] if plan.paths else "no plan streams the input"
+        return {"model": model.stem, "mode": mode, "arena_bytes": None, "mac_overhead": None,
+                "qemu_instructions": None, "estimated_instructions": None, "max_abs_diff": None,
+                "search_s": round(search_s, 1), "plan": plan.to_json()["paths"], "error": why}
     return {"model": model.stem, "mode": mode, "arena_bytes": report["arena_bytes"],
             "mac_overhead": report["mac_overhead"], "qemu_instructions": report.get("qemu_instructions"),
             "estimated_instructions": report["estimated_instructions"],
@@ -78,6 +91,8 @@ def run_mode(model: Path, mode: str, max_overhead: float, qemu: bool, out: Path,
 
 
 def _error(row: dict) -> str:
+    if row.get("error"):
+        return row["error"]
     measured = row["qemu_instructions"]
     return f"{row['estimated_instructions'] / measured - 1:+.1%}" if measured else "no QEMU run"
 
@@ -108,13 +123,13 @@ def main() -> int:
         for mode in modes:
             row = run_mode(model, mode, args.max_overhead, args.qemu, out, args.time_budget)
             rows.append(row)
-            print(f"{row['model']:<16} {row['mode']:<9} arena {row['arena_bytes']:>7}  overhead "
-                  f"{row['mac_overhead']:>6.3f}  instr {row['qemu_instructions']}  search {row['search_s']} s",
-                  flush=True)
+            print(f"{row['model']:<16} {row['mode']:<12} arena {row['arena_bytes']}  overhead "
+                  f"{row['mac_overhead']}  instr {row['qemu_instructions']}  search {row['search_s']} s "
+                  f"{row.get('error', '')}", flush=True)
     (out / "search.json").write_text(json.dumps(rows, indent=2) + "\n")
     md = ["| model | mode | arena_bytes | mac_overhead | qemu_instructions | estimated (error) | search s "
           "| max_abs_diff |", "|---|---|---|---|---|---|---|---|"]
-    md += [f"| {r['model']} | {r['mode']} | {r['arena_bytes']} | {r['mac_overhead']:.3f} | {r['qemu_instructions']} | "
+    md += [f"| {r['model']} | {r['mode']} | {r['arena_bytes']} | {r['mac_overhead']} | {r['qemu_instructions']} | "
            f"{r['estimated_instructions']} ({_error(r)}) | {r['search_s']} | {r['max_abs_diff']} |" for r in rows]
     (out / "search.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
