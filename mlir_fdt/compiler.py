@@ -269,7 +269,9 @@ def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: Ti
             continue
         paths = [p for p in tiling.paths if p.method == "stream"]
         names = ', '.join('+'.join(p.layers) for p in paths)
-        if not readers or any(readers <= set(p.layers) for p in paths):
+        if sum(d > 1 for d in t.shape) < 2:
+            why = "it is a vector, not a map of rows"
+        elif not readers or any(readers <= set(p.layers) for p in paths):
             why = ("it reaches the layers that read it through a transpose or an element-wise op, not as whole rows "
                    "(an ONNX model's NCHW input, say)")
         elif paths:

@@ -33,9 +33,9 @@ def test_resnet8_with_its_input_streamed_under_qemu(tmp_path):
 
 
 def test_a_plan_that_reads_the_input_whole_is_refused(tmp_path):
-    """ad_int8's first layer is a dense layer: nothing streams its input, and the compile says why."""
+    """ad_int8's input is a vector read by a dense layer: nothing streams it, and the compile says why."""
     with pytest.raises(FdtError, match=r"--stream-input: the plan cannot stream input 0 \(1x640xi8\), which is "
-                                       r"still read whole: the plan has no streamed path"):
+                                       r"still read whole: it is a vector, not a map of rows"):
         compile_model(model_path("ad_int8"), tmp_path / "out", CompileOptions(objective="min-ram", stream_input=True))
 
 

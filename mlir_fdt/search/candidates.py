@@ -118,6 +118,17 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
     return out
 
 
+def input_stream_paths(graph: LayerGraph) -> list[FusedPath]:
+    """With the input delivered a row at a time (`graph.stream_input`): the streamed paths from the first layer
+    reading the input that hold every layer reading it, whatever the peak (the input leaves the arena only so)."""
+    if not graph.stream_input or not graph.input_consumers:
+        return []
+    a, last = min(graph.input_consumers), max(graph.input_consumers)
+    return [FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream")
+            for b in range(max(a + 1, last), min(len(graph.layers), a + MAX_PATH_LAYERS))
+            if is_chain(graph, a, b) and stream_allowed(graph, a, b)]
+
+
 def in_place_path(graph: LayerGraph, layer: int) -> FusedPath | None:
     """The one-layer path that lets `layer` write over its input, if it can: a depthwise layer in
     one-channel partitions, a 1x1 layer in rows (the smallest tiles that need no halo)."""

@@ -25,7 +25,8 @@ from ..child import Workers
 from ..errors import FdtError, InternalError
 from ..ir import ir
 from ..plan import FusedPath, TilingPlan
-from .candidates import candidate_paths, estimate_arena, in_place_plan, with_in_place, with_path
+from .candidates import (candidate_paths, estimate_arena, in_place_plan, input_stream_paths, with_in_place,
+                         with_path)
 from .evaluate import Evaluation, evaluate
 from .graph import LayerGraph, build_graph
 from .objectives import Objective
@@ -173,7 +174,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             while time.perf_counter() - start < time_budget_s:
                 result.rounds += 1
                 critical = _critical_layers(graph, current.plan)
-                plans = [with_path(current.plan, p) for p in candidate_paths(graph, critical)]
+                paths = candidate_paths(graph, critical) + input_stream_paths(graph)
+                plans = [with_path(current.plan, p) for p in paths]
                 if start_plan.paths:  # the layers the current plan leaves free, in place
                     plans.append(with_in_place(current.plan, start_plan))
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
