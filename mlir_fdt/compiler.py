@@ -263,7 +263,7 @@ def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: Ti
     """--stream-input: every input that is a map (two dimensions above 1) arrives row by row, or a clear error
     saying why one cannot; a vector or scalar input (a token index, a state) may stay in the arena when another
     input streams."""
-    streamed = {index for index, _, _ in lowered.plan.streamed_inputs}
+    streamed = {entry[0] for entry in lowered.plan.streamed_inputs}
     for k, t in enumerate(imported.in_types):
         if k in streamed or (streamed and sum(d > 1 for d in t.shape) < 2):
             continue
@@ -331,9 +331,9 @@ def _report(imported: ImportedModel, options: CompileOptions, target: Target, ti
     plan = lowered.plan
     declared_in, declared_out = _declared_io(imported.declared, len(imported.in_types), len(imported.out_types))
     in_arena = {b.name: b for b in plan.io("input")}
-    streamed = {f"input{index}": row_bytes for index, row_bytes, _ in plan.streamed_inputs}
+    streamed = {f"input{index}": (row_bytes, segments) for index, row_bytes, _, segments in plan.streamed_inputs}
     inputs = [TensorInfo(f"input{k}", list(t.shape), str(t.element_type), None,
-                         int(np.prod(t.shape)) * element_bytes(t.element_type), d, row_bytes=streamed[f"input{k}"])
+                         int(np.prod(t.shape)) * element_bytes(t.element_type), d, *streamed[f"input{k}"])
               if f"input{k}" in streamed else
               TensorInfo(f"input{k}", list(t.shape), str(t.element_type), in_arena[f"input{k}"].offset,
                          in_arena[f"input{k}"].bytes, d)

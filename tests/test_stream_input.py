@@ -5,6 +5,7 @@ under QEMU and fails unless every row is asked for once, in order; outputs bit-e
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from conftest import corpus_path, model_path, requires_qemu
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.firmware.build import write_model_config
+
+DATA = Path(__file__).parent / "data" / "models"
 
 
 @requires_qemu
@@ -29,7 +32,7 @@ def test_resnet8_with_its_input_streamed_under_qemu(tmp_path):
     assert "input0" not in {b["name"] for b in report["buffers"]}
     assert report["arena_bytes"] <= 12_500, report["arena_bytes"]
     config = (tmp_path / "out" / "firmware" / "config" / "fdt_model_config.h").read_text()
-    assert "X(0, 96u, 32u)" in config and "#define FDT_READ_INPUT_ROW fdt_model_read_input_row" in config
+    assert "X(0, 96u, 32u, 1u)" in config and "#define FDT_READ_INPUT_ROW fdt_model_read_input_row" in config
 
 
 def test_a_plan_that_reads_the_input_whole_is_refused(tmp_path):
@@ -62,19 +65,40 @@ def test_options_that_cannot_stream_fail_before_compiling(options, message):
 def test_the_runner_config_lists_streamed_inputs_apart(tmp_path):
     """A streamed input keeps its index (input1.bin stays input 1) and has no offset in the arena."""
     path = write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)],
-                              streamed=[(1, 8, 8)])
+                              streamed=[(1, 8, 8, 2)])
     text = path.read_text()
     assert "#define FDT_NUM_INPUTS 1" in text and "X(0, 0u, 16u)" in text
-    assert "#define FDT_NUM_STREAMED_INPUTS 1" in text and "X(1, 8u, 8u)" in text
+    assert "#define FDT_NUM_STREAMED_INPUTS 1" in text and "X(1, 8u, 8u, 2u)" in text
     assert "#define FDT_READ_INPUT_ROW net_read_input_row" in text
     with pytest.raises(FdtError, match="streamed input 1: 7 rows of 8 bytes do not make its 64 bytes"):
-        write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)], streamed=[(1, 8, 7)])
+        write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)],
+                           streamed=[(1, 8, 7, 1)])
     with pytest.raises(FdtError, match="a streamed input has no offset in the arena"):
         write_model_config(tmp_path, "net_library_query", 256, [(0, 16), (None, 64)], [(16, 4)])
 
 
-def test_an_onnx_nchw_input_is_refused_by_name(tmp_path):
-    """An ONNX model's NCHW input reaches its first convolution through the channels-last transpose, not as rows."""
-    with pytest.raises(FdtError, match="through a transpose or an element-wise op, not as whole rows"):
-        compile_model(corpus_path("mlonmcu_onnx_mnist.onnx"), tmp_path / "out",
-                      CompileOptions(objective="min-ram", stream_input=True))
+@requires_qemu
+@pytest.mark.qemu
+def test_an_nchw_input_streams_a_row_of_each_channel_plane(tmp_path):
+    """A model whose NCHW input is transposed to channels-last before its first convolution (as PyTorch and ONNX
+    export them): the transpose runs a row at a time inside the streamed loop, and a row of the input is row r of
+    each of its 4 channel planes (4 runs of 32 B), which the runner reads plane by plane. Channel weights differ:
+    planes delivered in the wrong order fail the check (checked: max_abs_diff 153)."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"paths": [{"layers": ["conv_0", "pool_1"], "method": "stream"}]}))
+    report = compile_model(DATA / "nchw_conv_pool.mlir", tmp_path / "out",
+                           CompileOptions(plan=str(plan), stream_input=True, run="qemu", checks=2)).to_json()
+    assert report["match"] and report["reference_output_varies"] and report["qemu_max_abs_diff"] is not None
+    (given,) = report["inputs"]
+    assert given["offset"] is None and given["streamed_row_bytes"] == 128 and given["streamed_row_segments"] == 4
+    assert report["arena_bytes"] < 1024  # less than the input alone
+
+
+def test_an_onnx_model_streams_its_input(tmp_path):
+    """onnx_mnist: its 1x1x28x28 input is scaled (x / 255) before the first convolution; the scaling runs a row at
+    a time inside the streamed loop: the input (3,136 B) leaves the arena."""
+    report = compile_model(corpus_path("mlonmcu_onnx_mnist.onnx"), tmp_path / "out",
+                           CompileOptions(objective="min-ram", stream_input=True)).to_json()
+    (given,) = report["inputs"]
+    assert given["offset"] is None and given["streamed_row_bytes"] == 112
+    assert report["arena_bytes"] <= 8_416

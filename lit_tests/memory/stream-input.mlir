@@ -15,7 +15,7 @@
 // CHECK: func.func private @fdt_read_input_row(i32, i32, i32, !llvm.ptr) attributes {hal.import.static}
 // CHECK: fdt.arena_bytes = 672
 // CHECK-SAME: fdt.io = {{\[\[}}"output0", 640, 32]]
-// CHECK-SAME: fdt.streamed_inputs = {{\[\[}}0, 128, 8]]
+// CHECK-SAME: fdt.streamed_inputs = {{\[\[}}0, 128, 8, 1]]
 // CHECK: scf.for %[[STEP:.+]] = %c0 to %c9 step %c1
 // CHECK:   scf.if
 // CHECK:     %[[ADDRESS:.+]] = memref.extract_aligned_pointer_as_index

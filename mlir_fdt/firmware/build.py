@@ -68,7 +68,8 @@ def _io_ranges(what: str, ranges, streamed: set[int] = frozenset()) -> list[tupl
 
 def write_model_config(directory: str | Path, library_query: str, arena_bytes: int,
                        inputs: list[tuple[int | None, int]], outputs: list[tuple[int, int]],
-                       profile: tuple[int, int] | None = None, streamed: list[tuple[int, int, int]] = ()) -> Path:
+                       profile: tuple[int, int] | None = None,
+                       streamed: list[tuple[int, int, int, int]] = ()) -> Path:
     """Write `fdt_model_config.h`, the only model-specific source the runner compiles.
 
     `inputs` and `outputs` are (offset, bytes) in the arena, in the order the model declares
@@ -78,19 +79,21 @@ def write_model_config(directory: str | Path, library_query: str, arena_bytes: i
     Checked here so a bad plan fails with a clear message rather than a C static assert.
     `profile` (a `--profile` build): (byte offset, words) of the table of SysTick readings the
     instrumented dispatch leaves in the arena (FDT_PROFILE_OFFSET, FDT_PROFILE_COUNT).
-    `streamed`: (index, bytes a row, rows) of each input the program asks for a row at a time
-    (memory/stream_input.py); those inputs' offsets are None, and FDT_STREAMED_INPUTS(X) expands
-    X(index, row_bytes, rows) for each (the runner reads input<index>.bin a row at a time).
+    `streamed`: (index, bytes a row, rows, segments) of each input the program asks for a row at a time
+    (memory/stream_input.py: a row is `segments` contiguous runs of the input, one a channel plane for NCHW);
+    those inputs' offsets are None, and FDT_STREAMED_INPUTS(X) expands X(index, row_bytes, rows, segments)
+    for each (the runner reads input<index>.bin a row at a time).
     The file is left untouched when its content would not change, so ninja does not rebuild.
     """
     if not _IDENTIFIER.fullmatch(library_query):
         raise FdtError(f"library query symbol {library_query!r} is not a C identifier")
     if not isinstance(arena_bytes, int) or isinstance(arena_bytes, bool) or arena_bytes <= 0:
         raise FdtError(f"arena_bytes must be a positive integer, got {arena_bytes!r}")
-    rows = {index: (row_bytes, count) for index, row_bytes, count in streamed}
+    rows = {index: (row_bytes, count, segments) for index, row_bytes, count, segments in streamed}
     lists = {"input": _io_ranges("input", inputs, set(rows)), "output": _io_ranges("output", outputs)}
-    for index, (row_bytes, count) in rows.items():
-        if row_bytes <= 0 or count <= 0 or index >= len(inputs) or row_bytes * count != inputs[index][1]:
+    for index, (row_bytes, count, segments) in rows.items():
+        if row_bytes <= 0 or count <= 0 or index >= len(inputs) or row_bytes * count != inputs[index][1] \
+                or segments <= 0 or row_bytes % segments:
             raise FdtError(f"streamed input {index}: {count} rows of {row_bytes} bytes do not make its "
                            f"{inputs[index][1] if index < len(inputs) else '?'} bytes")
     for what, pairs in lists.items():
@@ -114,9 +117,10 @@ def write_model_config(directory: str | Path, library_query: str, arena_bytes: i
                  f"#define FDT_{kind}S(X)"
                  + "".join(f" \\\n  X({i}, {offset}u, {size}u)" for i, offset, size in placed)
                  + "\n")
-    text += ("/* inputs the program asks for a row at a time (fdt_read_input_row): X(index, row_bytes, rows) */\n"
+    text += ("/* inputs the program asks for a row at a time (<library>_read_input_row): X(index, row_bytes, rows,\n"
+             " * segments): a row is `segments` contiguous runs of input<index>.bin (NCHW: one a channel plane) */\n"
              f"#define FDT_NUM_STREAMED_INPUTS {len(rows)}\n#define FDT_STREAMED_INPUTS(X)"
-             + "".join(f" \\\n  X({i}, {b}u, {n}u)" for i, (b, n) in sorted(rows.items())) + "\n")
+             + "".join(f" \\\n  X({i}, {b}u, {n}u, {g}u)" for i, (b, n, g) in sorted(rows.items())) + "\n")
     if rows:  # the runner defines the program's row callback under the library's name
         library = library_query.removesuffix(LIBRARY_QUERY_SUFFIX)
         text += f"#define FDT_READ_INPUT_ROW {row_callback_name(library)}\n"
@@ -250,7 +254,7 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
                    inputs: list[tuple[int, int]], outputs: list[tuple[int, int]], work_dir: str | Path,
                    undersize: int = 0, *, max_local_memory: int = 0, calibrate: bool = False,
                    target: Target | None = None, model_format: str = "static",
-                   profile: tuple[int, int] | None = None, streamed: list[tuple[int, int, int]] = ()) -> Path:
+                   profile: tuple[int, int] | None = None, streamed: list[tuple[int, int, int, int]] = ()) -> Path:
     """Configure and build the runner for one model and `target` (default cortex-m4) in
     `work_dir` (config/ and build/ inside). `inputs` and `outputs` are the model's (offset, bytes)
     in the arena, in its order; `streamed` the inputs delivered a row at a time (see `write_model_config`).

@@ -19,7 +19,8 @@ class ModelInterface:
     outputs: list[tuple[int, int]]
     model_format: str = "static"    # static library object, or an embedded ELF the runner loads into RAM
     loader_ram_bytes: int = 0       # embedded-elf: RAM the loaded image takes
-    streamed_inputs: tuple[tuple[int, int, int], ...] = ()  # (index, bytes a row, rows): delivered row by row
+    # (index, bytes a row, rows, contiguous runs a row): delivered row by row (memory/stream_input.py)
+    streamed_inputs: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface, inputs: list[bytes],

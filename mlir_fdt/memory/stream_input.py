@@ -25,24 +25,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..analysis.linalg_util import num_inputs
 from ..ir import arith, entry_function, func, ir, memref
 from .liveness import RESHAPE_OPS, VIEW_OPS, contiguous_run, element_bytes
 from ..passes import ModulePass
 
 STREAM_ATTR = "fdt.stream_inputs"      # on the entry function: deliver its inputs row by row where it can
-STREAMED_ATTR = "fdt.streamed_inputs"  # written by the pass: [[input index, bytes a row, rows]]
+STREAMED_ATTR = "fdt.streamed_inputs"  # written by the pass: [[input index, bytes a row, rows, segments]]
 ROW_CALLBACK = "fdt_read_input_row"    # the callback's name until fdt-wrap-executable gives it the library's
 DYNAMIC = -9223372036854775808
 
 
 @dataclass(frozen=True)
 class StreamedInput:
+    """Input `index` delivered `rows` times `row_bytes` bytes; a row is `segments` contiguous runs of the input
+    (1 for an HWC input; C for an NCHW one: row r of each channel plane, plane after plane)."""
     index: int
     row_bytes: int
     rows: int
+    segments: int = 1
 
     def to_json(self) -> list[int]:
-        return [self.index, self.row_bytes, self.rows]
+        return [self.index, self.row_bytes, self.rows, self.segments]
 
 
 def _leaf_uses(value: ir.Value) -> list[tuple[ir.Operation, int]]:
@@ -68,38 +72,61 @@ def _is_reshape_of_input(value: ir.Value) -> bool:
     return True
 
 
-def _row_of(view: ir.Value) -> ir.Value | int | None:
-    """The row `view` (a `memref.subview` of an HxW[xC] reshape of the input) selects whole, as an index
-    value or a static int; None when it is anything but one whole row."""
+@dataclass(frozen=True)
+class RowRead:
+    """One read of a model input's row: `op` (a `memref.copy`, or an element-wise generic computing the row of the
+    map the path reads: a transpose, a scaling) reads operand `operand`, a subview selecting index `row` along
+    axis `axis` of a reshape of the input shaped `shape`, every other axis whole."""
+    op: ir.Operation
+    operand: int
+    row: ir.Value | int
+    axis: int
+    shape: tuple[int, ...]
+
+    @property
+    def segments(self) -> int:
+        """Contiguous runs the row is made of in the input (for an NCHW input's row: one per channel)."""
+        return math.prod(self.shape[:self.axis])
+
+
+def _row_of(view: ir.Value) -> tuple[ir.Value | int, int, tuple[int, ...]] | None:
+    """(row, axis, source shape) when `view` is a `memref.subview` of a reshape of the input selecting index `row`
+    of one axis, every other axis whole; None otherwise."""
     op = view.owner.operation if not isinstance(view.owner, ir.Block) else None
-    if op is None or op.name != "memref.subview":
+    if op is None or op.name != "memref.subview" or not _is_reshape_of_input(op.operands[0]):
         return None
-    source = ir.MemRefType(op.operands[0].type)
-    if source.rank < 2 or not _is_reshape_of_input(op.operands[0]):
-        return None
+    shape = tuple(ir.MemRefType(op.operands[0].type).shape)
     offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
     sizes = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
     strides = list(ir.DenseI64ArrayAttr(op.attributes["static_strides"]))
-    if sizes != [1, *source.shape[1:]] or any(offsets[1:]) or any(s != 1 for s in strides):
+    axes = [k for k, (size, whole) in enumerate(zip(sizes, shape)) if size != whole or offsets[k] != 0]
+    if len(shape) < 2 or len(axes) != 1 or sizes[axes[0]] != 1 or any(x != 1 for x in strides):
         return None
-    if offsets[0] != DYNAMIC:
-        return offsets[0]
+    axis = axes[0]
+    if offsets[axis] != DYNAMIC:
+        return offsets[axis], axis, shape
     dynamic = list(op.operands)[1:]
-    return dynamic[0] if len(dynamic) == 1 else None
+    return (dynamic[0], axis, shape) if len(dynamic) == 1 else None
 
 
-def row_copies(arg: ir.Value) -> list[tuple[ir.Operation, ir.Value | int]] | None:
-    """Every read of input `arg` as (copy, row) when each is a `memref.copy` of one whole input row into a
-    contiguous buffer (a streamed path's window); None when anything reads it otherwise."""
-    copies = []
+def row_reads(arg: ir.Value) -> list[RowRead] | None:
+    """Every read of input `arg` when each reads one whole row of it (`_row_of`, all along one axis): a
+    `memref.copy` into a contiguous buffer (a streamed path's window), or an element-wise generic computing the row
+    of the map the path reads (`transforms/stream_rows._prologue`); None when anything reads it otherwise."""
+    reads = []
     for user, operand in _leaf_uses(arg):
-        if user.name != "memref.copy" or operand != 0:
+        found = _row_of(user.operands[operand])
+        if found is None:
             return None
-        row = _row_of(user.operands[0])
-        if row is None or contiguous_run(user.operands[1]) is None:
+        if user.name == "memref.copy":
+            if operand != 0 or contiguous_run(user.operands[1]) is None:
+                return None
+        elif user.name != "linalg.generic" or operand >= num_inputs(user):
             return None
-        copies.append((user, row))
-    return copies or None
+        reads.append(RowRead(user, operand, *found))
+    if not reads or len({(r.axis, r.shape) for r in reads}) != 1:
+        return None
+    return reads
 
 
 def _declare_callback(module: ir.Module) -> None:
@@ -115,28 +142,37 @@ def _declare_callback(module: ir.Module) -> None:
         decl.attributes["hal.import.static"] = ir.UnitAttr.get()
 
 
-def _call_for(copy: ir.Operation, index: int, row: ir.Value | int, row_bytes: int) -> None:
-    """`copy` (input row -> window) replaced by the callback writing the row at the copy's target."""
+def _call_for(read: RowRead, index: int, row_bytes: int) -> None:
+    """`read` served by the callback: a copy into a window becomes the callback writing the row there; a generic
+    reading the row reads it from a row buffer the callback fills just before."""
     i32, idx = ir.IntegerType.get_signless(32), ir.IndexType.get()
-    target = copy.operands[1]
-    with ir.InsertionPoint(copy), copy.location:
+    op = read.op
+    source = op.operands[read.operand]
+    with ir.InsertionPoint(op), op.location:
+        if op.name == "memref.copy":
+            target = op.operands[1]
+        else:
+            source_type = ir.MemRefType(source.type)
+            target = memref.AllocOp(ir.MemRefType.get(source_type.shape, source_type.element_type), [], []).result
         base = memref.ExtractAlignedPointerAsIndexOp(target).result
         metadata = memref.ExtractStridedMetadataOp(target)
         scale = arith.ConstantOp(idx, element_bytes(ir.MemRefType(target.type).element_type)).result
         address = arith.AddIOp(base, arith.MulIOp(metadata.offset, scale).result).result
         pointer = ir.Operation.create("llvm.inttoptr", results=[ir.Type.parse("!llvm.ptr")],
                                       operands=[arith.IndexCastOp(i32, address).result]).result
-        row_value = row if isinstance(row, ir.Value) else arith.ConstantOp(idx, row).result
+        row_value = read.row if isinstance(read.row, ir.Value) else arith.ConstantOp(idx, read.row).result
         func.CallOp([], ir.FlatSymbolRefAttr.get(ROW_CALLBACK),
                     [arith.ConstantOp(i32, index).result, arith.IndexCastOp(i32, row_value).result,
                      arith.ConstantOp(i32, row_bytes).result, pointer])
-    source = copy.operands[0]
-    copy.erase()
+    if op.name == "memref.copy":
+        op.erase()
+    else:
+        op.operands[read.operand] = target
     while not isinstance(source.owner, ir.Block) and source.owner.operation.name in VIEW_OPS \
             and not list(source.uses):
-        op = source.owner.operation
-        source = op.operands[0]
-        op.erase()
+        view = source.owner.operation
+        source = view.operands[0]
+        view.erase()
 
 
 def stream_inputs(module: ir.Module) -> list[StreamedInput]:
@@ -148,17 +184,16 @@ def stream_inputs(module: ir.Module) -> list[StreamedInput]:
             return []
         streamed = []
         for index, arg in enumerate(fn.regions[0].blocks[0].arguments):
-            copies = row_copies(arg)
-            if copies is None:
+            reads = row_reads(arg)
+            if reads is None:
                 continue
-            row_view = copies[0][0].operands[0]  # a subview [1, W, C] of an [H, W, C] reshape of the input
-            row_type = ir.MemRefType(row_view.type)
-            row_bytes = math.prod(row_type.shape) * element_bytes(row_type.element_type)
-            height = ir.MemRefType(row_view.owner.operation.operands[0].type).shape[0]
+            first = reads[0]
+            row_bytes = math.prod(first.shape) // first.shape[first.axis] * \
+                element_bytes(ir.MemRefType(arg.type).element_type)
             _declare_callback(module)
-            for copy, row in copies:
-                _call_for(copy, index, row, row_bytes)
-            streamed.append(StreamedInput(index, row_bytes, height))
+            for read in reads:
+                _call_for(read, index, row_bytes)
+            streamed.append(StreamedInput(index, row_bytes, first.shape[first.axis], first.segments))
         if streamed:
             i64 = ir.IntegerType.get_signless(64)
             fn.attributes[STREAMED_ATTR] = ir.ArrayAttr.get([

@@ -49,7 +49,8 @@ class TensorInfo:
     offset: int | None  # None: not in the arena (a streamed input)
     bytes: int
     declared: dict = field(default_factory=dict)  # name, and scale/zero_point, as the model file declares it
-    row_bytes: int | None = None  # a streamed input: delivered a row of this many bytes at a time
+    row_bytes: int | None = None  # a streamed input: delivered a row of this many bytes at a time,
+    row_segments: int = 1         # made of this many contiguous runs of the input (NCHW: one a channel)
 
     @property
     def display_name(self) -> str:
@@ -60,6 +61,7 @@ class TensorInfo:
              "dtype": self.dtype, "offset": self.offset, "bytes": self.bytes}
         if self.row_bytes is not None:
             d["streamed_row_bytes"] = self.row_bytes
+            d["streamed_row_segments"] = self.row_segments
         d.update({k: v for k, v in self.declared.items() if k in ("scale", "zero_point")})
         return d
 
@@ -204,8 +206,8 @@ class CompileReport:
         return ModelInterface(self.arena_bytes, [(t.offset, t.bytes) for t in self.inputs],
                               [(t.offset, t.bytes) for t in self.outputs], self.library.output_format,
                               self.library.loader_ram_bytes,
-                              tuple((k, t.row_bytes, t.bytes // t.row_bytes) for k, t in enumerate(self.inputs)
-                                    if t.row_bytes))
+                              tuple((k, t.row_bytes, t.bytes // t.row_bytes, t.row_segments)
+                                    for k, t in enumerate(self.inputs) if t.row_bytes))
 
     def failures(self) -> list[str]:
         return self.check.failures() if self.check is not None else []

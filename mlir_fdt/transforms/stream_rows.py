@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from iree.compiler.dialects import arith, linalg, scf, tensor
 
 from ..analysis.layers import LAYER_ATTR, Layer, is_global_pool
-from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, num_inputs, take_body
+from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, is_all_parallel, num_inputs, take_body
 from ..analysis.macs import loop_ranges
 from ..errors import FdtError
 from ..ir import ir
@@ -291,9 +291,13 @@ class StreamedPath:
         if last.pool is not None:  # the pooling's init and epilogue stay, around the loop
             old_ops = [op for layer in self.chain[:-1] for op in layer.ops] + \
                 [op for op in last.layer.ops if op.name == "tensor.pad"] + [last.pool]
+        prologues = [p for n in windows if n.layer is None and (p := _prologue(n.value, self._path_ops()))]
         anchor.results[0].replace_all_uses_with(result)
         for op in reversed(old_ops):  # an accumulator fill CSE shares with a layer outside stays
             if all(not list(r.uses) for r in op.results):
+                op.erase()
+        for op in prologues:  # computed a row at a time inside the loop now
+            if not list(op.results[0].uses):
                 op.erase()
 
     def _empty_window(self, node: _Node) -> ir.Value:
@@ -373,9 +377,8 @@ class StreamedPath:
                 fill = scf.IfOp(inside, [current.type], has_else=True)
                 with ir.InsertionPoint(fill.then_block):
                     bottom = self._bottom_row(node, shifted)
-                    if node.layer is None:  # copied into the window
-                        new_row = _slice(node.value, [row] + [const(0)] * (len(node.shape) - 1), None,
-                                         [1] + node.shape[1:])
+                    if node.layer is None:  # copied into the window (through its element-wise prologue)
+                        new_row = self._input_row(node, row)
                     else:
                         new_row = self._compute_row(node, state, bottom, row)
                     scf.YieldOp([_insert(new_row, shifted, None, node.at(node.depth - 1, 0))])
@@ -388,6 +391,30 @@ class StreamedPath:
                         scf.YieldOp([shifted])
                 scf.YieldOp([fill.results[0]])
         return branch.results[0]
+
+    def _input_row(self, node: _Node, row: ir.Value) -> ir.Value:
+        """Row `row` of a map the path reads from outside: a slice of it; or, when the map is computed by an
+        element-wise generic only the path reads (`_prologue`: a model input's channels-last transpose or its
+        scaling), that generic on the row's slice of each of its inputs, so the whole map never exists."""
+        prologue = _prologue(node.value, self._path_ops())
+        if prologue is None:
+            return _slice(node.value, [row] + [self._const(0)] * (len(node.shape) - 1), None, [1] + node.shape[1:])
+        maps = indexing_maps(prologue)
+        operands = []
+        for k, value in enumerate(list(prologue.operands)[:num_inputs(prologue)]):
+            if not isinstance(value.type, ir.RankedTensorType) or not maps[k].results:
+                operands.append(value)
+                continue
+            dims = [ir.AffineDimExpr(e).position for e in maps[k].results]
+            operands.append(_slice(value, [row if d == 0 else self._const(0) for d in dims], None,
+                                   [1 if d == 0 else node.shape[d] for d in dims]))
+        t = ir.RankedTensorType(node.value.type)
+        operands.append(tensor.EmptyOp([1] + node.shape[1:], t.element_type).result)
+        return _clone_generic(prologue, operands, row).results[0]
+
+    def _path_ops(self) -> set:
+        ops = {op for unit in self.units for op in unit.layer.ops}
+        return ops | {unit.pool for unit in self.units if unit.pool is not None}
 
     def _shift(self, node: _Node, window: ir.Value) -> ir.Value:
         if node.depth == 1:
@@ -455,6 +482,36 @@ class StreamedPath:
         with ir.InsertionPoint(block):
             tensor.YieldOp(read.pad_value)
         return pad.result
+
+
+def _prologue(value: ir.Value, path_ops: set) -> ir.Operation | None:
+    """The element-wise generic computing `value` (an HxW[xC] map the path reads from outside) when only the path
+    reads it and each input it reads through a permutation of its loops (a transpose, a scaling, a QUANTIZE of the
+    model input): the path can compute it a row at a time. None otherwise."""
+    op = defining_op(value)
+    if op is None or op.name != "linalg.generic" or not is_all_parallel(op) or len(op.results) != 1:
+        return None
+    if any(use.owner.operation not in path_ops for use in value.uses):
+        return None
+    maps = indexing_maps(op)
+    rank = ir.RankedTensorType(value.type).rank
+    out = maps[-1]
+    if out.n_dims != rank or [getattr(e, "position", None) for e in map(_as_dim, out.results)] != list(range(rank)):
+        return None
+    block = op.regions[0].blocks[0]
+    if list(block.arguments[num_inputs(op)].uses):
+        return None  # reads its init: not element-wise over fresh values
+    for k in range(num_inputs(op)):
+        if maps[k].results and any(_as_dim(e) is None for e in maps[k].results):
+            return None
+        if isinstance(op.operands[k].type, ir.RankedTensorType) and len(maps[k].results) != \
+                ir.RankedTensorType(op.operands[k].type).rank:
+            return None
+    return op
+
+
+def _as_dim(e: ir.AffineExpr):
+    return ir.AffineDimExpr(e) if isinstance(e, ir.AffineDimExpr) else None
 
 
 def _pool_operand_row(pool: ir.Operation, k: int) -> ir.Value:

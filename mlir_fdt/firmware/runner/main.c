@@ -234,14 +234,17 @@ __attribute__((noinline)) static void read_inputs(void) {
 #define SEMIHOST_SYS_OPEN 0x01u
 #define SEMIHOST_SYS_CLOSE 0x02u
 #define SEMIHOST_SYS_READ 0x06u
+#define SEMIHOST_SYS_SEEK 0x0Au
 #define SEMIHOST_SYS_FLEN 0x0Cu
 #define SEMIHOST_OPEN_RB 1u
 
+/* A row is `segments` contiguous runs of the file (an NCHW input: row r of each channel plane, `rows` runs apart). */
 typedef struct {
-  uint32_t index, row_bytes, rows;
+  uint32_t index, row_bytes, rows, segments;
   const char *file;
 } fdt_streamed_input_t;
-#define FDT_STREAMED_ENTRY(index, row_bytes, rows) {(index), (row_bytes), (rows), "input" #index ".bin"},
+#define FDT_STREAMED_ENTRY(index, row_bytes, rows, segments) \
+  {(index), (row_bytes), (rows), (segments), "input" #index ".bin"},
 static const fdt_streamed_input_t fdt_streamed[FDT_NUM_STREAMED_INPUTS] = {FDT_STREAMED_INPUTS(FDT_STREAMED_ENTRY)};
 static int32_t g_stream_file[FDT_NUM_STREAMED_INPUTS];
 static uint32_t g_next_row[FDT_NUM_STREAMED_INPUTS];
@@ -274,8 +277,13 @@ void FDT_READ_INPUT_ROW(int32_t input, int32_t row, int32_t bytes, void *dst) {
     } else if ((uint32_t)row != g_next_row[k]) {
       g_stream_error = "rows asked for out of order";
     } else {
-      const uint32_t read_args[3] = {(uint32_t)g_stream_file[k], (uint32_t)(uintptr_t)dst, in->row_bytes};
-      if ((int32_t)fdt_semihost(SEMIHOST_SYS_READ, read_args) != 0) g_stream_error = "short read";
+      const uint32_t run = in->row_bytes / in->segments;
+      for (uint32_t s = 0; s < in->segments && !g_stream_error; ++s) {
+        const uint32_t seek_args[2] = {(uint32_t)g_stream_file[k], (s * in->rows + (uint32_t)row) * run};
+        const uint32_t read_args[3] = {(uint32_t)g_stream_file[k], (uint32_t)(uintptr_t)dst + s * run, run};
+        if (fdt_semihost(SEMIHOST_SYS_SEEK, seek_args) != 0 || fdt_semihost(SEMIHOST_SYS_READ, read_args) != 0)
+          g_stream_error = "short read";
+      }
       ++g_next_row[k];
     }
     return;
