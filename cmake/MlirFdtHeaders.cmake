@@ -47,8 +47,11 @@ foreach(_kind input output)
       if(NOT _not_streamed)
         # not in the arena: the library asks the firmware for it a row at a time (mlir-fdt --stream-input)
         math(EXPR _rows "${_bytes} / ${_row_bytes}")
+        string(JSON _segments GET "${_report}" "${_kind}s" ${_i} streamed_row_segments)
         string(APPEND _text "#define ${_P}_${_K}${_i}_STREAMED 1 /* not in the arena: ${NAME}_read_input_row */\n"
                "#define ${_P}_${_K}${_i}_ROW_BYTES ${_row_bytes}u\n#define ${_P}_${_K}${_i}_ROWS ${_rows}u\n"
+               "/* a row: this many equal runs of the input (an NCHW input: row r of each channel plane) */\n"
+               "#define ${_P}_${_K}${_i}_ROW_SEGMENTS ${_segments}u\n"
                "#define ${_P}_${_K}${_i}_BYTES ${_bytes}u /* ${_dtype} */\n")
         if(_i EQUAL 0)
           string(APPEND _text "#define ${_P}_${_K}_STREAMED 1\n#define ${_P}_${_K}_BYTES ${_bytes}u\n")
@@ -67,8 +70,9 @@ foreach(_kind input output)
 endforeach()
 if(_has_streamed)
   string(APPEND _text "\n/* Defined by the firmware: the library calls it for each row of a streamed input, once, in\n"
-         " * order, when its first layer needs the row: write row `row` (`bytes` bytes, the input map's columns\n"
-         " * and channels) of input `input` to `dst` (a sensor's line, an audio front end's frame). */\n"
+         " * order, when its first layer needs the row: write row `row` of input `input` to `dst` (`bytes`\n"
+         " * bytes: the input's elements whose index along its row axis is `row`, in the input's own order;\n"
+         " * a sensor's line, an audio front end's frame). */\n"
          "void ${NAME}_read_input_row(int32_t input, int32_t row, int32_t bytes, void *dst);\n")
 endif()
 string(APPEND _text "\n/* The library's only global symbol: returns its dispatch table (see fdt_executable_abi.h). */\n"

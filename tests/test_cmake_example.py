@@ -53,6 +53,7 @@ def test_example_with_a_streamed_input(tmp_path):
     report = json.loads((build / "mlir_fdt" / "kws" / "report.json").read_text())
     assert report["inputs"][0]["offset"] is None and report["inputs"][0]["streamed_row_bytes"] == 10
     assert "#define KWS_INPUT0_ROWS 49u" in config and "KWS_INPUT0_OFFSET" not in config
+    assert "#define KWS_INPUT0_ROW_SEGMENTS 1u" in config
     assert "void kws_read_input_row(int32_t input, int32_t row, int32_t bytes, void *dst);" in config
     proc = invoke([find_tool("ctest"), "--test-dir", str(build), "--output-on-failure", "-V"], timeout=300)
     out = proc.stdout.decode()

@@ -1,10 +1,13 @@
 """fdt-stream-input: a model input the program reads one row at a time arrives one row at a time.
 
-A streamed path whose first layer reads the model input copies each input row into the layer's
-window (`transforms/stream_rows.py`). When the entry function carries `fdt.stream_inputs` (`mlir-fdt compile
---stream-input`), each such copy becomes a call of the application's row callback instead, and the input no
-longer lives in the arena: the application delivers row `r` of input `i` (`bytes` bytes, the map's columns
-and channels) straight into the window when the program asks for it, so the whole input is never in RAM.
+A streamed path whose first layers read the model input takes each input row into their window
+(`transforms/stream_rows.py`): a copy, or the element-wise op between the input and those layers (the
+channels-last transpose of an NCHW input, a scaling) applied to the row. When the entry function carries
+`fdt.stream_inputs` (`mlir-fdt compile --stream-input`), each such read gets its row from the application's row
+callback instead, and the input no longer lives in the arena: the whole input is never in RAM. Row `r` of input
+`i` is the input's elements whose index along its row axis is `r`, in the input's own order (`bytes` bytes): one
+run for an NHWC input, one run a channel plane for an NCHW one (`segments`). A copy's row is written straight
+into the window; an op's row into a row buffer the op then reads.
 
 The callback is an external C function the linker resolves (`hal.import.static`), named after the library
 (`fdt-wrap-executable` renames it `<library>_read_input_row`):
@@ -17,7 +20,7 @@ The program asks for each row once, in order, when its first layer needs it. The
 An input read any other way (whole, by a layer outside a streamed path) stays in the arena (`mlir-fdt compile
 --stream-input` then says so, naming the plan). Runs after `fdt-bufferize`, before the memory
 plan, which leaves the streamed inputs out and records them as `fdt.streamed_inputs` = [[index, bytes a
-row, rows]].
+row, rows, segments]].
 """
 
 from __future__ import annotations
