@@ -328,7 +328,7 @@ class StreamedPath:
         init = defining_op(list(last.pool.operands)[-1])
         return init is not None and init.name == "linalg.generic" and len(init.results) == 1 and \
             all(defining_op(v) is not None and defining_op(v).name in ("arith.constant", "tensor.empty")
-                for v in init.operands) and not isinstance(init.operands[-1], ir.BlockArgument)
+                for v in init.operands)
 
     def _pool_sums(self, node: _Node, sums: ir.Value, row: ir.Value) -> ir.Value:
         """The pooled sums, initialized at the pooling's first row when the loop starts them empty."""
