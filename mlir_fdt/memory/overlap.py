@@ -186,7 +186,7 @@ def _is_read(use) -> bool:
 
 
 def _accesses(buf: Buffer, loop: ir.Operation, reads_only: bool) -> list[tuple] | None:
-    """(view, use, guards) of every access to `buf` by ops inside `loop` (`_guards`); None when an access
+    """(view, use, guards) of every access to `buf` by ops inside `loop` (`enclosing_guards`); None when an access
     is not a plain read and `reads_only` is set."""
     touched = []
     for view in aliases(buf.value):
@@ -196,11 +196,11 @@ def _accesses(buf: Buffer, loop: ir.Operation, reads_only: bool) -> list[tuple] 
                 continue
             if reads_only and not _is_read(use):
                 return None
-            touched.append((view, use, _guards(user, loop)))
+            touched.append((view, use, enclosing_guards(user, loop)))
     return touched
 
 
-def _guards(op: ir.Operation, loop: ir.Operation) -> list[tuple[ir.Value, int]]:
+def enclosing_guards(op: ir.Operation, loop: ir.Operation) -> list[tuple[ir.Value, int]]:
     """(condition, 1 in its then branch / 0 in its else branch) of every `scf.if` between `op` and `loop`."""
     guards = []
     while op.parent is not None and op.parent.operation != loop:
@@ -218,7 +218,7 @@ def _in_block(op: ir.Operation, block: ir.Block) -> bool:
     return any(o.operation == op for o in block.operations)
 
 
-def _taken(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool:
+def guards_taken(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool:
     """Whether an access under `guards` may run in the iteration `env` binds: False only when a condition is
     known there and selects the other branch (a streamed window's first row, a layer's beat)."""
     for condition, branch in guards:
@@ -254,11 +254,11 @@ def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[t
             # accesses under a guard the iteration does not take are left out (value_range decides a
             # condition on the loop's index, and leaves one on inner loops undecided: then it counts)
             step_writes = _hull([access_extent(v, u, born.value, env, cache) for v, u, g in writes
-                                 if _taken(g, env, cache)])
+                                 if guards_taken(g, env, cache)])
             if step_writes is not None:
                 written = step_writes if written is None else _hull([written, step_writes])
             step_reads = _hull([access_extent(v, u, dying.value, env, cache) for v, u, g in reads
-                                if _taken(g, env, cache)])
+                                if guards_taken(g, env, cache)])
             if written is None or step_reads is None:
                 continue
             r_lo, r_hi = step_reads

@@ -30,7 +30,10 @@ from dataclasses import dataclass
 
 from ..analysis.linalg_util import num_inputs
 from ..ir import arith, entry_function, func, ir, memref
+from ..analysis.index_eval import NotStatic, iterations
+from ..analysis.index_ranges import value_range
 from .liveness import RESHAPE_OPS, VIEW_OPS, contiguous_run, element_bytes
+from .overlap import MAX_ITERATIONS, enclosing_guards, guards_taken
 from ..passes import ModulePass
 
 STREAM_ATTR = "fdt.stream_inputs"      # on the entry function: deliver its inputs row by row where it can
@@ -129,7 +132,45 @@ def row_reads(arg: ir.Value) -> list[RowRead] | None:
         reads.append(RowRead(user, operand, *found))
     if not reads or len({(r.axis, r.shape) for r in reads}) != 1:
         return None
-    return reads
+    return reads if _asks_each_row_once_in_order(reads) else None
+
+
+def _asks_each_row_once_in_order(reads: list[RowRead]) -> bool:
+    """Whether the program, run, reads rows 0, 1, ..., rows-1 of the input, each once, in that order: every read
+    sits in one top-level loop (under `scf.if`s only), and enumerating that loop's iterations, the reads its guards
+    let run read exactly that sequence (a streamed path's input rows; not a gather's index row a loop reads again)."""
+    loop = None
+    for read in reads:
+        op, outer = read.op, None
+        while op.parent is not None and op.parent.operation.name != "func.func":
+            op = op.parent.operation
+            if op.name == "scf.for":
+                if outer is not None:
+                    return False  # inside a nested loop: read once an inner iteration
+                outer = op
+            elif op.name != "scf.if":
+                return False
+        if outer is None or loop not in (None, outer):
+            return False
+        loop = outer
+    iv = loop.regions[0].blocks[0].arguments[0]
+    guards = [enclosing_guards(read.op, loop) for read in reads]
+    asked = []
+    try:
+        for count, env in enumerate(iterations([loop])):
+            if count >= MAX_ITERATIONS:
+                return False
+            env, cache = {iv: env[iv]}, {}
+            for read, guard in zip(reads, guards):
+                if not guards_taken(guard, env, cache):
+                    continue
+                row = read.row if isinstance(read.row, int) else value_range(read.row, env, cache)
+                if not isinstance(row, int) and row[0] != row[1]:
+                    return False  # a guard or row not decided by the step
+                asked.append(row if isinstance(row, int) else row[0])
+    except NotStatic:
+        return False
+    return asked == list(range(reads[0].shape[reads[0].axis]))
 
 
 def _declare_callback(module: ir.Module) -> None:
