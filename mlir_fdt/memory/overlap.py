@@ -204,18 +204,11 @@ def enclosing_guards(op: ir.Operation, loop: ir.Operation) -> list[tuple[ir.Valu
     """(condition, 1 in its then branch / 0 in its else branch) of every `scf.if` between `op` and `loop`."""
     guards = []
     while op.parent is not None and op.parent.operation != loop:
-        region = op.parent  # the block's op: walk up through its region's owner
-        owner = region.operation
+        owner = op.parent.operation
         if owner.name == "scf.if":
-            then_block = owner.regions[0].blocks[0] if len(owner.regions[0].blocks) else None
-            inside_then = then_block is not None and _in_block(op, then_block)
-            guards.append((owner.operands[0], 1 if inside_then else 0))
+            guards.append((owner.operands[0], 1 if op.block == owner.regions[0].blocks[0] else 0))
         op = owner
     return guards
-
-
-def _in_block(op: ir.Operation, block: ir.Block) -> bool:
-    return any(o.operation == op for o in block.operations)
 
 
 def guards_taken(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool:

@@ -32,7 +32,7 @@ from ..analysis.linalg_util import num_inputs
 from ..ir import arith, entry_function, func, ir, memref
 from ..analysis.index_eval import NotStatic, iterations
 from ..analysis.index_ranges import value_range
-from .liveness import RESHAPE_OPS, VIEW_OPS, contiguous_run, element_bytes
+from .liveness import RESHAPE_OPS, VIEW_OPS, aliases, contiguous_run, element_bytes
 from .overlap import MAX_ITERATIONS, enclosing_guards, guards_taken
 from ..passes import ModulePass
 
@@ -57,16 +57,8 @@ class StreamedInput:
 
 def _leaf_uses(value: ir.Value) -> list[tuple[ir.Operation, int]]:
     """(op, operand number) of every use of `value` and of the views derived from it, the views excepted."""
-    out, work = [], [value]
-    while work:
-        v = work.pop()
-        for use in v.uses:
-            user = use.owner.operation
-            if user.name in VIEW_OPS and use.operand_number == 0:
-                work.extend(user.results)
-            else:
-                out.append((user, use.operand_number))
-    return out
+    return [(use.owner.operation, use.operand_number) for v in aliases(value) for use in v.uses
+            if not (use.owner.operation.name in VIEW_OPS and use.operand_number == 0)]
 
 
 def _is_reshape_of_input(value: ir.Value) -> bool:

@@ -27,6 +27,7 @@ from ..analysis.linalg_util import defining_op, indexing_maps, involves_dim, is_
 from ..analysis.macs import loop_ranges
 from ..errors import FdtError
 from ..ir import ir
+from ..memory.liveness import element_bytes
 from ..memory.stream_input import STREAM_ATTR
 
 DYNAMIC = -9223372036854775808  # ShapedType::kDynamic, the marker of a dynamic offset
@@ -316,12 +317,16 @@ class StreamedPath:
         """`window` filled with the padding value at `node`'s first row (rows before it read as padding)."""
         if node.pad_value is None:
             return window
+        return self._at_row_zero(row, window, lambda: _fill(window, node.pad_value))
+
+    def _at_row_zero(self, row: ir.Value, value: ir.Value, initialized) -> ir.Value:
+        """`initialized()` (built in the branch) when `row` is 0, else `value`: a buffer the loop starts empty."""
         first = arith.CmpIOp(arith.CmpIPredicate.eq, row, self._const(0)).result
-        branch = scf.IfOp(first, [window.type], has_else=True)
+        branch = scf.IfOp(first, [value.type], has_else=True)
         with ir.InsertionPoint(branch.then_block):
-            scf.YieldOp([_fill(window, node.pad_value)])
+            scf.YieldOp([initialized()])
         with ir.InsertionPoint(branch.else_block):
-            scf.YieldOp([window])
+            scf.YieldOp([value])
         return branch.results[0]
 
     @staticmethod
@@ -338,14 +343,8 @@ class StreamedPath:
         init = defining_op(list(node.pool.operands)[-1])
         if not self._lazy_pool_init(node):
             return sums
-        first = arith.CmpIOp(arith.CmpIPredicate.eq, row, self._const(0)).result
-        branch = scf.IfOp(first, [sums.type], has_else=True)
-        with ir.InsertionPoint(branch.then_block):
-            n_in = num_inputs(init)
-            scf.YieldOp([_clone_generic(init, list(init.operands)[:n_in] + [sums], row).results[0]])
-        with ir.InsertionPoint(branch.else_block):
-            scf.YieldOp([sums])
-        return branch.results[0]
+        operands = list(init.operands)[:num_inputs(init)] + [sums]
+        return self._at_row_zero(row, sums, lambda: _clone_generic(init, operands, row).results[0])
 
     def _produce(self, node: _Node, step: ir.Value, state: dict, is_last: bool) -> ir.Value:
         """At `step`: if `node` produces a row now, its window shifted and the row written; the state otherwise."""
@@ -501,8 +500,9 @@ def _prologue(value: ir.Value, path_ops: set, input_streamed: bool) -> ir.Operat
     inputs = list(op.operands)[:num_inputs(op)]
     if not all(_model_input_or_constant(v) for v in inputs):
         return None
-    widths = [_element_bits(v) for v in inputs if isinstance(v.type, ir.RankedTensorType)]
-    if not input_streamed and _element_bits(value) < max(widths, default=0):
+    widths = [element_bytes(ir.RankedTensorType(v.type).element_type) for v in inputs
+              if isinstance(v.type, ir.RankedTensorType)]
+    if not input_streamed and element_bytes(ir.RankedTensorType(value.type).element_type) < max(widths, default=0):
         return None
     if any(use.owner.operation not in path_ops for use in value.uses):
         return None
@@ -528,11 +528,6 @@ def _asks_for_streamed_inputs(op: ir.Operation) -> bool:
     while op is not None and op.name != "func.func":
         op = op.parent.operation if op.parent is not None else None
     return op is not None and STREAM_ATTR in op.attributes
-
-
-def _element_bits(value: ir.Value) -> int:
-    element = ir.RankedTensorType(value.type).element_type
-    return element.width if hasattr(element, "width") else 32
 
 
 def _model_input_or_constant(value: ir.Value) -> bool:
