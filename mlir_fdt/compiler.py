@@ -265,11 +265,12 @@ def _check_streamed(lowered: LoweredProgram, imported: ImportedModel, tiling: Ti
     input streams."""
     streamed = {entry[0] for entry in lowered.plan.streamed_inputs}
     for k, t in enumerate(imported.in_types):
-        if k in streamed or (streamed and sum(d > 1 for d in t.shape) < 2):
+        is_map = sum(d > 1 for d in t.shape) >= 2
+        if k in streamed or (streamed and not is_map):
             continue
         paths = [p for p in tiling.paths if p.method == "stream"]
         names = ', '.join('+'.join(p.layers) for p in paths)
-        if sum(d > 1 for d in t.shape) < 2:
+        if not is_map:
             why = "it is a vector, not a map of rows"
         elif not readers or any(readers <= set(p.layers) for p in paths):
             why = ("it reaches the layers that read it through a transpose or an element-wise op, not as whole rows "
