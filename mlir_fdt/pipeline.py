@@ -43,8 +43,10 @@ SIMD32_PASSES = ("fdt-depthwise-channel-blocks", "fdt-collapse-reduction-rows", 
                  "fdt-block-output-pixels")
 
 
-def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: int = 0) -> str:
-    return f"fdt-plan-memory{{algorithm={planner} alignment={alignment} cutoff-bytes={arena_cutoff}}}"
+def memory_plan_pass(planner: str = "best", alignment: int = 16, arena_cutoff: int = 0,
+                     time_limit_ms: int | None = None) -> str:
+    limit = "" if time_limit_ms is None else f" time-limit-ms={time_limit_ms}"
+    return f"fdt-plan-memory{{algorithm={planner} alignment={alignment} cutoff-bytes={arena_cutoff}{limit}}}"
 
 
 KERNELS = ("scalar", "simd32", "helium")  # the int8 kernel sets: plain loops, Arm DSP (SIMD32), Helium (MVE)
@@ -116,19 +118,22 @@ def lower(module: ir.Module, tiling: TilingPlan | None = None, planner: str = "b
 
 
 def lower_tiled(module: ir.Module, executed_macs: int, planner: str = "best", alignment: int = 16,
-                kernels: str = "scalar", estimate: bool = True, arena_cutoff: int = 0) -> LoweredProgram:
+                kernels: str = "scalar", estimate: bool = True, arena_cutoff: int = 0,
+                layout_time_limit_ms: int | None = None) -> LoweredProgram:
     """Read pads through, fuse epilogues per output element, reuse dying inputs, bufferize, plan the
     arena and lower to loops (BUFFER_PASSES, the memory plan, the kernel passes) a tiled module. `kernels`
     (the target's, `Target.kernels`): int8 dot products become SIMD32 loops or Helium vector steps
     (`kernels/`); the arena is the same.
     Without `estimate` (the search scoring a plan: arena and MACs only) it stops at the memory plan:
     no code generation, no instruction or code-size estimate (`None`). `arena_cutoff`: the arena the
-    search must beat; a program whose lower bound is above it gets the greedy layout only."""
+    search must beat; a program whose lower bound is above it gets the greedy layout only.
+    `layout_time_limit_ms`: the optimal planner's limit (None: its default; a search scoring many plans
+    gives each less, `memory.planner.SCORING_TIME_LIMIT_S`)."""
     run_passes(module, TENSOR_PASSES)
     in_place = [ir.StringAttr(op.attributes[REUSED_ATTR]).value for op in walk_ops(module.operation)
                 if REUSED_ATTR in op.attributes]
     run_passes(module, BUFFER_PASSES[len(TENSOR_PASSES):])
-    (element,) = parse_pipeline(memory_plan_pass(planner, alignment, arena_cutoff))
+    (element,) = parse_pipeline(memory_plan_pass(planner, alignment, arena_cutoff, layout_time_limit_ms))
     plan = instantiate(element).run(module)
     if not estimate:
         return LoweredProgram(module, plan, in_place, executed_macs, None, None)

@@ -124,6 +124,57 @@ def _loop_range(loop: ir.Operation, env: dict, cache: dict) -> Range:
     return (lb[0], max(lb[0], ub[1] - 1))
 
 
+class InvariantRanges:
+    """For bindings of one induction variable `iv` in turn (an enumeration of its loop's iterations): the
+    ranges of the values that do not depend on it, computed once for all the bindings. `for_binding()` is
+    the `value_range` cache of one binding; it keeps there only the ranges of values that depend on `iv`."""
+
+    def __init__(self, iv: ir.Value):
+        self.iv = iv
+        self.ranges: dict = {}
+        self._varies: dict = {}
+
+    def varies(self, value: ir.Value) -> bool:
+        """Whether `value` may differ between two bindings of `iv` (unknown kinds of values: yes)."""
+        known = self._varies.get(value)
+        if known is not None:
+            return known
+        if value == self.iv:
+            result = True
+        elif isinstance(value.owner, ir.Block):  # another loop's induction variable: through its bounds
+            parent = value.owner.owner.operation if value.owner.owner is not None else None
+            result = parent is None or parent.name != "scf.for" or value != value.owner.arguments[0] or \
+                any(self.varies(v) for v in list(parent.operands)[:3])
+        else:
+            op = value.owner.operation
+            result = op.name == "linalg.index" or any(self.varies(v) for v in op.operands)
+        self._varies[value] = result
+        return result
+
+    def for_binding(self) -> "_BindingCache":
+        return _BindingCache(self)
+
+
+class _BindingCache(dict):
+    def __init__(self, invariant: InvariantRanges):
+        super().__init__()
+        self.invariant = invariant
+
+    def __contains__(self, value) -> bool:
+        return dict.__contains__(self, value) or value in self.invariant.ranges
+
+    def __getitem__(self, value) -> Range:
+        if dict.__contains__(self, value):
+            return dict.__getitem__(self, value)
+        return self.invariant.ranges[value]
+
+    def __setitem__(self, value, result: Range) -> None:
+        if self.invariant.varies(value):
+            dict.__setitem__(self, value, result)
+        else:
+            self.invariant.ranges[value] = result
+
+
 def value_range(value: ir.Value, env: dict, cache: dict | None = None) -> Range:
     """An interval containing every value of `value` when the induction variables in `env` have
     the given values (ints) and every other loop's induction variable ranges over its loop."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis.index_eval import NotStatic, iterations
-from ..analysis.index_ranges import Range, value_range
+from ..analysis.index_ranges import InvariantRanges, Range, value_range
 from ..ir import ir
 from ..analysis.linalg_util import indexing_maps, is_all_parallel, num_inputs
 from .liveness import RESHAPE_OPS, VIEW_OPS, Buffer, Schedule, aliases, element_bytes, root_allocation
@@ -228,37 +228,52 @@ def _hull(extents: list[tuple[int, int]]) -> tuple[int, int] | None:
     return (min(e[0] for e in extents), max(e[1] for e in extents)) if extents else None
 
 
-def forbidden_deltas(dying: Buffer, born: Buffer, loop: ir.Operation) -> tuple[tuple[int, int], ...] | None:
-    """Closed intervals of unsafe offset(born) - offset(dying); None when nothing is known to be
-    safe beyond keeping them apart."""
-    reads = _accesses(dying, loop, reads_only=True)
-    writes = _accesses(born, loop, reads_only=False)
-    if not reads or not writes:
-        return None
+StepExtents = list  # per iteration of the loop: the [lo, hi) bytes its accesses may touch, None for none
+
+
+def step_extents(requests: list[tuple[Buffer, bool]], loop: ir.Operation) -> list[StepExtents | None]:
+    """For each (buffer, reads only) of `requests`: per iteration of the top-level `loop`, the hull of the bytes
+    of the buffer its accesses may touch (accesses under a guard the iteration does not take left out:
+    `value_range` decides a condition on the loop's index, and leaves one on inner loops undecided, which then
+    counts). None when nothing is known: no access, an access other than a plain read where reads only, a bound
+    that is not static, or more than MAX_ITERATIONS iterations. One enumeration of the loop serves all the
+    buffers: in an iteration they share the ranges of their index computations, and the ranges that do not
+    depend on the loop's index are computed once (`InvariantRanges`)."""
+    accesses = [_accesses(buf, loop, reads_only) or None for buf, reads_only in requests]
+    extents: list[StepExtents | None] = [[] if a is not None else None for a in accesses]
     iv = loop.regions[0].blocks[0].arguments[0]
+    invariant = InvariantRanges(iv)
+    for count, env in enumerate(iterations([loop])):
+        if count >= MAX_ITERATIONS:
+            return [None] * len(requests)
+        env, cache = {iv: env[iv]}, invariant.for_binding()
+        for k, ((buf, _), touched) in enumerate(zip(requests, accesses)):
+            if extents[k] is None:
+                continue
+            try:
+                extents[k].append(_hull([access_extent(v, u, buf.value, env, cache) for v, u, g in touched
+                                         if guards_taken(g, env, cache)]))
+            except NotStatic:
+                extents[k] = None
+    return extents
+
+
+def forbidden_deltas(reads: StepExtents | None, writes: StepExtents | None, dying: Buffer,
+                     born: Buffer) -> tuple[tuple[int, int], ...] | None:
+    """Closed intervals of unsafe offset(born) - offset(dying), from the `step_extents` of the dying buffer's
+    reads and the born buffer's writes; None when nothing is known to be safe beyond keeping them apart."""
+    if reads is None or writes is None:
+        return None
     forbidden: list[tuple[int, int]] = []
     written: tuple[int, int] | None = None
-    try:
-        for count, env in enumerate(iterations([loop])):
-            if count >= MAX_ITERATIONS:
-                return None
-            env = {iv: env[iv]}
-            cache: dict = {}
-            # accesses under a guard the iteration does not take are left out (value_range decides a
-            # condition on the loop's index, and leaves one on inner loops undecided: then it counts)
-            step_writes = _hull([access_extent(v, u, born.value, env, cache) for v, u, g in writes
-                                 if guards_taken(g, env, cache)])
-            if step_writes is not None:
-                written = step_writes if written is None else _hull([written, step_writes])
-            step_reads = _hull([access_extent(v, u, dying.value, env, cache) for v, u, g in reads
-                                if guards_taken(g, env, cache)])
-            if written is None or step_reads is None:
-                continue
-            r_lo, r_hi = step_reads
-            # overlap iff d + written.lo < r_hi and r_lo < d + written.hi
-            forbidden.append((r_lo - written[1] + 1, r_hi - written[0] - 1))
-    except NotStatic:
-        return None
+    for step_writes, step_reads in zip(writes, reads):
+        if step_writes is not None:
+            written = step_writes if written is None else _hull([written, step_writes])
+        if written is None or step_reads is None:
+            continue
+        r_lo, r_hi = step_reads
+        # overlap iff d + written.lo < r_hi and r_lo < d + written.hi
+        forbidden.append((r_lo - written[1] + 1, r_hi - written[0] - 1))
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(f for f in forbidden if f[0] <= f[1]):
         if merged and lo <= merged[-1][1] + 1:
@@ -339,12 +354,17 @@ def find_overlaps(fn, slots: list[list[Buffer]]) -> list[Overlap]:
         if op.name not in ("scf.for", "linalg.generic") or schedule.start[op] not in born_at \
                 or schedule.end[op] not in dying_at:
             continue
-        deltas = forbidden_deltas if op.name == "scf.for" else elementwise_forbidden_deltas
-        for x in dying_at[schedule.end[op]]:
-            if slots[x][0].first >= schedule.start[op]:
-                continue  # born in this loop too
-            for y in born_at[schedule.start[op]]:
-                forbidden = deltas(slots[x][0], slots[y][0], op)
-                if forbidden is not None:
-                    found.append(Overlap(x, y, forbidden))
+        pairs = [(x, y) for x in dying_at[schedule.end[op]] if slots[x][0].first < schedule.start[op]  # not born here
+                 for y in born_at[schedule.start[op]]]
+        if op.name == "scf.for":
+            dying, born = sorted({x for x, _ in pairs}), sorted({y for _, y in pairs})
+            extents = step_extents([(slots[x][0], True) for x in dying] + [(slots[y][0], False) for y in born], op)
+            reads, writes = dict(zip(dying, extents)), dict(zip(born, extents[len(dying):]))
+            forbidden_of = lambda x, y: forbidden_deltas(reads[x], writes[y], slots[x][0], slots[y][0])  # noqa: E731
+        else:
+            forbidden_of = lambda x, y: elementwise_forbidden_deltas(slots[x][0], slots[y][0], op)  # noqa: E731
+        for x, y in pairs:
+            forbidden = forbidden_of(x, y)
+            if forbidden is not None:
+                found.append(Overlap(x, y, forbidden))
     return found

@@ -180,6 +180,7 @@ class PlanMemory(ModulePass):
     register_tile_elements: int = 1
     shifted_aliases: bool = True
     cutoff_bytes: int = 0  # > 0: below it or no optimal layout (memory/planner.py solve's cutoff)
+    time_limit_ms: int = int(planners.OPTIMAL_TIME_LIMIT_S * 1000)  # the optimal planner's (CP-SAT deterministic)
 
     def run(self, module: ir.Module) -> MemoryPlan:
         with module.context, ir.Location.unknown():
@@ -216,7 +217,8 @@ class PlanMemory(ModulePass):
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
             overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
             try:
-                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes)
+                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes,
+                                        self.time_limit_ms / 1000)
             except ValueError as e:
                 raise FdtError(str(e)) from None
             names = ["|".join(b.name for b in slot) for slot in slots]

@@ -143,7 +143,13 @@ def in_place_path(graph: LayerGraph, layer: int) -> FusedPath | None:
 
 def in_place_plan(graph: LayerGraph) -> TilingPlan:
     """Every layer that can write over its input, tiled so."""
-    return TilingPlan(tuple(p for i in range(len(graph.layers)) if (p := in_place_path(graph, i))))
+    return _plan_of([p for i in range(len(graph.layers)) if (p := in_place_path(graph, i))])
+
+
+def _plan_of(paths: list[FusedPath]) -> TilingPlan:
+    """The plan of `paths` in one order (by layer names), so that the search sees a plan it has scored as
+    scored whichever way it was put together."""
+    return TilingPlan(tuple(sorted(paths, key=lambda p: p.layers)))
 
 
 def with_in_place(plan: TilingPlan, in_place: TilingPlan) -> TilingPlan:
@@ -152,13 +158,13 @@ def with_in_place(plan: TilingPlan, in_place: TilingPlan) -> TilingPlan:
     candidate rather than one plateau move per layer."""
     held = {name for path in plan.paths for name in path.layers}
     extra = [p for p in in_place.paths if p.layers[0] not in held]
-    return TilingPlan(tuple(sorted([*plan.paths, *extra], key=lambda p: p.layers)))
+    return _plan_of([*plan.paths, *extra])
 
 
 def with_path(plan: TilingPlan, path: FusedPath) -> TilingPlan:
     """`plan` plus `path`, dropping the plan's paths that share a layer with it."""
     keep = [p for p in plan.paths if not set(p.layers) & set(path.layers)]
-    return TilingPlan(tuple(sorted([*keep, path], key=lambda p: p.layers)))
+    return _plan_of([*keep, path])
 
 
 def estimate_arena(graph: LayerGraph, plan: TilingPlan) -> int:

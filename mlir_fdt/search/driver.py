@@ -379,6 +379,8 @@ def _fill_estimates(evaluations: list[Evaluation], estimate, pool: ThreadPoolExe
     for e, done in zip(missing, pool.map(estimate, missing)):
         e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
         e.lowered = done.lowered
+        if done.ok:  # laid out with the optimal planner's full limit (scoring had less): the program's arena
+            e.arena_bytes, e.planner = done.arena_bytes, done.planner
 
 
 def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,

@@ -70,6 +70,7 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels:
                arena_cutoff: int = 0, keep: str | None = None, max_macs: int | None = None) -> dict:
     """In a worker: lower the prepared module with `plan` (applied here: the worker is the crash boundary)."""
     from ..ir import ir, new_context
+    from ..memory.planner import SCORING_TIME_LIMIT_S
     from ..pipeline import lower_tiled, tile
     if prepared not in _prepared:
         _prepared.clear()
@@ -79,8 +80,11 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels:
         executed_macs = tile(module, TilingPlan.from_json(plan), isolate_plan=False)
         if max_macs is not None and executed_macs > max_macs:
             return {"arena_bytes": None, "executed_macs": executed_macs}
+        # scored among many (no estimate): the optimal planner's shorter limit; estimated (a plan that may
+        # be chosen): its full limit, so the chosen plan's layout is the one the compiler would make
+        limit = None if kernels is not None else int(SCORING_TIME_LIMIT_S * 1000)
         lowered = lower_tiled(module, executed_macs, planner, alignment, kernels=kernels or "scalar",
-                              estimate=kernels is not None, arena_cutoff=arena_cutoff)
+                              estimate=kernels is not None, arena_cutoff=arena_cutoff, layout_time_limit_ms=limit)
         kept = None
         if keep:
             with open(keep, "wb") as f:

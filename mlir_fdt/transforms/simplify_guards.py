@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis.index_eval import NotStatic, constant_over_iterations
-from ..ir import ir, run_pipeline, walk_ops
+from ..ir import ir, run_pipeline, walk_block, walk_ops
 from ..passes import ModulePass
 
 
@@ -37,26 +37,26 @@ class SimplifyGuards(ModulePass):
 
     def apply(self, module: ir.Module) -> None:
         with module.context:
-            changed = True
-            while changed:
-                changed = False
-                for op in walk_ops(module.operation):
-                    if op.name != "scf.if":
+            # one pre-order pass: an outer guard is decided before the guards it holds; a guard in a branch
+            # erased with its scf.if is not looked at (deciding one guard changes no other's condition)
+            erased: set = set()
+            for op in [op for op in walk_ops(module.operation) if op.name == "scf.if"]:
+                if op in erased:
+                    continue
+                try:
+                    value = constant_over_iterations(op.operands[0], op)
+                except NotStatic:
+                    continue
+                if value is None:
+                    continue
+                taken = 0 if value else 1
+                if taken == 1 and len(op.regions[1].blocks) == 0:
+                    if len(op.results):
                         continue
-                    try:
-                        value = constant_over_iterations(op.operands[0], op)
-                    except NotStatic:
-                        continue
-                    if value is None:
-                        continue
-                    taken = 0 if value else 1
-                    if taken == 1 and len(op.regions[1].blocks) == 0:
-                        if len(op.results):
-                            continue
-                        op.erase()
-                    else:
-                        _inline_branch(op, taken)
-                    changed = True
-                    break
+                    erased.update(walk_ops(op))
+                    op.erase()
+                else:
+                    erased.update(child for block in op.regions[1 - taken].blocks for child in walk_block(block))
+                    _inline_branch(op, taken)
         # inlined branches leave tensor.casts to the scf.if's (less static) result types
         run_pipeline(module, "builtin.module(canonicalize,cse)")

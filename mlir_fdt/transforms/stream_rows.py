@@ -161,6 +161,7 @@ class StreamedPath:
         self.nodes: dict = {}      # ir.Value -> _Node, in production order
         self._timed: set = set()   # inputs of the path whose period a reader has fixed
         self.units: list[_Node] = []
+        self._unit_of_op: dict | None = None  # op of a layer of the path -> its unit (`_unit_of`)
         for layer in chain:
             node = _Node(layer.result, layer)
             if layer.rank == 1:
@@ -184,8 +185,9 @@ class StreamedPath:
 
     def _reads(self, layer: Layer) -> list[_Read]:
         reads = []
-        own = set(layer.ops)
-        for op in layer.ops:
+        ops = layer.ops
+        own = set(ops)
+        for op in ops:
             if op.name == "tensor.pad" or op.name == "tensor.empty":
                 continue
             if op.name != "linalg.generic":
@@ -252,10 +254,11 @@ class StreamedPath:
             node.depth = max(node.depth, 2)
 
     def _unit_of(self, op: ir.Operation) -> _Node:
-        for unit in self.units:
-            if op in unit.layer.ops:
-                return unit
-        raise AssertionError("an op of the path outside its layers")
+        if self._unit_of_op is None:  # (`Layer.ops` walks the layer's block)
+            self._unit_of_op = {member: unit for unit in self.units for member in unit.layer.ops}
+        if op not in self._unit_of_op:
+            raise AssertionError("an op of the path outside its layers")
+        return self._unit_of_op[op]
 
     # -- the rewrite ---------------------------------------------------------------------------------------------
     def rewrite(self) -> None:
@@ -434,15 +437,17 @@ class StreamedPath:
         """Clone `node`'s layer for output row `row`, reading its inputs' windows."""
         layer = node.layer
         mapping: dict = {}
-        reads = {(r.op, r.operand): r for n in self.nodes.values() for r in n.reads if r.op in layer.ops}
+        layer_ops = layer.ops
+        members = set(layer_ops)
+        reads = {(r.op, r.operand): r for n in self.nodes.values() for r in n.reads if r.op in members}
         # the layer's result is written where its outs chain starts (the epilogue's empty tensor; or, for a
         # layer without epilogue, the empty tensor its accumulator's init fills): into the window's new row
         writes_result = {layer.anchor}
         outs = list(layer.anchor.operands)[-1]
-        while (init := defining_op(outs)) is not None and init in layer.ops and init.name == "linalg.generic":
+        while (init := defining_op(outs)) is not None and init in members and init.name == "linalg.generic":
             writes_result.add(init)
             outs = list(init.operands)[-1]
-        for op in layer.ops:
+        for op in layer_ops:
             if op.name == "tensor.pad":
                 continue
             n_in = num_inputs(op)
