@@ -146,7 +146,10 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             keep = Path(tmp) / f"lowered{next(numbers)}.mlirbc" if keep_chosen else None
             return evaluate(children, prepared, e.plan, planner, alignment, kernels=kernels, keep=keep)
 
-        (untiled,) = score([TilingPlan()])
+        # the untiled plan and, beside it, every layer that can write over its input doing so (the search
+        # starts from that when it is smaller)
+        start_plan = in_place_plan(graph) if objective.kind != "untiled" else TilingPlan()
+        untiled, *first = score([TilingPlan(), *([start_plan] if start_plan.paths else [])])
         if not untiled.ok:
             if untiled.error.startswith("internal error: "):
                 raise InternalError(f"the untiled program does not compile: {untiled.error[16:]}")
@@ -161,10 +164,9 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
             return result
         bar = _Progress(progress)
         current, seen, plateau, stale = untiled, {untiled.plan}, 0, 0
-        # start from every layer that can write over its input doing so, when that is smaller
-        start_plan = in_place_plan(graph)
+        worse: set[FusedPath] = set()  # paths that did not improve a plan (`_made_worse`)
         if start_plan.paths:
-            (in_place,) = score([start_plan])
+            (in_place,) = first
             seen.add(start_plan)
             result.evaluations.append(in_place)
             if in_place.ok and in_place.executed_macs <= untiled.executed_macs \
@@ -179,6 +181,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 if start_plan.paths:  # the layers the current plan leaves free, in place
                     plans.append(with_in_place(current.plan, start_plan))
                 plans = [p for p in dict.fromkeys(plans) if p not in seen]
+                if objective.kind != "ram-budget":  # (the budget mode wants the cheapest plan: it keeps them all)
+                    plans = [p for p in plans if not (set(p.paths) - set(current.plan.paths)) & worse]
                 if objective.kind == "min-ram":  # only paths that recompute nothing
                     plans = [p for p in plans if all(path.recomputes_nothing for path in p.paths)]
                     # nothing recomputed: a finer cut of the same paths is never larger
@@ -203,11 +207,14 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 best = None
                 # score the round's candidates batch by batch until one improves or time is up
                 while queue and time.perf_counter() - start < time_budget_s and stale < MAX_STALE_BATCHES:
-                    batch, queue = queue[:CANDIDATES_PER_ROUND], queue[CANDIDATES_PER_ROUND:]
+                    # (a remainder fewer than the workers joins this batch: no worker idles over a batch of one)
+                    size = CANDIDATES_PER_ROUND if len(queue) >= CANDIDATES_PER_ROUND + workers else len(queue)
+                    batch, queue = queue[:size], queue[size:]
                     seen.update(batch)
                     scored = score(batch, objective.ram_budget if objective.kind == "ram-budget"
                                    else current.arena_bytes)
                     result.evaluations.extend(scored)
+                    worse |= _made_worse(scored, current, graph)
                     bar.update(len(result.evaluations) - 1,
                                f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
                     best = _best_move(scored, current, objective, result, graph)
@@ -259,6 +266,18 @@ def _choose(result: SearchResult, objective: Objective, current: Evaluation) -> 
                                                                     _size(e.plan)))
     elif objective.kind == "ram-budget":
         result.chosen = current
+
+
+def _made_worse(scored: list[Evaluation], current: Evaluation, graph: LayerGraph) -> set[FusedPath]:
+    """The paths that, added to the current plan, did not improve it: a larger arena, or the same arena with
+    no fewer layers at the peak (not even a plateau move, `_best_move`). Later rounds do not propose them
+    again: a plan that extends the current one leaves the memory at their layers' steps as it was, unless
+    its own paths change it there too. (MobileNetV2 224: after the stream through its first 12 layers, the
+    streams near its 1280-channel end saved nothing or cost up to 81 KB; proposed again beside the next
+    path, they cost one more round of plans.)"""
+    return {path for e in scored if e.ok and (e.arena_bytes > current.arena_bytes or (
+                e.arena_bytes == current.arena_bytes and _peak(graph, e.plan) >= _peak(graph, current.plan)))
+            for path in set(e.plan.paths) - set(current.plan.paths)}
 
 
 def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:

@@ -254,11 +254,17 @@ class StreamedPath:
             node.depth = max(node.depth, 2)
 
     def _unit_of(self, op: ir.Operation) -> _Node:
-        if self._unit_of_op is None:  # (`Layer.ops` walks the layer's block)
-            self._unit_of_op = {member: unit for unit in self.units for member in unit.layer.ops}
-        if op not in self._unit_of_op:
+        units = self._units_by_op()
+        if op not in units:
             raise AssertionError("an op of the path outside its layers")
-        return self._unit_of_op[op]
+        return units[op]
+
+    def _units_by_op(self) -> dict:
+        """Each op of the path's layers -> its unit, found once (`Layer.ops` walks the layer's block; the rewrite
+        adds ops and erases the layers' only at its end)."""
+        if self._unit_of_op is None:
+            self._unit_of_op = {member: unit for unit in self.units for member in unit.layer.ops}
+        return self._unit_of_op
 
     # -- the rewrite ---------------------------------------------------------------------------------------------
     def rewrite(self) -> None:
@@ -418,8 +424,7 @@ class StreamedPath:
         return _clone_generic(prologue, operands, row).results[0]
 
     def _path_ops(self) -> set:
-        ops = {op for unit in self.units for op in unit.layer.ops}
-        return ops | {unit.pool for unit in self.units if unit.pool is not None}
+        return set(self._units_by_op()) | {unit.pool for unit in self.units if unit.pool is not None}
 
     def _shift(self, node: _Node, window: ir.Value) -> ir.Value:
         if node.depth == 1:
