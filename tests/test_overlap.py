@@ -227,3 +227,27 @@ def test_a_rank_reducing_view_pairs_its_indices_with_the_kept_strides():
     # iteration t reads x[8t, 8t+8) and has written y[0, 8t+8): y may start 8 bytes below x or
     # lower (it trails the reads by a row), or past x's end; never at d in -7..31
     assert found == [Overlap(0, 1, ((-7, 31),))]
+
+
+def test_ranges_that_do_not_depend_on_the_loop_index_are_computed_once_for_all_iterations():
+    """`InvariantRanges` (the enumeration behind `step_extents`): the range of an inner loop's index and of
+    constants is kept across bindings of the outer index; a value computed from the outer index is not (a
+    stale range there would make every iteration read the first one's bytes)."""
+    from mlir_fdt.analysis.index_ranges import InvariantRanges, value_range
+    ctx = new_context()
+    module = ir.Module.parse(SLICED_DEPTHWISE, ctx)
+    with ctx:
+        fn = entry_function(module)
+        outer = next(op for op in fn.regions[0].blocks[0].operations if op.operation.name == "scf.for")
+        i = outer.regions[0].blocks[0].arguments[0]
+        inner = next(op for op in outer.regions[0].blocks[0].operations if op.operation.name == "scf.for")
+        j = inner.regions[0].blocks[0].arguments[0]
+        a = next(op for op in inner.regions[0].blocks[0].operations
+                 if op.operation.name == "scf.for").regions[0].blocks[0].operations[0].results[0]  # 2i
+        invariant = InvariantRanges(i)
+        assert invariant.varies(a) and not invariant.varies(j)
+        for x in range(4):
+            cache = invariant.for_binding()
+            assert value_range(a, {i: x}, cache) == (2 * x, 2 * x)
+            assert value_range(j, {i: x}, cache) == (0, 3)
+        assert j in invariant.ranges and a not in invariant.ranges

@@ -221,3 +221,41 @@ def test_a_plan_recomputing_more_than_allowed_is_not_laid_out(tmp_path):
     assert stopped == {"arena_bytes": None, "executed_macs": scored["executed_macs"]}
     assert not Evaluation(TilingPlan.from_json(plan), None, stopped["executed_macs"], over_macs=True).ok
 
+
+
+def test_a_plan_is_the_same_plan_however_it_was_put_together():
+    """The in-place start plan and that plan rebuilt by `with_in_place` compare equal (MobileNetV2 224's
+    dw_7 sorted after dw_49 in one and before dw_13 in the other: the same plan scored twice)."""
+    from mlir_fdt.search.candidates import in_place_plan, with_in_place, with_path
+    module = _prepared("kws_int8")
+    with module.context:
+        graph = build_graph(module)
+    start = in_place_plan(graph)
+    assert len(start.paths) > 1
+    assert with_in_place(TilingPlan(), start) == start
+    assert with_path(TilingPlan(tuple(reversed(start.paths[1:]))), start.paths[0]) == start
+
+
+def test_paths_that_did_not_improve_the_plan_are_not_proposed_again():
+    """`_made_worse`: a path whose plan had a larger arena than the current plan, or the same arena without
+    fewer layers at the peak, is remembered; one that improved, or failed to compile, is not."""
+    from mlir_fdt.search.driver import _made_worse, _peak
+    from mlir_fdt.search.evaluate import Evaluation
+    module = _prepared("kws_int8")
+    with module.context:
+        graph = build_graph(module)
+    current = Evaluation(TilingPlan(), 16000, 100)
+    worse, better, failed = (FusedPath(("dw_1",), "fdt", partitions=64), FusedPath(("pw_2",), "ffmt", tiles=(25, 1)),
+                             FusedPath(("dw_3",), "fdt", partitions=64))
+    scored = [Evaluation(TilingPlan((worse,)), 16016, 100), Evaluation(TilingPlan((better,)), 12000, 100),
+              Evaluation(TilingPlan((failed,)), None, None, error="error: no")]
+    assert _made_worse(scored, current, graph) == {worse}
+    # the same arena: kept for later rounds when it leaves fewer layers at the estimated peak (a plateau move)
+    assert _peak(graph, TilingPlan((better,))) < _peak(graph, TilingPlan())  # 7 layers at 8,640 B, not 8
+    assert _made_worse([Evaluation(TilingPlan((better,)), 16000, 100)], current, graph) == set()
+    # and not kept when it leaves the peak as it was: conv_0 in row tiles, beside pw_2 in place
+    on_plateau = Evaluation(TilingPlan((better,)), 16000, 100)
+    aside = FusedPath(("conv_0",), "ffmt", tiles=(5, 1))
+    again = TilingPlan((better, aside))
+    assert _peak(graph, again) == _peak(graph, on_plateau.plan)
+    assert _made_worse([Evaluation(again, 16000, 100)], on_plateau, graph) == {aside}
