@@ -37,8 +37,10 @@ CANDIDATES_PER_ROUND = 12
 DEFAULT_TIME_BUDGET_S = 240.0
 MAX_PLATEAU_ROUNDS = 3
 # batches in a row that found no better plan before the search stops (the front has stopped moving;
-# kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this)
-MAX_STALE_BATCHES = 3
+# kws_fp32 scored 373 plans in 117 s, none smaller than untiled, before this). 2, not 3: on the 39 models of
+# ../shared the same arenas with min-ram and --max-overhead 0.25 (VWW 50 -> 38 plans, MobileNetV2 224 with
+# --max-overhead 98 -> 86)
+MAX_STALE_BATCHES = 2
 MAX_TIES_ESTIMATED = 4  # max-overhead: plans of the least arena ranked by their instruction estimate
 MAX_FEWER_PIECES_ESTIMATED = 4  # max-overhead: larger-arena plans in fewer pieces, estimated too
 MAX_COARSENING_ROUNDS = 3  # rounds of halving the chosen plan's pieces after the search
@@ -155,10 +157,9 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 raise InternalError(f"the untiled program does not compile: {untiled.error[16:]}")
             raise FdtError(f"the untiled program does not compile: {untiled.error.removeprefix('error: ')}")
         result = SearchResult(objective, untiled, untiled, macs, [untiled])
-        if objective.kind == "max-overhead":  # the instructions bound too (`SearchResult.instruction_limit`)
-            _fill_estimates([untiled], estimate, pool)
-            if untiled.estimated_instructions is not None:
-                result.instruction_limit = (1.0 + objective.max_overhead) * untiled.estimated_instructions
+        # max-overhead: the instructions bound too (`SearchResult.instruction_limit`), needed once plans are
+        # estimated, after the rounds: the untiled program is estimated meanwhile, beside the first scores
+        untiled_estimate = pool.submit(estimate, untiled) if objective.kind == "max-overhead" else None
         if objective.kind == "untiled":
             result.seconds = time.perf_counter() - start
             return result
@@ -231,6 +232,10 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                 current = best
         finally:
             bar.close()
+        if untiled_estimate is not None:
+            _take_estimate(untiled, untiled_estimate.result())
+            if untiled.estimated_instructions is not None:
+                result.instruction_limit = (1.0 + objective.max_overhead) * untiled.estimated_instructions
         _choose(result, objective, current)
         # with recomputation allowed, the chosen plan's paths cut into fewer pieces may keep its arena and
         # recompute less (a halo fewer per tile): score those few variants, choose again, and go on halving
@@ -396,10 +401,15 @@ def _fill_estimates(evaluations: list[Evaluation], estimate, pool: ThreadPoolExe
     have none yet, computed in parallel."""
     missing = [e for e in evaluations if e.estimated_instructions is None]
     for e, done in zip(missing, pool.map(estimate, missing)):
-        e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
-        e.lowered = done.lowered
-        if done.ok:  # laid out with the optimal planner's full limit (scoring had less): the program's arena
-            e.arena_bytes, e.planner = done.arena_bytes, done.planner
+        _take_estimate(e, done)
+
+
+def _take_estimate(e: Evaluation, done: Evaluation) -> None:
+    """`e` takes the estimates (and kept lowered program) of `done`, its plan lowered with the target's kernels."""
+    e.estimated_instructions, e.estimated_code_bytes = done.estimated_instructions, done.estimated_code_bytes
+    e.lowered = done.lowered
+    if done.ok:  # laid out with the optimal planner's full limit (scoring had less): the program's arena
+        e.arena_bytes, e.planner = done.arena_bytes, done.planner
 
 
 def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,
