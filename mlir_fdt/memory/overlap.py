@@ -356,15 +356,15 @@ def find_overlaps(fn, slots: list[list[Buffer]]) -> list[Overlap]:
             continue
         pairs = [(x, y) for x in dying_at[schedule.end[op]] if slots[x][0].first < schedule.start[op]  # not born here
                  for y in born_at[schedule.start[op]]]
-        if op.name == "scf.for":
+        if op.name == "scf.for":  # each buffer's extents from one enumeration of the loop
             dying, born = sorted({x for x, _ in pairs}), sorted({y for _, y in pairs})
             extents = step_extents([(slots[x][0], True) for x in dying] + [(slots[y][0], False) for y in born], op)
             reads, writes = dict(zip(dying, extents)), dict(zip(born, extents[len(dying):]))
-            forbidden_of = lambda x, y: forbidden_deltas(reads[x], writes[y], slots[x][0], slots[y][0])  # noqa: E731
-        else:
-            forbidden_of = lambda x, y: elementwise_forbidden_deltas(slots[x][0], slots[y][0], op)  # noqa: E731
         for x, y in pairs:
-            forbidden = forbidden_of(x, y)
+            if op.name == "scf.for":
+                forbidden = forbidden_deltas(reads[x], writes[y], slots[x][0], slots[y][0])
+            else:
+                forbidden = elementwise_forbidden_deltas(slots[x][0], slots[y][0], op)
             if forbidden is not None:
                 found.append(Overlap(x, y, forbidden))
     return found
