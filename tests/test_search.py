@@ -99,6 +99,22 @@ def test_max_overhead_on_resnet8_keeps_the_cheaper_cut():
     assert result.seconds < 120
 
 
+@pytest.mark.slow  # a whole --max-overhead search of a MobileNetV1 (~10 s)
+def test_max_overhead_is_not_worse_than_min_ram_when_its_plan_is_fast_enough():
+    """--max-overhead allows every plan min-ram may choose (nothing recomputed) whose estimated instructions are
+    within the bound: mlonmcu_mobilenet_v1's stream of dw_1..dw_3 (198,656 B, 1.006x the untiled estimate).
+    Its search started from an FFMT cut (202,816 B) and never scored that stream before its first round took
+    the plans recomputing nothing only."""
+    from conftest import CORPUS
+    module = import_model(CORPUS / "mlonmcu_mobilenet_v1_0_25_128.tflite", new_context())
+    prepare_tensor_program(module)
+    macs = count_macs(module)
+    min_ram = search(module, macs, Objective("min-ram"), progress=False)
+    max_overhead = search(module, macs, Objective("max-overhead", max_overhead=0.25), progress=False)
+    assert min_ram.chosen.estimated_instructions <= max_overhead.instruction_limit
+    assert max_overhead.chosen.arena_bytes <= min_ram.chosen.arena_bytes == 198656
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "mlir_fdt.tools.cli", *args], capture_output=True, text=True,
                           timeout=900)
