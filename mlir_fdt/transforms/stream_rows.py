@@ -162,6 +162,7 @@ class StreamedPath:
         self._timed: set = set()   # inputs of the path whose period a reader has fixed
         self.units: list[_Node] = []
         self._unit_of_op: dict | None = None  # op of a layer of the path -> its unit (`_unit_of`)
+        self._prologues: dict = {}  # input map -> the element-wise op computing it, row by row (`rewrite`)
         for layer in chain:
             node = _Node(layer.result, layer)
             if layer.rank == 1:
@@ -280,6 +281,10 @@ class StreamedPath:
                 return c[v]
             self._const = const
             windows = [n for n in self.nodes.values() if n is not last]
+            path_ops = self._path_ops()
+            # the element-wise op each input map of the path is computed by, to compute a row at a time (`_prologue`)
+            self._prologues = {n.value: p for n in windows if n.layer is None
+                               and (p := _prologue(n.value, path_ops, self.input_streamed))}
             # every window (and the pooled sums) is filled at its first row, inside the loop: a buffer the loop
             # first touches late may then share the bytes of the path's input already consumed (memory/overlap.py
             # leaves out the accesses of the steps that do not run them)
@@ -303,13 +308,11 @@ class StreamedPath:
         if last.pool is not None:  # the pooling's init and epilogue stay, around the loop
             old_ops = [op for layer in self.chain[:-1] for op in layer.ops] + \
                 [op for op in last.layer.ops if op.name == "tensor.pad"] + [last.pool]
-        prologues = [p for n in windows if n.layer is None
-                     and (p := _prologue(n.value, self._path_ops(), self.input_streamed))]
         anchor.results[0].replace_all_uses_with(result)
         for op in reversed(old_ops):  # an accumulator fill CSE shares with a layer outside stays
             if all(not list(r.uses) for r in op.results):
                 op.erase()
-        for op in prologues:  # computed a row at a time inside the loop now
+        for op in self._prologues.values():  # computed a row at a time inside the loop now
             if not list(op.results[0].uses):
                 op.erase()
 
@@ -407,7 +410,7 @@ class StreamedPath:
         """Row `row` of a map the path reads from outside: a slice of it; or, when the map is computed by an
         element-wise generic only the path reads (`_prologue`: a model input's channels-last transpose or its
         scaling), that generic on the row's slice of each of its inputs, so the whole map never exists."""
-        prologue = _prologue(node.value, self._path_ops(), self.input_streamed)
+        prologue = self._prologues.get(node.value)
         if prologue is None:
             return _slice(node.value, [row] + [self._const(0)] * (len(node.shape) - 1), None, [1] + node.shape[1:])
         maps = indexing_maps(prologue)
