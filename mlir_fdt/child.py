@@ -12,7 +12,8 @@ With `MLIR_FDT_SAVE_TEMPS=DIR` the call that killed a child is kept as a reprodu
 `python -m mlir_fdt.child DIR/crash-N/call.json`.
 
 `Workers(n)`: n long-lived children serving calls in turn (no interpreter start-up per call, and a
-function may cache what it parsed for the next call); one that dies is replaced.
+function may cache what it parsed for the next call); one that dies is replaced. `call_in_child` uses
+the process's own `Workers` (`shared_workers`), started on first use: a crash still loses only its call.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import select
 import shutil
 import signal
 import subprocess
+import atexit
 import sys
 import tempfile
 import threading
@@ -154,15 +156,6 @@ class _Child:
         self.stderr.close()
 
 
-def call_in_child(target: str, *args, timeout: float | None = None):
-    """Run `target(*args)` in a new child process and return its result (see the module's doc)."""
-    child = _Child()
-    try:
-        return child.call(target, list(args), timeout)
-    finally:
-        child.close()
-
-
 class Workers:
     """`count` long-lived children; `call` is safe from several threads (each call takes an idle child)."""
 
@@ -200,6 +193,27 @@ class Workers:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_shared: Workers | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_workers() -> Workers:
+    """The process's children for calls outside a search (a user's tiling plan, the fuzzer's cases): one
+    more is started whenever every one is busy, up to one a core (threads calling at once each get one)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Workers(os.cpu_count() or 1)
+            atexit.register(_shared.close)
+        return _shared
+
+
+def call_in_child(target: str, *args, timeout: float | None = None):
+    """Run `target(*args)` in a child process (one of `shared_workers`) and return its result (see the
+    module's doc)."""
+    return shared_workers().call(target, *args, timeout=timeout)
 
 
 def _replay(call_file: Path) -> int:

@@ -462,95 +462,90 @@ def _search(module, macs: int, options: CompileOptions, target, out_dir: Path):
     return result
 
 
-def _reference_outputs(model: Path, inputs: list[np.ndarray], n_outputs: int,
-                       out_dir: Path) -> tuple[str, list[np.ndarray], str | None]:
-    """(reference name, outputs, why not TFLite Micro). A .tflite is checked against TFLite Micro, a .onnx
-    against onnxruntime (never anything else: an ONNX model onnxruntime cannot run is an error); only a
-    .tflite that TFLite Micro cannot run at all falls back to IREE's default compilation of the
-    imported program, and the reason is kept (report.json `reference_note`, and a warning)."""
+def _reference_outputs(model: Path, input_sets: list[list[np.ndarray]], n_outputs: int,
+                       out_dir: Path) -> tuple[str, list[list[np.ndarray]], str | None]:
+    """(reference name, the outputs of each input set, why not TFLite Micro). A .tflite is checked against
+    TFLite Micro, a .onnx against onnxruntime (never anything else: an ONNX model onnxruntime cannot run is
+    an error); only a .tflite that TFLite Micro cannot run at all falls back to IREE's default compilation
+    of the imported program, and the reason is kept (report.json `reference_note`, and a warning)."""
     from .reference.host import run_default_iree
     note = None
     if model.suffix.lower() == ".onnx":
         from .reference.ort import run_onnxruntime
-        return "onnxruntime", run_onnxruntime(model, inputs), None
+        return "onnxruntime", [run_onnxruntime(model, inputs) for inputs in input_sets], None
     if model.suffix.lower() == ".tflite":
         from .reference.tflm import run_tflite_micro
         try:
-            return "tflite-micro", run_tflite_micro(model, inputs, n_outputs), None
+            return "tflite-micro", [run_tflite_micro(model, inputs, n_outputs) for inputs in input_sets], None
         except FdtError as e:
             note = f"{e}; compared with IREE's default compilation of the imported program instead"
     vmfb = out_dir / "reference.vmfb"
     compile_host(out_dir / "imported.mlir", vmfb)  # always: one left by an earlier model in out_dir is stale
-    return "iree-default", run_default_iree(vmfb, inputs), note
+    return "iree-default", [run_default_iree(vmfb, inputs) for inputs in input_sets], note
 
 
 def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path, source: Path,
                    options: CompileOptions, target: Target) -> OutputCheck:
-    """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host, and under QEMU with --run qemu;
-    compare every output with the reference; record the worst difference. With --check-intermediates,
-    compare every intermediate tensor too (`OutputCheck.intermediates`)."""
-    from .reference.host import run_arena_program
+    """Run `options.checks` seeded inputs (seed, seed+1, ...) on the host with --run host, under QEMU with
+    --run qemu; compare every output with the reference; record the worst difference. A QEMU run that
+    differs is run on the host too: whether the host build of the same program agrees tells a fault of
+    the target's code from one of the program. With --check-intermediates, compare every intermediate
+    tensor too (`OutputCheck.intermediates`)."""
     from .importers.tflite_flatbuffer import TfliteModel
     from .reference.inputs import declared_input_ranges, numpy_dtype, random_inputs, tflite_shape_inputs
     declared, inputs_info, outputs_info = imported.declared, report.inputs, report.outputs
     out_dtypes = [numpy_dtype(str(t.element_type)) for t in imported.out_types]
     ranges = declared_input_ranges(declared)
     fixed = tflite_shape_inputs(declared) if isinstance(declared, TfliteModel) else {}
-    # a streamed input comes through the runner's row callback: the host (iree.runtime) cannot run the program
-    on_host = not any(t.row_bytes for t in inputs_info)
-    vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags) if on_host else None
-    host_worst, qemu_worst, references, checked_inputs = 0.0, 0.0, [], []
-    reference_name, note, qemu = None, None, None
-    for k in range(options.checks):
-        seed = options.seed + k
-        inputs = random_inputs([(list(t.shape), str(t.element_type)) for t in imported.in_types], seed, ranges,
-                               imported.index_ranges, fixed)
-        reference_name, expected, note = _reference_outputs(imported.path, inputs, len(imported.out_types), out_dir)
-        expected = [np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)]
-        references.append(expected)
-        checked_inputs.append(inputs)
-        if k == 0:
-            if note:
-                log.warning("%s", note)
-            # The seeded inputs and the reference outputs, raw: a firmware's self-test vector
-            # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
-            for i, x in enumerate(inputs):
-                (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
-            for i, (e, d) in enumerate(zip(expected, out_dtypes)):
-                (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
-        if on_host:
-            host_out = run_arena_program(vmfb, report.arena_bytes,
-                                         [(i.offset, x.tobytes()) for i, x in zip(inputs_info, inputs)],
-                                         [(o.offset, o.bytes) for o in outputs_info])
-            host_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(host_out, out_dtypes, outputs_info)]
-            host_worst = max(host_worst, max(max_abs_diff(h, e) for h, e in zip(host_arrays, expected)))
-        if options.run == "qemu":
-            from .firmware.run import run_library_on_qemu
+    checked_inputs = [random_inputs([(list(t.shape), str(t.element_type)) for t in imported.in_types],
+                                    options.seed + k, ranges, imported.index_ranges, fixed)
+                      for k in range(options.checks)]
+    reference_name, references, note = _reference_outputs(imported.path, checked_inputs, len(imported.out_types),
+                                                          out_dir)
+    references = [[np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)] for expected in references]
+    if note:
+        log.warning("%s", note)
+    # The first seeded input and its reference outputs, raw: a firmware's self-test vector
+    # (cmake/MlirFdt.cmake TEST_VECTOR bakes them into <name>_test_vector.h).
+    for i, x in enumerate(checked_inputs[0]):
+        (out_dir / f"test_input{i}.bin").write_bytes(x.tobytes())
+    for i, (e, d) in enumerate(zip(references[0], out_dtypes)):
+        (out_dir / f"test_expected{i}.bin").write_bytes(np.ascontiguousarray(e, dtype=d).tobytes())
+    tolerance, tolerance_note = _tolerance(declared, references[0], out_dtypes)
+
+    def worst(runs: list[list[bytes]]) -> float:
+        return max(max_abs_diff(np.frombuffer(b, d).reshape(o.shape), e)
+                   for outputs, expected in zip(runs, references)
+                   for b, d, o, e in zip(outputs, out_dtypes, outputs_info, expected))
+
+    host_worst, qemu_worst, qemu = None, None, None
+    if options.run == "qemu":
+        from .firmware.run import run_library_on_qemu
+        qemu_outputs = []
+        for k, inputs in enumerate(checked_inputs):
             result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
                                                   report.interface, [x.tobytes() for x in inputs],
                                                   out_dir / "firmware", target)
-            qemu_arrays = [np.frombuffer(b, d).reshape(o.shape) for b, d, o in zip(outputs, out_dtypes, outputs_info)]
-            qemu_worst = max(qemu_worst, max(max_abs_diff(q, e) for q, e in zip(qemu_arrays, expected)))
+            qemu_outputs.append(outputs)
             if k == 0:
                 qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
                                result.get("loader_instructions"))
+        qemu_worst = worst(qemu_outputs)
+    # a streamed input comes through the runner's row callback: the host (iree.runtime) cannot run the program
+    host_can_run = not any(t.row_bytes for t in inputs_info)
+    if host_can_run and (options.run == "host" or qemu_worst > tolerance):
+        if options.run == "qemu":
+            log.warning("the program under QEMU differs from %s (max_abs_diff %g): running its host build too",
+                        reference_name, qemu_worst)
+        host_worst = worst(_run_on_host(report, checked_inputs, out_dir, source, options))
     varies = _varies(references)
     if varies is False:
         log.warning("the reference output is the same for all %d seeded inputs: the check proves little "
                     "(saturated model, or inputs outside the range it was trained on)", len(references))
-    is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
-    scale = max(1.0, max(float(np.max(np.abs(e))) for e in references[0] if e.size)) if is_float else 1.0
-    tolerance, tolerance_note = (FLOAT_TOLERANCE * scale if is_float else 0), None
-    steps = [s for s in declared.output_steps() if s] if hasattr(declared, "output_steps") else []
-    if steps:  # a QDQ model's dequantized output: one step (importers/onnx_qdq.py says why)
-        # one step, plus the float32 rounding of two dequantized values (each (q - zero) * scale, |q - zero|
-        # <= 255: a relative 2^-24 of 255 steps each)
-        tolerance, tolerance_note = max(tolerance, max(steps) * (1 + 1e-4)), QDQ_TOLERANCE_NOTE
     check = OutputCheck(
         reference=reference_name, checked_seeds=[options.seed + k for k in range(options.checks)],
-        host_max_abs_diff=host_worst if on_host else None, tolerance=tolerance, reference_output_varies=varies,
-        qemu_max_abs_diff=qemu_worst if options.run == "qemu" else None, qemu=qemu, reference_note=note,
-        tolerance_note=tolerance_note,
+        host_max_abs_diff=host_worst, tolerance=tolerance, reference_output_varies=varies,
+        qemu_max_abs_diff=qemu_worst, qemu=qemu, reference_note=note, tolerance_note=tolerance_note,
         # inputs that only state a shape (given that shape in every check), and index inputs with the
         # range they were drawn from: what the test inputs were, where it is not the default
         shape_inputs={inputs_info[i].display_name: v.tolist() for i, v in fixed.items()} or None,
@@ -558,6 +553,31 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
     if imported.named is not None:
         check.intermediates = _check_intermediates(check, imported, checked_inputs, out_dir, options, report.timings)
     return check
+
+
+def _run_on_host(report: CompileReport, checked_inputs: list[list[np.ndarray]], out_dir: Path, source: Path,
+                 options: CompileOptions) -> list[list[bytes]]:
+    """The outputs of the program's host build (`iree.runtime`, the same arena) on each input set."""
+    from .reference.host import run_arena_program
+    vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
+    return [run_arena_program(vmfb, report.arena_bytes,
+                              [(i.offset, x.tobytes()) for i, x in zip(report.inputs, inputs)],
+                              [(o.offset, o.bytes) for o in report.outputs])
+            for inputs in checked_inputs]
+
+
+def _tolerance(declared, expected: list[np.ndarray], out_dtypes: list) -> tuple[float, str | None]:
+    """(tolerance, why it is more than the float one): 0 for integer outputs, FLOAT_TOLERANCE of the
+    largest reference output for float ones, one quantization step for a QDQ model's dequantized output."""
+    is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected if e.size)) if is_float else 1.0
+    tolerance, note = (FLOAT_TOLERANCE * scale if is_float else 0), None
+    steps = [s for s in declared.output_steps() if s] if hasattr(declared, "output_steps") else []
+    if steps:  # a QDQ model's dequantized output: one step (importers/onnx_qdq.py says why)
+        # one step, plus the float32 rounding of two dequantized values (each (q - zero) * scale, |q - zero|
+        # <= 255: a relative 2^-24 of 255 steps each)
+        tolerance, note = max(tolerance, max(steps) * (1 + 1e-4)), QDQ_TOLERANCE_NOTE
+    return tolerance, note
 
 
 def _check_intermediates(check: OutputCheck, imported: ImportedModel, checked_inputs: list, out_dir: Path,

@@ -39,6 +39,10 @@ def test_a_bug_is_an_internal_error_with_its_traceback():
     assert "Traceback" in raised.value.child_traceback
 
 
+def test_calls_share_long_lived_children():
+    assert call_in_child("os:getpid") == call_in_child("os:getpid") != os.getpid()
+
+
 def test_a_hang_is_cut_at_the_timeout():
     with pytest.raises(ChildDied, match="timed out after 1 s"):
         call_in_child("time:sleep", 60, timeout=1)
@@ -50,8 +54,9 @@ def test_a_crash_keeps_a_reproducer(tmp_path, monkeypatch):
     monkeypatch.setenv("MLIR_FDT_SAVE_TEMPS", str(tmp_path / "temps"))
     data = tmp_path / "input.mlirbc"
     data.write_text("the input the crash needs")
-    with pytest.raises(ChildDied, match="killed by SIGABRT") as raised:
-        call_in_child("crashing:read_then_abort", str(data))
+    with Workers(1) as workers, pytest.raises(ChildDied, match="killed by SIGABRT") as raised:
+        # its own children: the shared ones may have started before PYTHONPATH named the crashing module
+        workers.call("crashing:read_then_abort", str(data))
     (kept,) = (tmp_path / "temps").glob("crash-*")
     assert str(kept) in str(raised.value)
     call = json.loads((kept / "call.json").read_text())

@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.qemu, requires_qemu]
 def test_int8_bit_exact_under_qemu(compiled, name):
     report, out = compiled(name, run="qemu")
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
+    # QEMU agreed: the host build is neither compiled nor run
+    assert report["host_max_abs_diff"] is None and not (out / "fdt_model.host.vmfb").exists()
     assert report["stack_bytes"] > 0 and report["qemu_instructions"] > report["macs"]
     # the cost model's instruction estimate, calibrated on these runs (benchmarks/calibrate_estimate.py):
     # within 15 % (AD's dense layers -11 %, the convolution models within 10 %)
@@ -29,6 +31,23 @@ def test_int8_bit_exact_under_qemu(compiled, name):
         assert result["status"] == "ok"
         (expected,) = run_tflite_micro(model_path(name), [x], 1)
         np.testing.assert_array_equal(np.frombuffer(raw, np.int8), expected.reshape(-1))
+
+
+def test_a_wrong_output_under_qemu_runs_the_host_build_to_tell_where_the_fault_is(tmp_path, monkeypatch):
+    """QEMU's output differs (one byte changed after the run): the host build runs, agrees with TFLite
+    Micro, and the failure says the fault is in the target's code."""
+    import mlir_fdt.firmware.run as firmware_run
+    from mlir_fdt.compiler import CompileOptions, compile_model
+    run_on_qemu = firmware_run.run_library_on_qemu
+
+    def one_byte_off(*args, **kw):
+        result, outputs = run_on_qemu(*args, **kw)
+        return result, [bytes([(outputs[0][0] + 1) % 256]) + outputs[0][1:], *outputs[1:]]
+    monkeypatch.setattr(firmware_run, "run_library_on_qemu", one_byte_off)
+    report = compile_model(model_path("ad_int8"), tmp_path / "out", CompileOptions(run="qemu"))
+    assert report.check.qemu_max_abs_diff > 0 and report.check.host_max_abs_diff == 0
+    (failure,) = report.failures()
+    assert failure.endswith("the fault is in the code generated for the target"), failure
 
 
 def test_undersized_arena_is_caught_by_the_canary(compiled, tmp_path):

@@ -3,5 +3,6 @@ against IREE's default compilation of the same program; failures are shrunk into
 
 A case is a `CaseSpec` (spec.py): a small network description, not MLIR, so that the shrinker
 can drop layers and shrink shapes and still get a valid network; emit.py renders it as TOSA
-text. Every case runs in its own process (worker.py) because MLIR can abort the process.
+text. Every case runs in a child process (worker.py, through `mlir_fdt.child`'s long-lived children)
+because MLIR can abort the process: an abort loses that case only.
 """

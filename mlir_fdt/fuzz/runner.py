@@ -19,7 +19,7 @@ CASE_TIMEOUT_S = 300.0
 
 def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE_TIMEOUT_S,
              run: str = "host", target: str = "cortex-m4") -> CaseResult:
-    """Compile `spec` for `target` with `run` ("host", or "qemu": the host and the target's firmware under
+    """Compile `spec` for `target` with `run` ("host", or "qemu": the target's firmware under
     QEMU) and compare; a worker that dies or hangs is a crash. `work_dir` keeps the case's files (model,
     plan, artefacts); default: a temporary directory."""
     if work_dir is None:
@@ -29,8 +29,9 @@ def run_case(spec: CaseSpec, work_dir: Path | None = None, timeout: float = CASE
     (work_dir / "spec.json").write_text(spec.dumps())
     (work_dir / "result.json").unlink(missing_ok=True)
     try:
-        return CaseResult.from_json(call_in_child("mlir_fdt.fuzz.worker:run_case_dir", str(work_dir), run, target,
-                                                  timeout=timeout))
+        # an absolute path: the child may have been started from another working directory
+        return CaseResult.from_json(call_in_child("mlir_fdt.fuzz.worker:run_case_dir", str(work_dir.resolve()), run,
+                                                  target, timeout=timeout))
     except ChildDied as e:
         timed_out = "timed out" in str(e)
         return CaseResult(CRASH, str(e), "Timeout" if timed_out else "ProcessDied", None, _plan(work_dir),

@@ -1,8 +1,9 @@
-"""One fuzz case in its own process: `python -m mlir_fdt.fuzz.worker CASE_DIR`.
+"""One fuzz case in a child process (`mlir_fdt.child`, which runner.py calls), or on its own:
+`python -m mlir_fdt.fuzz.worker CASE_DIR`.
 
 Reads `CASE_DIR/spec.json`, writes `model.mlir`, `plan.json` (when the case has a plan) and
-`result.json`. Its own process because MLIR aborts on some failures and a case can hang: the
-runner survives both and reports them as crashes.
+`result.json`. In a child because MLIR aborts on some failures and a case can hang: the
+runner survives both and reports them as crashes (the child is replaced).
 """
 
 from __future__ import annotations

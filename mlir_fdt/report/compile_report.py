@@ -82,7 +82,7 @@ class OutputCheck:
 
     reference: str                       # tflite-micro | onnxruntime | iree-default
     checked_seeds: list[int]
-    host_max_abs_diff: float | None      # None: not run on the host (a streamed input: QEMU only)
+    host_max_abs_diff: float | None      # None: not run on the host (--run qemu runs it only when QEMU differs)
     tolerance: float
     reference_output_varies: bool | None  # None with a single seed
     qemu_max_abs_diff: float | None = None
@@ -101,12 +101,24 @@ class OutputCheck:
     def match(self) -> bool:
         return self.max_abs_diff <= self.tolerance
 
+    def _where_it_differs(self) -> str:
+        """Under QEMU, what the host build of the same program (run only then) says about the fault."""
+        if self.qemu_max_abs_diff is None or self.qemu_max_abs_diff <= self.tolerance:
+            return ""
+        if self.host_max_abs_diff is None:
+            return " under QEMU"
+        if self.host_max_abs_diff <= self.tolerance:
+            return (f" under QEMU; the host build of the same program agrees with it (max_abs_diff "
+                    f"{self.host_max_abs_diff}): the fault is in the code generated for the target")
+        return (f" under QEMU and on the host (max_abs_diff {self.host_max_abs_diff}): the program itself is "
+                f"wrong")
+
     def failures(self) -> list[str]:
         """What is wrong, first the output, then the first wrong intermediate tensor (the layer)."""
         failures = []
         if not self.match:
             failures.append(f"output differs from {self.reference}: max_abs_diff {self.max_abs_diff} "
-                            f"(tolerance {self.tolerance})")
+                            f"(tolerance {self.tolerance}){self._where_it_differs()}")
         mismatches = (self.intermediates or {}).get("mismatches")
         if mismatches:
             m = mismatches[0]

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--alignment", type=int, default=16, help="byte alignment of every buffer in the arena")
     c.add_argument("--run", choices=["host", "qemu"],
                    help="also run one inference on a seeded random input and compare it with the reference "
-                        "(TFLite Micro for .tflite): on the host (iree.runtime), or on the host and under QEMU")
+                        "(TFLite Micro for .tflite): on the host (iree.runtime), or the --target's firmware under QEMU "
+                        "(then the host build too only when QEMU's output differs, to tell where the fault is)")
     c.add_argument("--check-intermediates", action="store_true",
                    help="with --run on a .tflite: also compare every intermediate tensor the untiled program "
                         "keeps whole with TFLite Micro's (a host variant that returns them), naming the first "

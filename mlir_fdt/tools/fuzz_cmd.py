@@ -44,8 +44,8 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
                    help="cases whose plan streams start at the first layer and take the input a row at a time "
                         "(mlir-fdt compile --stream-input); needs --run qemu")
     f.add_argument("--run", choices=("host", "qemu"), default="host",
-                   help="host (default): the compiled program on this machine; qemu: also the --target's "
-                        "firmware under QEMU (its int8 kernels are target-specific)")
+                   help="host (default): the compiled program on this machine; qemu: the --target's firmware "
+                        "under QEMU instead (its int8 kernels are target-specific)")
     f.add_argument("--target", default="cortex-m4",
                    help="target core of the compiled cases (default cortex-m4; `mlir-fdt targets` lists them)"),
 
