@@ -74,6 +74,33 @@ def test_small_cnn_with_dynamic_batch_matches_onnxruntime(tmp_path):
     assert [i["name"] for i in report["inputs"]] == ["x"] and report["outputs"][0]["name"] == "y"
 
 
+@pytest.mark.parametrize("opset", [9, 14])
+def test_batch_norm_and_greater_or_equal_of_an_older_opset_match_onnxruntime(tmp_path, opset):
+    """Conv -> BatchNormalization -> Where(x >= 0, x, 0.1 x) at an opset below those torch-mlir converts
+    BatchNormalization (15) and GreaterOrEqual (16) from: the model is upgraded and compiles. (GreaterOrEqual
+    exists from opset 12; at opset 9 the test spells it Not(Less).)"""
+    rng = np.random.default_rng(7)
+    weights = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in (
+        ("w", rng.standard_normal((4, 2, 3, 3))), ("scale", rng.uniform(0.5, 1.5, 4)), ("bias", rng.standard_normal(4)),
+        ("mean", rng.standard_normal(4)), ("var", rng.uniform(0.5, 1.5, 4)), ("zero", np.zeros(())),
+        ("slope", np.full((), 0.1)))]
+    compare = ([helper.make_node("GreaterOrEqual", ["n", "zero"], ["ge"], name="ge")] if opset >= 12 else
+               [helper.make_node("Less", ["n", "zero"], ["lt"], name="lt"),
+                helper.make_node("Not", ["lt"], ["ge"], name="not")])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["n"], name="bn",
+                              epsilon=1e-5),
+             *compare, helper.make_node("Mul", ["n", "slope"], ["leak"], name="leak"),
+             helper.make_node("Where", ["ge", "n", "leak"], ["y"], name="where")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])], weights)
+    path = tmp_path / f"bn{opset}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=2)).to_json()
+    assert report["reference"] == "onnxruntime" and report["match"], report["max_abs_diff"]
+    assert report["reference_output_varies"] is True
+
+
 @pytest.mark.parametrize("stem", FLOAT_CORPUS)
 def test_float_corpus_model_matches_onnxruntime_on_the_host(tmp_path, stem):
     report = compile_model(corpus_path(f"{stem}.onnx"), tmp_path, CompileOptions(run="host", checks=2)).to_json()

@@ -6,8 +6,10 @@ raises a bare FileNotFoundError); every operator is one ONNX defines at the mode
 domain's operator belongs to another runtime); the batch dimension, when symbolic, becomes 1 and any
 other symbolic dimension is refused naming the input (mlir-fdt plans static buffers); ONNX's own
 checker and strict shape inference pass, naming the node they stop at (an ill-typed model such as an
-int8 `Gemm` is not ONNX, and onnxruntime refuses it too). Models older than opset 13 are upgraded
-with ONNX's version converter (torch-mlir's conversion patterns start at the opsets in use today).
+int8 `Gemm` is not ONNX, and onnxruntime refuses it too). Models older than opset 16 are upgraded
+with ONNX's version converter: torch-mlir's conversion patterns start at the opsets in use today, some
+later than others (BatchNormalization at 15, GreaterOrEqual at 16: a PyTorch export at opset 9 to 14
+with a BatchNormalization did not import).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from ..errors import FdtError
 
-MIN_OPSET = 13
+MIN_OPSET = 16
 STANDARD_DOMAINS = ("", "ai.onnx")
 _NODE_IN_MESSAGE = re.compile(r"op_type:\s*(?P<op>[\w.]+),\s*node name:\s*(?P<node>[^)]*)\)")
 
@@ -38,7 +40,7 @@ class OnnxTensor:
 @dataclass
 class OnnxModel:
     path: Path
-    proto: object                    # onnx.ModelProto, checked, batch 1, static shapes, opset >= 13
+    proto: object                    # onnx.ModelProto, checked, batch 1, static shapes, opset >= MIN_OPSET
     original_opset: int
     inputs: list[OnnxTensor] = field(default_factory=list)
     outputs: list[OnnxTensor] = field(default_factory=list)
@@ -174,8 +176,9 @@ def _checker_message(path: Path, error: Exception) -> FdtError:
 
 
 def _upgrade(proto, path: Path, opset: int):
-    """Opset `opset` < 13 converted to 13 by ONNX's version converter (through opset 6 first: from opset 1,
-    the converter needs the shapes that inference finds only once Reshape takes its shape as an input)."""
+    """Opset `opset` < MIN_OPSET converted to MIN_OPSET by ONNX's version converter (through opset 6 first:
+    from opset 1, the converter needs the shapes that inference finds only once Reshape takes its shape as an
+    input)."""
     onnx = _onnx()
     from .onnx_legacy import align_legacy_broadcasts
     try:
@@ -204,7 +207,7 @@ def _declared(values, proto) -> list[OnnxTensor]:
 
 
 def read_onnx(path: Path) -> OnnxModel:
-    """The model at `path`, checked, with batch 1, at opset >= 13, shapes inferred; FdtError naming the node
+    """The model at `path`, checked, with batch 1, at opset >= MIN_OPSET, shapes inferred; FdtError naming the node
     and operator otherwise."""
     onnx = _onnx()
     proto = _load(path)
@@ -214,6 +217,7 @@ def read_onnx(path: Path) -> OnnxModel:
     _static_signature(proto, path)
     if opset < MIN_OPSET:
         proto = _upgrade(proto, path, opset)
+        _static_signature(proto, path)  # the converter gives a graph output the symbolic batch of its value_info
     # initializers listed as inputs too (required before IR version 4) are weights, not inputs
     weights = {t.name for t in proto.graph.initializer}
     if any(i.name in weights for i in proto.graph.input):

@@ -1,7 +1,7 @@
 """onnxruntime (CPU) as the reference for ONNX models, and the ranges test inputs are drawn from.
 
 The session runs the model as mlir-fdt imported it (`importers.onnx_model.read_onnx`: batch 1, and a
-model older than opset 13 upgraded by ONNX's version converter, which onnxruntime would otherwise not
+model older than opset 16 upgraded by ONNX's version converter, which onnxruntime would otherwise not
 run at all: it dropped Div-1), node by node with its graph optimisations off: each operator's own
 kernel, the ONNX semantics. With its default optimisations onnxruntime fuses a QDQ model's
 DequantizeLinear -> Conv -> QuantizeLinear groups into integer kernels (QLinearConv, QLinearMatMul,

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..child import Workers
+from ..child import shared_workers
 from ..errors import FdtError, InternalError
 from ..ir import ir
 from ..plan import FusedPath, TilingPlan
@@ -129,7 +129,8 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
     start = time.perf_counter()
     with module.context:
         graph = build_graph(module)
-    with tempfile.TemporaryDirectory(prefix="mlir-fdt-search-") as tmp, Workers(workers) as children, \
+    children = shared_workers()  # long-lived: a second search in the process starts no interpreter
+    with tempfile.TemporaryDirectory(prefix="mlir-fdt-search-") as tmp, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         prepared = Path(tmp) / "prepared.mlirbc"
         with open(prepared, "wb") as f:

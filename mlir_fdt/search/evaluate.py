@@ -1,6 +1,6 @@
 """Score a tiling plan with the real pipeline (tiling, epilogue fusion, bufferization, memory
 planner): arena bytes and executed MACs. Evaluations run in long-lived worker processes
-(`mlir_fdt.child.Workers`, one a core), each reading the prepared module saved once as bytecode, so
+(`mlir_fdt.child.shared_workers`, one a core), each reading the prepared module saved once as bytecode, so
 they run in parallel and an MLIR crash on one candidate only loses that candidate."""
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
                       lowered=data.get("lowered"))
 
 
-_prepared: dict[str, bytes] = {}  # in a worker: the prepared module's bytecode, read once a search
+# in a worker: the prepared module's bytecode, read once a search (the workers outlive a search: the key is
+# the file's path and modification time, so a new search's file is read even at a path used before)
+_prepared: dict[tuple[str, int], bytes] = {}
 
 
 def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels: str | None = None,
@@ -72,11 +74,12 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels:
     from ..ir import ir, new_context
     from ..memory.planner import SCORING_TIME_LIMIT_S
     from ..pipeline import lower_tiled, tile
-    if prepared not in _prepared:
+    key = (prepared, Path(prepared).stat().st_mtime_ns)
+    if key not in _prepared:
         _prepared.clear()
-        _prepared[prepared] = Path(prepared).read_bytes()
+        _prepared[key] = Path(prepared).read_bytes()
     with new_context():
-        module = ir.Module.parse(_prepared[prepared])
+        module = ir.Module.parse(_prepared[key])
         executed_macs = tile(module, TilingPlan.from_json(plan), isolate_plan=False)
         if max_macs is not None and executed_macs > max_macs:
             return {"arena_bytes": None, "executed_macs": executed_macs}
