@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlir_fdt.memory.planner import arena_size, greedy_by_size, linear, lower_bound, solve
+from mlir_fdt.memory.planner import arena_size, greedy_by_size, linear, lower_bound, peak, solve
 from mlir_fdt.memory.verifier import PlanError, verify_plan
 
 
@@ -40,6 +40,9 @@ def test_lower_bound_is_peak_of_live_bytes():
     assert lower_bound([8, 8, 8], [(0, 0), (1, 1), (2, 2)]) == 8
     assert lower_bound([8, 8, 8], [(0, 2), (1, 1), (2, 2)]) == 16
     assert lower_bound([], []) == 0
+    # and at how many steps it is reached: a search's plateau moves lower that count
+    assert peak([8, 8, 8], [(0, 2), (1, 1), (2, 2)]) == (16, 2)
+    assert peak([8, 8, 8], [(0, 0), (1, 1), (2, 2)]) == (8, 3)
 
 
 def test_solve_rejects_unknown_planner():

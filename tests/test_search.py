@@ -254,24 +254,23 @@ def test_a_plan_is_the_same_plan_however_it_was_put_together():
 
 def test_paths_that_did_not_improve_the_plan_are_not_proposed_again():
     """`_made_worse`: a path whose plan had a larger arena than the current plan, or the same arena without
-    fewer layers at the peak, is remembered; one that improved, or failed to compile, is not."""
-    from mlir_fdt.search.driver import _made_worse, _peak
+    less memory at the measured peak (the most bytes live at once, then at how many steps), is remembered;
+    one that improved, or failed to compile, is not."""
+    from mlir_fdt.search.driver import _made_worse
     from mlir_fdt.search.evaluate import Evaluation
-    module = _prepared("kws_int8")
-    with module.context:
-        graph = build_graph(module)
-    current = Evaluation(TilingPlan(), 16000, 100)
+    current = Evaluation(TilingPlan(), 16000, 100, lower_bound_bytes=15000, peak_steps=3)
     worse, better, failed = (FusedPath(("dw_1",), "fdt", partitions=64), FusedPath(("pw_2",), "ffmt", tiles=(25, 1)),
                              FusedPath(("dw_3",), "fdt", partitions=64))
-    scored = [Evaluation(TilingPlan((worse,)), 16016, 100), Evaluation(TilingPlan((better,)), 12000, 100),
+    scored = [Evaluation(TilingPlan((worse,)), 16016, 100, lower_bound_bytes=15000, peak_steps=1),
+              Evaluation(TilingPlan((better,)), 12000, 100, lower_bound_bytes=12000, peak_steps=5),
               Evaluation(TilingPlan((failed,)), None, None, error="error: no")]
-    assert _made_worse(scored, current, graph) == {worse}
-    # the same arena: kept for later rounds when it leaves fewer layers at the estimated peak (a plateau move)
-    assert _peak(graph, TilingPlan((better,))) < _peak(graph, TilingPlan())  # 7 layers at 8,640 B, not 8
-    assert _made_worse([Evaluation(TilingPlan((better,)), 16000, 100)], current, graph) == set()
-    # and not kept when it leaves the peak as it was: conv_0 in row tiles, beside pw_2 in place
-    on_plateau = Evaluation(TilingPlan((better,)), 16000, 100)
+    assert _made_worse(scored, current) == {worse}
+    # the same arena: kept for later rounds when the program peaks at fewer steps, or lower (a plateau move)
+    for bound, steps in ((15000, 2), (14000, 9)):
+        plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=bound, peak_steps=steps)
+        assert _made_worse([plateau], current) == set()
+    # and not kept when it leaves the peak as it was (a path away from it)
+    on_plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=15000, peak_steps=2)
     aside = FusedPath(("conv_0",), "ffmt", tiles=(5, 1))
-    again = TilingPlan((better, aside))
-    assert _peak(graph, again) == _peak(graph, on_plateau.plan)
-    assert _made_worse([Evaluation(again, 16000, 100)], on_plateau, graph) == {aside}
+    again = Evaluation(TilingPlan((better, aside)), 16000, 100, lower_bound_bytes=15000, peak_steps=2)
+    assert _made_worse([again], on_plateau) == {aside}

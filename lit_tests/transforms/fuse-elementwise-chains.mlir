@@ -63,3 +63,55 @@ func.func @conv_epilogue(%x: tensor<1x4x4x2xf32>, %w: tensor<1x1x2x3xf32>) -> te
   } -> tensor<1x4x4x3xf32>
   return %r : tensor<1x4x4x3xf32>
 }
+
+
+// A convolution's requantization to i8 then MEAN's rescale back to i32 before its reduction (the TOSA
+// import's form: a linalg.reduce whose result is expanded, which the fusion turns into a generic): the
+// chain is not fused across its i8 value, which stays a tensor (the convolution's epilogue will write it;
+// the reduction reads i8), instead of the reduction reading the convolution's i32 accumulators.
+// CHECK-LABEL: func.func @requantize_then_reduce
+//       CHECK: linalg.conv_2d_nhwc_hwcf
+//       CHECK: %[[NARROW:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x4x3xi32>) outs(%{{.*}} : tensor<1x4x4x3xi8>)
+//       CHECK: arith.trunci
+//       CHECK: arith.maxsi
+//       CHECK: %[[EXPANDED:.*]] = tensor.expand_shape %[[NARROW]]
+//       CHECK: linalg.generic {{.*}}"reduction"{{.*}} ins(%[[EXPANDED]] : tensor<1x4x1x4x3xi8>)
+//       CHECK: arith.extsi
+//   CHECK-NOT: util.optimization_barrier
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @requantize_then_reduce(%x: tensor<1x4x4x2xi8>, %w: tensor<1x1x2x3xi8>) -> tensor<1x1x4x3xi32> {
+  %zero = arith.constant 0 : i32
+  %lo = arith.constant -5 : i8
+  %e = tensor.empty() : tensor<1x4x4x3xi32>
+  %f = linalg.fill ins(%zero : i32) outs(%e : tensor<1x4x4x3xi32>) -> tensor<1x4x4x3xi32>
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : tensor<1x4x4x2xi8>, tensor<1x1x2x3xi8>) outs(%f : tensor<1x4x4x3xi32>) -> tensor<1x4x4x3xi32>
+  %e1 = tensor.empty() : tensor<1x4x4x3xi8>
+  %n = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : tensor<1x4x4x3xi32>) outs(%e1 : tensor<1x4x4x3xi8>) {
+  ^bb0(%in: i32, %out: i8):
+    %0 = arith.trunci %in : i32 to i8
+    linalg.yield %0 : i8
+  } -> tensor<1x4x4x3xi8>
+  %k = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%n : tensor<1x4x4x3xi8>) outs(%e1 : tensor<1x4x4x3xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    %0 = arith.maxsi %in, %lo : i8
+    linalg.yield %0 : i8
+  } -> tensor<1x4x4x3xi8>
+  %wide = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%k : tensor<1x4x4x3xi8>) outs(%e : tensor<1x4x4x3xi32>) {
+  ^bb0(%in: i8, %out: i32):
+    %0 = arith.extsi %in : i8 to i32
+    linalg.yield %0 : i32
+  } -> tensor<1x4x4x3xi32>
+  %e2 = tensor.empty() : tensor<1x4x3xi32>
+  %f2 = linalg.fill ins(%zero : i32) outs(%e2 : tensor<1x4x3xi32>) -> tensor<1x4x3xi32>
+  %sum = linalg.reduce ins(%wide : tensor<1x4x4x3xi32>) outs(%f2 : tensor<1x4x3xi32>) dimensions = [1]
+    (%in: i32, %init: i32) {
+      %0 = arith.addi %in, %init : i32
+      linalg.yield %0 : i32
+    }
+  %r = tensor.expand_shape %sum [[0], [1, 2], [3]] output_shape [1, 1, 4, 3] : tensor<1x4x3xi32> into tensor<1x1x4x3xi32>
+  return %r : tensor<1x1x4x3xi32>
+}

@@ -62,6 +62,7 @@ class MemoryPlan:
     arena_bytes: int
     lower_bound_bytes: int
     buffers: list[PlannedBuffer] = field(default_factory=list)
+    peak_steps: int = 0  # steps at which the live bytes reach lower_bound_bytes (a search's plateau measure)
     shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0
     schedule_length: int = 0
@@ -235,10 +236,10 @@ class PlanMemory(ModulePass):
             placed_offsets = [offsets[id(b)] for b in placed]
             apply_plan(fn, placed, placed_offsets, layout.size)
             verify_views(fn, max(layout.size, 1), self.alignment)
-            plan = MemoryPlan(layout.planner, self.alignment, layout.size,
-                              planners.lower_bound(sizes, lifetimes, overlaps),
+            bound, peak_steps = planners.peak(sizes, lifetimes, overlaps)
+            plan = MemoryPlan(layout.planner, self.alignment, layout.size, bound,
                               [PlannedBuffer(b.name, b.kind, b.size, o, b.first, b.last, label, tuple(b.output_views))
-                               for b, o, label in zip(placed, placed_offsets, labels)],
+                               for b, o, label in zip(placed, placed_offsets, labels)], peak_steps,
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
                               layer_steps={k: list(v) for k, v in steps.items()},

@@ -50,8 +50,13 @@ def smallest_union(pair: Overlap, sizes: list[int]) -> int:
 def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = ()) -> int:
     """Max over schedule steps of the bytes live at that step (a pair that may overlap counted
     as its smallest union)."""
+    return peak(sizes, lifetimes, overlaps)[0]
+
+
+def peak(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = ()) -> tuple[int, int]:
+    """(`lower_bound`, at how many of the steps where a lifetime starts or ends the live bytes reach it)."""
     if not sizes:
-        return 0
+        return 0, 0
     events = sorted({t for lt in lifetimes for t in lt})
     saved = [(p, sizes[p.dying] + sizes[p.born] - smallest_union(p, sizes)) for p in overlaps]
 
@@ -59,7 +64,9 @@ def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[
         total = sum(s for s, lt in zip(sizes, lifetimes) if lt[0] <= t <= lt[1])
         both = [s for p, s in saved if overlaps_at(lifetimes[p.dying], lifetimes[p.born], t)]
         return total - sum(both)
-    return max(live(t) for t in events)
+    live_bytes = [live(t) for t in events]
+    top = max(live_bytes)
+    return top, live_bytes.count(top)
 
 
 def overlaps_at(a: Lifetime, b: Lifetime, t: int) -> bool:

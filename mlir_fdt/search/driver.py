@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import shutil
 import sys
 import tempfile
@@ -219,10 +220,10 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
                     scored = score(batch, objective.ram_budget if objective.kind == "ram-budget"
                                    else current.arena_bytes)
                     result.evaluations.extend(scored)
-                    worse |= _made_worse(scored, current, graph)
+                    worse |= _made_worse(scored, current)
                     bar.update(len(result.evaluations) - 1,
                                f"{min(e.arena_bytes for e in result.evaluations if e.ok)} B")
-                    best = _best_move(scored, current, objective, result, graph)
+                    best = _best_move(scored, current, objective, result)
                     if best is not None:
                         stale = 0
                         break
@@ -277,16 +278,29 @@ def _choose(result: SearchResult, objective: Objective, current: Evaluation) -> 
         result.chosen = current
 
 
-def _made_worse(scored: list[Evaluation], current: Evaluation, graph: LayerGraph) -> set[FusedPath]:
-    """The paths that, added to the current plan, did not improve it: a larger arena, or the same arena with
-    no fewer layers at the peak (not even a plateau move, `_best_move`). Later rounds do not propose them
-    again: a plan that extends the current one leaves the memory at their layers' steps as it was, unless
-    its own paths change it there too. (MobileNetV2 224: after the stream through its first 12 layers, the
-    streams near its 1280-channel end saved nothing or cost up to 81 KB; proposed again beside the next
-    path, they cost one more round of plans.)"""
-    return {path for e in scored if e.ok and (e.arena_bytes > current.arena_bytes or (
-                e.arena_bytes == current.arena_bytes and _peak(graph, e.plan) >= _peak(graph, current.plan)))
+def _made_worse(scored: list[Evaluation], current: Evaluation) -> set[FusedPath]:
+    """The paths that, added to the current plan, did not improve it (`_no_progress`: not even a plateau
+    move). Later rounds do not propose them again: a plan that extends the current one leaves the memory at
+    their layers' steps as it was, unless its own paths change it there too. (MobileNetV2 224: after the
+    stream through its first 12 layers, the streams near its 1280-channel end saved nothing or cost up to
+    81 KB; proposed again beside the next path, they cost one more round of plans.)"""
+    return {path for e in scored if e.ok and _no_progress(e, current)
             for path in set(e.plan.paths) - set(current.plan.paths)}
+
+
+def _no_progress(e: Evaluation, current: Evaluation) -> bool:
+    """A larger arena than `current`'s, or the same arena with no less memory at the program's peak, measured
+    (`_measured_peak`: the most bytes live at once, then at how many steps)."""
+    return e.arena_bytes > current.arena_bytes or (e.arena_bytes == current.arena_bytes
+                                                     and _measured_peak(e) >= _measured_peak(current))
+
+
+def _measured_peak(e: Evaluation) -> tuple[float, float]:
+    """(the most bytes live at once, at how many schedule steps) of an evaluated program: where it peaks as
+    the memory plan found it. (The layer graph's estimate, `_peak`, knows no streamed path's windows nor the
+    maps it holds through its loop: on MobileNetV2 224 it put the peak after the stream that held it, and
+    the search took plateau moves there that left the arena as it was.)"""
+    return (e.lower_bound_bytes, e.peak_steps) if e.peak_steps is not None else (math.inf, math.inf)
 
 
 def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:
@@ -416,17 +430,15 @@ def _take_estimate(e: Evaluation, done: Evaluation) -> None:
         e.arena_bytes, e.planner = done.arena_bytes, done.planner
 
 
-def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective, result: SearchResult,
-               graph: LayerGraph) -> Evaluation | None:
+def _best_move(scored: list[Evaluation], current: Evaluation, objective: Objective,
+               result: SearchResult) -> Evaluation | None:
     """The best scored plan that meets the objective and improves on `current`: a smaller arena,
-    or (a plateau: several places peak equally, like ResNet's blocks) the same arena with fewer
-    layers at the peak."""
+    or (a plateau: several places peak equally, like ResNet's blocks) the same arena with less memory at
+    the peak (`_no_progress`)."""
     allowed = [e for e in scored if result.within_overhead(e)]
     best = min(allowed, key=lambda e: (objective.search_key(e.arena_bytes, result.overhead(e), _size(e.plan)),
-                                       _peak(graph, e.plan)), default=None)
-    if best is None or best.arena_bytes > current.arena_bytes:
-        return None
-    if best.arena_bytes == current.arena_bytes and _peak(graph, best.plan) >= _peak(graph, current.plan):
+                                       _measured_peak(e)), default=None)
+    if best is None or _no_progress(best, current):
         return None
     return best
 

@@ -24,6 +24,10 @@ class Evaluation:
     planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
     lowered: dict | None = None  # `keep`: the bytecode file and the rest of the `LoweredProgram`
     over_macs: bool = False  # scored up to its MAC count only: more than the search's `max_macs`, no arena
+    # the most bytes live at once (the arena without fragmentation) and at how many schedule steps: where the
+    # program peaks, measured (the search's plateau moves)
+    lower_bound_bytes: int | None = None
+    peak_steps: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,7 +64,8 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
     return Evaluation(plan, data["arena_bytes"], data["executed_macs"],
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"],
-                      lowered=data.get("lowered"))
+                      lowered=data.get("lowered"), lower_bound_bytes=data["lower_bound_bytes"],
+                      peak_steps=data["peak_steps"])
 
 
 # in a worker: the prepared module's bytecode, read once a search (the workers outlive a search: the key is
@@ -94,6 +99,7 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels:
                 module.operation.write_bytecode(f)
             kept = {"bytecode": keep, "memory_plan": lowered.plan.to_json(), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
+            "lower_bound_bytes": lowered.plan.lower_bound_bytes, "peak_steps": lowered.plan.peak_steps,
             "planner": lowered.plan.planner, "lowered": kept,
             "estimated_instructions": lowered.estimated_instructions,
             "estimated_code_bytes": lowered.estimated_code_bytes}
