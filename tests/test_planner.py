@@ -41,8 +41,9 @@ def test_lower_bound_is_peak_of_live_bytes():
     assert lower_bound([8, 8, 8], [(0, 2), (1, 1), (2, 2)]) == 16
     assert lower_bound([], []) == 0
     # and at how many steps it is reached: a search's plateau moves lower that count
-    assert peak([8, 8, 8], [(0, 2), (1, 1), (2, 2)]) == (16, 2)
-    assert peak([8, 8, 8], [(0, 0), (1, 1), (2, 2)]) == (8, 3)
+    assert peak([8, 8, 8], [(0, 2), (1, 1), (2, 2)]) == (16, [(1, 2)])
+    assert peak([8, 8, 8], [(0, 0), (1, 1), (3, 3)]) == (8, [(0, 1), (3, 3)])  # nothing live at step 2
+    assert peak([8, 4, 8], [(0, 9), (2, 3), (5, 5)]) == (16, [(5, 5)])
 
 
 def test_solve_rejects_unknown_planner():

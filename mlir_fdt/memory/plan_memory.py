@@ -62,7 +62,8 @@ class MemoryPlan:
     arena_bytes: int
     lower_bound_bytes: int
     buffers: list[PlannedBuffer] = field(default_factory=list)
-    peak_steps: int = 0  # steps at which the live bytes reach lower_bound_bytes (a search's plateau measure)
+    peak_steps: int = 0  # places (step ranges) at which the live bytes reach lower_bound_bytes (a search's plateau)
+    peak_layers: list[str] = field(default_factory=list)  # the layers running there
     shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0
     schedule_length: int = 0
@@ -236,10 +237,12 @@ class PlanMemory(ModulePass):
             placed_offsets = [offsets[id(b)] for b in placed]
             apply_plan(fn, placed, placed_offsets, layout.size)
             verify_views(fn, max(layout.size, 1), self.alignment)
-            bound, peak_steps = planners.peak(sizes, lifetimes, overlaps)
+            bound, at = planners.peak(sizes, lifetimes, overlaps)
+            peak_layers = sorted(name for name, (first, last) in steps.items()
+                                 if any(first <= b and a <= last for a, b in at))
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, bound,
                               [PlannedBuffer(b.name, b.kind, b.size, o, b.first, b.last, label, tuple(b.output_views))
-                               for b, o, label in zip(placed, placed_offsets, labels)], peak_steps,
+                               for b, o, label in zip(placed, placed_offsets, labels)], len(at), peak_layers,
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
                               layer_steps={k: list(v) for k, v in steps.items()},

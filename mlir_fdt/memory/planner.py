@@ -53,20 +53,31 @@ def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[
     return peak(sizes, lifetimes, overlaps)[0]
 
 
-def peak(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = ()) -> tuple[int, int]:
-    """(`lower_bound`, at how many of the steps where a lifetime starts or ends the live bytes reach it)."""
+def peak(sizes: list[int], lifetimes: list[Lifetime],
+         overlaps: Sequence[Overlap] = ()) -> tuple[int, list[tuple[int, int]]]:
+    """(`lower_bound`, the step ranges in which the live bytes are at it: one a place the program peaks)."""
     if not sizes:
-        return 0, 0
+        return 0, []
     events = sorted({t for lt in lifetimes for t in lt})
     saved = [(p, sizes[p.dying] + sizes[p.born] - smallest_union(p, sizes)) for p in overlaps]
 
-    def live(t: int) -> int:
-        total = sum(s for s, lt in zip(sizes, lifetimes) if lt[0] <= t <= lt[1])
-        both = [s for p, s in saved if overlaps_at(lifetimes[p.dying], lifetimes[p.born], t)]
-        return total - sum(both)
-    live_bytes = [live(t) for t in events]
-    top = max(live_bytes)
-    return top, live_bytes.count(top)
+    def live(a: int, b: int) -> int:  # throughout steps a..b
+        def spans(lt: Lifetime) -> bool:
+            return lt[0] <= a and b <= lt[1]
+        total = sum(s for s, lt in zip(sizes, lifetimes) if spans(lt))
+        return total - sum(s for p, s in saved if spans(lifetimes[p.dying]) and spans(lifetimes[p.born]))
+    at_events = [live(t, t) for t in events]
+    top = max(at_events)
+    ranges: list[tuple[int, int]] = []
+    for k, t in enumerate(events):
+        if at_events[k] != top:
+            continue
+        # the next step, or at the top in between too: the same place
+        if ranges and (t <= ranges[-1][1] + 1 or live(ranges[-1][1], t) == top):
+            ranges[-1] = (ranges[-1][0], t)
+        else:
+            ranges.append((t, t))
+    return top, ranges
 
 
 def overlaps_at(a: Lifetime, b: Lifetime, t: int) -> bool:

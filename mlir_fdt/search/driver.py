@@ -178,7 +178,7 @@ def search(module: ir.Module, macs: int, objective: Objective, *, planner: str =
         try:
             while time.perf_counter() - start < time_budget_s:
                 result.rounds += 1
-                critical = _critical_layers(graph, current.plan)
+                critical = _critical_layers(graph, current)
                 paths = candidate_paths(graph, critical) + input_stream_paths(graph)
                 plans = [with_path(current.plan, p) for p in paths]
                 if start_plan.paths:  # the layers the current plan leaves free, in place
@@ -471,9 +471,14 @@ def _size(plan: TilingPlan) -> int:
     return sum(len(p.layers) * 100 + p.pieces for p in plan.paths)
 
 
-def _critical_layers(graph: LayerGraph, plan: TilingPlan) -> list[int]:
-    """Layers where the live bytes peak (and come second) once the plan's path-internal tensors
-    are tiles."""
-    live = graph.plan_live_bytes(plan)
+def _critical_layers(graph: LayerGraph, current: Evaluation) -> list[int]:
+    """Layers where the live bytes peak: those running where the memory plan of `current` peaks (a streamed
+    path's, whose loop the layer graph does not model); without them, the layer graph's estimate: where it
+    peaks and comes second once the plan's path-internal tensors are tiles."""
+    index = {layer.name: layer.index for layer in graph.layers}
+    measured = sorted(index[name] for name in current.peak_layers or () if name in index)
+    if measured:
+        return measured
+    live = graph.plan_live_bytes(current.plan)
     top = sorted(set(live), reverse=True)[:2]
     return [i for i, v in enumerate(live) if v in top]
