@@ -40,7 +40,9 @@ def test_a_bug_is_an_internal_error_with_its_traceback():
 
 
 def test_calls_share_long_lived_children():
-    assert call_in_child("os:getpid") == call_in_child("os:getpid") != os.getpid()
+    """Calls go to the process's children (one a core at most), not to a new process each."""
+    pids = {call_in_child("os:getpid") for _ in range(3 * (os.cpu_count() or 1))}
+    assert len(pids) <= (os.cpu_count() or 1) and os.getpid() not in pids
 
 
 def test_a_hang_is_cut_at_the_timeout():
