@@ -274,3 +274,20 @@ def test_paths_that_did_not_improve_the_plan_are_not_proposed_again():
     aside = FusedPath(("conv_0",), "ffmt", tiles=(5, 1))
     again = Evaluation(TilingPlan((better, aside)), 16000, 100, lower_bound_bytes=15000, peak_steps=2)
     assert _made_worse([again], on_plateau) == {aside}
+
+
+def test_paths_are_proposed_where_the_memory_plan_measured_the_peak():
+    """`_critical_layers`: the layers running where the memory plan of the current plan peaks (a streamed
+    path's, whose loop the layer graph does not model); the layer graph's estimate when none is known."""
+    from mlir_fdt.search.driver import _critical_layers
+    from mlir_fdt.search.evaluate import Evaluation
+    module = _prepared("kws_int8")
+    with module.context:
+        graph = build_graph(module)
+    index = {layer.name: layer.index for layer in graph.layers}
+    measured = Evaluation(TilingPlan(), 8000, 100, lower_bound_bytes=7000, peak_steps=1,
+                          peak_layers=["pw_4", "dw_3", "after_input"])  # a name of no layer is left out
+    assert _critical_layers(graph, measured) == [index["dw_3"], index["pw_4"]]
+    estimated = Evaluation(TilingPlan(), 8000, 100)
+    live = graph.plan_live_bytes(TilingPlan())
+    assert _critical_layers(graph, estimated) == [i for i, v in enumerate(live) if v in sorted(set(live))[-2:]]
