@@ -18,6 +18,7 @@ the process's own `Workers` (`shared_workers`), started on first use: a crash st
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import itertools
 import json
@@ -27,7 +28,6 @@ import select
 import shutil
 import signal
 import subprocess
-import atexit
 import sys
 import tempfile
 import threading

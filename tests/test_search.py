@@ -258,21 +258,21 @@ def test_paths_that_did_not_improve_the_plan_are_not_proposed_again():
     one that improved, or failed to compile, is not."""
     from mlir_fdt.search.driver import _made_worse
     from mlir_fdt.search.evaluate import Evaluation
-    current = Evaluation(TilingPlan(), 16000, 100, lower_bound_bytes=15000, peak_steps=3)
+    current = Evaluation(TilingPlan(), 16000, 100, lower_bound_bytes=15000, peak_places=3)
     worse, better, failed = (FusedPath(("dw_1",), "fdt", partitions=64), FusedPath(("pw_2",), "ffmt", tiles=(25, 1)),
                              FusedPath(("dw_3",), "fdt", partitions=64))
-    scored = [Evaluation(TilingPlan((worse,)), 16016, 100, lower_bound_bytes=15000, peak_steps=1),
-              Evaluation(TilingPlan((better,)), 12000, 100, lower_bound_bytes=12000, peak_steps=5),
+    scored = [Evaluation(TilingPlan((worse,)), 16016, 100, lower_bound_bytes=15000, peak_places=1),
+              Evaluation(TilingPlan((better,)), 12000, 100, lower_bound_bytes=12000, peak_places=5),
               Evaluation(TilingPlan((failed,)), None, None, error="error: no")]
     assert _made_worse(scored, current) == {worse}
     # the same arena: kept for later rounds when the program peaks at fewer steps, or lower (a plateau move)
     for bound, steps in ((15000, 2), (14000, 9)):
-        plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=bound, peak_steps=steps)
+        plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=bound, peak_places=steps)
         assert _made_worse([plateau], current) == set()
     # and not kept when it leaves the peak as it was (a path away from it)
-    on_plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=15000, peak_steps=2)
+    on_plateau = Evaluation(TilingPlan((better,)), 16000, 100, lower_bound_bytes=15000, peak_places=2)
     aside = FusedPath(("conv_0",), "ffmt", tiles=(5, 1))
-    again = Evaluation(TilingPlan((better, aside)), 16000, 100, lower_bound_bytes=15000, peak_steps=2)
+    again = Evaluation(TilingPlan((better, aside)), 16000, 100, lower_bound_bytes=15000, peak_places=2)
     assert _made_worse([again], on_plateau) == {aside}
 
 
@@ -285,7 +285,7 @@ def test_paths_are_proposed_where_the_memory_plan_measured_the_peak():
     with module.context:
         graph = build_graph(module)
     index = {layer.name: layer.index for layer in graph.layers}
-    measured = Evaluation(TilingPlan(), 8000, 100, lower_bound_bytes=7000, peak_steps=1,
+    measured = Evaluation(TilingPlan(), 8000, 100, lower_bound_bytes=7000, peak_places=1,
                           peak_layers=["pw_4", "dw_3", "after_input"])  # a name of no layer is left out
     assert _critical_layers(graph, measured) == [index["dw_3"], index["pw_4"]]
     estimated = Evaluation(TilingPlan(), 8000, 100)

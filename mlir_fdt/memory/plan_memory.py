@@ -62,7 +62,7 @@ class MemoryPlan:
     arena_bytes: int
     lower_bound_bytes: int
     buffers: list[PlannedBuffer] = field(default_factory=list)
-    peak_steps: int = 0  # places (step ranges) at which the live bytes reach lower_bound_bytes (a search's plateau)
+    peak_places: int = 0  # places (step ranges) at which the live bytes reach lower_bound_bytes (a search's plateau)
     peak_layers: list[str] = field(default_factory=list)  # the layers running there
     shifted_aliases: list[dict] = field(default_factory=list)  # buffer pairs that share bytes
     register_tiles: int = 0

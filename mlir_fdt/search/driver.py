@@ -290,17 +290,17 @@ def _made_worse(scored: list[Evaluation], current: Evaluation) -> set[FusedPath]
 
 def _no_progress(e: Evaluation, current: Evaluation) -> bool:
     """A larger arena than `current`'s, or the same arena with no less memory at the program's peak, measured
-    (`_measured_peak`: the most bytes live at once, then at how many steps)."""
+    (`_measured_peak`: the most bytes live at once, then at how many places)."""
     return e.arena_bytes > current.arena_bytes or (e.arena_bytes == current.arena_bytes
                                                      and _measured_peak(e) >= _measured_peak(current))
 
 
 def _measured_peak(e: Evaluation) -> tuple[float, float]:
-    """(the most bytes live at once, at how many schedule steps) of an evaluated program: where it peaks as
-    the memory plan found it. (The layer graph's estimate, `_peak`, knows no streamed path's windows nor the
+    """(the most bytes live at once, at how many places: step ranges) of an evaluated program, as its memory
+    plan found them. (The layer graph's estimate, `_peak`, knows no streamed path's windows nor the
     maps it holds through its loop: on MobileNetV2 224 it put the peak after the stream that held it, and
     the search took plateau moves there that left the arena as it was.)"""
-    return (e.lower_bound_bytes, e.peak_steps) if e.peak_steps is not None else (math.inf, math.inf)
+    return (e.lower_bound_bytes, e.peak_places) if e.peak_places is not None else (math.inf, math.inf)
 
 
 def _finest_cuts(plans: list[TilingPlan]) -> list[TilingPlan]:

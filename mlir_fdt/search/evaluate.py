@@ -24,11 +24,11 @@ class Evaluation:
     planner: str | None = None  # the layout's planner (greedy only when the search's cutoff ruled the plan out)
     lowered: dict | None = None  # `keep`: the bytecode file and the rest of the `LoweredProgram`
     over_macs: bool = False  # scored up to its MAC count only: more than the search's `max_macs`, no arena
-    # the most bytes live at once (the arena without fragmentation) and at how many schedule steps: where the
+    # the most bytes live at once (the arena without fragmentation) and at how many places (step ranges): where the
     # program peaks, measured (the search's plateau moves)
     lower_bound_bytes: int | None = None
-    peak_steps: int | None = None
-    peak_layers: list[str] | None = None  # the layers running at those steps
+    peak_places: int | None = None
+    peak_layers: list[str] | None = None  # the layers running there
 
     @property
     def ok(self) -> bool:
@@ -66,7 +66,7 @@ def evaluate(workers: Workers, prepared: Path, plan: TilingPlan, planner: str, a
                       estimated_instructions=data["estimated_instructions"],
                       estimated_code_bytes=data["estimated_code_bytes"], planner=data["planner"],
                       lowered=data.get("lowered"), lower_bound_bytes=data["lower_bound_bytes"],
-                      peak_steps=data["peak_steps"], peak_layers=data["peak_layers"])
+                      peak_places=data["peak_places"], peak_layers=data["peak_layers"])
 
 
 # in a worker: the prepared module's bytecode, read once a search (the workers outlive a search: the key is
@@ -100,7 +100,7 @@ def score_plan(prepared: str, plan: dict, planner: str, alignment: int, kernels:
                 module.operation.write_bytecode(f)
             kept = {"bytecode": keep, "memory_plan": lowered.plan.to_json(), "in_place": lowered.in_place}
     return {"arena_bytes": lowered.plan.arena_bytes, "executed_macs": lowered.executed_macs,
-            "lower_bound_bytes": lowered.plan.lower_bound_bytes, "peak_steps": lowered.plan.peak_steps,
+            "lower_bound_bytes": lowered.plan.lower_bound_bytes, "peak_places": lowered.plan.peak_places,
             "peak_layers": lowered.plan.peak_layers,
             "planner": lowered.plan.planner, "lowered": kept,
             "estimated_instructions": lowered.estimated_instructions,
