@@ -26,6 +26,7 @@ from .memory.stream_input import STREAM_ATTR
 from .memory.planner import PLANNERS
 from .pipeline import LoweredProgram, lower, prepare_tensor_program
 from .plan import TilingPlan
+from .reference.compare import max_abs_diff
 from .report.compile_report import (CompileReport, OutputCheck, PageDetails, QemuRun, SearchSummary,
                                     TensorInfo)
 from .targets import Target, get_target
@@ -117,6 +118,23 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
     return list(ftype.inputs), list(ftype.results)
 
 
+def _check_io_types(model: Path, in_types: list, out_types: list, declared) -> None:
+    """Every input and output of a type the compiler and its checks handle (`reference.inputs.numpy_dtype`),
+    or an error naming it: a float64 one (a PyTorch export of a double model) failed in iree-compile, which
+    narrows float64 arithmetic to float32 for the target but not the buffers the program reads."""
+    from .reference.inputs import numpy_dtype
+    for kind, types, names in (("input", in_types, declared.inputs if declared else None),
+                               ("output", out_types, declared.outputs if declared else None)):
+        for k, t in enumerate(types):
+            try:
+                numpy_dtype(str(t.element_type))
+            except FdtError:
+                name = f"'{names[k].name}'" if names else str(k)
+                raise FdtError(f"{model}: {kind} {name} is {t.element_type}: mlir-fdt compiles models whose inputs and "
+                               "outputs are int8, int16, int32, int64, uint8, bool, float16 or float32 (convert a "
+                               "float64 model to float32 before exporting it)") from None
+
+
 def _declared_signature(model: Path, n_inputs: int, n_outputs: int):
     """The model file's own account of its inputs and outputs (a TFLite flatbuffer's tensors, with names
     and quantization; an ONNX graph's inputs and outputs), or None when it has none or it does not match
@@ -137,14 +155,6 @@ def _declared_io(declared, n_inputs: int, n_outputs: int) -> tuple[list[dict], l
     if declared is not None:
         return [t.to_json() for t in declared.inputs], [t.to_json() for t in declared.outputs]
     return ([{"name": f"input{i}"} for i in range(n_inputs)], [{"name": f"output{i}"} for i in range(n_outputs)])
-
-
-def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
-    if a.shape != b.shape:
-        a = a.reshape(b.shape)
-    if np.issubdtype(a.dtype, np.integer):
-        return float(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64)))) if a.size else 0.0
-    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
 
 
 @dataclass
@@ -221,6 +231,7 @@ def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedMode
         index_ranges = index_input_ranges(entry_function(module))
     (out_dir / "imported.mlir").write_text(str(module))
     declared = _declared_signature(model, len(in_types), len(out_types))
+    _check_io_types(model, in_types, out_types, declared)
     return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None)
 
 

@@ -140,6 +140,56 @@ def test_legacy_broadcast_is_upgraded_to_its_meaning(tmp_path):
     np.testing.assert_array_equal(y, x + np.array([1.0, 10.0, 100.0], np.float32)[:, None, None])
 
 
+def test_legacy_prelu_slope_is_one_a_channel(tmp_path):
+    """Opset 6 PRelu with a [3] slope on [1, 3, 2, 3]: slope[c] for channel c (the legacy meaning), not for the
+    last dimension, which numpy broadcasting would pick silently here (it is 3 too)."""
+    slope = np.array([0.5, -2.0, 10.0], np.float32)
+    node = helper.make_node("PRelu", ["x", "slope"], ["y"], name="prelu")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 2, 3]),
+                                            helper.make_tensor_value_info("slope", TensorProto.FLOAT, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 2, 3])],
+                              [numpy_helper.from_array(slope, "slope")])
+    path = tmp_path / "prelu6.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 6)], ir_version=3), path)
+    x = -np.ones((1, 3, 2, 3), np.float32)
+    (y,) = run_onnxruntime(path, [x])  # the upgraded model the compiler imports
+    np.testing.assert_array_equal(y, -slope[None, :, None, None] * np.ones((1, 3, 2, 3), np.float32))
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=2)).to_json()
+    assert report["match"] and report["reference_output_varies"]
+
+
+def test_an_old_pytorch_pad_upgrades_and_matches(tmp_path):
+    """Opset 2 Pad (pads as an attribute, IR version 3): the converter makes the pads an initializer that the
+    graph does not list as an input, which IR version 3 forbids; the model is read as IR version 4."""
+    node = helper.make_node("Pad", ["x"], ["y"], name="pad", mode="reflect", pads=[0, 0, 1, 2, 0, 0, 1, 0])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 6, 7])])
+    path = tmp_path / "pad2.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 2)], ir_version=3), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=2)).to_json()
+    assert report["match"] and report["reference_output_varies"]
+
+
+def test_int64_token_ids_run_and_float64_is_refused_by_name(tmp_path):
+    """A PyTorch embedding takes int64 token ids: drawn within the table, checked like any input. A float64
+    model is refused naming its input (it failed inside iree-compile)."""
+    table = numpy_helper.from_array(np.random.default_rng(2).standard_normal((10, 4)).astype(np.float32), "table")
+    node = helper.make_node("Gather", ["table", "ids"], ["y"], name="embed")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 4])], [table])
+    path = tmp_path / "embed.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=2)).to_json()
+    assert report["match"] and report["reference_output_varies"]
+    assert report["index_inputs"] == {"ids": [0, 10]}  # drawn from [0, 10): the table's rows
+    node = helper.make_node("Add", ["a", "a"], ["y"], name="double")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("a", TensorProto.DOUBLE, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [2, 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "f64.onnx")
+    assert_one_line_error(cli("compile", str(tmp_path / "f64.onnx"), "-o", str(tmp_path / "f64")),
+                          "f64.onnx: input 'a' is f64", "float32")
+
+
 def test_constant_dequantize_folds_to_onnxruntime_values(tmp_path):
     """Per-axis int8 weights with zero points: the folded float weights are onnxruntime's DequantizeLinear."""
     rng = np.random.default_rng(3)

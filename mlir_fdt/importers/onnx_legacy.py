@@ -7,6 +7,12 @@ the ONNX model zoo's MNIST it lines a channel bias up with the last dimensions i
 shapes say "incompatible dimensions" afterwards). This pass states the legacy meaning directly: B is
 reshaped to B's shape followed by as many 1s as A has dimensions after B's, and the attributes go, so
 the converter has nothing left to translate.
+
+PRelu is the same story: before opset 7 a slope of one value per channel (shape [C]) applies to
+dimension 1 of its input ("if Slope is of size 1, the value is shared across different channels");
+from opset 7 it broadcasts like numpy, against the last dimension, and the converter leaves it as it
+is (PyTorch's PReLU(num_parameters=C) exported at opset 6 then fails to import, or with C equal to the
+last dimension computes the wrong thing). Its slope is reshaped to [C, 1, ...] too.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ def _shapes(proto) -> dict[str, list[int]]:
 
 
 def align_legacy_broadcasts(proto) -> int:
-    """Rewrite every `broadcast=1` binary node of an opset-6 `proto` (shapes inferred) in place; return how
-    many."""
+    """Rewrite every `broadcast=1` binary node and every PRelu with a slope a channel of an opset-6 `proto`
+    (shapes inferred) in place; return how many."""
     import onnx
     from onnx import helper, numpy_helper
     import numpy as np
@@ -35,7 +41,14 @@ def align_legacy_broadcasts(proto) -> int:
     nodes, rewritten = [], 0
     for n in proto.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
-        if n.op_type not in LEGACY_BROADCASTING or attrs.get("broadcast") != 1:
+        if n.op_type == "PRelu":
+            x_shape, slope_shape = shapes.get(n.input[0]), shapes.get(n.input[1])
+            if x_shape and slope_shape and len(slope_shape) == 1 and slope_shape[0] > 1 and len(x_shape) > 2:
+                attrs = {"axis": 1}  # one slope a channel
+            else:
+                nodes.append(n)
+                continue
+        elif n.op_type not in LEGACY_BROADCASTING or attrs.get("broadcast") != 1:
             nodes.append(n)
             continue
         a_shape, b_shape = shapes.get(n.input[0]), shapes.get(n.input[1])

@@ -218,9 +218,10 @@ def read_onnx(path: Path) -> OnnxModel:
     if opset < MIN_OPSET:
         proto = _upgrade(proto, path, opset)
         _static_signature(proto, path)  # the converter gives a graph output the symbolic batch of its value_info
-    # initializers listed as inputs too (required before IR version 4) are weights, not inputs
+    # initializers are weights, not inputs, as from IR version 4: before it every initializer was listed as an
+    # input too, and the version converter adds initializers (Pad's pads from opset 11) without listing them
     weights = {t.name for t in proto.graph.initializer}
-    if any(i.name in weights for i in proto.graph.input):
+    if weights:
         kept = [i for i in proto.graph.input if i.name not in weights]
         del proto.graph.input[:]
         proto.graph.input.extend(kept)

@@ -18,7 +18,7 @@ Range = tuple[float, float]
 
 
 def numpy_dtype(element_type: str) -> np.dtype:
-    table = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "f32": np.float32, "f16": np.float16,
+    table = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "f32": np.float32, "f16": np.float16,
              "ui8": np.uint8, "i1": np.bool_}
     if element_type not in table:
         raise FdtError(f"unsupported input/output element type {element_type}")

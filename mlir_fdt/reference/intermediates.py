@@ -28,6 +28,7 @@ from ..errors import InternalError
 from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import copy_module, entry_function, func, ir
 from ..pipeline import lower
+from .compare import max_abs_diff
 from .host import run_arena_program
 from .tensor_values import TensorValue, find_tensor_values, reshape_root
 
@@ -132,11 +133,10 @@ def compare_tensor(ours: np.ndarray, reference: np.ndarray, tolerance_scale: flo
     ref = np.asarray(reference)
     ours = ours.reshape(ref.shape)
     if np.issubdtype(ours.dtype, np.integer):
-        diff = np.abs(ours.astype(np.int64) - ref.astype(np.int64))
-        return (float(diff.max()) if diff.size else 0.0), 0.0
-    diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
-    scale = max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
-    return (float(diff.max()) if diff.size else 0.0), tolerance_scale * scale
+        return max_abs_diff(ours, ref), 0.0
+    finite = np.abs(ref[np.isfinite(ref)])
+    scale = max(1.0, float(np.max(finite)) if finite.size else 1.0)
+    return max_abs_diff(ours, ref), tolerance_scale * scale
 
 
 def check_intermediates(prepared: ir.Module, model_path: Path, model: TfliteModel, inputs_per_seed: list[list],
