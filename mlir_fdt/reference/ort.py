@@ -28,7 +28,7 @@ def _session(model_bytes: bytes, path: Path, optimized: bool = False):
         raise FdtError("the reference for an ONNX model is onnxruntime: `pip install onnxruntime` "
                        "(or run scripts/setup.sh)") from e
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # its warnings are about its own graph rewrites
+    options.log_severity_level = 4  # its warnings are about its own graph rewrites; its errors come back raised
     if not optimized:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
@@ -44,7 +44,11 @@ def run_onnxruntime(path: Path, inputs: list[np.ndarray], optimized: bool = Fals
     model = read_onnx(path)
     session = _session(model.serialized(), path, optimized)
     feed = {t.name: np.asarray(x).reshape(t.shape) for t, x in zip(model.inputs, inputs)}
-    return [np.array(o, copy=True) for o in session.run(None, feed)]
+    try:
+        return [np.array(o, copy=True) for o in session.run(None, feed)]
+    except Exception as e:  # onnxruntime's own Fail/RuntimeException types: the reference cannot check the model
+        raise FdtError(f"{path}: onnxruntime (the reference) fails running the model on the seeded inputs: "
+                       f"{' '.join(str(e).split())}") from None
 
 
 # operators that move values without changing them: an input's range is read through them
