@@ -386,3 +386,11 @@ def test_uint8_model_input_is_refused_by_name(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
     with pytest.raises(FdtError, match="input 'x' is uint8, which the ONNX import turns into int8 offset by 128"):
         import_model(path, new_context())
+
+
+def test_a_reference_that_fails_is_a_clear_error(tmp_path):
+    """onnxruntime fails running the ONNX backend tests' SplitToSequence model on the seeded input: one error
+    line naming the model and saying the reference failed (was an internal error)."""
+    model = Path(onnx.__file__).parent / "backend" / "test" / "data" / "simple" / "test_sequence_model8" / "model.onnx"
+    assert_one_line_error(cli("compile", str(model), "--objective", "untiled", "--run", "host", "-o", str(tmp_path)),
+                          "test_sequence_model8/model.onnx: onnxruntime (the reference) fails running the model")
