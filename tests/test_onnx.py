@@ -394,3 +394,20 @@ def test_a_reference_that_fails_is_a_clear_error(tmp_path):
     model = Path(onnx.__file__).parent / "backend" / "test" / "data" / "simple" / "test_sequence_model8" / "model.onnx"
     assert_one_line_error(cli("compile", str(model), "--objective", "untiled", "--run", "host", "-o", str(tmp_path)),
                           "test_sequence_model8/model.onnx: onnxruntime (the reference) fails running the model")
+
+
+@pytest.mark.slow
+def test_the_onnx_backend_tests_pytorch_exports_pass_or_are_refused_by_name(tmp_path):
+    """benchmarks/onnx_backend.py: 140 PyTorch exports (opsets 2-9) from the `onnx` package's backend test data;
+    none gives a wrong output or an internal error, and every one that passes also equals the test's own
+    expected output (an oracle that does not share the version converter)."""
+    import importlib.util
+    import json
+    spec = importlib.util.spec_from_file_location("onnx_backend", Path(__file__).parents[1] / "benchmarks" /
+                                                  "onnx_backend.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--json", str(tmp_path / "result.json")]) == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["summary"]["wrong output"] == 0 and result["summary"]["internal error"] == 0, result["summary"]
+    assert result["expected_outputs_ok"] == result["summary"]["pass"] >= 110
