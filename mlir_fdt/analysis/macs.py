@@ -56,7 +56,7 @@ def _dim_size(value: ir.Value, axis: int, env: dict) -> int:
         return shape[axis]
     op = value.owner.operation
     dynamic_before = sum(1 for d in shape[:axis] if d < 0)
-    if op.name in ("memref.alloc", "memref.view", "tensor.empty"):
+    if op.name in ("memref.alloc", "memref.view", "tensor.empty", "tensor.generate"):  # sizes: the dynamic extents
         sizes = list(op.operands)[1:] if op.name == "memref.view" else list(op.operands)
         return evaluate(sizes[dynamic_before], env)
     if op.name in ("memref.subview", "tensor.extract_slice"):
