@@ -111,7 +111,10 @@ def test_int8_bit_exact_on_every_board(compiled, name, target):
     report, _ = _compiled_for(compiled, name, target)
     assert report["target"] == target
     assert report["qemu_max_abs_diff"] == 0 and report["max_abs_diff"] == 0
-    assert report["stack_bytes"] > 0 and report["qemu_instructions"] > report["macs"]
+    # instructions counted: at least one a MAC, or a sixteenth of one where a Helium instruction does 16 int8
+    # MACs (ResNet-8 untiled on the M55: 9.85 M instructions for 12.5 M MACs)
+    lanes = 16 if get_target(target).kernels == "helium" else 1
+    assert report["stack_bytes"] > 0 and report["qemu_instructions"] > report["macs"] / lanes
 
 
 @pytest.mark.qemu
