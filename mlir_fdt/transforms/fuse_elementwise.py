@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..analysis.layers import single_user
 from ..analysis.linalg_util import defining_op, has_reduction, is_all_parallel, num_inputs
 from ..ir import ir, run_pipeline, walk_ops
 from ..passes import ModulePass
@@ -49,11 +50,6 @@ def _elementwise(op) -> bool:
     return op is not None and op.name == "linalg.generic" and len(op.results) == 1 and is_all_parallel(op)
 
 
-def _single_user(value: ir.Value):
-    users = [use.owner for use in value.uses]
-    return users[0] if len(users) == 1 else None
-
-
 def _bits(value: ir.Value) -> int | None:
     t = value.type.element_type if isinstance(value.type, ir.ShapedType) else value.type
     return t.width if isinstance(t, (ir.IntegerType, ir.FloatType)) else None
@@ -65,7 +61,7 @@ def _widest_source(op) -> int:
     widest = 0
     for value in list(op.operands)[:num_inputs(op)]:
         producer = defining_op(value)
-        if _elementwise(producer) and _single_user(value) is not None:
+        if _elementwise(producer) and single_user(producer) is not None:
             widest = max(widest, _widest_source(producer))
         elif isinstance(value.type, ir.ShapedType):
             widest = max(widest, _bits(value) or 0)
@@ -75,7 +71,7 @@ def _widest_source(op) -> int:
 def _ends_in_reduction(op) -> bool:
     """Whether the single-use element-wise chain from `op` feeds a reduction."""
     while True:
-        user = _single_user(op.results[0])
+        user = single_user(op)
         if user is None or user.name not in ("linalg.generic", "linalg.reduce"):
             return False
         if user.name == "linalg.reduce" or has_reduction(user):
@@ -92,7 +88,7 @@ def _narrowest_before_a_reduction(module: ir.Module) -> list:
     for op in walk_ops(module.operation):
         if not _elementwise(op):
             continue
-        user = _single_user(op.results[0])
+        user = single_user(op)
         bits = _bits(op.results[0])
         if (user is not None and _elementwise(user) and bits is not None and (_bits(user.results[0]) or 0) > bits
                 and _widest_source(op) > bits and _ends_in_reduction(user)):
