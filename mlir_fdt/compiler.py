@@ -119,20 +119,18 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
 
 
 def _check_io_types(model: Path, in_types: list, out_types: list, declared) -> None:
-    """Every input and output of a type the compiler and its checks handle (`reference.inputs.numpy_dtype`),
+    """Every input and output of a type the compiler and its checks handle (`reference.inputs.IO_DTYPES`),
     or an error naming it: a float64 one (a PyTorch export of a double model) failed in iree-compile, which
     narrows float64 arithmetic to float32 for the target but not the buffers the program reads."""
-    from .reference.inputs import numpy_dtype
+    from .reference.inputs import IO_DTYPES
     for kind, types, names in (("input", in_types, declared.inputs if declared else None),
                                ("output", out_types, declared.outputs if declared else None)):
         for k, t in enumerate(types):
-            try:
-                numpy_dtype(str(t.element_type))
-            except FdtError:
+            if str(t.element_type) not in IO_DTYPES:
                 name = f"'{names[k].name}'" if names else str(k)
                 raise FdtError(f"{model}: {kind} {name} is {t.element_type}: mlir-fdt compiles models whose inputs and "
-                               "outputs are int8, int16, int32, int64, uint8, bool, float16 or float32 (convert a "
-                               "float64 model to float32 before exporting it)") from None
+                               f"outputs are {', '.join(IO_DTYPES)} (convert a float64 model to float32 before "
+                               "exporting it)")
 
 
 def _declared_signature(model: Path, n_inputs: int, n_outputs: int):

@@ -17,12 +17,15 @@ from ..importers.tflite_flatbuffer import TfliteModel
 Range = tuple[float, float]
 
 
-def numpy_dtype(element_type: str) -> np.dtype:
-    table = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "f32": np.float32, "f16": np.float16,
+# the element types a model's inputs and outputs may have (its checks draw and compare them)
+IO_DTYPES = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "f32": np.float32, "f16": np.float16,
              "ui8": np.uint8, "i1": np.bool_}
-    if element_type not in table:
+
+
+def numpy_dtype(element_type: str) -> np.dtype:
+    if element_type not in IO_DTYPES:
         raise FdtError(f"unsupported input/output element type {element_type}")
-    return np.dtype(table[element_type])
+    return np.dtype(IO_DTYPES[element_type])
 
 
 def tflite_input_ranges(fb: TfliteModel) -> list[Range | None]:
