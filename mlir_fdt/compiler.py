@@ -26,7 +26,7 @@ from .memory.stream_input import STREAM_ATTR
 from .memory.planner import PLANNERS
 from .pipeline import LoweredProgram, lower, prepare_tensor_program
 from .plan import TilingPlan
-from .reference.compare import max_abs_diff
+from .reference.compare import largest_magnitude, max_abs_diff
 from .report.compile_report import (CompileReport, OutputCheck, PageDetails, QemuRun, SearchSummary,
                                     TensorInfo)
 from .targets import Target, get_target
@@ -579,7 +579,7 @@ def _tolerance(declared, expected: list[np.ndarray], out_dtypes: list) -> tuple[
     """(tolerance, why it is more than the float one): 0 for integer outputs, FLOAT_TOLERANCE of the
     largest reference output for float ones, one quantization step for a QDQ model's dequantized output."""
     is_float = any(np.issubdtype(d, np.floating) for d in out_dtypes)
-    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected if e.size)) if is_float else 1.0
+    scale = max(1.0, largest_magnitude(expected)) if is_float else 1.0
     tolerance, note = (FLOAT_TOLERANCE * scale if is_float else 0), None
     steps = [s for s in declared.output_steps() if s] if hasattr(declared, "output_steps") else []
     if steps:  # a QDQ model's dequantized output: one step (importers/onnx_qdq.py says why)

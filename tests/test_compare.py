@@ -25,3 +25,11 @@ def test_nan_or_infinity_on_one_side_only_is_an_infinite_difference():
 def test_integers_differ_by_their_largest_step_without_overflow():
     assert max_abs_diff(np.array([127, -128], np.int8), np.array([-128, -128], np.int8)) == 255.0
     assert max_abs_diff(np.zeros((2, 3), np.int8), np.zeros(6, np.int8).reshape(3, 2)) == 0.0
+
+
+def test_a_float_tolerance_scales_with_the_largest_finite_value():
+    """An infinity or a NaN in the reference does not scale the tolerance (an infinite reference value made the
+    output check's tolerance infinite: any output matched)."""
+    from mlir_fdt.reference.compare import largest_magnitude
+    assert largest_magnitude([np.array([1.0, -7.5, np.inf, np.nan]), np.array([3.0])]) == 7.5
+    assert largest_magnitude([np.array([np.nan]), np.zeros(0)]) == 0.0

@@ -1,8 +1,16 @@
-"""How far an output is from its reference: one definition for the outputs and the intermediates."""
+"""How far an output is from its reference, and what a float tolerance scales with: one definition for the
+outputs and the intermediates."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def largest_magnitude(values: list[np.ndarray]) -> float:
+    """The largest |finite value| of `values` (0 for none): what a float tolerance scales with (a NaN or an
+    infinity in the reference would make it NaN or infinite)."""
+    finite = [np.abs(v[np.isfinite(v)]) for v in values if v.size]
+    return max((float(f.max()) for f in finite if f.size), default=0.0)
 
 
 def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:

@@ -28,7 +28,7 @@ from ..errors import InternalError
 from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import copy_module, entry_function, func, ir
 from ..pipeline import lower
-from .compare import max_abs_diff
+from .compare import largest_magnitude, max_abs_diff
 from .host import run_arena_program
 from .tensor_values import TensorValue, find_tensor_values, reshape_root
 
@@ -134,9 +134,7 @@ def compare_tensor(ours: np.ndarray, reference: np.ndarray, tolerance_scale: flo
     ours = ours.reshape(ref.shape)
     if np.issubdtype(ours.dtype, np.integer):
         return max_abs_diff(ours, ref), 0.0
-    finite = np.abs(ref[np.isfinite(ref)])
-    scale = max(1.0, float(np.max(finite)) if finite.size else 1.0)
-    return max_abs_diff(ours, ref), tolerance_scale * scale
+    return max_abs_diff(ours, ref), tolerance_scale * max(1.0, largest_magnitude([ref]))
 
 
 def check_intermediates(prepared: ir.Module, model_path: Path, model: TfliteModel, inputs_per_seed: list[list],
