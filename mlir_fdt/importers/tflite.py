@@ -17,6 +17,7 @@ from .tflite_operators import check_known_unsupported, refuse_named, refuse_prod
 from .tflite_resize import fix_resizes, resize_operators
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
+from .tflite_tensor_names import name_tensors_uniquely
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
 
@@ -62,10 +63,12 @@ def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -
     return module
 
 
-def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
-    """`path`, or a copy in `tmp` whose empty-shaped tensors are marked scalars (`tflite_scalars`)."""
-    data, marked = rank_shapeless_scalars(path.read_bytes())
-    if not marked:
+def _converter_source(path: Path, tmp: Path) -> Path:
+    """`path`, or a copy in `tmp` whose tensors carry the names `read_tflite` gives them (`tflite_tensor_names`)
+    and whose empty-shaped tensors are marked scalars (`tflite_scalars`)."""
+    data, renamed = name_tensors_uniquely(path.read_bytes())
+    data, marked = rank_shapeless_scalars(data)
+    if not renamed and not marked:
         return path
     fixed = tmp / path.name
     fixed.write_bytes(data)
@@ -74,7 +77,7 @@ def _with_ranked_scalars(path: Path, tmp: Path) -> Path:
 
 def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, context: ir.Context,
              debug: bool) -> ir.Module:
-    """The converter's TOSA for `source` (the model, or its copy with ranked scalars), parsed; refusals
+    """The converter's TOSA for `source` (the model, or its copy from `_converter_source`), parsed; refusals
     name the TFLite operators the converter rejects or leaves unconverted."""
     out = tmp / f"model{'.debug' if debug else ''}.tosa.mlirbc"
     # Bytecode, not text: the converter's text form does not parse in IREE 3.13's MLIR.
@@ -131,7 +134,7 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     casts = truncating_cast_outputs(model)  # found by their debug locations
     resizes = resize_operators(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
-        source = _with_ranked_scalars(path, Path(tmp))
+        source = _converter_source(path, Path(tmp))
         module = _convert(model, converter, source, Path(tmp), context,
                           debug=bool(casts) or bool(resizes) or tensor_names)
         try:

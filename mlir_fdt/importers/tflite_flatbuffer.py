@@ -16,6 +16,7 @@ import flatbuffers
 import numpy as np
 
 from ..errors import FdtError
+from .tflite_tensor_names import unique_tensor_names
 
 # schema.fbs `enum BuiltinOperator`, by value (0 = ADD ... 209)
 BUILTIN_OPERATORS = tuple("""
@@ -175,7 +176,8 @@ def _bool_options(op: _Table, name: str) -> dict[str, bool]:
 
 
 def read_tflite(path: str | Path) -> TfliteModel:
-    """The main subgraph's operators and signature; FdtError naming the file if it is not a TFLite model."""
+    """The main subgraph's operators and signature, its tensors named uniquely (`tflite_tensor_names`);
+    FdtError naming the file if it is not a TFLite model."""
     path = Path(path)
     buf = bytearray(path.read_bytes())
     if len(buf) < 8 or buf[4:8] != b"TFL3":
@@ -188,6 +190,8 @@ def read_tflite(path: str | Path) -> TfliteModel:
             raise FdtError(f"{path}: the model has no subgraph")
         graph = subgraphs[0]
         tensors = [_tensor(t) for t in graph.tables(0)]
+        for tensor, name in zip(tensors, unique_tensor_names([t.name for t in tensors])):
+            tensor.name = name
 
         def name(i: int) -> str:
             return tensors[i].name if i >= 0 else ""

@@ -1,0 +1,58 @@
+"""Models whose tensors have no names, or repeat them (TFLite Micro's `keyword_scrambled`, obfuscated exports):
+mlir-fdt names them uniquely (`importers/tflite_tensor_names.py`) for itself and for the converter, so the
+fixes found by name (QUANTIZE rounding, resizes, LSTM variants, intermediates) still find their operators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+from mlir_fdt.importers.tflite_tensor_names import name_tensors_uniquely, unique_tensor_names
+from mlir_fdt.importers.tflite_tensor_tables import rewrite_tensors
+
+DATA = Path(__file__).resolve().parent / "data" / "models"
+
+
+def _renamed(model: Path, tmp_path: Path, name) -> Path:
+    """A copy of `model` whose tensor `i` is named `name(i, its name)`."""
+    data, _ = rewrite_tensors(model.read_bytes(), lambda g, i, t, tables: {"name": name(i)})
+    path = tmp_path / model.name
+    path.write_bytes(data)
+    return path
+
+
+def test_unique_names_keep_the_first_use_and_number_the_rest():
+    assert unique_tensor_names(["a", "", "a", "b", "", "tensor_1"]) == \
+        ["a", "tensor_1_", "a#2", "b", "tensor_4", "tensor_1"]
+    assert unique_tensor_names(["x", "y"]) == ["x", "y"]
+
+
+def test_the_reader_and_the_converters_copy_agree_on_the_names(tmp_path):
+    stripped = _renamed(DATA / "float_io_int8_conv.tflite", tmp_path, lambda i: "")
+    model = read_tflite(stripped)
+    assert [t.name for t in model.tensors] == [f"tensor_{i}" for i in range(len(model.tensors))]
+    data, renamed = name_tensors_uniquely(stripped.read_bytes())
+    assert renamed == len(model.tensors)
+    named = tmp_path / "named.tflite"
+    named.write_bytes(data)
+    again = read_tflite(named)
+    assert again.tensors == model.tensors and again.operators == model.operators
+    assert name_tensors_uniquely(data) == (data, 0)
+
+
+@pytest.mark.parametrize("name,names", [
+    ("float_io_int8_conv", lambda i: ""),            # QUANTIZE rounding, found by its output's name
+    ("resize_nearest_floor_int8", lambda i: ""),     # the resize fix, found by debug location
+    ("float_lstm", lambda i: "same"),                # the LSTM's optional inputs, told apart by name
+])
+def test_models_without_distinct_tensor_names_compile_and_match_tflite_micro(tmp_path, name, names):
+    """Each of these failed before: an internal error (QUANTIZE), a refusal of a supported resize, an LSTM
+    refused as CIFG (every input looked up as the first tensor)."""
+    model = _renamed(DATA / f"{name}.tflite", tmp_path, names)
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host",
+                                                                     check_intermediates=True)).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+    assert report["intermediates"]["compared"] > 0 and report["intermediates"]["mismatches"] == []
