@@ -16,7 +16,7 @@ from __future__ import annotations
 import flatbuffers
 
 from ..errors import FdtError
-from ..ir import ir, run_pipeline, tensor, walk_ops
+from ..ir import ir, run_pipeline, walk_ops
 from .lstm_float import lstm_function
 from .lstm_int8 import lstm_int8_function
 from .lstm_int8_params import LstmQuantization, lstm_quantization
@@ -117,15 +117,6 @@ def _shape(model: TfliteModel, op: TfliteOperator) -> LstmShape:
                      cell_clip=cell_clip, cell_activation=_CELL_ACTIVATIONS[activation])
 
 
-def _compatible(lowered: ir.Type, converted: ir.Type) -> bool:
-    """Whether the converter's result type is the lowering's, up to dimensions it leaves dynamic (a model whose
-    batch is `-1` in its shape signature: the entry signature's are specialised to 1 after the import)."""
-    a, b = ir.RankedTensorType(lowered), ir.RankedTensorType(converted)
-    dynamic = ir.ShapedType.get_dynamic_size()
-    return a.element_type == b.element_type and a.rank == b.rank and \
-        all(x == y or y == dynamic for x, y in zip(a.shape, b.shape))
-
-
 def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
     """Replace every `tfl.unidirectional_sequence_lstm` of the converted module (matched in order with
     the flatbuffer's LSTM operators) by an inlined call to its linalg lowering."""
@@ -146,21 +137,16 @@ def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
                 text = lstm_function(name, shape)
             library = ir.Module.parse(text)
             function = library.body.operations[0].operation
-            signature = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value)
-            lowered = signature.results[0]
-            converted = tfl.results[0].type
-            if not _compatible(lowered, converted):
+            lowered = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value).results[0]
+            if lowered != tfl.results[0].type:
                 raise FdtError(f"{model.path}: operator {op.index} {OP_NAME}: the converter's output type "
                                f"{tfl.results[0].type} differs from the flatbuffer's {lowered}")
             function.move_before(module.body.operations[0])
             operands = [tfl.operands[i] for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES)]
             with ir.InsertionPoint(tfl), tfl.location:
-                operands = [v if v.type == t else tensor.CastOp(t, v).result
-                            for v, t in zip(operands, signature.inputs)]
-                call = ir.Operation.create("func.call", results=[lowered], operands=operands,
+                call = ir.Operation.create("func.call", results=[tfl.results[0].type], operands=operands,
                                            attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
-                result = call.results[0] if lowered == converted else tensor.CastOp(converted, call.results[0]).result
-            tfl.results[0].replace_all_uses_with(result)
+            tfl.results[0].replace_all_uses_with(call.results[0])
             tfl.erase()
     for op in walk_ops(module.operation):
         if op.name == "tfl.no_value" and not list(op.results[0].uses):

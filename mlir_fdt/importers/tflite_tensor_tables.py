@@ -79,7 +79,7 @@ def _copy_quantization(b: flatbuffers.Builder, q: Table) -> int | None:
 
 
 def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
-    """A copy of Tensor table `t` built in `b` with `changes` (keys "name", "has_rank", "shape", "shape_signature")
+    """A copy of Tensor table `t` built in `b` with `changes` ({"name": str, "has_rank": bool, "shape": list})
     applied (None if it cannot be copied)."""
     if offset(t, T_SPARSITY) or offset(t, T_VARIANT_TENSORS):
         return None
@@ -91,11 +91,8 @@ def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
     name = b.CreateString(name) if name is not None else None
     shape = b.CreateNumpyVector(np.asarray(changes["shape"], np.int32) if "shape" in changes
                                 else _numbers(t, T_SHAPE, np.int32))
-    if "shape_signature" in changes:
-        signature = b.CreateNumpyVector(np.asarray(changes["shape_signature"], np.int32))
-    else:
-        signature = b.CreateNumpyVector(_numbers(t, T_SHAPE_SIGNATURE, np.int32)) if offset(t, T_SHAPE_SIGNATURE) \
-            else None
+    signature = b.CreateNumpyVector(_numbers(t, T_SHAPE_SIGNATURE, np.int32)) if offset(t, T_SHAPE_SIGNATURE) \
+        else None
     b.StartObject(10)
     b.PrependUOffsetTRelativeSlot(T_SHAPE, shape, 0)
     b.PrependInt8Slot(T_TYPE, t.GetSlot(_slot(T_TYPE), 0, N.Int8Flags), 0)
