@@ -17,6 +17,7 @@ from .tflite_operators import check_known_unsupported, refuse_named, refuse_prod
 from .tflite_resize import fix_resizes, resize_operators
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
+from .tflite_static_shapes import drop_dynamic_signatures
 from .tflite_tensor_names import name_tensors_uniquely
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
@@ -63,12 +64,21 @@ def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -
     return module
 
 
+# rewrites of the file before the converter reads it: each returns (bytes, how many tensors it changed)
+_SOURCE_REWRITES = (
+    name_tensors_uniquely,     # the names read_tflite gives the tensors
+    rank_shapeless_scalars,    # empty shapes are scalars
+    drop_dynamic_signatures,   # the shapes TFLite Micro runs, not a dynamic batch
+)
+
+
 def _converter_source(path: Path, tmp: Path) -> Path:
-    """`path`, or a copy in `tmp` whose tensors carry the names `read_tflite` gives them (`tflite_tensor_names`)
-    and whose empty-shaped tensors are marked scalars (`tflite_scalars`)."""
-    data, renamed = name_tensors_uniquely(path.read_bytes())
-    data, marked = rank_shapeless_scalars(data)
-    if not renamed and not marked:
+    """`path`, or a copy in `tmp` with `_SOURCE_REWRITES` applied."""
+    data, changed = path.read_bytes(), 0
+    for rewrite in _SOURCE_REWRITES:
+        data, n = rewrite(data)
+        changed += n
+    if not changed:
         return path
     fixed = tmp / path.name
     fixed.write_bytes(data)

@@ -55,6 +55,10 @@ def flag(t: Table, k: int) -> bool:
     return bool(t.GetSlot(_slot(k), False, N.BoolFlags))
 
 
+def shape_signature(t: Table) -> list[int]:
+    return _numbers(t, T_SHAPE_SIGNATURE, np.int32).tolist()
+
+
 def tensor_name(t: Table) -> str:
     return t.String(offset(t, T_NAME) + t.Pos).decode("utf-8", "replace") if offset(t, T_NAME) else ""
 
@@ -79,7 +83,7 @@ def _copy_quantization(b: flatbuffers.Builder, q: Table) -> int | None:
 
 
 def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
-    """A copy of Tensor table `t` built in `b` with `changes` ({"name": str, "has_rank": bool, "shape": list})
+    """A copy of Tensor table `t` built in `b` with `changes` (keys "name", "has_rank", "shape", "shape_signature")
     applied (None if it cannot be copied)."""
     if offset(t, T_SPARSITY) or offset(t, T_VARIANT_TENSORS):
         return None
@@ -91,8 +95,12 @@ def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
     name = b.CreateString(name) if name is not None else None
     shape = b.CreateNumpyVector(np.asarray(changes["shape"], np.int32) if "shape" in changes
                                 else _numbers(t, T_SHAPE, np.int32))
-    signature = b.CreateNumpyVector(_numbers(t, T_SHAPE_SIGNATURE, np.int32)) if offset(t, T_SHAPE_SIGNATURE) \
-        else None
+    if "shape_signature" in changes:  # None: none (the shape is the signature)
+        wanted = changes["shape_signature"]
+        signature = b.CreateNumpyVector(np.asarray(wanted, np.int32)) if wanted is not None else None
+    else:
+        signature = b.CreateNumpyVector(_numbers(t, T_SHAPE_SIGNATURE, np.int32)) if offset(t, T_SHAPE_SIGNATURE) \
+            else None
     b.StartObject(10)
     b.PrependUOffsetTRelativeSlot(T_SHAPE, shape, 0)
     b.PrependInt8Slot(T_TYPE, t.GetSlot(_slot(T_TYPE), 0, N.Int8Flags), 0)

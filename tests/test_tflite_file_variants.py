@@ -1,6 +1,8 @@
-"""Models whose tensors have no names, or repeat them (TFLite Micro's `keyword_scrambled`, obfuscated exports):
-mlir-fdt names them uniquely (`importers/tflite_tensor_names.py`) for itself and for the converter, so the
-fixes found by name (QUANTIZE rounding, resizes, LSTM variants, intermediates) still find their operators."""
+"""What else a TFLite file may carry. Tensors without names, or with repeated ones (TFLite Micro's
+`keyword_scrambled`, obfuscated exports): mlir-fdt names them uniquely (`importers/tflite_tensor_names.py`) for
+itself and for the converter, so the fixes found by name (QUANTIZE rounding, resizes, LSTM variants,
+intermediates) still find their operators. A batch left dynamic in the shape signatures (Keras models converted
+without a fixed batch): the converter reads the shapes TFLite Micro runs (`importers/tflite_static_shapes.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
+from mlir_fdt.importers.tflite_static_shapes import drop_dynamic_signatures
 from mlir_fdt.importers.tflite_tensor_names import name_tensors_uniquely, unique_tensor_names
 from mlir_fdt.importers.tflite_tensor_tables import rewrite_tensors
 
@@ -17,8 +20,22 @@ DATA = Path(__file__).resolve().parent / "data" / "models"
 
 
 def _renamed(model: Path, tmp_path: Path, name) -> Path:
-    """A copy of `model` whose tensor `i` is named `name(i, its name)`."""
+    """A copy of `model` whose tensor `i` is named `name(i)`."""
     data, _ = rewrite_tensors(model.read_bytes(), lambda g, i, t, tables: {"name": name(i)})
+    path = tmp_path / model.name
+    path.write_bytes(data)
+    return path
+
+
+def _with_dynamic_batch(model: Path, tmp_path: Path) -> Path:
+    """A copy of `model` whose computed tensors and inputs have the signature `[-1, ...]`, as TensorFlow writes a
+    Keras model without a fixed batch."""
+    fb = read_tflite(model)
+    computed = {n for op in fb.operators for n in op.outputs} | {t.name for t in fb.inputs}
+    dynamic = [i for i, t in enumerate(fb.tensors) if t.name in computed and t.shape]
+    data, n = rewrite_tensors(model.read_bytes(), lambda g, i, t, tables: {
+        "shape_signature": [-1, *fb.tensors[i].shape[1:]]} if g == 0 and i in dynamic else None)
+    assert n == len(dynamic) > 0
     path = tmp_path / model.name
     path.write_bytes(data)
     return path
@@ -52,7 +69,20 @@ def test_models_without_distinct_tensor_names_compile_and_match_tflite_micro(tmp
     """Each of these failed before: an internal error (QUANTIZE), a refusal of a supported resize, an LSTM
     refused as CIFG (every input looked up as the first tensor)."""
     model = _renamed(DATA / f"{name}.tflite", tmp_path, names)
+    _assert_compiles_and_matches(model, tmp_path)
+
+
+def _assert_compiles_and_matches(model: Path, tmp_path: Path) -> None:
     report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host",
                                                                      check_intermediates=True)).to_json()
     assert report["match"] and report["reference"] == "tflite-micro"
     assert report["intermediates"]["compared"] > 0 and report["intermediates"]["mismatches"] == []
+
+
+@pytest.mark.parametrize("name", ["float_io_int8_conv", "float_lstm"])
+def test_models_with_a_dynamic_batch_compile_and_match_tflite_micro(tmp_path, name):
+    """Each failed before: IREE's lowering rejected the QUANTIZE's rewrite ('tensor.empty' op incorrect number
+    of dynamic sizes), the LSTM's lowering had a static type where the converter's was dynamic."""
+    model = _with_dynamic_batch(DATA / f"{name}.tflite", tmp_path)
+    assert drop_dynamic_signatures(model.read_bytes())[1] > 0
+    _assert_compiles_and_matches(model, tmp_path)
