@@ -118,6 +118,14 @@ def _signature(module: ir.Module) -> tuple[list[ir.RankedTensorType], list[ir.Ra
     return list(ftype.inputs), list(ftype.results)
 
 
+def _unsigned_as_declared(types: list[ir.RankedTensorType], declared: list) -> list[ir.RankedTensorType]:
+    """`types` with the i8 ones the model file declares uint8 as ui8: the program's integers are signless, and
+    its uint8 inputs and outputs hold the application's uint8 bytes (`importers/tflite_uint8_io.py`)."""
+    i8 = ir.IntegerType.get_signless(8)
+    return [ir.RankedTensorType.get(t.shape, ir.IntegerType.get_unsigned(8))
+            if t.element_type == i8 and getattr(d, "dtype", None) == "uint8" else t for t, d in zip(types, declared)]
+
+
 def _check_io_types(model: Path, in_types: list, out_types: list, declared) -> None:
     """Every input and output of a type the compiler and its checks handle (`reference.inputs.IO_DTYPES`),
     or an error naming it: a float64 one (a PyTorch export of a double model) failed in iree-compile, which
@@ -229,6 +237,10 @@ def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedMode
         index_ranges = index_input_ranges(entry_function(module))
     (out_dir / "imported.mlir").write_text(str(module))
     declared = _declared_signature(model, len(in_types), len(out_types))
+    if declared is not None:
+        with ctx, ir.Location.unknown():
+            in_types, out_types = _unsigned_as_declared(in_types, declared.inputs), \
+                _unsigned_as_declared(out_types, declared.outputs)
     _check_io_types(model, in_types, out_types, declared)
     return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None)
 

@@ -375,17 +375,23 @@ def test_qdq_model_with_uint8_activations_compiles_and_matches(tmp_path, caplog)
     assert "runs in float32 between its Q/DQ pairs" in caplog.text
 
 
-def test_uint8_model_input_is_refused_by_name(tmp_path):
-    w = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")
-    zero = numpy_helper.from_array(np.array(128, np.uint8), "zx")
-    wz = numpy_helper.from_array(np.array(0, np.int8), "zw")
-    node = helper.make_node("ConvInteger", ["x", "w", "zx", "zw"], ["y"], name="conv", pads=[1, 1, 1, 1])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 6, 6])],
-                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 6, 6])], [w, zero, wz])
+def test_uint8_model_inputs_and_outputs_compile_bit_exact(tmp_path):
+    """A QLinearConv from a uint8 input to a uint8 output: the program's inputs and outputs are the uint8 bytes
+    (reported `ui8`, drawn over 0..255) and match onnxruntime bit for bit (they were refused)."""
+    rng = np.random.default_rng(0)
+    init = [numpy_helper.from_array(np.array(v, t), n) for n, v, t in (
+        ("sx", 0.02, np.float32), ("zx", 100, np.uint8), ("sw", 0.01, np.float32), ("zw", 128, np.uint8),
+        ("sy", 0.05, np.float32), ("zy", 128, np.uint8))]
+    init.append(numpy_helper.from_array(rng.integers(0, 256, (8, 3, 3, 3)).astype(np.uint8), "w"))
+    node = helper.make_node("QLinearConv", ["x", "sx", "zx", "w", "sw", "zw", "sy", "zy"], ["y"], pads=[1, 1, 1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 8, 8, 8])], init)
     path = tmp_path / "u8.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
-    with pytest.raises(FdtError, match="input 'x' is uint8, which the ONNX import turns into int8 offset by 128"):
-        import_model(path, new_context())
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
+    assert report["reference"] == "onnxruntime" and report["match"] and report["max_abs_diff"] == 0
+    assert [report["inputs"][0]["dtype"], report["outputs"][0]["dtype"]] == ["ui8", "ui8"]
+    assert report["reference_output_varies"] is True
 
 
 def test_a_reference_that_fails_is_a_clear_error(tmp_path):

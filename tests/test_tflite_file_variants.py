@@ -2,7 +2,8 @@
 `keyword_scrambled`, obfuscated exports): mlir-fdt names them uniquely (`importers/tflite_tensor_names.py`) for
 itself and for the converter, so the fixes found by name (QUANTIZE rounding, resizes, LSTM variants,
 intermediates) still find their operators. A batch left dynamic in the shape signatures (Keras models converted
-without a fixed batch): the converter reads the shapes TFLite Micro runs (`importers/tflite_static_shapes.py`)."""
+without a fixed batch): the converter reads the shapes TFLite Micro runs (`importers/tflite_static_shapes.py`).
+uint8 model inputs and outputs around an int8 or float model (`importers/tflite_uint8_io.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import model_path, requires_qemu
+from derived_tflite import with_uint8_io
 from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
 from mlir_fdt.importers.tflite_static_shapes import drop_dynamic_signatures
 from mlir_fdt.importers.tflite_tensor_names import name_tensors_uniquely, unique_tensor_names
@@ -86,3 +90,37 @@ def test_models_with_a_dynamic_batch_compile_and_match_tflite_micro(tmp_path, na
     model = _with_dynamic_batch(DATA / f"{name}.tflite", tmp_path)
     assert drop_dynamic_signatures(model.read_bytes())[1] > 0
     _assert_compiles_and_matches(model, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["multi_io_int8", "ad_fp32"])
+def test_uint8_inputs_and_outputs_around_the_model_compile_and_match_tflite_micro(tmp_path, name):
+    """A uint8 input converted by a QUANTIZE (int8 model) or a DEQUANTIZE (float model), and a uint8 output
+    written by a QUANTIZE: TFLite Micro runs them; they were refused as legacy uint8 quantization."""
+    source = DATA / f"{name}.tflite" if (DATA / f"{name}.tflite").exists() else model_path(name)
+    model = with_uint8_io(source, tmp_path / f"{name}_uint8.tflite")
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+    assert report["inputs"][0]["dtype"] == "ui8"
+    assert report["reference_output_varies"] is True
+
+
+@requires_qemu
+def test_uint8_io_is_bit_exact_under_qemu_at_the_int8_models_arena(tmp_path):
+    """The application's uint8 bytes go in and come out as they are (the top-bit flips are fused into the
+    first and last layers): the arena is the int8 model's."""
+    model = with_uint8_io(model_path("kws_int8"), tmp_path / "kws_uint8.tflite")
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="qemu")).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+    assert [report["inputs"][0]["dtype"], report["outputs"][0]["dtype"]] == ["ui8", "ui8"]
+    assert report["arena_bytes"] == 11840  # kws_int8 untiled (README)
+
+
+def test_uint8_inside_the_model_is_refused_naming_the_operator(tmp_path):
+    model = model_path("kws_int8")
+    data, _ = rewrite_tensors(model.read_bytes(), lambda g, i, t, tables: {"type": 3} if i == 0 else None)
+    bad = tmp_path / "uint8_weights.tflite"
+    bad.write_bytes(data)
+    fb = read_tflite(bad)
+    user = next(op for op in fb.operators if fb.tensors[0].name in op.inputs)
+    with pytest.raises(FdtError, match=rf"operator {user.index} {user.name} .*uint8 tensors inside the model"):
+        compile_model(bad, tmp_path / "out", CompileOptions(objective="untiled"))

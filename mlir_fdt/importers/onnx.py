@@ -23,7 +23,7 @@ from ..ir import ir, run_pipeline, walk_ops
 from ..diagnostics import one_line
 from .onnx_dequantize import fold_constant_dequantize
 from .onnx_channels_last import channels_last
-from .onnx_model import OnnxModel, check_io_types, read_onnx
+from .onnx_model import OnnxModel, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
 from .onnx_requantize import integer_requantization
 from ..transforms.fuse_elementwise import FuseElementwiseChains
@@ -96,7 +96,6 @@ def _warn_uint8_activations(model: OnnxModel) -> None:
 def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     """The model as linalg on tensors (batch 1, static shapes)."""
     model = read_onnx(path)
-    check_io_types(model)
     _warn_uint8_activations(model)
     # the reference reads the model afresh, as written
     rewrite_qdq_layers(model.proto)

@@ -154,17 +154,6 @@ def _static_signature(proto, path: Path) -> None:
                                "mlir-fdt compiles static shapes: only the batch (dimension 0) is set to 1")
 
 
-def check_io_types(model: OnnxModel) -> None:
-    """Refuse uint8 graph inputs and outputs: torch-mlir imports uint8 as int8 offset by 128 (zero points
-    shifted to match), so the compiled program's bytes would not be the model's."""
-    for kind, values in (("input", model.inputs), ("output", model.outputs)):
-        for t in values:
-            if t.dtype == "uint8":
-                raise FdtError(f"{model.path}: {kind} '{t.name}' is uint8, which the ONNX import turns into int8 "
-                               "offset by 128: uint8 model inputs and outputs are not supported (quantize "
-                               "activations to int8, e.g. quantize_static(activation_type=QuantType.QInt8))")
-
-
 def _checker_message(path: Path, error: Exception) -> FdtError:
     """ONNX's checker/shape-inference error as one line naming the node it stopped at."""
     text = " ".join(str(error).split())

@@ -19,6 +19,7 @@ from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
 from .tflite_static_shapes import drop_dynamic_signatures
 from .tflite_tensor_names import name_tensors_uniquely
+from .tflite_uint8_io import flip_uint8_io, signed_io
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
 
 
@@ -69,6 +70,7 @@ _SOURCE_REWRITES = (
     name_tensors_uniquely,     # the names read_tflite gives the tensors
     rank_shapeless_scalars,    # empty shapes are scalars
     drop_dynamic_signatures,   # the shapes TFLite Micro runs, not a dynamic batch
+    signed_io,                 # uint8 model inputs and outputs as int8 (flipped back by flip_uint8_io)
 )
 
 
@@ -151,6 +153,7 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
             module = _lower(module, model)
         except TosaLoweringError as e:
             raise _rejected_operator(model, converter, source, Path(tmp), context, e) from None
+    flip_uint8_io(module, model)
     if casts and truncate_cast_roundings(module, casts) == 0:
         raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
                        f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")

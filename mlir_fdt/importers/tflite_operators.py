@@ -14,6 +14,7 @@ import re
 from ..errors import FdtError
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_lstm import unsupported_lstm_reason
+from .tflite_uint8_io import uint8_reason
 
 CUSTOM_ADVICE = "a custom operator (its kernel belongs to another runtime): split the model before it"
 # TFLite operators that neither the TOSA converter nor mlir-fdt lowers today (the converter leaves them as
@@ -54,14 +55,6 @@ def _refusal(path, ops: list[TfliteOperator], reason_of) -> FdtError:
     return FdtError("\n".join(lines))
 
 
-UINT8_ADVICE = ("uint8 tensors (TFLite's legacy asymmetric quantization, which TFLite Micro no longer runs): "
-                "quantize the model to int8")
-
-
-def _has_uint8(model: TfliteModel, op: TfliteOperator) -> bool:
-    return any((t := model.tensor(n)) is not None and t.dtype == "uint8" for n in op.inputs + op.outputs if n)
-
-
 def check_known_unsupported(model: TfliteModel) -> None:
     """Refuse, before conversion, the operators known not to compile: one line per operator."""
     def reason(op: TfliteOperator) -> str | None:
@@ -69,8 +62,8 @@ def check_known_unsupported(model: TfliteModel) -> None:
             return CUSTOM_ADVICE
         if op.name in UNSUPPORTED:
             return UNSUPPORTED[op.name]
-        if _has_uint8(model, op):
-            return UINT8_ADVICE
+        if (uint8 := uint8_reason(model, op)) is not None:
+            return uint8
         variant = LOWERED_VARIANTS.get(op.name)
         return variant(model, op) if variant else None
     bad = [op for op in model.operators if reason(op) is not None]

@@ -22,7 +22,7 @@ _SUBGRAPH_TENSORS = 0
 (T_SHAPE, T_TYPE, T_BUFFER, T_NAME, T_QUANT, T_IS_VARIABLE, T_SPARSITY, T_SHAPE_SIGNATURE, T_HAS_RANK,
  T_VARIANT_TENSORS) = range(10)
 _QUANT_VECTORS = ((0, np.float32), (1, np.float32), (2, np.float32), (3, np.int64))  # min, max, scale, zero_point
-_Q_DETAILS_TYPE, _Q_DETAILS, _Q_QUANTIZED_DIMENSION = 4, 5, 6
+_Q_ZERO_POINT, _Q_DETAILS_TYPE, _Q_DETAILS, _Q_QUANTIZED_DIMENSION = 3, 4, 5, 6
 _ALIGN = 16
 
 
@@ -55,6 +55,23 @@ def flag(t: Table, k: int) -> bool:
     return bool(t.GetSlot(_slot(k), False, N.BoolFlags))
 
 
+def tensor_type(t: Table) -> int:
+    """Its schema.fbs `TensorType` code."""
+    return t.GetSlot(_slot(T_TYPE), 0, N.Int8Flags)
+
+
+def zero_points(t: Table) -> list[int]:
+    q = _table(t, T_QUANT)
+    return _numbers(q, _Q_ZERO_POINT, np.int64).tolist() if q is not None else []
+
+
+def main_subgraph_io(data: bytes) -> tuple[list[int], list[int]]:
+    """The tensor indices of the main subgraph's inputs and outputs."""
+    model = Table(bytearray(data), flatbuffers.encode.Get(flatbuffers.packer.uoffset, data, 0))
+    graph = Table(model.Bytes, model.Indirect(_vector_entries(model, _MODEL_SUBGRAPHS)[0]))
+    return _numbers(graph, 1, np.int32).tolist(), _numbers(graph, 2, np.int32).tolist()
+
+
 def shape_signature(t: Table) -> list[int]:
     return _numbers(t, T_SHAPE_SIGNATURE, np.int32).tolist()
 
@@ -70,11 +87,14 @@ def _numbers(t: Table, k: int, dtype) -> np.ndarray:
     return np.frombuffer(t.Bytes, np.dtype(dtype).newbyteorder("<"), t.VectorLen(o), t.Vector(o)).astype(dtype)
 
 
-def _copy_quantization(b: flatbuffers.Builder, q: Table) -> int | None:
-    """The quantization parameters rebuilt in `b` (None when they carry custom `details`)."""
+def _copy_quantization(b: flatbuffers.Builder, q: Table, zero_point: list[int] | None) -> int | None:
+    """The quantization parameters rebuilt in `b`, with `zero_point` if given (None when they carry custom
+    `details`)."""
     if offset(q, _Q_DETAILS):
         return None
     vectors = {k: b.CreateNumpyVector(_numbers(q, k, dtype)) for k, dtype in _QUANT_VECTORS if offset(q, k)}
+    if zero_point is not None:
+        vectors[_Q_ZERO_POINT] = b.CreateNumpyVector(np.asarray(zero_point, np.int64))
     b.StartObject(7)
     for k, v in vectors.items():
         b.PrependUOffsetTRelativeSlot(k, v, 0)
@@ -83,12 +103,12 @@ def _copy_quantization(b: flatbuffers.Builder, q: Table) -> int | None:
 
 
 def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
-    """A copy of Tensor table `t` built in `b` with `changes` (keys "name", "has_rank", "shape", "shape_signature")
-    applied (None if it cannot be copied)."""
+    """A copy of Tensor table `t` built in `b` with `changes` applied (keys "name", "type", "zero_point",
+    "has_rank", "shape", "shape_signature"); None if it cannot be copied."""
     if offset(t, T_SPARSITY) or offset(t, T_VARIANT_TENSORS):
         return None
     q = _table(t, T_QUANT)
-    quant = _copy_quantization(b, q) if q is not None else None
+    quant = _copy_quantization(b, q, changes.get("zero_point")) if q is not None else None
     if q is not None and quant is None:
         return None
     name = changes.get("name", tensor_name(t) if offset(t, T_NAME) else None)
@@ -103,7 +123,7 @@ def _tensor_copy(b: flatbuffers.Builder, t: Table, changes: dict) -> int | None:
             else None
     b.StartObject(10)
     b.PrependUOffsetTRelativeSlot(T_SHAPE, shape, 0)
-    b.PrependInt8Slot(T_TYPE, t.GetSlot(_slot(T_TYPE), 0, N.Int8Flags), 0)
+    b.PrependInt8Slot(T_TYPE, changes.get("type", tensor_type(t)), 0)
     b.PrependUint32Slot(T_BUFFER, t.GetSlot(_slot(T_BUFFER), 0, N.Uint32Flags), 0)
     if name is not None:
         b.PrependUOffsetTRelativeSlot(T_NAME, name, 0)
