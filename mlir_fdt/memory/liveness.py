@@ -25,7 +25,7 @@ VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "m
             "memref.reinterpret_cast", "memref.view"}
 RESHAPE_OPS = ("memref.collapse_shape", "memref.expand_shape", "memref.cast")  # views of the same bytes, in order
 
-_DTYPE_BYTES = {"i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "f16": 2, "bf16": 2, "f32": 4, "f64": 8}
+_DTYPE_BYTES = {"i1": 1, "i8": 1, "ui8": 1, "i16": 2, "i32": 4, "i64": 8, "f16": 2, "bf16": 2, "f32": 4, "f64": 8}
 
 
 def element_bytes(t: ir.Type) -> int:
