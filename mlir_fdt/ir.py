@@ -70,6 +70,12 @@ def run_pipeline(module: ir.Module, pipeline: str) -> None:
     pm.run(module.operation)
 
 
+def location_name(op: ir.Operation) -> str | None:
+    """The name of the op's NameLoc (`loc("tensor/name"(...))`: the converter's debug location, the TFLite
+    tensor the op computes), else None."""
+    return getattr(op.location, "name_str", None)
+
+
 def walk_ops(op: ir.Operation):
     """Pre-order list of every operation nested in `op` (not including `op`). (MLIR's own walk: twice as fast
     as recursing through regions and blocks in Python.)"""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import model_path, requires_qemu
-from derived_tflite import with_uint8_io
+from tflite_builder import with_uint8_io
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite

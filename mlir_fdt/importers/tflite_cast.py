@@ -14,12 +14,8 @@ whose i1 tensor the arena cannot hold (IREE does not emulate an i1 memref.view).
 
 from __future__ import annotations
 
-from ..ir import ir, walk_ops
+from ..ir import ir, location_name, walk_ops
 
-
-def _location_name(op: ir.Operation) -> str | None:
-    """The name of a NameLoc (`loc("tensor/name"(...))`), else None."""
-    return getattr(op.location, "name_str", None)
 
 
 def truncate_cast_roundings(module: ir.Module, cast_outputs: set[str]) -> int:
@@ -28,7 +24,7 @@ def truncate_cast_roundings(module: ir.Module, cast_outputs: set[str]) -> int:
     count = 0
     with module.context:
         for op in walk_ops(module.operation):
-            if op.name != "math.roundeven" or _location_name(op) not in cast_outputs:
+            if op.name != "math.roundeven" or location_name(op) not in cast_outputs:
                 continue
             with ir.InsertionPoint(op), op.location:
                 trunc = ir.Operation.create("math.trunc", results=[op.results[0].type], operands=[op.operands[0]])

@@ -14,6 +14,7 @@ import re
 from ..errors import FdtError
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_lstm import unsupported_lstm_reason
+from .tflite_fused_activations import fused_activation_reason
 from .tflite_uint8_io import uint8_reason
 
 CUSTOM_ADVICE = "a custom operator (its kernel belongs to another runtime): split the model before it"
@@ -64,6 +65,8 @@ def check_known_unsupported(model: TfliteModel) -> None:
             return UNSUPPORTED[op.name]
         if (uint8 := uint8_reason(model, op)) is not None:
             return uint8
+        if (activation := fused_activation_reason(model, op)) is not None:
+            return activation
         variant = LOWERED_VARIANTS.get(op.name)
         return variant(model, op) if variant else None
     bad = [op for op in model.operators if reason(op) is not None]

@@ -18,7 +18,7 @@ Where no such parameters exist the operator is refused by name, never compiled a
 from __future__ import annotations
 
 from ..errors import FdtError
-from ..ir import ir, walk_ops
+from ..ir import ir, location_name, walk_ops
 from .resize_sampling import AxisParams, bilinear_float_ok, bilinear_int_params, nearest_params
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_operators import refuse_operators
@@ -169,9 +169,6 @@ def _fix(op: TfliteOperator, resize: ir.Operation) -> None:
                                              "resize samples other positions than TFLite's kernel")
 
 
-def _location_name(op: ir.Operation) -> str | None:
-    return getattr(op.location, "name_str", None)
-
 
 def fix_resizes(module: ir.Module, model: TfliteModel) -> int:
     """Give every tosa.resize TFLite's semantics (matched to its TFLite operator by the converter's debug
@@ -182,7 +179,7 @@ def fix_resizes(module: ir.Module, model: TfliteModel) -> int:
     with module.context, ir.Location.unknown():
         resizes = [op for op in walk_ops(module.operation) if op.name == "tosa.resize"]
         for resize in resizes:
-            op = by_output.get(_location_name(resize))
+            op = by_output.get(location_name(resize))
             if op is None or RESIZE_OPERATORS[op.name] not in str(resize.attributes["mode"]):
                 raise FdtError(f"{model.path}: cannot tell which TFLite operator a tosa.resize comes from "
                                f"(location {resize.location}); the resize operators are "

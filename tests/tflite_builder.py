@@ -1,0 +1,136 @@
+"""TFLite test models written with TFLite's own schema (TFLite Micro's Python package, a test dependency; no
+TensorFlow): models derived from committed ones (uint8 model inputs and outputs around the model) and
+single-operator models with options no committed model has (fused activations on pooling)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flatbuffers
+import numpy as np
+
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+
+def _operator_code(model, builtin: int) -> int:
+    for i, code in enumerate(model.operatorCodes):
+        if max(code.deprecatedBuiltinCode, code.builtinCode) == builtin:
+            return i
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = builtin
+    code.version = 2
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
+
+
+def _uint8_tensor(model, graph, shape: list[int], name: str, scale: float, zero_point: int) -> int:
+    t = schema.TensorT()
+    t.shape, t.type, t.name = list(shape), schema.TensorType.UINT8, name.encode()
+    model.buffers.append(schema.BufferT())
+    t.buffer = len(model.buffers) - 1
+    t.quantization = schema.QuantizationParametersT()
+    t.quantization.scale, t.quantization.zeroPoint = [scale], [zero_point]
+    graph.tensors.append(t)
+    return len(graph.tensors) - 1
+
+
+def _operator(code: int, source: int, result: int):
+    op = schema.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = code, [source], [result]
+    return op
+
+
+def _save(model, target: Path) -> Path:
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    target.write_bytes(b.Output())
+    return target
+
+
+def with_uint8_io(source: Path, target: Path, input_scale: float = 0.05, input_zero_point: int = 128) -> Path:
+    """`source` with a uint8 input in front of its first input (a QUANTIZE to an int8 input, at that input's
+    scale and its zero point + 128; a DEQUANTIZE, at `input_scale`/`input_zero_point`, to a float32 one) and,
+    for an int8 first output, a QUANTIZE to a uint8 output behind it (zero point + 128)."""
+    model = schema.ModelT.InitFromPackedBuf(source.read_bytes(), 0)
+    graph = model.subgraphs[0]
+    first_in, first_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    before, after = [], []
+    if first_in.type == schema.TensorType.INT8:
+        q = first_in.quantization
+        u8 = _uint8_tensor(model, graph, first_in.shape, "input_uint8", q.scale[0], int(q.zeroPoint[0]) + 128)
+        before.append(_operator(_operator_code(model, schema.BuiltinOperator.QUANTIZE), u8, graph.inputs[0]))
+    else:
+        u8 = _uint8_tensor(model, graph, first_in.shape, "input_uint8", input_scale, input_zero_point)
+        before.append(_operator(_operator_code(model, schema.BuiltinOperator.DEQUANTIZE), u8, graph.inputs[0]))
+    graph.inputs = [u8, *graph.inputs[1:]]
+    if first_out.type == schema.TensorType.INT8:
+        q = first_out.quantization
+        u8 = _uint8_tensor(model, graph, first_out.shape, "output_uint8", q.scale[0], int(q.zeroPoint[0]) + 128)
+        after.append(_operator(_operator_code(model, schema.BuiltinOperator.QUANTIZE), graph.outputs[0], u8))
+        graph.outputs = [u8, *graph.outputs[1:]]
+    graph.operators = before + list(graph.operators) + after
+    return _save(model, target)
+
+
+class SingleOperatorModel:
+    """A model of one subgraph built tensor by tensor and operator by operator."""
+
+    def __init__(self):
+        self.model = schema.ModelT()
+        self.model.version, self.model.operatorCodes, self.model.buffers = 3, [], [schema.BufferT()]
+        self.graph = schema.SubGraphT()
+        self.graph.tensors, self.graph.operators, self.graph.inputs, self.graph.outputs = [], [], [], []
+        self.model.subgraphs = [self.graph]
+
+    def tensor(self, shape: list[int], dtype: str, name: str, scale: float | None = None, zero_point: int = 0) -> int:
+        t = schema.TensorT()
+        t.shape, t.name = list(shape), name.encode()
+        t.type = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT8}[dtype]
+        self.model.buffers.append(schema.BufferT())
+        t.buffer = len(self.model.buffers) - 1
+        if scale is not None:
+            t.quantization = schema.QuantizationParametersT()
+            t.quantization.scale, t.quantization.zeroPoint = [scale], [zero_point]
+        self.graph.tensors.append(t)
+        return len(self.graph.tensors) - 1
+
+    def operator(self, builtin: int, inputs: list[int], outputs: list[int], options_type: int = 0, options=None):
+        op = _operator(_operator_code(self.model, builtin), inputs[0], outputs[0])
+        op.inputs, op.outputs = list(inputs), list(outputs)
+        op.builtinOptionsType, op.builtinOptions = options_type, options
+
+        self.graph.operators.append(op)
+
+    def save(self, inputs: list[int], outputs: list[int], target: Path) -> Path:
+        self.graph.inputs, self.graph.outputs = list(inputs), list(outputs)
+        return _save(self.model, target)
+
+
+def pooling(target: Path, kind: str, activation: str, dtype: str, filter_hw: int = 2, stride: int = 2) -> Path:
+    """One AVERAGE_POOL_2D or MAX_POOL_2D (VALID) of a 1x8x8x4 input with a fused activation (`RELU`, `RELU6`,
+    `RELU_N1_TO_1`, `TANH`); int8 input and output quantized alike (scale 0.05, zero point 3)."""
+    m = SingleOperatorModel()
+    q = (0.05, 3) if dtype == "int8" else (None,)
+    x = m.tensor([1, 8, 8, 4], dtype, "x", *q)
+    side = (8 - filter_hw) // stride + 1
+    y = m.tensor([1, side, side, 4], dtype, "y", *q)
+    options = schema.Pool2DOptionsT()
+    options.padding, options.strideW, options.strideH = schema.Padding.VALID, stride, stride
+    options.filterWidth = options.filterHeight = filter_hw
+    options.fusedActivationFunction = getattr(schema.ActivationFunctionType, activation)
+    m.operator(getattr(schema.BuiltinOperator, kind), [x], [y], schema.BuiltinOptions.Pool2DOptions, options)
+    return m.save([x], [y], target)
+
+
+def fully_connected(target: Path, activation: str) -> Path:
+    """One float32 FULLY_CONNECTED (12 -> 5, seeded weights) with a fused activation."""
+    m = SingleOperatorModel()
+    rng = np.random.default_rng(0)
+    x, y = m.tensor([1, 12], "float32", "x"), m.tensor([1, 5], "float32", "y")
+    w = m.tensor([5, 12], "float32", "w")
+    m.model.buffers[m.graph.tensors[w].buffer].data = rng.uniform(-1, 1, 60).astype(np.float32).view(np.uint8)
+    options = schema.FullyConnectedOptionsT()
+    options.fusedActivationFunction = getattr(schema.ActivationFunctionType, activation)
+    m.operator(schema.BuiltinOperator.FULLY_CONNECTED, [x, w, -1], [y], schema.BuiltinOptions.FullyConnectedOptions,
+               options)
+    return m.save([x], [y], target)
