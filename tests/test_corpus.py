@@ -99,6 +99,16 @@ def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
         import_model(corpus_file("mlonmcu_model_with_reduce_max"), new_context())
 
 
+def test_an_operator_the_converter_rejects_in_its_own_tosa_is_named(tmp_path):
+    """int8 ABS: the converter fails on its own `tosa.abs` without naming the `tfl` op (the error named no
+    operator before)."""
+    from tflite_builder import unary
+    from mlir_fdt.importers import import_model
+    model = unary(tmp_path / "abs.tflite", "ABS", "int8")
+    with pytest.raises(FdtError, match="operator 0 ABS .*the TFLite to TOSA converter rejects it .*'tosa.abs'"):
+        import_model(model, new_context())
+
+
 @pytest.mark.parametrize("code,stderr,status", [
     (0, "", "pass"),
     (3, "error: output differs from tflite-micro", "wrong output"),

@@ -134,3 +134,12 @@ def fully_connected(target: Path, activation: str) -> Path:
     m.operator(schema.BuiltinOperator.FULLY_CONNECTED, [x, w, -1], [y], schema.BuiltinOptions.FullyConnectedOptions,
                options)
     return m.save([x], [y], target)
+
+
+def unary(target: Path, kind: str, dtype: str) -> Path:
+    """One operator without options (ABS, RELU, ...) on a 1x6x5x8 input; int8 quantized alike in and out."""
+    m = SingleOperatorModel()
+    q = (0.05, 3) if dtype == "int8" else (None,)
+    x, y = m.tensor([1, 6, 5, 8], dtype, "x", *q), m.tensor([1, 6, 5, 8], dtype, "y", *q)
+    m.operator(getattr(schema.BuiltinOperator, kind), [x], [y])
+    return m.save([x], [y], target)

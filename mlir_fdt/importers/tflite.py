@@ -13,7 +13,8 @@ from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
 from .tflite_lstm import lower_sequence_lstms
-from .tflite_operators import check_known_unsupported, refuse_named, refuse_producers, tfl_op_names
+from .tflite_operators import (check_known_unsupported, refuse_named, refuse_producers, same_named_operators,
+                               tfl_op_names)
 from .tflite_resize import fix_resizes, resize_operators
 from .tflite_fused_activations import clamp_pool_activations, pools_with_activation
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
@@ -100,7 +101,8 @@ def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, contex
                tool="tosa-converter-for-tflite")
     except ToolError as e:
         reason = converter_reason(e.stderr)
-        raise (refuse_named(model, tfl_op_names(e.stderr), f"the TFLite to TOSA converter rejects it ({reason})")
+        named = tfl_op_names(e.stderr) or same_named_operators(e.stderr)
+        raise (refuse_named(model, named, f"the TFLite to TOSA converter rejects it ({reason})")
                or FdtError(f"{model.path}: the TFLite to TOSA conversion failed (truncated or unsupported model?): "
                            f"{reason}")) from None
     if not out.exists():

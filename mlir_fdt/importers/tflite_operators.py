@@ -84,6 +84,12 @@ def tfl_op_names(text: str) -> list[str]:
     return found
 
 
+def same_named_operators(text: str) -> list[str]:
+    """TFLite names matching the `tosa.<op>` ops mentioned in `text` by name (`tosa.abs` -> ABS): the converter
+    rejects its own TOSA for some operators (int8 ABS) without naming the `tfl` op."""
+    return list(dict.fromkeys(m[1].upper() for m in re.finditer(r"\btosa\.([a-z0-9_]+)", text)))
+
+
 def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError | None:
     """A refusal naming every operator of the model whose TFLite name is in `tfl_names` (None if the
     model has none of them: then the caller reports the raw reason)."""
