@@ -100,11 +100,11 @@ def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
 
 
 def test_an_operator_the_converter_rejects_in_its_own_tosa_is_named(tmp_path):
-    """int8 ABS: the converter fails on its own `tosa.abs` without naming the `tfl` op (the error named no
-    operator before)."""
+    """int8 ABS rescaling its output: the converter fails on its own `tosa.abs` without naming the `tfl` op (the
+    error named no operator before)."""
     from tflite_builder import unary
     from mlir_fdt.importers import import_model
-    model = unary(tmp_path / "abs.tflite", "ABS", "int8")
+    model = unary(tmp_path / "abs.tflite", "ABS", "int8", output_quantization=(0.04, -5))
     with pytest.raises(FdtError, match="operator 0 ABS .*the TFLite to TOSA converter rejects it .*'tosa.abs'"):
         import_model(model, new_context())
 

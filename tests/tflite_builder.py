@@ -136,10 +136,10 @@ def fully_connected(target: Path, activation: str) -> Path:
     return m.save([x], [y], target)
 
 
-def unary(target: Path, kind: str, dtype: str) -> Path:
-    """One operator without options (ABS, RELU, ...) on a 1x6x5x8 input; int8 quantized alike in and out."""
+def unary(target: Path, kind: str, dtype: str, output_quantization: tuple[float, int] = (0.05, 3)) -> Path:
+    """One operator without options (ABS, RELU, ...) on a 1x6x5x8 input; int8: input scale 0.05, zero point 3."""
     m = SingleOperatorModel()
-    q = (0.05, 3) if dtype == "int8" else (None,)
-    x, y = m.tensor([1, 6, 5, 8], dtype, "x", *q), m.tensor([1, 6, 5, 8], dtype, "y", *q)
+    q, r = ((0.05, 3), output_quantization) if dtype == "int8" else ((None,), (None,))
+    x, y = m.tensor([1, 6, 5, 8], dtype, "x", *q), m.tensor([1, 6, 5, 8], dtype, "y", *r)
     m.operator(getattr(schema.BuiltinOperator, kind), [x], [y])
     return m.save([x], [y], target)
