@@ -139,6 +139,17 @@ def _check_io_types(model: Path, in_types: list, out_types: list, declared) -> N
                 raise FdtError(f"{model}: {kind} {name} is {t.element_type}: mlir-fdt compiles models whose inputs and "
                                f"outputs are {', '.join(IO_DTYPES)} (convert a float64 model to float32 before "
                                "exporting it)")
+            shape = getattr(names[k], "shape", None) if names else None
+            if shape is not None and all(d > 0 for d in shape) and int(np.prod(shape)) != int(np.prod(t.shape)):
+                raise FdtError(f"{model}: {kind} '{names[k].name}' is {'x'.join(map(str, shape)) or 'a scalar'} "
+                               f"in the model but {'x'.join(map(str, t.shape)) or 'a scalar'} in its import"
+                               f"{_producer(declared, names[k].name)}: an importer fault; please report it")
+
+
+def _producer(declared, tensor: str) -> str:
+    """` (computed by operator 3 SPLIT_V)`: the TFLite operator computing `tensor`, if known."""
+    ops = [op for op in getattr(declared, "operators", []) if tensor in op.outputs]
+    return f" (computed by operator {ops[0].index} {ops[0].name})" if ops else ""
 
 
 def _declared_signature(model: Path, n_inputs: int, n_outputs: int):

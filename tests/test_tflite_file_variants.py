@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import model_path, requires_qemu
-from tflite_builder import with_uint8_io
+from tflite_builder import split_v, with_uint8_io
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
@@ -128,3 +128,25 @@ def test_uint8_inside_the_model_is_refused_naming_the_operator(tmp_path):
     user = next(op for op in fb.operators if fb.tensors[0].name in op.inputs)
     with pytest.raises(FdtError, match=rf"operator {user.index} {user.name} .*uint8 tensors inside the model"):
         compile_model(bad, tmp_path / "out", CompileOptions(objective="untiled"))
+
+
+@pytest.mark.parametrize("sizes", [[3, -1, 2], [-1, 3, 2], [3, 3, 2]])
+def test_split_v_with_a_size_of_minus_one_matches_tflite_micro(tmp_path, sizes):
+    """The converter sliced `[3, -1, 2]` as 3, 5 and 2 channels at offsets 0, 3 and 2 (an internal error when the
+    check reshaped the outputs) and `[-1, 3, 2]` at offset -1 (IREE's error): `importers/tflite_split_sizes.py`."""
+    model = split_v(tmp_path / "split_v.tflite", sizes, [3, 3, 2])
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host")).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+    assert [o["shape"] for o in report["outputs"]] == [[1, 6, 5, 3], [1, 6, 5, 3], [1, 6, 5, 2]]
+
+
+def test_an_output_whose_import_has_another_size_is_named(tmp_path, monkeypatch):
+    """Without the SPLIT_V fix, the converter's second output has 5 channels where the model declares 3: an
+    error naming the output and its operator, not an internal error."""
+    from mlir_fdt.importers import tflite as tflite_importer
+    monkeypatch.setattr(tflite_importer, "_SOURCE_REWRITES", tuple(
+        r for r in tflite_importer._SOURCE_REWRITES if r is not tflite_importer.resolve_split_sizes))
+    model = split_v(tmp_path / "split_v.tflite", [3, -1, 2], [3, 3, 2])
+    with pytest.raises(FdtError, match=r"output 'y1' is 1x6x5x3 in the model but 1x6x5x5 in its import "
+                                       r"\(computed by operator 0 SPLIT_V\)"):
+        compile_model(model, tmp_path / "out", CompileOptions(objective="untiled"))

@@ -85,7 +85,8 @@ class SingleOperatorModel:
     def tensor(self, shape: list[int], dtype: str, name: str, scale: float | None = None, zero_point: int = 0) -> int:
         t = schema.TensorT()
         t.shape, t.name = list(shape), name.encode()
-        t.type = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT8}[dtype]
+        t.type = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT8,
+                  "int16": schema.TensorType.INT16, "int32": schema.TensorType.INT32}[dtype]
         self.model.buffers.append(schema.BufferT())
         t.buffer = len(self.model.buffers) - 1
         if scale is not None:
@@ -93,6 +94,13 @@ class SingleOperatorModel:
             t.quantization.scale, t.quantization.zeroPoint = [scale], [zero_point]
         self.graph.tensors.append(t)
         return len(self.graph.tensors) - 1
+
+    def constant(self, values, dtype: str, name: str) -> int:
+        """An int32 (or other) constant tensor holding `values`."""
+        values = np.asarray(values, dtype)
+        t = self.tensor(list(values.shape), dtype, name)
+        self.model.buffers[self.graph.tensors[t].buffer].data = values.reshape(-1).view(np.uint8)
+        return t
 
     def operator(self, builtin: int, inputs: list[int], outputs: list[int], options_type: int = 0, options=None):
         op = _operator(_operator_code(self.model, builtin), inputs[0], outputs[0])
@@ -143,3 +151,16 @@ def unary(target: Path, kind: str, dtype: str, output_quantization: tuple[float,
     x, y = m.tensor([1, 6, 5, 8], dtype, "x", *q), m.tensor([1, 6, 5, 8], dtype, "y", *r)
     m.operator(getattr(schema.BuiltinOperator, kind), [x], [y])
     return m.save([x], [y], target)
+
+
+def split_v(target: Path, sizes: list[int], channels: list[int]) -> Path:
+    """One int8 SPLIT_V of a 1x6x5x<sum(channels)> input along its channels, `size_splits` = `sizes` (one may be
+    -1), into outputs of `channels` channels."""
+    m = SingleOperatorModel()
+    x = m.tensor([1, 6, 5, sum(channels)], "int8", "x", 0.05, 3)
+    size_splits, axis = m.constant(sizes, "int32", "size_splits"), m.constant(3, "int32", "axis")
+    ys = [m.tensor([1, 6, 5, c], "int8", f"y{k}", 0.05, 3) for k, c in enumerate(channels)]
+    options = schema.SplitVOptionsT()
+    options.numSplits = len(channels)
+    m.operator(schema.BuiltinOperator.SPLIT_V, [x, size_splits, axis], ys, schema.BuiltinOptions.SplitVOptions, options)
+    return m.save([x], ys, target)
