@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_fdt.importers.lstm_int8_params import SIGMOID_TABLE, LstmQuantization, Rescale
+from mlir_fdt.importers.integer_scalars import SIGMOID_TABLE
+from mlir_fdt.importers.lstm_int8_params import LstmQuantization, Rescale
 
 TABLE = np.array(SIGMOID_TABLE, np.int64)
 

@@ -1,0 +1,138 @@
+"""Straight-line scalar MLIR for TFLite Micro's integer arithmetic (gemmlowp rescaling, the int16 Logistic and Tanh
+table interpolation), shared by the lowerings that compute TFLite Micro's integer kernels themselves (the int8
+LSTM, int16 LOGISTIC/TANH)."""
+
+from __future__ import annotations
+
+from .lstm_int8_params import Rescale
+
+# TFLite's `sigmoid_table_uint16` (kernels/internal/common.h): sigmoid(i / 24) in 0.16 fixed point, the
+# table that its int16 Logistic and Tanh interpolate (tanh(x) = 2 sigmoid(2x) - 1). Not a rounding of the
+# formula (44 entries differ from round(65536 sigmoid(i / 24)) by one): the values themselves.
+SIGMOID_TABLE = (
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064,
+    42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464,
+    50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503,
+    56823, 57133, 57433, 57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666,
+    62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968,
+    64030, 64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687,
+    64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258, 65269, 65280, 65291,
+    65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367, 65374, 65381, 65387, 65393, 65399, 65404,
+    65410, 65415, 65420, 65425, 65429, 65433, 65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465,
+    65468, 65471, 65474, 65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524, 65525, 65525,
+    65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530,
+    65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65535)
+
+
+def sigmoid_table_constant(name: str = "%sigmoid_table") -> str:
+    """`%sigmoid_table = arith.constant ...`: SIGMOID_TABLE as i16 (the uint16 bits), which `Scalars` reads."""
+    table = ", ".join(str(v - (1 << 16) if v >= 1 << 15 else v) for v in SIGMOID_TABLE)
+    return f"{name} = arith.constant dense<[{table}]> : tensor<256xi16>"
+
+
+INDENT = "        "
+
+
+class Scalars:
+    """Straight-line scalar MLIR with fresh SSA names (`%s<n>`); constants are emitted where used."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._count = 0
+
+    def _emit(self, text: str) -> str:
+        name = f"%s{self._count}"
+        self._count += 1
+        self.lines.append(f"{INDENT}{name} = {text}")
+        return name
+
+    def op(self, text: str, type_: str) -> str:
+        """`text : type_` (the operands' type, as arith's custom syntax takes it)."""
+        return self._emit(f"{text} : {type_}")
+
+    def cast(self, kind: str, x: str, source: str, target: str) -> str:
+        return self._emit(f"arith.{kind} {x} : {source} to {target}")
+
+    def const(self, value: int, type_: str = "i32") -> str:
+        return self.op(f"arith.constant {value}", type_)
+
+    def clamp(self, v: str, low: int, high: int) -> str:
+        return self.op(f"arith.minsi {self.op(f'arith.maxsi {v}, {self.const(low)}', 'i32')}, {self.const(high)}",
+                       "i32")
+
+    def rescale(self, x: str, r: Rescale) -> str:
+        """gemmlowp's SaturatingRoundingDoublingHighMul(x << left, multiplier), then RoundingDivideByPOT (the
+        multiplier is never INT32_MIN, so the high multiply never saturates)."""
+        if r.shift > 0:  # C's x * (1 << shift) on int32: wraps as shli does
+            x = self.op(f"arith.shli {x}, {self.const(r.shift)}", "i32")
+        wide = self.cast("extsi", x, "i32", "i64")
+        product = self.op(f"arith.muli {wide}, {self.const(r.multiplier, 'i64')}", "i64")
+        negative = self.op(f"arith.cmpi slt, {product}, {self.const(0, 'i64')}", "i64")
+        nudge = self.op(f"arith.select {negative}, {self.const(1 - (1 << 30), 'i64')}, {self.const(1 << 30, 'i64')}",
+                        "i64")
+        nudged = self.op(f"arith.addi {product}, {nudge}", "i64")
+        high = self.op(f"arith.divsi {nudged}, {self.const(1 << 31, 'i64')}", "i64")  # C division: toward zero
+        high = self.cast("trunci", high, "i64", "i32")
+        right = max(-r.shift, 0)
+        if right == 0:
+            return high
+        mask = (1 << right) - 1
+        remainder = self.op(f"arith.andi {high}, {self.const(mask)}", "i32")
+        below_zero = self.op(f"arith.cmpi slt, {high}, {self.const(0)}", "i32")
+        threshold = self.op(f"arith.addi {self.const(mask >> 1)}, {self.cast('extui', below_zero, 'i1', 'i32')}",
+                            "i32")
+        up = self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32")
+        shifted = self.op(f"arith.shrsi {high}, {self.const(right)}", "i32")
+        return self.op(f"arith.addi {shifted}, {self.cast('extui', up, 'i1', 'i32')}", "i32")
+
+    def _interpolate(self, v: str, fraction_bits: int) -> tuple[str, str]:
+        """(sign test v >= 0, table interpolation at |v| with `fraction_bits` bits between entries, or the
+        saturated value past the table's end)."""
+        zero = self.const(0)
+        positive = self.op(f"arith.cmpi sge, {v}, {zero}", "i32")
+        magnitude = self.op(f"arith.select {positive}, {v}, {self.op(f'arith.subi {zero}, {v}', 'i32')}", "i32")
+        entry = self.op(f"arith.shrsi {magnitude}, {self.const(fraction_bits)}", "i32")
+        saturated = self.op(f"arith.cmpi sge, {entry}, {self.const(255)}", "i32")
+        index = self.cast("index_cast", self.op(f"arith.minsi {entry}, {self.const(254)}", "i32"), "i32", "index")
+        next_index = self.op(f"arith.addi {index}, {self.op('arith.constant 1', 'index')}", "index")
+        a = self.cast("extui", self.op(f"tensor.extract %sigmoid_table[{index}]", "tensor<256xi16>"), "i16", "i32")
+        b = self.cast("extui", self.op(f"tensor.extract %sigmoid_table[{next_index}]", "tensor<256xi16>"), "i16", "i32")
+        fraction = self.op(f"arith.andi {magnitude}, {self.const((1 << fraction_bits) - 1)}", "i32")
+        step = self.op(f"arith.muli {fraction}, {self.op(f'arith.subi {b}, {a}', 'i32')}", "i32")
+        inside = self.op(f"arith.addi {self.op(f'arith.shli {a}, {self.const(fraction_bits)}', 'i32')}, {step}", "i32")
+        top = 0x7FFF << 10 if fraction_bits == 9 else 0xFFFF << 8
+        return positive, self.op(f"arith.select {saturated}, {self.const(top)}, {inside}", "i32")
+
+    def _scaled(self, x: str, multiplier: int, shift: int) -> str:
+        """(x * multiplier + round) >> shift: the int16 kernels' input scaling (int32)."""
+        v = self.op(f"arith.muli {x}, {self.const(multiplier)}", "i32")
+        if shift > 0:
+            v = self.op(f"arith.shrsi {self.op(f'arith.addi {v}, {self.const(1 << (shift - 1))}', 'i32')}, "
+                        f"{self.const(shift)}", "i32")
+        return v
+
+    def sigmoid(self, x: str) -> str:
+        """reference_integer_ops::Logistic on int16 Q3.12 (input multiplier 3, no shift): Q0.15."""
+        return self.logistic(x, 3, 0)
+
+    def logistic(self, x: str, multiplier: int, shift: int) -> str:
+        """reference_integer_ops::Logistic on int16 after its input scaling: Q0.15."""
+        positive, r = self._interpolate(self._scaled(x, multiplier, shift), 9)
+        up = self.op(f"arith.addi {r}, {self.const(1 << 9)}", "i32")
+        down = self.op(f"arith.subi {self.const((1 << 25) + (1 << 9) - 1)}, {r}", "i32")
+        return self.op(f"arith.shrsi {self.op(f'arith.select {positive}, {up}, {down}', 'i32')}, {self.const(10)}",
+                       "i32")
+
+    def tanh(self, x: str, multiplier: int, shift: int) -> str:
+        """reference_integer_ops::Tanh on int16 after its input scaling ((x * multiplier + round) >> shift): Q0.15."""
+        positive, r = self._interpolate(self._scaled(x, multiplier, shift), 8)
+        up = self.op(f"arith.addi {r}, {self.const((1 << 7) - (1 << 23))}", "i32")
+        down = self.op(f"arith.subi {self.const((1 << 23) + (1 << 7) - 1)}, {r}", "i32")
+        return self.op(f"arith.shrsi {self.op(f'arith.select {positive}, {up}, {down}', 'i32')}, {self.const(8)}",
+                       "i32")
