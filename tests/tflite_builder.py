@@ -144,11 +144,13 @@ def fully_connected(target: Path, activation: str) -> Path:
     return m.save([x], [y], target)
 
 
-def unary(target: Path, kind: str, dtype: str, output_quantization: tuple[float, int] = (0.05, 3)) -> Path:
-    """One operator without options (ABS, RELU, ...) on a 1x6x5x8 input; int8: input scale 0.05, zero point 3."""
+def unary(target: Path, kind: str, dtype: str, output_quantization: tuple[float, int] = (0.05, 3),
+          input_quantization: tuple[float, int] = (0.05, 3), shape: tuple[int, ...] = (1, 6, 5, 8)) -> Path:
+    """One operator without options (ABS, RELU, LOGISTIC, ...); quantized types: input scale 0.05, zero point 3
+    unless given."""
     m = SingleOperatorModel()
-    q, r = ((0.05, 3), output_quantization) if dtype == "int8" else ((None,), (None,))
-    x, y = m.tensor([1, 6, 5, 8], dtype, "x", *q), m.tensor([1, 6, 5, 8], dtype, "y", *r)
+    q, r = (input_quantization, output_quantization) if dtype != "float32" else ((None,), (None,))
+    x, y = m.tensor(list(shape), dtype, "x", *q), m.tensor(list(shape), dtype, "y", *r)
     m.operator(getattr(schema.BuiltinOperator, kind), [x], [y])
     return m.save([x], [y], target)
 

@@ -16,6 +16,7 @@ from .tflite_lstm import lower_sequence_lstms
 from .tflite_operators import (check_known_unsupported, refuse_named, refuse_producers, same_named_operators,
                                tfl_op_names)
 from .tflite_resize import fix_resizes, resize_operators
+from .tflite_int16_activations import exact_int16_activations, int16_activations
 from .tflite_fused_activations import clamp_pool_activations, pools_with_activation
 from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
@@ -120,6 +121,7 @@ def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, contex
 
 def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
     clamp_pool_activations(module, model)
+    exact_int16_activations(module, model)
     exact_quantize_rounding(module, model)
     saturate_quantize_casts(module)
     if resize_operators(model):
@@ -151,11 +153,11 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     converter = find_tool("tosa-converter-for-tflite")
     casts = truncating_cast_outputs(model)  # found by their debug locations
     resizes = resize_operators(model)  # found by their debug locations
-    pools = pools_with_activation(model)  # found by their debug locations
+    located = pools_with_activation(model) + int16_activations(model)  # found by their debug locations
     with tempfile.TemporaryDirectory(prefix="mlir-fdt-import-") as tmp:
         source = _converter_source(path, Path(tmp))
         module = _convert(model, converter, source, Path(tmp), context,
-                          debug=bool(casts) or bool(resizes) or bool(pools) or tensor_names)
+                          debug=bool(casts) or bool(resizes) or bool(located) or tensor_names)
         try:
             module = _lower(module, model)
         except TosaLoweringError as e:
@@ -164,6 +166,6 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
     if casts and truncate_cast_roundings(module, casts) == 0:
         raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "
                        f"{', '.join(sorted(casts))} (has IREE's lowering of tosa.cast changed?)")
-    if (casts or resizes or pools) and not tensor_names:
+    if (casts or resizes or located) and not tensor_names:
         run_pipeline(module, "builtin.module(strip-debuginfo)")  # diagnostics as without the debug info
     return module
