@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tflite_builder import reduction, unary
+
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
 from mlir_fdt.ir import new_context
@@ -102,11 +104,23 @@ def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
 def test_an_operator_the_converter_rejects_in_its_own_tosa_is_named(tmp_path):
     """int8 ABS rescaling its output: the converter fails on its own `tosa.abs` without naming the `tfl` op (the
     error named no operator before)."""
-    from tflite_builder import unary
     from mlir_fdt.importers import import_model
     model = unary(tmp_path / "abs.tflite", "ABS", "int8", output_quantization=(0.04, -5))
     with pytest.raises(FdtError, match="operator 0 ABS .*the TFLite to TOSA converter rejects it .*'tosa.abs'"):
         import_model(model, new_context())
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda p: reduction(p, "SUM", "int8", [3]), "operator 0 SUM .*an int8 SUM"),
+    (lambda p: unary(p, "SOFTMAX", "int16", (2.0 ** -15, 0), (0.001, 0)),
+     "operator 0 SOFTMAX .*an int16 SOFTMAX"),
+])
+def test_variants_the_converter_computes_otherwise_than_tflite_micro_are_refused(tmp_path, build, message):
+    """int8 SUM (1 step off TFLite Micro's float32 arithmetic) and int16 SOFTMAX (18,362 steps off): wrong
+    programs before, refused by name now."""
+    from mlir_fdt.importers import import_model
+    with pytest.raises(FdtError, match=message):
+        import_model(build(tmp_path / "m.tflite"), new_context())
 
 
 @pytest.mark.parametrize("code,stderr,status", [

@@ -166,3 +166,17 @@ def split_v(target: Path, sizes: list[int], channels: list[int]) -> Path:
     options.numSplits = len(channels)
     m.operator(schema.BuiltinOperator.SPLIT_V, [x, size_splits, axis], ys, schema.BuiltinOptions.SplitVOptions, options)
     return m.save([x], ys, target)
+
+
+def reduction(target: Path, kind: str, dtype: str, axes: list[int], keep_dims: bool = False) -> Path:
+    """One SUM/MEAN/REDUCE_MAX of a 1x6x5x8 input over `axes` (input scale 0.05, zero point 3; output 0.3, -2)."""
+    m = SingleOperatorModel()
+    shape = [1, 6, 5, 8]
+    out = [1 if k in axes else d for k, d in enumerate(shape)] if keep_dims else \
+        [d for k, d in enumerate(shape) if k not in axes]
+    x, y = m.tensor(shape, dtype, "x", 0.05, 3), m.tensor(out, dtype, "y", 0.3, -2)
+    options = schema.ReducerOptionsT()
+    options.keepDims = keep_dims
+    m.operator(getattr(schema.BuiltinOperator, kind), [x, m.constant(axes, "int32", "axes")], [y],
+               schema.BuiltinOptions.ReducerOptions, options)
+    return m.save([x], [y], target)
