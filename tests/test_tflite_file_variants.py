@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import model_path, requires_qemu
-from tflite_builder import split_v, with_uint8_io
+from tflite_builder import split_v, strided_slice, with_uint8_io
 from mlir_fdt.compiler import CompileOptions, compile_model
 from mlir_fdt.errors import FdtError
 from mlir_fdt.importers.tflite_flatbuffer import read_tflite
@@ -149,4 +149,24 @@ def test_an_output_whose_import_has_another_size_is_named(tmp_path, monkeypatch)
     model = split_v(tmp_path / "split_v.tflite", [3, -1, 2], [3, 3, 2])
     with pytest.raises(FdtError, match=r"output 'y1' is 1x6x5x3 in the model but 1x6x5x5 in its import "
                                        r"\(computed by operator 0 SPLIT_V\)"):
+        compile_model(model, tmp_path / "out", CompileOptions(objective="untiled"))
+
+
+@pytest.mark.parametrize("begin,end,strides,out_shape,masks", [
+    ([0, 0, 0, 0], [1, 100, 100, 100], [1, 4, 4, 3], [1, 2, 2, 3], (0, 0, 0)),   # ends past the axes: clamped
+    ([0, -3, -4, 0], [1, -1, 5, 8], [1, 1, 2, 1], [1, 2, 2, 8], (0, 0, 0)),       # counted from the end
+    ([0, 1, 9, 2], [0, 0, 0, 6], [1, 1, 1, 2], [1, 5, 5, 2], (0b0101, 0b0111, 0)),  # masks
+    ([0, 2, 0, 0], [1, 3, 5, 8], [1, 1, 1, 1], [1, 5, 8], (0, 0, 0b0010)),        # a shrunk axis
+])
+def test_strided_slice_bounds_are_read_as_tflite_reads_them(tmp_path, begin, end, strides, out_shape, masks):
+    """An end past its axis made the converter's `tosa.slice` invalid ('does not parse', naming no operator):
+    `importers/tflite_strided_slices.py` clamps the bounds in the converter's copy."""
+    model = strided_slice(tmp_path / "ss.tflite", begin, end, strides, out_shape, *masks)
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host")).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+
+
+def test_a_negative_stride_is_refused_naming_the_operator(tmp_path):
+    model = strided_slice(tmp_path / "ss.tflite", [0, 5, 0, 0], [1, -7, 5, 8], [1, -1, 1, 1], [1, 6, 5, 8])
+    with pytest.raises(FdtError, match="operator 0 STRIDED_SLICE .*a negative stride"):
         compile_model(model, tmp_path / "out", CompileOptions(objective="untiled"))

@@ -180,3 +180,16 @@ def reduction(target: Path, kind: str, dtype: str, axes: list[int], keep_dims: b
     m.operator(getattr(schema.BuiltinOperator, kind), [x, m.constant(axes, "int32", "axes")], [y],
                schema.BuiltinOptions.ReducerOptions, options)
     return m.save([x], [y], target)
+
+
+def strided_slice(target: Path, begin: list[int], end: list[int], strides: list[int], out_shape: list[int],
+                  begin_mask: int = 0, end_mask: int = 0, shrink_axis_mask: int = 0) -> Path:
+    """One int8 STRIDED_SLICE of a 1x6x5x8 input with constant bounds."""
+    m = SingleOperatorModel()
+    x, y = m.tensor([1, 6, 5, 8], "int8", "x", 0.05, 3), m.tensor(out_shape, "int8", "y", 0.05, 3)
+    bounds = [m.constant(v, "int32", n) for v, n in ((begin, "begin"), (end, "end"), (strides, "strides"))]
+    options = schema.StridedSliceOptionsT()
+    options.beginMask, options.endMask, options.shrinkAxisMask = begin_mask, end_mask, shrink_axis_mask
+    m.operator(schema.BuiltinOperator.STRIDED_SLICE, [x, *bounds], [y], schema.BuiltinOptions.StridedSliceOptions,
+               options)
+    return m.save([x], [y], target)

@@ -22,6 +22,7 @@ from .tflite_quantize import exact_quantize_rounding, saturate_quantize_casts
 from .tflite_scalars import rank_shapeless_scalars
 from .tflite_split_sizes import resolve_split_sizes
 from .tflite_static_shapes import drop_dynamic_signatures
+from .tflite_strided_slices import normalize_strided_slices
 from .tflite_tensor_names import name_tensors_uniquely
 from .tflite_uint8_io import flip_uint8_io, signed_io
 from .tosa import IREE_REJECTS, TosaLoweringError, lower_tosa_to_linalg
@@ -76,6 +77,7 @@ _SOURCE_REWRITES = (
     drop_dynamic_signatures,   # the shapes TFLite Micro runs, not a dynamic batch
     signed_io,                 # uint8 model inputs and outputs as int8 (flipped back by flip_uint8_io)
     resolve_split_sizes,       # SPLIT_V's -1 size as the size it stands for
+    normalize_strided_slices,  # STRIDED_SLICE bounds counted from 0 and clamped, as TFLite reads them
 )
 
 

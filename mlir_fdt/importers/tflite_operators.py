@@ -15,6 +15,7 @@ from ..errors import FdtError
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_lstm import unsupported_lstm_reason
 from .tflite_fused_activations import fused_activation_reason
+from .tflite_strided_slices import NEGATIVE_STRIDE, negative_stride_slices
 from .tflite_uint8_io import uint8_reason
 
 CUSTOM_ADVICE = "a custom operator (its kernel belongs to another runtime): split the model before it"
@@ -68,7 +69,12 @@ def _refusal(path, ops: list[TfliteOperator], reason_of) -> FdtError:
 
 def check_known_unsupported(model: TfliteModel) -> None:
     """Refuse, before conversion, the operators known not to compile: one line per operator."""
+    backwards = negative_stride_slices(model.path) if any(op.name == "STRIDED_SLICE" for op in model.operators) \
+        else set()
+
     def reason(op: TfliteOperator) -> str | None:
+        if op.index in backwards:
+            return NEGATIVE_STRIDE
         if op.name.startswith("CUSTOM:"):
             return CUSTOM_ADVICE
         if op.name in UNSUPPORTED:
