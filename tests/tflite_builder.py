@@ -4,6 +4,7 @@ single-operator models with options no committed model has (fused activations on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import flatbuffers
@@ -82,23 +83,26 @@ class SingleOperatorModel:
         self.graph.tensors, self.graph.operators, self.graph.inputs, self.graph.outputs = [], [], [], []
         self.model.subgraphs = [self.graph]
 
-    def tensor(self, shape: list[int], dtype: str, name: str, scale: float | None = None, zero_point: int = 0) -> int:
+    def tensor(self, shape: list[int], dtype: str, name: str, scale=None, zero_point: int = 0, axis: int = 0) -> int:
+        """A tensor; quantized when `scale` is given (a list: per channel along `axis`, zero points 0)."""
         t = schema.TensorT()
         t.shape, t.name = list(shape), name.encode()
-        t.type = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT8,
-                  "int16": schema.TensorType.INT16, "int32": schema.TensorType.INT32}[dtype]
+        t.type = getattr(schema.TensorType, dtype.upper())
         self.model.buffers.append(schema.BufferT())
         t.buffer = len(self.model.buffers) - 1
         if scale is not None:
+            scales = list(np.atleast_1d(scale).astype(float))
             t.quantization = schema.QuantizationParametersT()
-            t.quantization.scale, t.quantization.zeroPoint = [scale], [zero_point]
+            t.quantization.scale = scales
+            t.quantization.zeroPoint = [zero_point] if len(scales) == 1 else [0] * len(scales)
+            t.quantization.quantizedDimension = axis
         self.graph.tensors.append(t)
         return len(self.graph.tensors) - 1
 
-    def constant(self, values, dtype: str, name: str) -> int:
-        """An int32 (or other) constant tensor holding `values`."""
+    def constant(self, values, dtype: str, name: str, scale=None, zero_point: int = 0, axis: int = 0) -> int:
+        """A constant tensor holding `values`."""
         values = np.asarray(values, dtype)
-        t = self.tensor(list(values.shape), dtype, name)
+        t = self.tensor(list(values.shape), dtype, name, scale, zero_point, axis)
         self.model.buffers[self.graph.tensors[t].buffer].data = values.reshape(-1).view(np.uint8)
         return t
 
@@ -193,3 +197,47 @@ def strided_slice(target: Path, begin: list[int], end: list[int], strides: list[
     m.operator(schema.BuiltinOperator.STRIDED_SLICE, [x, *bounds], [y], schema.BuiltinOptions.StridedSliceOptions,
                options)
     return m.save([x], [y], target)
+
+
+@dataclass
+class In:
+    """A model input of an operator model (quantized when `scale` is given)."""
+    shape: list[int]
+    dtype: str
+    scale: float | None = None
+    zero_point: int = 0
+
+
+@dataclass
+class Const:
+    """A constant operand (`values` of `dtype`; quantized when `scale` is given: per channel for a list)."""
+    values: object
+    dtype: str = "int32"
+    scale: float | list[float] | None = None
+    zero_point: int = 0
+    axis: int = 0
+
+
+def options(kind: str, **fields):
+    """(BuiltinOptions type, options object) of `<kind>Options` with `fields` (schema names, e.g. strideW)."""
+    table = getattr(schema, f"{kind}OptionsT")()
+    for k, v in fields.items():
+        setattr(table, k, v)
+    return getattr(schema.BuiltinOptions, f"{kind}Options"), table
+
+
+def operator_model(target: Path, kind: str, inputs: list, outputs: list[In], opts=(0, None)) -> Path:
+    """A model of one `kind` operator: `inputs` (In: model inputs; Const: constants; None: omitted) to `outputs`."""
+    m = SingleOperatorModel()
+    operands, model_inputs = [], []
+    for k, spec in enumerate(inputs):
+        if spec is None:
+            operands.append(-1)
+        elif isinstance(spec, In):
+            operands.append(m.tensor(spec.shape, spec.dtype, f"in{k}", spec.scale, spec.zero_point))
+            model_inputs.append(operands[-1])
+        else:
+            operands.append(m.constant(spec.values, spec.dtype, f"const{k}", spec.scale, spec.zero_point, spec.axis))
+    results = [m.tensor(o.shape, o.dtype, f"out{k}", o.scale, o.zero_point) for k, o in enumerate(outputs)]
+    m.operator(getattr(schema.BuiltinOperator, kind), operands, results, *opts)
+    return m.save(model_inputs, results, target)
