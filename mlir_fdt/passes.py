@@ -32,6 +32,7 @@ class ModulePass:
 # pass name -> "module:ClassName"; modules are imported only when the pass is asked for.
 _PASSES = {
     "fdt-fuse-elementwise-chains": "mlir_fdt.transforms.fuse_elementwise:FuseElementwiseChains",
+    "fdt-trim-window-inputs": "mlir_fdt.transforms.trim_window_inputs:TrimWindowInputs",
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
     "fdt-unflatten-dense-inputs": "mlir_fdt.transforms.unflatten_dense_inputs:UnflattenDenseInputs",

@@ -31,7 +31,8 @@ class LoweredProgram:
 # The passes `mlir-fdt compile` runs, by registry name: `mlir-fdt-opt -p fdt-prepare` and `-p fdt-lower`
 # expand to these same lists (`named_pipeline`).
 PREPARE_PASSES = (
-    "fdt-fuse-elementwise-chains", "fdt-normalize-linalg", "fdt-fold-constant-transposes", "fdt-fold-slice-reads",
+    "fdt-fuse-elementwise-chains", "fdt-trim-window-inputs", "fdt-normalize-linalg", "fdt-fold-constant-transposes",
+    "fdt-fold-slice-reads",
     "fdt-unflatten-dense-inputs",  # before the relayout: it lays out the unflattened weights
     "fdt-relayout-reduction-weights", "fdt-specialize-rescale", "canonicalize", "cse")
 # after the tiling plan, up to the memory plan (what the search scores): passes on tensors, then bufferization
