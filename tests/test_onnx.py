@@ -417,3 +417,18 @@ def test_the_onnx_backend_tests_pytorch_exports_pass_or_are_refused_by_name(tmp_
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["summary"]["wrong output"] == 0 and result["summary"]["internal error"] == 0, result["summary"]
     assert result["expected_outputs_ok"] == result["summary"]["pass"] >= 110
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1]])
+def test_average_pool_in_ceil_mode_counting_padding_matches(tmp_path, pads):
+    """PyTorch's AvgPool2d(3, 2, ceil_mode=True): the last window, past the padded 8x8 map, averages only what it
+    covers; torch-mlir's division was 0.27 off onnxruntime (`importers/onnx_average_pool.py`)."""
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1,
+                            count_include_pad=1, pads=pads)
+    side = 5 if pads[0] else 4
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, side, side])])
+    path = tmp_path / "pool.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
+    assert report["reference"] == "onnxruntime" and report["match"] and report["max_abs_diff"] < 1e-6

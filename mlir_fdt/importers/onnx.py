@@ -18,15 +18,16 @@ import logging
 import re
 from pathlib import Path
 
+from ..diagnostics import one_line
 from ..errors import FdtError
 from ..ir import ir, run_pipeline, walk_ops
-from ..diagnostics import one_line
-from .onnx_dequantize import fold_constant_dequantize
+from ..transforms.fuse_elementwise import FuseElementwiseChains
+from .onnx_average_pool import explicit_average_pool_padding
 from .onnx_channels_last import channels_last
+from .onnx_dequantize import fold_constant_dequantize
 from .onnx_model import OnnxModel, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
 from .onnx_requantize import integer_requantization
-from ..transforms.fuse_elementwise import FuseElementwiseChains
 from .specialize import specialize_dynamic_dims
 
 TO_TORCH = "builtin.module(torch-onnx-to-torch-backend-pipeline)"
@@ -98,6 +99,7 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     model = read_onnx(path)
     _warn_uint8_activations(model)
     # the reference reads the model afresh, as written
+    explicit_average_pool_padding(model.proto)
     rewrite_qdq_layers(model.proto)
     rewrite_code_preserving(model.proto)
     fold_constant_dequantize(model.proto)
