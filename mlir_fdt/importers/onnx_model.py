@@ -154,6 +154,37 @@ def _static_signature(proto, path: Path) -> None:
                                "mlir-fdt compiles static shapes: only the batch (dimension 0) is set to 1")
 
 
+# the nodes whose uint8 operands torch-mlir reads as unsigned values (a quantized operator's zero point, a
+# conversion); any other reads them as signed int8 (MaxPool compared 200 below 100)
+UINT8_READERS = ("DequantizeLinear", "QLinearConv", "QLinearMatMul", "Cast")
+UINT8_WRITERS = ("QuantizeLinear", "QLinearConv", "QLinearMatMul", "Cast")
+
+
+def _node(node, index: int) -> str:
+    """`'conv1' (Conv)`, or `#3 (Conv)` for a node without a name (its index in the graph)."""
+    return f"'{node.name}' ({node.op_type})" if node.name else f"#{index} ({node.op_type})"
+
+
+def check_uint8_io(model: OnnxModel) -> None:
+    """Refuse a uint8 graph input read, or a uint8 graph output written, by a node other than UINT8_READERS /
+    UINT8_WRITERS, naming the input or output and the node."""
+    graph = model.proto.graph
+    for t in model.inputs:
+        if t.dtype == "uint8":
+            for k, node in enumerate(graph.node):
+                if t.name in node.input and node.op_type not in UINT8_READERS:
+                    raise FdtError(f"{model.path}: input '{t.name}' is uint8 and node {_node(node, k)} "
+                                   f"reads it, which torch-mlir computes as signed int8: uint8 inputs are compiled "
+                                   f"when {', '.join(UINT8_READERS)} read them")
+    for t in model.outputs:
+        if t.dtype == "uint8":
+            for k, node in enumerate(graph.node):
+                if t.name in node.output and node.op_type not in UINT8_WRITERS:
+                    raise FdtError(f"{model.path}: output '{t.name}' is uint8 and node {_node(node, k)} "
+                                   f"computes it, which torch-mlir does as signed int8: uint8 outputs are compiled "
+                                   f"when {', '.join(UINT8_WRITERS)} write them")
+
+
 def _checker_message(path: Path, error: Exception) -> FdtError:
     """ONNX's checker/shape-inference error as one line naming the node it stopped at."""
     text = " ".join(str(error).split())
