@@ -33,6 +33,7 @@ class ModulePass:
 _PASSES = {
     "fdt-fuse-elementwise-chains": "mlir_fdt.transforms.fuse_elementwise:FuseElementwiseChains",
     "fdt-trim-window-inputs": "mlir_fdt.transforms.trim_window_inputs:TrimWindowInputs",
+    "fdt-materialize-constant-outputs": "mlir_fdt.transforms.materialize_constant_outputs:MaterializeConstantOutputs",
     "fdt-normalize-linalg": "mlir_fdt.transforms.normalize:NormalizeLinalg",
     "fdt-fold-slice-reads": "mlir_fdt.transforms.fold_slice_reads:FoldSliceReads",
     "fdt-unflatten-dense-inputs": "mlir_fdt.transforms.unflatten_dense_inputs:UnflattenDenseInputs",

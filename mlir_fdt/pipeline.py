@@ -34,7 +34,8 @@ PREPARE_PASSES = (
     "fdt-fuse-elementwise-chains", "fdt-trim-window-inputs", "fdt-normalize-linalg", "fdt-fold-constant-transposes",
     "fdt-fold-slice-reads",
     "fdt-unflatten-dense-inputs",  # before the relayout: it lays out the unflattened weights
-    "fdt-relayout-reduction-weights", "fdt-specialize-rescale", "canonicalize", "cse")
+    "fdt-relayout-reduction-weights", "fdt-specialize-rescale", "canonicalize", "cse",
+    "fdt-materialize-constant-outputs")  # last: canonicalization would fold its copies back
 # after the tiling plan, up to the memory plan (what the search scores): passes on tensors, then bufferization
 TENSOR_PASSES = ("fdt-fold-pad-into-consumer", "fdt-fuse-epilogues", "fdt-schedule-min-memory",
                  "fdt-reuse-dying-inputs")

@@ -461,3 +461,30 @@ def test_a_uint8_input_read_as_signed_is_refused_naming_the_node(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     with pytest.raises(FdtError, match=r"input 'x' is uint8 and node #0 \(MaxPool\) reads it"):
         import_model(path, new_context())
+
+
+def test_a_constant_output_is_an_output_of_the_arena(tmp_path):
+    """Shape of a static input: the program returned the constant's global, in no arena buffer (an internal
+    error in the check); `fdt-materialize-constant-outputs` copies it into an output buffer."""
+    graph = helper.make_graph([helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("s", TensorProto.INT64, [4]),
+                               helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 5])])
+    path = tmp_path / "shape.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host")).to_json()
+    assert report["match"] and report["outputs"][0]["bytes"] == 32
+
+
+def test_a_graph_input_giving_a_shape_is_refused_naming_it(tmp_path):
+    """Slice's `starts` as a graph input: the output's shape would depend on run-time values (the check stopped
+    with an internal error on onnxruntime's empty output)."""
+    node = helper.make_node("Slice", ["x", "starts", "ends"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [20, 10, 5]),
+                                            helper.make_tensor_value_info("starts", TensorProto.INT64, [3]),
+                                            helper.make_tensor_value_info("ends", TensorProto.INT64, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [20, 10, 1])])
+    path = tmp_path / "slice.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(FdtError, match=r"input 'starts' is operand 1 of node #0 \(Slice\), which gives its output's"):
+        import_model(path, new_context())

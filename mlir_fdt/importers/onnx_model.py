@@ -154,6 +154,27 @@ def _static_signature(proto, path: Path) -> None:
                                "mlir-fdt compiles static shapes: only the batch (dimension 0) is set to 1")
 
 
+# operands that give an operator its output's shape (or axes): a graph input there makes the program's shapes
+# depend on run-time values
+SHAPE_OPERANDS = {"Slice": (1, 2, 3, 4), "Reshape": (1,), "Expand": (1,), "Tile": (1,), "Pad": (1, 3),
+                  "Resize": (1, 2, 3), "Upsample": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2),
+                  "Squeeze": (1,), "Unsqueeze": (1,), "Split": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
+                  **{r: (1,) for r in ("ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL2",
+                                       "ReduceL1", "ReduceLogSumExp", "ReduceSumSquare")}}
+
+
+def check_shape_inputs(model: OnnxModel) -> None:
+    """Refuse a graph input used as an operand that gives a node its output's shape or axes (SHAPE_OPERANDS),
+    naming both: mlir-fdt compiles static shapes."""
+    inputs = {t.name for t in model.inputs if 0 not in t.shape}  # an empty one holds no value to vary
+    for k, node in enumerate(model.proto.graph.node):
+        for i in SHAPE_OPERANDS.get(node.op_type, ()):
+            if i < len(node.input) and node.input[i] in inputs:
+                raise FdtError(f"{model.path}: input '{node.input[i]}' is operand {i} of node {_node(node, k)}, "
+                               "which gives its output's shape or axes: mlir-fdt compiles static shapes (store it "
+                               "in the model as an initializer)")
+
+
 # the nodes whose uint8 operands torch-mlir reads as unsigned values (a quantized operator's zero point, a
 # conversion); any other reads them as signed int8 (MaxPool compared 200 below 100)
 UINT8_READERS = ("DequantizeLinear", "QLinearConv", "QLinearMatMul", "Cast")
