@@ -488,3 +488,14 @@ def test_a_graph_input_giving_a_shape_is_refused_naming_it(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     with pytest.raises(FdtError, match=r"input 'starts' is operand 1 of node #0 \(Slice\), which gives its output's"):
         import_model(path, new_context())
+
+
+def test_space_to_depth_in_crd_mode_is_refused_naming_the_node(tmp_path):
+    """torch-mlir ignores SpaceToDepth's `mode` (1.96 off onnxruntime in CRD mode): refused, not miscomputed."""
+    node = helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2, mode="CRD", name="s2d")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 2, 2])])
+    path = tmp_path / "s2d.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)]), path)
+    with pytest.raises(FdtError, match=r"node 's2d' \(SpaceToDepth\): SpaceToDepth in CRD mode"):
+        import_model(path, new_context())

@@ -25,7 +25,7 @@ from ..transforms.fuse_elementwise import FuseElementwiseChains
 from .onnx_average_pool import explicit_average_pool_padding
 from .onnx_channels_last import channels_last
 from .onnx_dequantize import fold_constant_dequantize
-from .onnx_model import OnnxModel, check_shape_inputs, check_uint8_io, read_onnx
+from .onnx_model import OnnxModel, check_ignored_attributes, check_shape_inputs, check_uint8_io, read_onnx
 from .onnx_qdq import rewrite_code_preserving, rewrite_qdq_layers
 from .onnx_qlinear_matmul import split_batched_qlinear_matmuls
 from .onnx_requantize import integer_requantization
@@ -100,6 +100,7 @@ def import_onnx(path: Path, context: ir.Context) -> ir.Module:
     model = read_onnx(path)
     check_uint8_io(model)
     check_shape_inputs(model)
+    check_ignored_attributes(model)
     _warn_uint8_activations(model)
     # the reference reads the model afresh, as written
     explicit_average_pool_padding(model.proto)

@@ -175,6 +175,21 @@ def check_shape_inputs(model: OnnxModel) -> None:
                                "in the model as an initializer)")
 
 
+# (operator, attribute, value) that torch-mlir's conversion ignores, computing another operator
+IGNORED_ATTRIBUTES = {("SpaceToDepth", "mode", b"CRD"): "SpaceToDepth in CRD mode (torch-mlir computes DCR's order)"}
+
+
+def check_ignored_attributes(model: OnnxModel) -> None:
+    """Refuse a node whose attribute torch-mlir would ignore (IGNORED_ATTRIBUTES), naming it."""
+    import onnx
+    for k, node in enumerate(model.proto.graph.node):
+        for a in node.attribute:
+            value = onnx.helper.get_attribute_value(a)
+            reason = IGNORED_ATTRIBUTES.get((node.op_type, a.name, value if isinstance(value, (bytes, int)) else None))
+            if reason:
+                raise FdtError(f"{model.path}: node {_node(node, k)}: {reason}, which mlir-fdt does not compile")
+
+
 # the nodes whose uint8 operands torch-mlir reads as unsigned values (a quantized operator's zero point, a
 # conversion); any other reads them as signed int8 (MaxPool compared 200 below 100)
 UINT8_READERS = ("DequantizeLinear", "QLinearConv", "QLinearMatMul", "Cast")
