@@ -127,7 +127,10 @@ CASES = {
     **{f"{k.lower()}_int8_relu6": _binary(k, "int8", activation=RELU6) for k in ("ADD", "SUB", "MUL")},
     **{f"{k.lower()}_float32": _binary(k, "float32") for k in ("ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE")},
     "add_int16": _binary("ADD", "int16", y=In(SHAPE, "int16", 0.0015, 0)),
-    "mul_int16": _binary("MUL", "int16", y=In(SHAPE, "int16", 0.0005, 0)),
+    # int16 MUL with an output scale that holds the products (multiplier 0.03): with 0.0005 (multiplier 3.0) a
+    # product of two extreme inputs overflows int32 before saturating, where TFLite Micro's and IREE's int32
+    # arithmetic wrap differently (65535 off on random full-range inputs)
+    "mul_int16": _binary("MUL", "int16", y=In(SHAPE, "int16", 0.05, 0)),
     "maximum_float32": _binary("MAXIMUM", "float32"),
     "squared_difference_int8": _binary("SQUARED_DIFFERENCE", "int8"),
     # activations
