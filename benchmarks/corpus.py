@@ -231,6 +231,26 @@ def summary(rows: list[dict]) -> dict:
     return counts
 
 
+def run_each(items: list, measure_one, jobs: int) -> list[dict]:
+    """`measure_one(item)` (a row with "model", "status", "compile_s") for every item on `jobs` threads, each row's
+    status printed to stderr as it finishes: the loop of the battery benchmarks (ONNX backend tests, TFLite
+    operators)."""
+    def one(item) -> dict:
+        row = measure_one(item)
+        print(f"  {row['model']}: {row['status']} ({row['compile_s']} s)", file=sys.stderr, flush=True)
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, items))
+
+
+def failures_table(rows: list[dict]) -> str:
+    """The markdown table of the rows that did not pass (model, status, why)."""
+    lines = ["| model | status | why |", "|---|---|---|"]
+    lines += [f"| {r['model']} | {r['status']} | {r['why'][:160]} |" for r in rows if r["status"] != "pass"]
+    return "\n".join(lines)
+
+
 def run_corpus(models: list[Path], modes: list[str], run: str, checks: int, jobs: int,
                timeout: float, progress=None, intermediates: bool = True, target: str = "cortex-m4") -> list[dict]:
     expect = expectations(SHARED / "corpus" / "README.md")

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -148,17 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no backend test model found (is the `onnx` package installed?)", file=sys.stderr)
         return 1
 
-    def one(model: Path) -> dict:
-        row = measure(model, work, args.timeout)
-        print(f"  {row['model']}: {row['status']} ({row['compile_s']} s)", file=sys.stderr, flush=True)
-        return row
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        rows = list(pool.map(one, models))
-    print("| model | status | why |\n|---|---|---|")
-    for r in rows:
-        if r["status"] != "pass":
-            print(f"| {r['model']} | {r['status']} | {r['why'][:160]} |")
+    rows = corpus.run_each(models, lambda model: measure(model, work, args.timeout), args.jobs)
+    print(corpus.failures_table(rows))
     counts = Counter(r["status"] for r in rows)
     summary = {s: counts.get(s, 0) for s in corpus.STATUSES}
     checked = sum(r["expected_outputs"] == "ok" for r in rows)

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -244,17 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     work = Path(tempfile.mkdtemp(prefix="mlir-fdt-tflite-operators-"))
 
-    def one(name: str) -> dict:
-        row = measure(name, work, args.timeout)
-        print(f"  {row['model']}: {row['status']} ({row['compile_s']} s)", file=sys.stderr, flush=True)
-        return row
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        rows = list(pool.map(one, names))
-    print("| model | status | why |\n|---|---|---|")
-    for r in rows:
-        if r["status"] != "pass":
-            print(f"| {r['model']} | {r['status']} | {r['why'][:160]} |")
+    rows = corpus.run_each(names, lambda name: measure(name, work, args.timeout), args.jobs)
+    print(corpus.failures_table(rows))
     counts = Counter(r["status"] for r in rows)
     summary = {s: counts.get(s, 0) for s in STATUSES}
     print(f"\n{len(rows)} models: " + ", ".join(f"{v} {k}" for k, v in summary.items()))

@@ -204,21 +204,14 @@ def _node(node, index: int) -> str:
 def check_uint8_io(model: OnnxModel) -> None:
     """Refuse a uint8 graph input read, or a uint8 graph output written, by a node other than UINT8_READERS /
     UINT8_WRITERS, naming the input or output and the node."""
-    graph = model.proto.graph
-    for t in model.inputs:
-        if t.dtype == "uint8":
-            for k, node in enumerate(graph.node):
-                if t.name in node.input and node.op_type not in UINT8_READERS:
-                    raise FdtError(f"{model.path}: input '{t.name}' is uint8 and node {_node(node, k)} "
-                                   f"reads it, which torch-mlir computes as signed int8: uint8 inputs are compiled "
-                                   f"when {', '.join(UINT8_READERS)} read them")
-    for t in model.outputs:
-        if t.dtype == "uint8":
-            for k, node in enumerate(graph.node):
-                if t.name in node.output and node.op_type not in UINT8_WRITERS:
-                    raise FdtError(f"{model.path}: output '{t.name}' is uint8 and node {_node(node, k)} "
-                                   f"computes it, which torch-mlir does as signed int8: uint8 outputs are compiled "
-                                   f"when {', '.join(UINT8_WRITERS)} write them")
+    for kind, values, allowed, role in (("input", model.inputs, UINT8_READERS, "reads"),
+                                        ("output", model.outputs, UINT8_WRITERS, "writes")):
+        for t in (t for t in values if t.dtype == "uint8"):
+            for k, node in enumerate(model.proto.graph.node):
+                if t.name in getattr(node, kind) and node.op_type not in allowed:
+                    raise FdtError(f"{model.path}: {kind} '{t.name}' is uint8 and node {_node(node, k)} {role} it, "
+                                   f"which torch-mlir does as signed int8: uint8 {kind}s are compiled when "
+                                   f"{', '.join(allowed)} {role[:-1]} them")
 
 
 def _checker_message(path: Path, error: Exception) -> FdtError:
