@@ -41,6 +41,9 @@ INEXACT = {
     ("SOFTMAX", "int16"): "an int16 SOFTMAX, whose lookup tables TFLite Micro builds at run time; the converter's "
                           "differ (up to 18,362 steps measured): int8 and float32 SOFTMAX compile",
 }
+RELU6_REQUANTIZING = ("a quantized RELU6 whose output is quantized otherwise than its input: TFLite Micro clamps the "
+                      "input's values and ignores the output's quantization, the converter requantizes (TensorFlow's "
+                      "converter gives both the same)")
 # TFLite operators that mlir-fdt lowers itself in some variants: why this one is not (None: it is)
 LOWERED_VARIANTS = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": unsupported_lstm_reason,
@@ -84,6 +87,9 @@ def check_known_unsupported(model: TfliteModel) -> None:
         first = model.tensor(op.inputs[0]) if op.inputs and op.inputs[0] else None
         if first is not None and (op.name, first.dtype) in INEXACT:
             return INEXACT[op.name, first.dtype]
+        if op.name == "RELU6" and first is not None and first.quantized and (out := model.tensor(op.outputs[0])) \
+                and (first.scale, first.zero_point) != (out.scale, out.zero_point):
+            return RELU6_REQUANTIZING
         if (activation := fused_activation_reason(model, op)) is not None:
             return activation
         variant = LOWERED_VARIANTS.get(op.name)
