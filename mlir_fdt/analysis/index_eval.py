@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..ir import ir
+from .linalg_util import num_inputs
 
 
 class NotStatic(Exception):
@@ -51,6 +52,7 @@ _EQ, _NE, _LT, _LE, _GT, _GE = (lambda a, b: a == b, lambda a, b: a != b, lambda
 _COMPARE = [_EQ, _NE, _LT, _LE, _GT, _GE, _LT, _LE, _GT, _GE]
 _BITWISE = {"arith.andi": lambda a, b: a & b, "arith.ori": lambda a, b: a | b, "arith.xori": lambda a, b: a ^ b}
 _PICK = {"affine.apply": lambda r: r[0], "affine.min": min, "affine.max": max}
+_DIMS = ("memref.dim", "tensor.dim")
 
 
 def evaluate(value: ir.Value, env: dict) -> int:
@@ -75,12 +77,53 @@ def evaluate(value: ir.Value, env: dict) -> int:
         return evaluate(op.operands[1] if evaluate(op.operands[0], env) else op.operands[2], env)
     if name in _BITWISE:
         return _BITWISE[name](evaluate(op.operands[0], env), evaluate(op.operands[1], env))
+    if name in _DIMS:
+        return dim_size(op.operands[0], evaluate(op.operands[1], env), env)
     if name in _PICK:
         amap = ir.AffineMapAttr(op.attributes["map"]).value
         args = [evaluate(v, env) for v in op.operands]
         dims, syms = args[:amap.n_dims], args[amap.n_dims:]
         return _PICK[name]([_eval_expr(e, dims, syms) for e in amap.results])
     raise NotStatic(f"{name} at {op.location}")
+
+
+def dim_size(value: ir.Value, axis: int, env: dict) -> int:
+    """Size of `value` along `axis` in one loop iteration (follows views to dynamic sizes)."""
+    shape = ir.ShapedType(value.type).shape
+    if shape[axis] >= 0:
+        return shape[axis]
+    op = value.owner.operation
+    dynamic_before = sum(1 for d in shape[:axis] if d < 0)
+    if op.name in ("memref.alloc", "memref.view", "tensor.empty", "tensor.generate"):  # sizes: the dynamic extents
+        sizes = list(op.operands)[1:] if op.name == "memref.view" else list(op.operands)
+        return evaluate(sizes[dynamic_before], env)
+    if op.name in ("memref.subview", "tensor.extract_slice"):
+        static = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
+        seg = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
+        sizes = list(op.operands)[1 + seg[1]: 1 + seg[1] + seg[2]]
+        dyn = [i for i, s in enumerate(static) if s < 0]
+        # rank-reducing slices keep the order of the non-dropped dims; ours never drop dims
+        return evaluate(sizes[dyn.index(axis)], env)
+    if op.name in ("memref.cast", "tensor.cast"):
+        return dim_size(op.operands[0], axis, env)
+    if op.name == "linalg.generic":  # a result has the shape of its init (outs) operand
+        n_in = num_inputs(op)
+        return dim_size(op.operands[n_in + list(op.results).index(value)], axis, env)
+    if op.name == "tensor.pad":
+        dyn = ir.ShapedType.get_dynamic_size()
+        low = list(ir.DenseI64ArrayAttr(op.attributes["static_low"]))
+        high = list(ir.DenseI64ArrayAttr(op.attributes["static_high"]))
+        dynamic = iter(list(op.operands)[1:])
+        lows = [evaluate(next(dynamic), env) if v == dyn else v for v in low]
+        highs = [evaluate(next(dynamic), env) if v == dyn else v for v in high]
+        return dim_size(op.operands[0], axis, env) + lows[axis] + highs[axis]
+    if op.name == "scf.if":  # the branch this iteration takes decides the shape
+        branch = op.regions[0 if evaluate(op.operands[0], env) else 1].blocks[0]
+        yielded = list(branch.operations)[-1].operation.operands[list(op.results).index(value)]
+        return dim_size(yielded, axis, env)
+    raise NotStatic(f"the size of {op.name} results")
+
+
 
 
 def _compile_expr(expr: ir.AffineExpr, n_dims: int):
@@ -117,8 +160,10 @@ def compile_index(value: ir.Value, cache: dict):
     else:
         op = owner.operation
         name = op.name
-        args = [compile_index(v, cache) for v in op.operands] if name != "arith.constant" else []
-        if name == "arith.constant":
+        args = [compile_index(v, cache) for v in op.operands] if name not in ("arith.constant", *_DIMS) else []
+        if name in _DIMS:  # the size of a view, evaluated at each binding (rare: dynamic tiles)
+            fn = lambda env, op=op: evaluate(op.results[0], env)  # noqa: E731
+        elif name == "arith.constant":
             c = ir.IntegerAttr(op.attributes["value"]).value
             fn = lambda env, c=c: c  # noqa: E731
         elif name in _CASTS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import ir, walk_ops
-from .linalg_util import has_reduction, indexing_maps, num_inputs
+from .linalg_util import has_reduction, indexing_maps
 
 
 def loop_ranges(op: ir.Operation) -> list[int] | None:
@@ -48,48 +48,10 @@ def count_macs(module: ir.Module) -> int:
     return total
 
 
-def _dim_size(value: ir.Value, axis: int, env: dict) -> int:
-    """Size of `value` along `axis` in one loop iteration (follows views to dynamic sizes)."""
-    from .index_eval import evaluate
-    shape = ir.ShapedType(value.type).shape
-    if shape[axis] >= 0:
-        return shape[axis]
-    op = value.owner.operation
-    dynamic_before = sum(1 for d in shape[:axis] if d < 0)
-    if op.name in ("memref.alloc", "memref.view", "tensor.empty", "tensor.generate"):  # sizes: the dynamic extents
-        sizes = list(op.operands)[1:] if op.name == "memref.view" else list(op.operands)
-        return evaluate(sizes[dynamic_before], env)
-    if op.name in ("memref.subview", "tensor.extract_slice"):
-        static = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
-        seg = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
-        sizes = list(op.operands)[1 + seg[1]: 1 + seg[1] + seg[2]]
-        dyn = [i for i, s in enumerate(static) if s < 0]
-        # rank-reducing slices keep the order of the non-dropped dims; ours never drop dims
-        return evaluate(sizes[dyn.index(axis)], env)
-    if op.name in ("memref.cast", "tensor.cast"):
-        return _dim_size(op.operands[0], axis, env)
-    if op.name == "linalg.generic":  # a result has the shape of its init (outs) operand
-        n_in = num_inputs(op)
-        return _dim_size(op.operands[n_in + list(op.results).index(value)], axis, env)
-    if op.name == "tensor.pad":
-        dyn = ir.ShapedType.get_dynamic_size()
-        low = list(ir.DenseI64ArrayAttr(op.attributes["static_low"]))
-        high = list(ir.DenseI64ArrayAttr(op.attributes["static_high"]))
-        dynamic = iter(list(op.operands)[1:])
-        lows = [evaluate(next(dynamic), env) if v == dyn else v for v in low]
-        highs = [evaluate(next(dynamic), env) if v == dyn else v for v in high]
-        return _dim_size(op.operands[0], axis, env) + lows[axis] + highs[axis]
-    if op.name == "scf.if":  # the branch this iteration takes decides the shape
-        branch = op.regions[0 if evaluate(op.operands[0], env) else 1].blocks[0]
-        yielded = list(branch.operations)[-1].operation.operands[list(op.results).index(value)]
-        return _dim_size(yielded, axis, env)
-    raise NotImplementedError(f"size of {op.name} results")
-
-
 def count_macs_tiled(fn) -> int:
     """MACs actually executed by a (possibly tiled) program: every reduction op's iteration
     space, summed over every iteration of the loops around it (halo recomputation included)."""
-    from .index_eval import enclosing_loops, evaluate, iterations
+    from .index_eval import dim_size, enclosing_loops, evaluate, iterations
     total = attributed_macs(fn)
     for op in walk_ops(fn):
         if op.name != "linalg.generic" or not has_reduction(op):
@@ -119,7 +81,7 @@ def count_macs_tiled(fn) -> int:
                 pass  # bounds depend on outer loops: enumerate below
         for env in iterations(loops):
             if all(bool(evaluate(cond, env)) == taken for cond, taken in guards):
-                total += int(np.prod([_dim_size(v, a, env) for v, a in sources], dtype=np.int64))
+                total += int(np.prod([dim_size(v, a, env) for v, a in sources], dtype=np.int64))
     return total
 
 
