@@ -101,12 +101,13 @@ def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
         import_model(corpus_file("mlonmcu_model_with_reduce_max"), new_context())
 
 
-def test_an_operator_the_converter_rejects_in_its_own_tosa_is_named(tmp_path):
-    """int8 ABS rescaling its output: the converter fails on its own `tosa.abs` without naming the `tfl` op (the
-    error named no operator before)."""
+@pytest.mark.parametrize("kind,tosa", [("ABS", "abs"), ("ELU", "exp")])
+def test_an_operator_the_converter_rejects_in_its_own_tosa_is_named(tmp_path, kind, tosa):
+    """int8 ABS rescaling its output, int8 ELU: the converter fails on its own `tosa.abs`/`tosa.exp` without naming
+    the `tfl` op (the error named no operator before)."""
     from mlir_fdt.importers import import_model
-    model = unary(tmp_path / "abs.tflite", "ABS", "int8", output_quantization=(0.04, -5))
-    with pytest.raises(FdtError, match="operator 0 ABS .*the TFLite to TOSA converter rejects it .*'tosa.abs'"):
+    model = unary(tmp_path / "m.tflite", kind, "int8", output_quantization=(0.04, -5))
+    with pytest.raises(FdtError, match=f"operator 0 {kind} .*the TFLite to TOSA converter rejects it .*'tosa.{tosa}'"):
         import_model(model, new_context())
 
 

@@ -109,10 +109,17 @@ def tfl_op_names(text: str) -> list[str]:
     return found
 
 
+# TOSA ops the converter builds for TFLite operators of another name (int8 ELU: a `tosa.exp` it then rejects)
+_TOSA_OP_SOURCES = {"exp": ("EXP", "ELU", "SOFTMAX", "LOG_SOFTMAX", "GELU"), "tanh": ("TANH", "GELU"),
+                    "sigmoid": ("LOGISTIC", "HARD_SWISH"), "abs": ("ABS",)}
+
+
 def same_named_operators(text: str) -> list[str]:
-    """TFLite names matching the `tosa.<op>` ops mentioned in `text` by name (`tosa.abs` -> ABS): the converter
-    rejects its own TOSA for some operators (int8 ABS) without naming the `tfl` op."""
-    return list(dict.fromkeys(m[1].upper() for m in re.finditer(r"\btosa\.([a-z0-9_]+)", text)))
+    """TFLite names of the operators that build the `tosa.<op>` ops mentioned in `text` (`tosa.abs` -> ABS,
+    `tosa.exp` -> EXP, ELU, ...): the converter rejects its own TOSA for some operators (int8 ABS, int8 ELU)
+    without naming the `tfl` op."""
+    ops = [m[1] for m in re.finditer(r"\btosa\.([a-z0-9_]+)", text)]
+    return list(dict.fromkeys(name for op in ops for name in _TOSA_OP_SOURCES.get(op, (op.upper(),))))
 
 
 def refuse_named(model: TfliteModel, tfl_names: list[str], why: str) -> FdtError | None:
