@@ -156,19 +156,25 @@ def intermediates_fields(report: dict) -> dict:
             "intermediates_not_checked": checked.get("not_checked")}
 
 
+def compile_status(model: Path, options: list[str], out: Path, timeout: float) -> tuple[str, str]:
+    """`mlir-fdt compile MODEL OPTIONS -o OUT` in its own process, the user's command, classified (`classify`;
+    a timeout is an internal error)."""
+    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), *options, "-o", str(out)]
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+        return classify(proc.returncode, proc.stderr)
+    except subprocess.TimeoutExpired:
+        return "internal error", f"timed out after {timeout:.0f} s"
+
+
 def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: float,
             intermediates: bool = True, target: str = "cortex-m4") -> dict:
     out = work / f"{model.stem}-{mode}"
-    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--target", target,
-               "--objective", mode, "--run", run, "--checks", str(checks), "-o", str(out)]
+    options = ["--target", target, "--objective", mode, "--run", run, "--checks", str(checks)]
     if intermediates and model.suffix == ".tflite":
-        command.append("--check-intermediates")
+        options.append("--check-intermediates")
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-        status, why = classify(proc.returncode, proc.stderr)
-    except subprocess.TimeoutExpired:
-        status, why = "internal error", f"timed out after {timeout:.0f} s"
+    status, why = compile_status(model, options, out, timeout)
     seconds = time.perf_counter() - t0
     report = {}
     if (out / "report.json").is_file() and status in ("pass", "wrong output"):
@@ -183,7 +189,7 @@ def measure(model: Path, mode: str, run: str, checks: int, work: Path, timeout: 
             "reference_output_varies": report.get("reference_output_varies"),
             "checked_seeds": report.get("checked_seeds"), "iree_default_plus_io_bytes": iree,
             **intermediates_fields(report),
-            "compile_s": round(seconds, 1), "command": " ".join(command[3:])}
+            "compile_s": round(seconds, 1), "command": " ".join(["compile", str(model), *options, "-o", str(out)])}
 
 
 def _fmt(v) -> str:

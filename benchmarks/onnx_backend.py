@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -118,14 +117,8 @@ def expected_check(model: Path, out: Path) -> str:
 def measure(model: Path, work: Path, timeout: float) -> dict:
     name = f"{model.parent.parent.name}/{model.parent.name}"
     out = work / model.parent.name
-    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--objective", "untiled",
-               "--run", "host", "-o", str(out)]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-        status, why = corpus.classify(proc.returncode, proc.stderr)
-    except subprocess.TimeoutExpired:
-        status, why = "internal error", f"timed out after {timeout:.0f} s"
+    status, why = corpus.compile_status(model, ["--objective", "untiled", "--run", "host"], out, timeout)
     expected = expected_check(model, out) if status == "pass" else None
     if expected not in (None, "ok", "no data set"):
         status, why = "wrong output", f"against the test's expected output: {expected}"

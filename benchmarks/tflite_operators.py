@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -210,14 +209,9 @@ CASES = {
 def measure(name: str, work: Path, timeout: float) -> dict:
     model = CASES[name](work / f"{name}.tflite")
     out = work / name
-    command = [sys.executable, "-m", "mlir_fdt.tools.cli", "compile", str(model), "--objective", "untiled",
-               "--run", "host", "--checks", "2", "-o", str(out)]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-        status, why = corpus.classify(proc.returncode, proc.stderr)
-    except subprocess.TimeoutExpired:
-        status, why = "internal error", f"timed out after {timeout:.0f} s"
+    status, why = corpus.compile_status(model, ["--objective", "untiled", "--run", "host", "--checks", "2"], out,
+                                        timeout)
     report = out / "report.json"
     reference = json.loads(report.read_text()).get("reference") if report.exists() else None
     if status == "pass" and reference != "tflite-micro":
