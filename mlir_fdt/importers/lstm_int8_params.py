@@ -45,11 +45,19 @@ def quantize_multiplier(real: float) -> Rescale:
     return Rescale(fixed, shift)
 
 
-def _log2_rounded(scale: float) -> int:
-    """TFLite's CheckedLog2 in float32: round(log(x) * (1 / log(2))), half away from zero."""
+def round_half_away(x) -> int:
+    """TFLite's `TfLiteRound`/`std::round` of a float32: half away from zero."""
+    x = np.float32(x)
+    return int(np.sign(x) * np.floor(np.abs(x) + np.float32(0.5)))
+
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLite's CheckedLog2 in float32: (whether log2(x) is within 1e-3 of an integer, round(log(x) * (1 / log(2)))
+    half away from zero)."""
     f = np.float32
-    value = f(np.log(f(scale))) * (f(1.0) / f(np.log(f(2.0))))
-    return int(np.sign(value) * np.floor(np.abs(value) + f(0.5)))
+    value = f(np.log(f(x))) * (f(1.0) / f(np.log(f(2.0))))
+    rounded = round_half_away(value)
+    return bool(abs(value - f(rounded)) < f(1e-3)), rounded
 
 
 @dataclass(frozen=True)
@@ -93,5 +101,5 @@ def lstm_quantization(x: TfliteTensor, input_weights: list[TfliteTensor], recurr
         forget_cell=product(GATE_OUTPUT_SCALE, cell_scale, cell_scale),
         input_cell=product(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, cell_scale),
         hidden=product(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, hidden.scale[0]),
-        cell_scale_power=_log2_rounded(cell_scale),
+        cell_scale_power=checked_log2(cell_scale)[1],
         cell_clip=clip)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import FdtError
 from ..ir import ir, location_name, walk_ops
+from .lstm_int8_params import round_half_away
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 
 POOLS = {"AVERAGE_POOL_2D": "tosa.avg_pool2d", "MAX_POOL_2D": "tosa.max_pool2d"}
@@ -56,8 +57,7 @@ def fused_activation_reason(model: TfliteModel, op: TfliteOperator) -> str | Non
 
 def _quantize(f: float, scale: float, zero_point: int) -> int:
     """TFLite Micro's `zero_point + static_cast<int32_t>(TfLiteRound(f / scale))` (float32 division)."""
-    q = np.float32(f) / np.float32(scale)
-    return zero_point + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5)))
+    return zero_point + round_half_away(np.float32(f) / np.float32(scale))
 
 
 def _bounds(model: TfliteModel, op: TfliteOperator, element: ir.Type) -> tuple[ir.Attribute, ir.Attribute]:

@@ -11,12 +11,11 @@ shift TFLite Micro's Prepare derives from the input scale (`input_rescaling`).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..ir import ir, location_name, run_pipeline, walk_ops
 from .integer_scalars import Scalars, sigmoid_table_constant
+from .lstm_int8_params import checked_log2
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 
 OPERATORS = ("LOGISTIC", "TANH")
@@ -24,17 +23,10 @@ _INPUT_INTEGER_BITS = 3
 _OUTPUT_SCALE_LOG2 = -15
 
 
-def _checked_log2(x: float) -> tuple[bool, int]:
-    """TFLite's `CheckedLog2` (float32): (whether x is a power of two within 1e-3 in log2, the rounded log2)."""
-    x_log2 = np.float32(math.log(np.float32(x))) * (np.float32(1.0) / np.float32(math.log(np.float32(2.0))))
-    rounded = np.float32(np.round(x_log2))
-    return bool(abs(x_log2 - rounded) < np.float32(1e-3)), int(rounded)
-
-
 def input_rescaling(kind: str, scale: float) -> tuple[int, int]:
     """(multiplier, right shift) taking the int16 input to the table's argument, as TFLite Micro's Prepare and
     the kernel's power-of-two case derive them."""
-    pot, log2 = _checked_log2(scale)
+    pot, log2 = checked_log2(scale)
     shift = (15 - _INPUT_INTEGER_BITS) + log2
     pot = pot and (shift == 0 or (kind == "TANH" and shift == 1))
     if pot:
@@ -53,7 +45,7 @@ def exact_reason(model: TfliteModel, op: TfliteOperator) -> str | None:
         return "not int16"
     if (x.zero_point and x.zero_point[0]) or (y.zero_point and y.zero_point[0]) or not x.scale or not y.scale:
         return "a nonzero zero point"
-    pot, log2 = _checked_log2(y.scale[0])
+    pot, log2 = checked_log2(y.scale[0])
     return None if pot and log2 == _OUTPUT_SCALE_LOG2 else "an output scale other than 2^-15"
 
 
