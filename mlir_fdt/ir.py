@@ -70,6 +70,19 @@ def run_pipeline(module: ir.Module, pipeline: str) -> None:
     pm.run(module.operation)
 
 
+def call_new_function(module: ir.Module, text: str, operands: list[ir.Value]) -> ir.Operation:
+    """Parse `text` (a module holding one private `func.func`), move that function into `module` and call it
+    with `operands` at the current insertion point and location; the `func.call` (the importers that lower an
+    operator themselves write it as a function, then inline the calls)."""
+    library = ir.Module.parse(text)  # held until the function has moved out of it (else freed under it)
+    function = library.body.operations[0].operation
+    function.move_before(module.body.operations[0])
+    signature = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value)
+    name = ir.StringAttr(function.attributes["sym_name"]).value
+    return ir.Operation.create("func.call", results=list(signature.results), operands=operands,
+                               attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
+
+
 def location_name(op: ir.Operation) -> str | None:
     """The name of the op's NameLoc (`loc("tensor/name"(...))`: the converter's debug location, the TFLite
     tensor the op computes), else None."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import ir, location_name, run_pipeline, walk_ops
+from ..ir import call_new_function, ir, location_name, run_pipeline, walk_ops
 from .integer_scalars import Scalars, sigmoid_table_constant
 from .lstm_int8_params import checked_log2
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
@@ -97,13 +97,10 @@ def exact_int16_activations(module: ir.Module, model: TfliteModel) -> int:
             t = ir.RankedTensorType(result.type)
             if ir.RankedTensorType(source.type) != t:
                 continue
-            function_name = f"fdt_int16_{tfl.name.lower()}_{replaced}"
             multiplier, shift = input_rescaling(tfl.name, model.tensor(tfl.inputs[0]).scale[0])
-            library = ir.Module.parse(_function(function_name, tfl.name, t, multiplier, shift))
-            library.body.operations[0].operation.move_before(module.body.operations[0])
+            text = _function(f"fdt_int16_{tfl.name.lower()}_{replaced}", tfl.name, t, multiplier, shift)
             with ir.InsertionPoint(ops[-1]), ops[-1].location:
-                call = ir.Operation.create("func.call", results=[t], operands=[source],
-                                           attributes={"callee": ir.FlatSymbolRefAttr.get(function_name)})
+                call = call_new_function(module, text, [source])
             result.replace_all_uses_with(call.results[0])
             replaced += 1
     if replaced:

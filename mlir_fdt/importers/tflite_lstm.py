@@ -16,7 +16,7 @@ from __future__ import annotations
 import flatbuffers
 
 from ..errors import FdtError
-from ..ir import ir, run_pipeline, walk_ops
+from ..ir import call_new_function, ir, run_pipeline, walk_ops
 from .lstm_float import lstm_function
 from .lstm_int8 import lstm_int8_function
 from .lstm_int8_params import LstmQuantization, lstm_quantization
@@ -135,17 +135,13 @@ def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
                 text = lstm_int8_function(name, shape, lstm_quantization_of(model, op)[0])
             else:
                 text = lstm_function(name, shape)
-            library = ir.Module.parse(text)
-            function = library.body.operations[0].operation
-            lowered = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value).results[0]
+            operands = [tfl.operands[i] for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES)]
+            with ir.InsertionPoint(tfl), tfl.location:
+                call = call_new_function(module, text, operands)
+            lowered = call.results[0].type
             if lowered != tfl.results[0].type:
                 raise FdtError(f"{model.path}: operator {op.index} {OP_NAME}: the converter's output type "
                                f"{tfl.results[0].type} differs from the flatbuffer's {lowered}")
-            function.move_before(module.body.operations[0])
-            operands = [tfl.operands[i] for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES)]
-            with ir.InsertionPoint(tfl), tfl.location:
-                call = ir.Operation.create("func.call", results=[tfl.results[0].type], operands=operands,
-                                           attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
             tfl.results[0].replace_all_uses_with(call.results[0])
             tfl.erase()
     for op in walk_ops(module.operation):

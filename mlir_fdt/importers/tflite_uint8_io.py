@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flatbuffers.table import Table
 
-from ..ir import entry_function, ir, run_pipeline
+from ..ir import call_new_function, entry_function, ir, run_pipeline
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_tensor_tables import main_subgraph_io, rewrite_tensors, tensor_type, zero_points
 
@@ -98,13 +98,10 @@ def flip_uint8_io(module: ir.Module, model: TfliteModel) -> int:
 
         def call(value: ir.Value, where: ir.InsertionPoint) -> ir.Value:
             nonlocal flips
-            name = f"fdt_uint8_io_{flips}"
+            text = _flip_function(f"fdt_uint8_io_{flips}", ir.RankedTensorType(value.type))
             flips += 1
-            library = ir.Module.parse(_flip_function(name, ir.RankedTensorType(value.type)))
-            library.body.operations[0].operation.move_before(module.body.operations[0])
             with where:
-                return ir.Operation.create("func.call", results=[value.type], operands=[value],
-                                           attributes={"callee": ir.FlatSymbolRefAttr.get(name)}).results[0]
+                return call_new_function(module, text, [value]).results[0]
 
         for arg, t in zip(entry.arguments, model.inputs):
             if t.dtype == "uint8":
