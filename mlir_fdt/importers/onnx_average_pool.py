@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .onnx_model import value_shapes
+
 
 def _attributes(node) -> dict:
     from onnx import helper
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _shapes(proto) -> dict[str, list[int]]:
-    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-            for v in [*proto.graph.input, *proto.graph.value_info, *proto.graph.output]}
 
 
 def explicit_average_pool_padding(proto) -> int:
@@ -29,7 +26,7 @@ def explicit_average_pool_padding(proto) -> int:
     place; return how many."""
     import onnx
     from onnx import helper, numpy_helper
-    shapes = _shapes(proto)
+    shapes = value_shapes(proto)
     types = {v.name: v.type.tensor_type.elem_type for v in [*proto.graph.input, *proto.graph.value_info]}
     rewritten = 0
     nodes = list(proto.graph.node)

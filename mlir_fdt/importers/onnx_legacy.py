@@ -17,17 +17,9 @@ last dimension computes the wrong thing). Its slope is reshaped to [C, 1, ...] t
 
 from __future__ import annotations
 
+from .onnx_model import value_shapes
+
 LEGACY_BROADCASTING = ("Add", "Sub", "Mul", "Div")
-
-
-def _shapes(proto) -> dict[str, list[int]]:
-    found = {}
-    for v in [*proto.graph.input, *proto.graph.value_info, *proto.graph.output]:
-        dims = v.type.tensor_type.shape.dim
-        found[v.name] = [d.dim_value for d in dims]
-    for t in proto.graph.initializer:
-        found[t.name] = list(t.dims)
-    return found
 
 
 def align_legacy_broadcasts(proto) -> int:
@@ -37,7 +29,7 @@ def align_legacy_broadcasts(proto) -> int:
     from onnx import helper, numpy_helper
     import numpy as np
 
-    shapes = _shapes(proto)
+    shapes = value_shapes(proto)
     nodes, rewritten = [], 0
     for n in proto.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}

@@ -163,6 +163,14 @@ SHAPE_OPERANDS = {"Slice": (1, 2, 3, 4), "Reshape": (1,), "Expand": (1,), "Tile"
                                        "ReduceL1", "ReduceLogSumExp", "ReduceSumSquare")}}
 
 
+def value_shapes(proto) -> dict[str, list[int]]:
+    """The dims of every graph input, output, inferred value and initializer of `proto`, by name (0: unknown)."""
+    found = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+             for v in [*proto.graph.input, *proto.graph.value_info, *proto.graph.output]}
+    found.update({t.name: list(t.dims) for t in proto.graph.initializer})
+    return found
+
+
 def check_shape_inputs(model: OnnxModel) -> None:
     """Refuse a graph input used as an operand that gives a node its output's shape or axes (SHAPE_OPERANDS),
     naming both: mlir-fdt compiles static shapes."""

@@ -8,11 +8,7 @@ int8 x int8 -> int32 product with the zero points and `onnx_requantize`'s exact 
 
 from __future__ import annotations
 
-
-def _ranks(proto) -> dict[str, int]:
-    found = {v.name: len(v.type.tensor_type.shape.dim) for v in [*proto.graph.input, *proto.graph.value_info]}
-    found.update({t.name: len(t.dims) for t in proto.graph.initializer})
-    return found
+from .onnx_model import value_shapes
 
 
 def split_batched_qlinear_matmuls(proto) -> int:
@@ -20,10 +16,10 @@ def split_batched_qlinear_matmuls(proto) -> int:
     return how many."""
     import onnx
     from onnx import helper
-    ranks = _ranks(proto)
+    shapes = value_shapes(proto)
     rewritten = 0
     for node in list(proto.graph.node):
-        if node.op_type != "QLinearMatMul" or max(ranks.get(node.input[0], 0), ranks.get(node.input[3], 0)) <= 2:
+        if node.op_type != "QLinearMatMul" or max(len(shapes.get(node.input[k], [])) for k in (0, 3)) <= 2:
             continue
         a, sa, za, b, sb, zb, sy, zy = node.input
         stem = node.output[0]
