@@ -117,6 +117,40 @@ def _fully_connected(dtype: str = "int8", batch: int = 1, keep: bool = False, ac
     return lambda p: operator_model(p, "FULLY_CONNECTED", [x, w, b], [y], opts)
 
 
+def _op(kind: str, inputs: list, outputs: list, opts=(0, None)):
+    return lambda p: operator_model(p, kind, inputs, outputs, opts)
+
+
+def _conv_16x8_or_float(kind: str = "CONV_2D", dtype: str = "int16", stride: int = 1, padding: int = 0):
+    """A 3x3 convolution of a 9x9x4 map: int16 activations with int8 weights (16x8), or float32."""
+    channels = 4 if kind == "DEPTHWISE_CONV_2D" else 6
+    w_shape = [1, 3, 3, channels] if kind == "DEPTHWISE_CONV_2D" else [channels, 3, 3, 4]
+    if dtype == "float32":
+        w = Const(_rng.normal(0, 0.3, w_shape), "float32")
+        b = Const(_rng.normal(0, 0.1, channels), "float32")
+        x, y = In([1, 9, 9, 4], "float32"), lambda side: In([1, side, side, channels], "float32")
+    else:
+        scales = list(_rng.uniform(0.002, 0.01, channels))
+        w = Const(_rng.integers(-127, 128, w_shape), "int8", scales, axis=3 if kind == "DEPTHWISE_CONV_2D" else 0)
+        b = Const(_rng.integers(-2000, 2000, channels), "int64", [s * 0.001 for s in scales])
+        x, y = In([1, 9, 9, 4], "int16", 0.001, 0), lambda side: In([1, side, side, channels], "int16", 0.004, 0)
+    side = (9 + stride - 1) // stride if padding == 0 else (9 - 3) // stride + 1
+    fields = dict(padding=padding, strideW=stride, strideH=stride, dilationWFactor=1, dilationHFactor=1)
+    if kind == "DEPTHWISE_CONV_2D":
+        fields["depthMultiplier"] = 1
+    opts = options("DepthwiseConv2D" if kind == "DEPTHWISE_CONV_2D" else "Conv2D", **fields)
+    return _op(kind, [x, w, b], [y(side)], opts)
+
+
+def _space_to_batch(dtype: str = "int8"):
+    x = _x(dtype, [1, 6, 6, 8])
+    return _op("SPACE_TO_BATCH_ND", [x, Const([2, 2]), Const([[2, 2], [2, 2]])], [_x(dtype, [4, 5, 5, 8])])
+
+
+def _i16(shape=SHAPE, scale: float = 0.001) -> In:
+    return In(list(shape), "int16", scale, 0)
+
+
 RELU, RELU_N1_TO_1, RELU6 = 1, 2, 3
 CASES = {
     # element-wise, int8 with different input and output quantization, broadcasts, fused activations
@@ -203,6 +237,66 @@ CASES = {
                                                   [In([1, 4, 3], "int8", 0.2, 1)], options("BatchMatMul")),
     "arg_max_int8": lambda p: operator_model(p, "ARG_MAX", [_x("int8", [1, 10]), Const([1])], [In([1], "int32")],
                                              options("ArgMax", outputType=2)),
+
+    # forms added in session 17 (a second sweep of 62 forms: the first three were checked against a wrong
+    # reference or failed naming nothing)
+    "space_to_batch_int8": _space_to_batch(),  # TFLite Micro's int8 kernel pads with an unset value
+    "space_to_batch_float32": _space_to_batch("float32"),
+    "batch_to_space_int8": _op("BATCH_TO_SPACE_ND", [_x("int8", [4, 5, 5, 8]), Const([2, 2]),
+                                                     Const([[1, 1], [1, 1]])], [_x("int8", [1, 8, 8, 8])]),
+    "less_float32_bool_output": _op("LESS", [_x("float32"), _x("float32")], [In(SHAPE, "bool")]),
+    "select_v2_float32_bool_input": _op("SELECT_V2", [In(SHAPE, "bool"), _x("float32"), _x("float32")],
+                                        [_x("float32")]),
+    "div_int8": _op("DIV", [_x(), _x()], [_y()], options("Div")),  # the converter rejects it: refused by name
+    "conv_int16": _conv_16x8_or_float(),
+    "conv_int16_stride2_valid": _conv_16x8_or_float(stride=2, padding=1),
+    "depthwise_int16": _conv_16x8_or_float("DEPTHWISE_CONV_2D"),
+    "conv_float32": _conv_16x8_or_float(dtype="float32"),
+    "depthwise_float32": _conv_16x8_or_float("DEPTHWISE_CONV_2D", "float32"),
+    **{f"{k.lower()}_int16": _op(k, [_i16([1, 9, 9, 8])], [_i16([1, 5, 5, 8])],
+                                 options("Pool2D", padding=0, strideW=2, strideH=2, filterWidth=3, filterHeight=3))
+       for k in ("AVERAGE_POOL_2D", "MAX_POOL_2D")},
+    "concatenation_int16": _op("CONCATENATION", [_i16(), _i16()], [_i16([1, 6, 5, 16])],
+                               options("Concatenation", axis=3)),
+    "sub_int16": _op("SUB", [_i16(), _i16(scale=0.002)], [_i16(scale=0.003)], options("Sub")),
+    "mean_hw_int16": _op("MEAN", [_i16(), Const([1, 2])], [_i16([1, 1, 1, 8])], options("Reducer", keepDims=True)),
+    "mean_hw_float32": _op("MEAN", [_x("float32"), Const([1, 2])], [_x("float32", [1, 8])],
+                           options("Reducer", keepDims=False)),
+    "reduce_min_int8": _op("REDUCE_MIN", [_x(), Const([3])], [_x("int8", [1, 6, 5])], options("Reducer")),
+    "arg_max_float32_channels": _op("ARG_MAX", [_x("float32"), Const([3])], [In([1, 6, 5], "int32")],
+                                    options("ArgMax", outputType=2)),
+    "minimum_int8": _op("MINIMUM", [_x(), _x()], [_x()]),
+    "maximum_int8_broadcast": _op("MAXIMUM", [_x(), _x("int8", [1, 1, 1, 8])], [_x()]),
+    "add_int8_two_broadcasts": _op("ADD", [_x("int8", [1, 6, 1, 8]), _y("int8", [1, 1, 5, 8])],
+                                   [_y("int8", SHAPE, 0.07, 2)], options("Add")),
+    "mul_int8_constant": _op("MUL", [_x(), Const([[[[40]]]], "int8", 0.02, 0)], [_y()], options("Mul")),
+    "prelu_int8": _op("PRELU", [_x(), Const(_rng.integers(-50, 100, [1, 1, 8]), "int8", 0.004, 0)], [_y()]),
+    "prelu_float32": _op("PRELU", [_x("float32"), Const(_rng.uniform(0, 0.5, [1, 1, 8]), "float32")],
+                         [_x("float32")]),
+    "log_softmax_float32": _op("LOG_SOFTMAX", [_x("float32", [1, 10])], [_x("float32", [1, 10])]),
+    "l2_normalization_float32": _op("L2_NORMALIZATION", [_x("float32")], [_x("float32")], options("L2Norm")),
+    "cast_int8_to_float32": _op("CAST", [In(SHAPE, "int8")], [In(SHAPE, "float32")]),
+    "gather_nd_int8": _op("GATHER_ND", [_x(), Const([[0, 1], [0, 4]])], [_x("int8", [2, 5, 8])]),
+    "space_to_depth_int8": _op("SPACE_TO_DEPTH", [_x("int8", [1, 6, 4, 8])], [_x("int8", [1, 3, 2, 32])],
+                               options("SpaceToDepth", blockSize=2)),
+    "pack_int8": _op("PACK", [_x(), _x()], [_x("int8", [2, 1, 6, 5, 8])], options("Pack", valuesCount=2)),
+    "unpack_int8": _op("UNPACK", [_x("int8", [1, 6, 5, 2])], [_x("int8", [1, 6, 5])] * 2,
+                       options("Unpack", num=2, axis=3)),
+    "split_int8": _op("SPLIT", [Const(3), _x()], [_x("int8", [1, 6, 5, 4])] * 2, options("Split", numSplits=2)),
+    "fully_connected_float32": _op("FULLY_CONNECTED", [_x("float32", [1, 12]),
+                                                       Const(_rng.normal(0, .3, [5, 12]), "float32"),
+                                                       Const(_rng.normal(0, .1, 5), "float32")],
+                                   [_x("float32", [1, 5])], options("FullyConnected")),
+    "fully_connected_int8_no_bias": _op("FULLY_CONNECTED", [_x("int8", [1, 12]),
+                                                            Const(_rng.integers(-127, 128, [5, 12]), "int8", 0.005),
+                                                            None], [_y("int8", [1, 5], 0.08, -4)],
+                                        options("FullyConnected")),
+    "transpose_conv_float32": _op("TRANSPOSE_CONV", [Const([1, 10, 10, 3]),
+                                                     Const(_rng.normal(0, 0.3, [3, 3, 3, 4]), "float32"),
+                                                     _x("float32", [1, 5, 5, 4]),
+                                                     Const(_rng.normal(0, .1, 3), "float32")],
+                                  [_x("float32", [1, 10, 10, 3])],
+                                  options("TransposeConv", padding=0, strideW=2, strideH=2)),
 }
 
 

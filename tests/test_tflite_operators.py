@@ -1,4 +1,4 @@
-"""The TFLite single-operator battery (`benchmarks/tflite_operators.py`, -m slow: 90 compiles, ~4 min on 2 cores):
+"""The TFLite single-operator battery (`benchmarks/tflite_operators.py`, -m slow: 126 compiles, ~5 min on 2 cores):
 every model TFLite Micro runs either matches it or is refused naming the operator."""
 
 from __future__ import annotations
@@ -21,4 +21,4 @@ def test_every_operator_model_matches_tflite_micro_or_is_refused(tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     bad = [r for r in result["rows"] if r["status"] not in ("pass", "refused")]
     assert not bad, bad
-    assert result["summary"]["pass"] >= 80
+    assert result["summary"]["pass"] >= 115

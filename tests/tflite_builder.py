@@ -7,21 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
 
-from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
-
-
-def _operator_code(model, builtin: int) -> int:
-    for i, code in enumerate(model.operatorCodes):
-        if max(code.deprecatedBuiltinCode, code.builtinCode) == builtin:
-            return i
-    code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = builtin
-    code.version = 2
-    model.operatorCodes.append(code)
-    return len(model.operatorCodes) - 1
+from mlir_fdt.reference.tflite_schema import operator_code as _operator_code
+from mlir_fdt.reference.tflite_schema import save as _save
+from mlir_fdt.reference.tflite_schema import schema
 
 
 def _uint8_tensor(model, graph, shape: list[int], name: str, scale: float, zero_point: int) -> int:
@@ -39,13 +29,6 @@ def _operator(code: int, source: int, result: int):
     op = schema.OperatorT()
     op.opcodeIndex, op.inputs, op.outputs = code, [source], [result]
     return op
-
-
-def _save(model, target: Path) -> Path:
-    b = flatbuffers.Builder(1024)
-    b.Finish(model.Pack(b), file_identifier=b"TFL3")
-    target.write_bytes(b.Output())
-    return target
 
 
 def with_uint8_io(source: Path, target: Path, input_scale: float = 0.05, input_zero_point: int = 128) -> Path:

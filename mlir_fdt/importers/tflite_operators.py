@@ -111,7 +111,7 @@ def tfl_op_names(text: str) -> list[str]:
 
 # TOSA ops the converter builds for TFLite operators of another name (int8 ELU: a `tosa.exp` it then rejects)
 _TOSA_OP_SOURCES = {"exp": ("EXP", "ELU", "SOFTMAX", "LOG_SOFTMAX", "GELU"), "tanh": ("TANH", "GELU"),
-                    "sigmoid": ("LOGISTIC", "HARD_SWISH"), "abs": ("ABS",)}
+                    "sigmoid": ("LOGISTIC", "HARD_SWISH"), "abs": ("ABS",), "mul": ("MUL", "DIV")}
 
 
 def same_named_operators(text: str) -> list[str]:

@@ -52,8 +52,12 @@ def _why(messages: list[str], error: Exception) -> str:
 
 def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
     """An interpreter whose arena fits the model: doubled from 256 KiB until TFLite Micro can
-    allocate every tensor. FdtError with TFLite Micro's own reason when it cannot run the model."""
+    allocate every tensor. FdtError with TFLite Micro's own reason when it cannot run the model. Operators its
+    kernels compute otherwise than TFLite defines them are rewritten first (`tflm_kernel_faults`)."""
+    from .tflm_kernel_faults import reference_model
     runtime = _runtime()
+    source = model
+    model = reference_model(model)
     config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all_tensors
               else runtime.InterpreterConfig.kAllocationRecording)
     arena = FIRST_ARENA_BYTES
@@ -67,7 +71,7 @@ def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
             if too_small and arena < LAST_ARENA_BYTES:
                 arena *= 2
                 continue
-            raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+            raise FdtError(f"{source}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
 
 
 def _invoke(model: Path, inputs: list[np.ndarray], print_allocations: bool = False,
