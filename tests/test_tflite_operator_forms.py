@@ -58,3 +58,11 @@ def test_an_int8_div_the_converter_rejects_is_named(tmp_path):
     model = operator_model(tmp_path / "div.tflite", "DIV", [x, x], [In(SHAPE, "int8", 0.04, -5)], options("Div"))
     with pytest.raises(FdtError, match="operator 0 DIV .*the TFLite to TOSA converter rejects it"):
         compile_model(model, tmp_path / "out", CompileOptions(objective="untiled"))
+
+
+def test_a_model_without_inputs_is_refused_clearly(tmp_path):
+    """A FILL of constants: the converter failed with no message."""
+    model = operator_model(tmp_path / "fill.tflite", "FILL", [Const([1, 3, 4]), Const(2.5, "float32")],
+                           [In([1, 3, 4], "float32")])
+    with pytest.raises(FdtError, match="the model has no inputs"):
+        compile_model(model, tmp_path / "out", CompileOptions(objective="untiled"))

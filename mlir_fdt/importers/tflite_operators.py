@@ -97,6 +97,8 @@ def check_known_unsupported(model: TfliteModel) -> None:
     bad = [op for op in model.operators if reason(op) is not None]
     if bad:
         raise _refusal(model.path, bad, reason)
+    if not model.inputs:  # the converter failed on it with no message
+        raise FdtError(f"{model.path}: the model has no inputs: its outputs are constants, nothing to compute")
 
 
 def tfl_op_names(text: str) -> list[str]:
