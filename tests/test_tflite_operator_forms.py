@@ -28,14 +28,17 @@ def _space_to_batch(path, zero_point: int, dtype: str = "int8"):
     return operator_model(path, "SPACE_TO_BATCH_ND", [x, Const([2, 2]), Const([[2, 2], [2, 2]])], [y])
 
 
-def test_the_reference_pads_space_to_batch_with_the_zero_point_every_time(tmp_path):
-    """TFLite Micro's int8 kernel padded with what its buffer held before (0, 32, 80 in one process)."""
-    model = _space_to_batch(tmp_path / "s2b.tflite", 3)
-    other = _space_to_batch(tmp_path / "other.tflite", -20)
-    for _ in range(3):  # another model run in between leaves other bytes behind
-        run_tflite_micro(other, [np.full([1, 6, 6, 8], 90, np.int8)], 1)
-        out = run_tflite_micro(model, [np.full([1, 6, 6, 8], 50, np.int8)], 1)[0]
-        assert sorted(np.unique(out)) == [3, 50]
+@pytest.mark.parametrize("dtype,pad", [("int8", 3), ("float32", 0.0)])
+def test_the_reference_pads_space_to_batch_with_the_zero_point_every_time(tmp_path, dtype, pad):
+    """TFLite Micro's kernel padded with what its buffer held before (int8: 0, 32, 80 in one process)."""
+    model = _space_to_batch(tmp_path / "s2b.tflite", 3 if dtype == "int8" else 0, dtype)
+    others = [_space_to_batch(tmp_path / "other.tflite", -20),
+              _space_to_batch(tmp_path / "other_f.tflite", 0, "float32")]
+    for _ in range(3):  # other models run in between leave other bytes behind
+        for other in others:
+            run_tflite_micro(other, [np.full([1, 6, 6, 8], 90, np.int8 if other.stem == "other" else np.float32)], 1)
+        out = run_tflite_micro(model, [np.full([1, 6, 6, 8], 50, dtype)], 1)[0]
+        assert sorted(np.unique(out)) == [pad, 50]
 
 
 @pytest.mark.parametrize("zero_point,dtype", [(3, "int8"), (-128, "int8"), (0, "float32")])

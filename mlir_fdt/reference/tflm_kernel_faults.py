@@ -1,12 +1,12 @@
 """Operators that the installed TFLite Micro kernels compute otherwise than TFLite defines them, rewritten, for the
 reference run only, into operators of the same function that its kernels compute right.
 
-int8 SPACE_TO_BATCH_ND with padding: the kernel's Prepare leaves its padding value unset, so the padded elements
-hold whatever the operator's persistent buffer held before (0, 32 and 80 seen in one process: the reference was not
-even deterministic), where TensorFlow Lite pads with the zero point (a real 0), as the converter's TOSA and so the
-compiled program do. For the reference such an operator becomes a PAD (TFLite Micro pads int8 with the zero point)
-and a SPACE_TO_BATCH_ND without padding. Tensors keep their indices (new ones are appended), so the intermediates
-check reads the same tensors.
+SPACE_TO_BATCH_ND with padding: the kernel's Prepare leaves its padding value unset, so the padded elements hold
+whatever the operator's persistent buffer held before (int8: 0, 32 and 80 seen in one process; float32 too, after
+other models ran in the process: the reference was not even deterministic), where TensorFlow Lite pads with the zero
+point (a real 0), as the converter's TOSA and so the compiled program do. For the reference such an operator becomes
+a PAD (TFLite Micro pads with the zero point, 0.0 for float32) and a SPACE_TO_BATCH_ND without padding. Tensors
+keep their indices (new ones are appended), so the intermediates check reads the same tensors.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _constant(schema, model, graph, values: np.ndarray, name: str) -> int:
 
 
 def _padded_space_to_batch(data: bytes) -> bytes | None:
-    """The model with each padded int8 SPACE_TO_BATCH_ND split into PAD + SPACE_TO_BATCH_ND (None: none to split)."""
+    """The model with each padded SPACE_TO_BATCH_ND split into PAD + SPACE_TO_BATCH_ND (None: none to split)."""
     from .tflite_schema import builtin_code, operator_code, schema, serialize
     model = schema.ModelT.InitFromPackedBuf(data, 0)
     graph = model.subgraphs[0]
@@ -41,7 +41,7 @@ def _padded_space_to_batch(data: bytes) -> bytes | None:
             x, paddings = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[2]]
             stored = model.buffers[paddings.buffer].data if paddings.buffer else None
             pads = np.frombuffer(bytes(stored), np.int32).reshape(-1, 2) if stored is not None and len(stored) else None
-            if x.type == schema.TensorType.INT8 and pads is not None and pads.any():
+            if pads is not None and pads.any():
                 spec = np.zeros([len(x.shape), 2], np.int32)
                 spec[1:1 + len(pads)] = pads
                 padded = schema.TensorT()
