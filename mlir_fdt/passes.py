@@ -65,6 +65,7 @@ _PASSES = {
     "fdt-use-arm-dsp": "mlir_fdt.kernels.simd32:UseArmDsp",
     "fdt-lower-to-loops": "mlir_fdt.codegen.wrap_executable:LowerToLoops",
     "fdt-widen-bool-buffers": "mlir_fdt.codegen.widen_bool_buffers:WidenBoolBuffers",
+    "fdt-resolve-branch-dims": "mlir_fdt.codegen.resolve_branch_dims:ResolveBranchDims",
     "fdt-outline-loop-nests": "mlir_fdt.codegen.outline_loop_nests:OutlineLoopNests",
     "fdt-wrap-executable": "mlir_fdt.codegen.wrap_executable:WrapExecutable",
 }
