@@ -53,7 +53,11 @@ def stream_allowed(graph: LayerGraph, a: int, b: int) -> bool:
     but the last read by layers themselves (no reshape or concat between: a row window cannot follow them) and
     each layer after the first reading an earlier one."""
     layers = graph.layers[a:b + 1]
-    if b <= a or not ffmt_allowed(graph, a, b) or any(layer.kind not in STREAM_KINDS for layer in layers):
+    if b <= a or any(layer.kind not in STREAM_KINDS for layer in layers):
+        return False
+    # rows all along: HxWxC maps, or TxC ones (a Conv1D model's, its unit height folded)
+    if any(layer.rank not in (2, 3) for layer in layers[:-1]) or \
+            not (layers[-1].rank in (2, 3) or layers[-1].global_pool):
         return False
     if any(layer.direct_consumers is None for layer in layers[:-1]):
         return False

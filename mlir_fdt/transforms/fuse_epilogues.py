@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import entry_function, ir, strip_attributes, walk_ops
-from ..analysis.layers import accumulator_init, find_layers, is_elementwise_continuation, single_user
+from ..ir import entry_function, ir, linalg, strip_attributes, tensor, walk_ops
+from ..analysis.layers import LAYER_ATTR, accumulator_init, find_layers, is_elementwise_continuation, single_user
 from ..analysis.linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
 from ..passes import ModulePass
 from .transform_library import TransformScript
@@ -33,6 +33,35 @@ def privatize_inits(block: ir.Block) -> None:
         if init is not None and len(list(init.results[0].uses)) > 1:
             clone = init.clone(ir.InsertionPoint(op))
             op.operands[num_inputs(op)] = clone.results[0]
+
+
+def copy_out_lone_reductions(layers: list) -> None:
+    """Give a layer that is its reduction alone (a max pooling keeping its input's quantization: no bias, no
+    requantization) a copy into a fresh tensor as its epilogue, the layer's anchor from then on. Tiled, the copy's
+    loop takes the reduction and its accumulator fill with it, as an epilogue does: the accumulator is one element.
+    Without it the fill stayed a nest of its own over the whole output, before the reduction's (a pass over the
+    output, and the output born apart from the input it dies with: no shifted alias)."""
+    for layer in layers:
+        anchor = layer.anchor
+        if anchor not in layer.reductions or accumulator_init(anchor) is None:
+            continue
+        result = anchor.results[0]
+        t = ir.RankedTensorType(result.type)
+        identity = ir.AffineMap.get_identity(t.rank)
+        with ir.InsertionPoint.after(anchor), anchor.location:
+            empty = tensor.EmptyOp(t.shape, t.element_type).result
+            copy = linalg.GenericOp([t], [result], [empty], ir.ArrayAttr.get([ir.AffineMapAttr.get(identity)] * 2),
+                                    ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * t.rank))
+            block = copy.regions[0].blocks.append(t.element_type, t.element_type)
+            with ir.InsertionPoint(block):
+                linalg.YieldOp([block.arguments[0]])
+        for key in (LAYER_ATTR,):
+            if key in anchor.attributes:
+                copy.operation.attributes[key] = anchor.attributes[key]
+        result.replace_all_uses_except(copy.results[0], copy.operation)
+        layer.members.append(anchor)
+        layer.members.append(accumulator_init(anchor))
+        layer.anchor = copy.operation
 
 
 def blocks_with_reductions(fn) -> list[ir.Block]:
@@ -84,6 +113,8 @@ class FuseEpilogues(ModulePass):
             for block in blocks:
                 privatize_inits(block)
             layers = [layer for block in blocks for layer in find_layers(block)]
+            with ir.Location.unknown():
+                copy_out_lone_reductions(layers)
             groups = [(layer.anchor, layer.members, layer.rank) for layer in layers]
             owned = {op for layer in layers for op in [layer.anchor, *layer.members]}
             for block in dict.fromkeys([fn.regions[0].blocks[0], *blocks]):

@@ -155,7 +155,7 @@ class StreamedPath:
         self.chain = chain
         self.input_streamed = _asks_for_streamed_inputs(chain[0].anchor)
         for k, layer in enumerate(chain):
-            if layer.rank != 3 and not (k == len(chain) - 1 and k > 0 and is_global_pool(layer)):
+            if layer.rank not in (2, 3) and not (k == len(chain) - 1 and k > 0 and is_global_pool(layer)):
                 raise FdtError(f"plan: stream needs layers with an HxWxC output (or a global pooling last); "
                                f"{layer.name} has shape {layer.shape}")
         self.nodes: dict = {}      # ir.Value -> _Node, in production order
