@@ -50,6 +50,7 @@ _PASSES = {
     "fdt-bufferize": "mlir_fdt.transforms.bufferize:Bufferize",
     "fdt-stream-input": "mlir_fdt.memory.stream_input:StreamInput",
     "fdt-plan-memory": "mlir_fdt.memory.plan_memory:PlanMemory",
+    "fdt-fold-unit-loops": "mlir_fdt.kernels.fold_unit_loops:FoldUnitLoops",
     "fdt-peel-padded-windows": "mlir_fdt.kernels.peel_padded_windows:PeelPaddedWindows",
     "fdt-pool-windows": "mlir_fdt.kernels.pool_windows:PoolWindows",
     "fdt-helium-dot-products": "mlir_fdt.kernels.helium_dot_products:HeliumDotProducts",

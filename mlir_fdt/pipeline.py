@@ -63,8 +63,8 @@ def kernel_passes(kernels: str) -> tuple[str, ...]:
     if kernels not in KERNELS:
         raise FdtError(f"unknown kernels '{kernels}' (known: {', '.join(KERNELS)})")
     chosen = {"scalar": (), "simd32": SIMD32_PASSES, "helium": HELIUM_PASSES}[kernels]
-    return ("fdt-peel-padded-windows", *chosen, "fdt-pool-windows", "fdt-lower-to-loops", "fdt-resolve-branch-dims",
-            "fdt-widen-bool-buffers")
+    return ("fdt-fold-unit-loops", "fdt-peel-padded-windows", *chosen, "fdt-pool-windows", "fdt-lower-to-loops",
+            "fdt-resolve-branch-dims", "fdt-widen-bool-buffers")
 
 
 def named_pipeline(name: str, options: dict[str, str]) -> list[str] | None:

@@ -238,8 +238,12 @@ class PlanMemory(ModulePass):
             apply_plan(fn, placed, placed_offsets, layout.size)
             verify_views(fn, max(layout.size, 1), self.alignment)
             bound, at = planners.peak(sizes, lifetimes, overlaps)
+            # where the search should cut: where the live bytes peak, and, when the layout could not reach that bound
+            # (shifted aliases along a chain drift down the arena), wherever a buffer at the arena's top is live
+            tops = [lt for size, lt, o in zip(sizes, lifetimes, layout.offsets) if o + size == layout.size] \
+                if layout.size > bound else []
             peak_layers = sorted(name for name, (first, last) in steps.items()
-                                 if any(first <= b and a <= last for a, b in at))
+                                 if any(first <= b and a <= last for a, b in [*at, *tops]))
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, bound,
                               [PlannedBuffer(b.name, b.kind, b.size, o, b.first, b.last, label, tuple(b.output_views))
                                for b, o, label in zip(placed, placed_offsets, labels)], len(at), peak_layers,
