@@ -83,6 +83,19 @@ def call_new_function(module: ir.Module, text: str, operands: list[ir.Value]) ->
                                attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
 
 
+def copy_of(value: ir.Value) -> ir.Operation:
+    """A `linalg.generic` copying tensor `value` into a fresh one (at the current insertion point)."""
+    t = ir.RankedTensorType(value.type)
+    identity = ir.AffineMap.get_identity(t.rank)
+    empty = tensor.EmptyOp(t.shape, t.element_type).result
+    op = linalg.GenericOp([t], [value], [empty], ir.ArrayAttr.get([ir.AffineMapAttr.get(identity)] * 2),
+                          ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * t.rank))
+    block = op.regions[0].blocks.append(t.element_type, t.element_type)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([block.arguments[0]])
+    return op.operation
+
+
 def location_name(op: ir.Operation) -> str | None:
     """The name of the op's NameLoc (`loc("tensor/name"(...))`: the converter's debug location, the TFLite
     tensor the op computes), else None."""

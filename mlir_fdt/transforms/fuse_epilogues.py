@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import entry_function, ir, linalg, strip_attributes, tensor, walk_ops
+from ..ir import copy_of, entry_function, ir, strip_attributes, walk_ops
 from ..analysis.layers import LAYER_ATTR, accumulator_init, find_layers, is_elementwise_continuation, single_user
 from ..analysis.linalg_util import has_reduction, is_all_parallel, iterator_kinds, num_inputs
 from ..passes import ModulePass
@@ -46,22 +46,14 @@ def copy_out_lone_reductions(layers: list) -> None:
         if anchor not in layer.reductions or accumulator_init(anchor) is None:
             continue
         result = anchor.results[0]
-        t = ir.RankedTensorType(result.type)
-        identity = ir.AffineMap.get_identity(t.rank)
         with ir.InsertionPoint.after(anchor), anchor.location:
-            empty = tensor.EmptyOp(t.shape, t.element_type).result
-            copy = linalg.GenericOp([t], [result], [empty], ir.ArrayAttr.get([ir.AffineMapAttr.get(identity)] * 2),
-                                    ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * t.rank))
-            block = copy.regions[0].blocks.append(t.element_type, t.element_type)
-            with ir.InsertionPoint(block):
-                linalg.YieldOp([block.arguments[0]])
-        for key in (LAYER_ATTR,):
-            if key in anchor.attributes:
-                copy.operation.attributes[key] = anchor.attributes[key]
-        result.replace_all_uses_except(copy.results[0], copy.operation)
+            copy = copy_of(result)
+        if LAYER_ATTR in anchor.attributes:
+            copy.attributes[LAYER_ATTR] = anchor.attributes[LAYER_ATTR]
+        result.replace_all_uses_except(copy.results[0], copy)
         layer.members.append(anchor)
         layer.members.append(accumulator_init(anchor))
-        layer.anchor = copy.operation
+        layer.anchor = copy
 
 
 def blocks_with_reductions(fn) -> list[ir.Block]:

@@ -11,20 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis.linalg_util import defining_op
-from ..ir import entry_function, ir, linalg, tensor
+from ..ir import copy_of, entry_function, ir
 from ..passes import ModulePass
-
-
-def _copy(value: ir.Value) -> ir.Value:
-    t = ir.RankedTensorType(value.type)
-    identity = ir.AffineMap.get_identity(t.rank)
-    empty = tensor.EmptyOp(t.shape, t.element_type).result
-    op = linalg.GenericOp([t], [value], [empty], ir.ArrayAttr.get([ir.AffineMapAttr.get(identity)] * 2),
-                          ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * t.rank))
-    block = op.regions[0].blocks.append(t.element_type, t.element_type)
-    with ir.InsertionPoint(block):
-        linalg.YieldOp([block.arguments[0]])
-    return op.results[0]
 
 
 @dataclass(frozen=True)
@@ -43,4 +31,4 @@ class MaterializeConstantOutputs(ModulePass):
                 if producer is not None and producer.name == "arith.constant" and \
                         isinstance(value.type, ir.RankedTensorType):
                     with ir.InsertionPoint(ret):
-                        ret.operands[i] = _copy(value)
+                        ret.operands[i] = copy_of(value).results[0]
