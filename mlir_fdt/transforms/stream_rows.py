@@ -93,6 +93,11 @@ def _row_read(op: ir.Operation, operand: int) -> tuple[int, int] | None:
     row_dim = ir.AffineDimExpr(out_rows).position
     expr = maps[operand].results[0] if maps[operand].results else None
     if expr is None or not involves_dim(expr, row_dim):
+        if any(involves_dim(e, row_dim) for e in maps[operand].results):
+            # (an output of height 1 folded to WxC whose input keeps a padded height: its rows are the
+            # input's columns; a row-by-row copy of the input would read the wrong ones)
+            raise FdtError(f"plan: stream: {op.name} at {op.location} reads its output's rows along another axis "
+                           "of its input")
         return None
     if isinstance(expr, ir.AffineDimExpr):
         return 1, 1

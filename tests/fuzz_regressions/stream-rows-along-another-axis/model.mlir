@@ -1,0 +1,40 @@
+func.func @main(%arg0: tensor<1x1x3x3xi8>) -> tensor<1x1x2x3xi8> {
+    %v0 = tosa.const values(dense<"0x25A54DD7E0FDBD36E86A1A2815C42414F53720914E051D9E28C75C20D4AAEF86AA1B059A"> : tensor<3x2x2x3xi8>) : () -> tensor<3x2x2x3xi8>
+    %v1 = tosa.const values(dense<"0x0DD9FFFF87CEFFFFAE1D0000"> : tensor<3xi32>) : () -> tensor<3xi32>
+    %v2 = tosa.const values(dense<-25> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v3 = tosa.const values(dense<0> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v4 = tosa.conv2d %arg0, %v0, %v1, %v2, %v3 pad([0, 1, 0, 1]) stride([1, 1]) dilation([1, 1]) acc_type(i32) : (tensor<1x1x3x3xi8>, tensor<3x2x2x3xi8>, tensor<3xi32>, tensor<1xi8>, tensor<1xi8>) -> tensor<1x1x3x3xi32>
+    %v5 = tosa.const values(dense<"0x67DF81769A707B5C30CBC94F"> : tensor<3xi32>) : () -> tensor<3xi32>
+    %v6 = tosa.const values(dense<"0x282928"> : tensor<3xi8>) : () -> tensor<3xi8>
+    %v7 = tosa.const values(dense<0> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v8 = tosa.const values(dense<-18> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v9 = tosa.rescale %v4, %v5, %v6, %v7, %v8 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(true) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi32>, tensor<3xi32>, tensor<3xi8>, tensor<1xi32>, tensor<1xi8>) -> tensor<1x1x3x3xi8>
+    %v10 = tosa.clamp %v9 min_val(-128 : i8) max_val(127 : i8) : (tensor<1x1x3x3xi8>) -> tensor<1x1x3x3xi8>
+    %v11 = tosa.const values(dense<"0x00000040"> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v12 = tosa.const values(dense<"0x0A"> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v13 = tosa.rescale %arg0, %v11, %v12, %v2, %v7 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(false) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi8>, tensor<1xi32>, tensor<1xi8>, tensor<1xi8>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+    %v14 = tosa.const values(dense<"0x9964E465"> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v15 = tosa.const values(dense<"0x20"> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v16 = tosa.rescale %v13, %v14, %v15, %v7, %v7 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(false) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi32>, tensor<1xi32>, tensor<1xi8>, tensor<1xi32>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+    %v17 = tosa.const values(dense<"0x00000040"> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v18 = tosa.const values(dense<"0x0A"> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v19 = tosa.rescale %v10, %v17, %v18, %v8, %v7 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(false) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi8>, tensor<1xi32>, tensor<1xi8>, tensor<1xi8>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+    %v20 = tosa.const values(dense<"0x9BCA7A62"> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v21 = tosa.const values(dense<"0x20"> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v22 = tosa.rescale %v19, %v20, %v21, %v7, %v7 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(false) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi32>, tensor<1xi32>, tensor<1xi8>, tensor<1xi32>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+    %v23 = tosa.add %v16, %v22 : (tensor<1x1x3x3xi32>, tensor<1x1x3x3xi32>) -> tensor<1x1x3x3xi32>
+    %v24 = tosa.const values(dense<"0x14D34E4F"> : tensor<1xi32>) : () -> tensor<1xi32>
+    %v25 = tosa.const values(dense<"0x32"> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v26 = tosa.const values(dense<38> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v27 = tosa.rescale %v23, %v24, %v25, %v7, %v26 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(false) input_unsigned(false) output_unsigned(false) : (tensor<1x1x3x3xi32>, tensor<1xi32>, tensor<1xi8>, tensor<1xi32>, tensor<1xi8>) -> tensor<1x1x3x3xi8>
+    %v28 = tosa.clamp %v27 min_val(-128 : i8) max_val(127 : i8) : (tensor<1x1x3x3xi8>) -> tensor<1x1x3x3xi8>
+    %v29 = tosa.const values(dense<"0x1CB019A7162D3615AA"> : tensor<3x1x1x3xi8>) : () -> tensor<3x1x1x3xi8>
+    %v30 = tosa.const values(dense<"0xF207000091F9FFFF9FFCFFFF"> : tensor<3xi32>) : () -> tensor<3xi32>
+    %v31 = tosa.conv2d %v28, %v29, %v30, %v26, %v3 pad([0, 0, 0, 0]) stride([1, 2]) dilation([1, 1]) acc_type(i32) : (tensor<1x1x3x3xi8>, tensor<3x1x1x3xi8>, tensor<3xi32>, tensor<1xi8>, tensor<1xi8>) -> tensor<1x1x2x3xi32>
+    %v32 = tosa.const values(dense<"0xB5956E5931B4FB7907A9EF77"> : tensor<3xi32>) : () -> tensor<3xi32>
+    %v33 = tosa.const values(dense<"0x262626"> : tensor<3xi8>) : () -> tensor<3xi8>
+    %v34 = tosa.const values(dense<23> : tensor<1xi8>) : () -> tensor<1xi8>
+    %v35 = tosa.rescale %v31, %v32, %v33, %v7, %v34 scale32(true) rounding_mode<DOUBLE_ROUND> per_channel(true) input_unsigned(false) output_unsigned(false) : (tensor<1x1x2x3xi32>, tensor<3xi32>, tensor<3xi8>, tensor<1xi32>, tensor<1xi8>) -> tensor<1x1x2x3xi8>
+    %v36 = tosa.clamp %v35 min_val(23 : i8) max_val(127 : i8) : (tensor<1x1x2x3xi8>) -> tensor<1x1x2x3xi8>
+    return %v36 : tensor<1x1x2x3xi8>
+}
