@@ -56,3 +56,30 @@ def conv1d_model(path: Path, steps: int = 512, channels: int = 3, layers=IMU_LAY
     y = m.tensor([1, 6], "int8", "y", 0.1, 0)
     m.operator(schema.BuiltinOperator.FULLY_CONNECTED, [pooled, w, b], [y], *options("FullyConnected"))
     return m.save([x], [y], path)
+
+
+def onnx_conv1d_model(path: Path, steps: int = 256, seed: int = 7) -> Path:
+    """The same kind of model as PyTorch exports it to ONNX (float32, NCW): Conv(k5, pad 2) + Relu + MaxPool(2),
+    twice, a stride-2 Conv, GlobalAveragePool, Flatten, Gemm."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    nodes, inits, c, cur = [], [], 3, "x"
+    for k, (c_out, kernel, stride, pool) in enumerate([(16, 5, 1, True), (32, 5, 1, True), (32, 3, 2, False)]):
+        inits += [numpy_helper.from_array(rng.normal(0, 0.3, [c_out, c, kernel]).astype(np.float32), f"w{k}"),
+                  numpy_helper.from_array(rng.normal(0, 0.1, [c_out]).astype(np.float32), f"b{k}")]
+        nodes += [helper.make_node("Conv", [cur, f"w{k}", f"b{k}"], [f"c{k}"], kernel_shape=[kernel],
+                                   pads=[kernel // 2, kernel // 2], strides=[stride]),
+                  helper.make_node("Relu", [f"c{k}"], [f"r{k}"])]
+        cur, c = f"r{k}", c_out
+        if pool:
+            nodes.append(helper.make_node("MaxPool", [cur], [f"p{k}"], kernel_shape=[2], strides=[2]))
+            cur = f"p{k}"
+    inits += [numpy_helper.from_array(rng.normal(0, 0.3, [6, c]).astype(np.float32), "fc_w"),
+              numpy_helper.from_array(rng.normal(0, 0.1, [6]).astype(np.float32), "fc_b")]
+    nodes += [helper.make_node("GlobalAveragePool", [cur], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+              helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y"], transB=1)]
+    graph = helper.make_graph(nodes, "conv1d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, steps])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path

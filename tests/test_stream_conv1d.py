@@ -54,3 +54,15 @@ def test_a_max_pooling_output_trails_its_input(tmp_path):
     sizes = {b["label"]: b["bytes"] for b in report["buffers"]}
     assert report["arena_bytes"] < sum(sizes.values()), (report["arena_bytes"], sizes)
     assert report["shifted_aliases"]
+
+
+def test_an_onnx_conv1d_model_runs_channels_last_and_streams(tmp_path):
+    """PyTorch's Conv1d/MaxPool1d export NCW: they were left channels-first (no SIMD-friendly reduction, no rows to
+    stream: the search's stream candidates failed). Now NWC as the 2-D ones are NHWC."""
+    from conv1d_models import onnx_conv1d_model
+    model = onnx_conv1d_model(tmp_path / "conv1d.onnx")
+    untiled = compile_model(model, tmp_path / "untiled", CompileOptions(objective="untiled", run="host")).to_json()
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="min-ram", run="host", checks=2)).to_json()
+    assert untiled["match"] and report["match"] and report["reference"] == "onnxruntime"
+    assert any(p["method"] == "stream" for p in report["tiling_plan"]["paths"])
+    assert report["arena_bytes"] <= 0.6 * untiled["arena_bytes"], (report["arena_bytes"], untiled["arena_bytes"])

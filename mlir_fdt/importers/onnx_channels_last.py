@@ -24,14 +24,28 @@ import numpy as np
 from ..analysis.linalg_util import defining_op, dense_to_numpy, numpy_to_dense
 from ..ir import arith, ir, linalg, tensor, walk_ops
 
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
-CONVERTED = {  # NCHW op -> its NHWC twin (a function of the Python bindings' linalg) and whether weights move
-    "linalg.conv_2d_nchw_fchw": (linalg.conv_2d_nhwc_fhwc, True),
-    "linalg.conv_2d_nchw_fchw_q": (linalg.conv_2d_nhwc_fhwc_q, True),
-    "linalg.pooling_nchw_max": (linalg.pooling_nhwc_max, False),
-    "linalg.pooling_nchw_sum": (linalg.pooling_nhwc_sum, False),
+# channels-first op -> its channels-last twin (a function of the Python bindings' linalg) and how its constant
+# weights are permuted (None: no weights). 1-D (a PyTorch Conv1d/MaxPool1d/AvgPool1d: NCW) as 2-D: its twin
+# reads W x C contiguous; `linalg.conv_1d_nwc_wcf` takes WCF weights, which fdt-relayout-reduction-weights
+# lays out in read order.
+CONVERTED = {
+    "linalg.conv_2d_nchw_fchw": (linalg.conv_2d_nhwc_fhwc, (0, 2, 3, 1)),
+    "linalg.conv_2d_nchw_fchw_q": (linalg.conv_2d_nhwc_fhwc_q, (0, 2, 3, 1)),
+    "linalg.pooling_nchw_max": (linalg.pooling_nhwc_max, None),
+    "linalg.pooling_nchw_sum": (linalg.pooling_nhwc_sum, None),
+    "linalg.conv_1d_ncw_fcw": (linalg.conv_1d_nwc_wcf, (2, 1, 0)),
+    "linalg.pooling_ncw_max": (linalg.pooling_nwc_max, None),
+    "linalg.pooling_ncw_sum": (linalg.pooling_nwc_sum, None),
 }
+
+
+def to_channels_last(rank: int) -> tuple[int, ...]:
+    """NCHW -> NHWC (rank 4), NCW -> NWC (rank 3)."""
+    return (0, *range(2, rank), 1)
+
+
+def to_channels_first(rank: int) -> tuple[int, ...]:
+    return (0, rank - 1, *range(1, rank - 1))
 
 
 def _permuted(shape: list[int], perm: tuple[int, ...]) -> list[int]:
@@ -57,16 +71,17 @@ def transpose(value: ir.Value, perm: tuple[int, ...]) -> ir.Value:
 
 def _nhwc_input(value: ir.Value) -> ir.Value:
     """The NCHW `value` in NHWC: a `tensor.pad` of NCHW becomes the pad (permuted) of the transposed source."""
+    t = ir.RankedTensorType(value.type)
+    perm = to_channels_last(t.rank)
     pad = defining_op(value)
     if pad is None or pad.name != "tensor.pad" or len(list(pad.operands)) != 1 or len(list(value.uses)) != 1:
-        return transpose(value, TO_NHWC)
-    low = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_low"])), TO_NHWC)
-    high = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_high"])), TO_NHWC)
+        return transpose(value, perm)
+    low = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_low"])), perm)
+    high = _permuted(list(ir.DenseI64ArrayAttr(pad.attributes["static_high"])), perm)
     if any(v < 0 for v in low + high):  # padding known at run time only: transpose the padded map instead
-        return transpose(value, TO_NHWC)
-    source = transpose(pad.operands[0], TO_NHWC)
-    t = ir.RankedTensorType(value.type)
-    padded = tensor.PadOp(ir.RankedTensorType.get(_permuted(list(t.shape), TO_NHWC), t.element_type), source,
+        return transpose(value, perm)
+    source = transpose(pad.operands[0], perm)
+    padded = tensor.PadOp(ir.RankedTensorType.get(_permuted(list(t.shape), perm), t.element_type), source,
                           [], [], low, high)
     old_yield = list(pad.regions[0].blocks[0].operations)[-1]
     block = padded.regions[0].blocks.append(*[ir.IndexType.get()] * t.rank)
@@ -80,24 +95,25 @@ def _nhwc_init(value: ir.Value) -> ir.Value:
     empty tensor is made afresh in NHWC (a transposed copy of a whole float map would double its bytes)."""
     producer = defining_op(value)
     t = ir.RankedTensorType(value.type)
-    empty = tensor.EmptyOp(_permuted(list(t.shape), TO_NHWC), t.element_type).result
+    perm = to_channels_last(t.rank)
+    empty = tensor.EmptyOp(_permuted(list(t.shape), perm), t.element_type).result
     if producer is not None and producer.name == "linalg.fill":
         return linalg.fill(producer.operands[0], outs=[empty])
     if producer is not None and producer.name == "linalg.broadcast":
         added = [int(d) for d in ir.DenseI64ArrayAttr(producer.attributes["dimensions"])]
-        kept = [TO_NHWC.index(d) for d in range(t.rank) if d not in added]
+        kept = [perm.index(d) for d in range(t.rank) if d not in added]
         if kept == sorted(kept):  # the broadcast input's dimensions in the same order
             return linalg.broadcast(producer.operands[0], outs=[empty],
                                     dimensions=[d for d in range(t.rank) if d not in kept])
-    return transpose(value, TO_NHWC)
+    return transpose(value, perm)
 
 
-def _fhwc_weights(value: ir.Value) -> ir.Value | None:
-    """FCHW constant weights as an FHWC constant; None when not a constant."""
+def _fhwc_weights(value: ir.Value, perm: tuple[int, ...]) -> ir.Value | None:
+    """FCHW constant weights as an FHWC constant (FCW as WCF); None when not a constant."""
     const = defining_op(value)
     if const is None or const.name != "arith.constant":
         return None
-    array = np.ascontiguousarray(np.transpose(dense_to_numpy(const.attributes["value"]), TO_NHWC))
+    array = np.ascontiguousarray(np.transpose(dense_to_numpy(const.attributes["value"]), perm))
     t = ir.RankedTensorType(value.type)
     out_type = ir.RankedTensorType.get(list(array.shape), t.element_type)
     return arith.ConstantOp(out_type, numpy_to_dense(array, out_type)).result
@@ -106,31 +122,34 @@ def _fhwc_weights(value: ir.Value) -> ir.Value | None:
 def _is_matmul(op) -> bool:
     """A 1x1 convolution of a 1x1 map: the same bytes in NCHW and NHWC."""
     shape = list(ir.RankedTensorType(op.operands[0].type).shape)
-    return shape[2] == shape[3] == 1
+    return all(d == 1 for d in shape[2:])
 
 
 def _convert(op) -> bool:
-    build, moves_weights = CONVERTED[op.name]
-    if moves_weights and _is_matmul(op):
+    build, weight_perm = CONVERTED[op.name]
+    if weight_perm is not None and _is_matmul(op):
         return False
+    rank = ir.RankedTensorType(op.operands[0].type).rank
     with ir.InsertionPoint(op), op.location:
         weights = op.operands[1]
-        if moves_weights:
-            weights = _fhwc_weights(weights)
+        if weight_perm is not None:
+            weights = _fhwc_weights(weights, weight_perm)
             if weights is None:
                 return False
         image = _nhwc_input(op.operands[0])
         init = _nhwc_init(op.operands[len(op.operands) - 1])
         ins = [image, weights, *list(op.operands)[2:len(op.operands) - 1]]
-        result = build(*ins, outs=[init], strides=_attr_list(op, "strides"), dilations=_attr_list(op, "dilations"))
-        back = transpose(result, TO_NCHW)
+        spatial = rank - 2
+        result = build(*ins, outs=[init], strides=_attr_list(op, "strides", spatial),
+                       dilations=_attr_list(op, "dilations", spatial))
+        back = transpose(result, to_channels_first(rank))
     op.results[0].replace_all_uses_with(back)
     op.erase()
     return True
 
 
-def _attr_list(op, name: str) -> list[int]:
-    return [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])] if name in op.attributes else [1, 1]
+def _attr_list(op, name: str, spatial: int) -> list[int]:
+    return [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])] if name in op.attributes else [1] * spatial
 
 
 def _generic_transposes(module: ir.Module) -> None:
