@@ -211,6 +211,8 @@ class StreamedPath:
                 if shape is None:
                     continue  # weights, biases: whole
                 rows, stride = shape
+                if ir.RankedTensorType(value.type).rank not in (2, 3):  # a per-row vector: the rows are channels
+                    raise FdtError(f"plan: stream: {layer.name} reads a map that is not HxW or HxWxC")
                 if producer is not None and producer.name == "tensor.pad":
                     low, high, pad_value = _pad_of(producer)
                     src = producer.operands[0]
