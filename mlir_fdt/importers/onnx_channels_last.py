@@ -1,4 +1,6 @@
-"""An ONNX model's NCHW convolutions and poolings in NHWC, the layout the kernels and the TFLite path use.
+"""An ONNX model's NCHW (and NCW) convolutions and poolings in NHWC (NWC), the layout the kernels and the TFLite
+path use: convolutions, depthwise convolutions (PyTorch's `groups` = channels: `depthwise_conv_2d_nchw_chw`, also
+for a depthwise Conv1d), max and average poolings.
 
 ONNX is channels-first: torch-mlir lowers Conv to `linalg.conv_2d_nchw_fchw(_q)` and MaxPool/AveragePool
 to `linalg.pooling_nchw_*`. A reduction over (c, kh, kw) there reads kw contiguous elements at a time (a
@@ -33,6 +35,7 @@ CONVERTED = {
     "linalg.conv_2d_nchw_fchw_q": (linalg.conv_2d_nhwc_fhwc_q, (0, 2, 3, 1)),
     "linalg.pooling_nchw_max": (linalg.pooling_nhwc_max, None),
     "linalg.pooling_nchw_sum": (linalg.pooling_nhwc_sum, None),
+    "linalg.depthwise_conv_2d_nchw_chw": (linalg.depthwise_conv_2d_nhwc_hwc, (1, 2, 0)),  # groups = channels
     "linalg.conv_1d_ncw_fcw": (linalg.conv_1d_nwc_wcf, (2, 1, 0)),
     "linalg.pooling_ncw_max": (linalg.pooling_nwc_max, None),
     "linalg.pooling_ncw_sum": (linalg.pooling_nwc_sum, None),
