@@ -269,20 +269,22 @@ def test_ill_typed_model_names_the_node():
         import_model(corpus_path("mlonmcu_toycar.onnx"), new_context())
 
 
-def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ") -> Path:
-    """conv_model quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights), calibrated
-    on 8 seeded inputs: what a PyTorch user's exported model becomes."""
+def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ", source: Path | None = None) -> Path:
+    """conv_model (or `source`) quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights),
+    calibrated on 8 seeded inputs: what a PyTorch user's exported model becomes."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    source = source or conv_model(tmp_path / "float.onnx", batch=1, fc="MatMul")
+    shape = [d.dim_value for d in onnx.load(str(source)).graph.input[0].type.tensor_type.shape.dim]
 
     class Reader(CalibrationDataReader):
         def __init__(self):
             rng = np.random.default_rng(5)
-            self.data = iter([{"x": rng.uniform(-1, 1, (1, 2, 6, 6)).astype(np.float32)} for _ in range(8)])
+            self.data = iter([{"x": rng.uniform(-1, 1, shape).astype(np.float32)} for _ in range(8)])
 
         def get_next(self):
             return next(self.data, None)
 
-    source = conv_model(tmp_path / "float.onnx", batch=1, fc="MatMul")
     target = tmp_path / f"{fmt}.onnx"
     quantize_static(str(source), str(target), Reader(), quant_format=getattr(QuantFormat, fmt),
                     activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
@@ -374,6 +376,25 @@ def test_depthwise_and_1d_convolutions_run_channels_last_too(tmp_path):
         report = compile_model(model, tmp_path / model.stem, CompileOptions(objective="untiled", run="host",
                                                                             checks=2)).to_json()
         assert report["match"] and report["reference"] == "onnxruntime"
+
+
+def test_a_quantized_depthwise_convolution_reads_its_padded_input_channels_last(tmp_path):
+    """torch-mlir's NHWC quantized depthwise convolution read its input padded in NCHW, then transposed: the pad
+    kept the transposes apart, so the requantization before it read its accumulator transposed and the int32
+    accumulator was whole (a PyTorch MobileNet-style QDQ export: 163,840 B untiled, now 66,048 B)."""
+    from mlir_fdt.analysis.linalg_util import defining_op, permutation_copy_axes
+    from mlir_fdt.ir import walk_ops
+    model = _quantized_cnn(tmp_path, source=_depthwise_separable(tmp_path / "dw.onnx"))
+    module = import_model(model, new_context())
+    with module.context:
+        padded_then_transposed = [op for op in walk_ops(module.operation) if permutation_copy_axes(op) is not None
+                                  and (p := defining_op(op.operands[0])) is not None and p.name == "tensor.pad"]
+    assert not padded_then_transposed
+    report = compile_model(model, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
+    assert report["match"]
+    # the convolution and the depthwise layer keep int8 maps (8x8x8: 512 B), no int32 accumulator (2,048 B)
+    sizes = {b["label"]: b["bytes"] for b in report["buffers"]}
+    assert all(size < 4 * 8 * 8 * 8 for label, size in sizes.items() if label.startswith(("conv_0", "dw_1"))), sizes
 
 
 def test_qoperator_model_compiles_to_integer_convolutions(tmp_path):

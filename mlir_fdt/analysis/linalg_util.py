@@ -15,6 +15,24 @@ def is_all_parallel(op) -> bool:
     return all(k == "parallel" for k in iterator_kinds(op))
 
 
+def permutation_copy_axes(op) -> list[int] | None:
+    """For a `linalg.generic` that copies its only (tensor) input under permutation maps, a transpose: the input
+    axis of each output axis; None for any other op."""
+    if op.name != "linalg.generic" or len(op.operands) != 2 or not is_all_parallel(op) \
+            or not isinstance(op.operands[0].type, ir.RankedTensorType):
+        return None
+    body = op.regions[0].blocks[0]
+    ops = list(body.operations)
+    if not (len(ops) == 1 and ops[0].operation.name == "linalg.yield" and ops[0].operands[0] == body.arguments[0]):
+        return None
+    in_map, out_map = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+    if not (in_map.is_permutation and out_map.is_permutation):
+        return None
+    in_dims = [ir.AffineDimExpr(e).position for e in in_map.results]
+    out_dims = [ir.AffineDimExpr(e).position for e in out_map.results]
+    return [in_dims.index(d) for d in out_dims]
+
+
 def has_reduction(op) -> bool:
     return any(k == "reduction" for k in iterator_kinds(op))
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.linalg_util import defining_op, dense_to_numpy, numpy_to_dense
+from ..analysis.linalg_util import defining_op, dense_to_numpy, numpy_to_dense, permutation_copy_axes
 from ..ir import arith, ir, linalg, tensor, walk_ops
 
 # channels-first op -> its channels-last twin (a function of the Python bindings' linalg) and how its constant
@@ -165,6 +165,34 @@ def _generic_transposes(module: ir.Module) -> None:
         op.erase()
 
 
+def _transposes_before_pads(module: ir.Module) -> None:
+    """A transpose of a padded map (torch-mlir's NHWC quantized depthwise convolution reads its NCHW input padded,
+    then transposed) as the padding of the transposed map: the transpose then meets the one back to NCHW after the
+    producer and the two fold (`fdt-fuse-elementwise-chains`), where the pad between them kept the producer's
+    requantization reading its accumulator transposed, the accumulator whole (4 bytes an element) and a padded
+    copy besides."""
+    for op in [o for o in walk_ops(module.operation) if permutation_copy_axes(o) is not None]:
+        pad = defining_op(op.operands[0])
+        if pad is None or pad.name != "tensor.pad" or len(list(pad.operands)) != 1 or \
+                len(list(pad.results[0].uses)) != 1:
+            continue
+        axes = permutation_copy_axes(op)
+        low = [list(ir.DenseI64ArrayAttr(pad.attributes["static_low"]))[a] for a in axes]
+        high = [list(ir.DenseI64ArrayAttr(pad.attributes["static_high"]))[a] for a in axes]
+        if any(v < 0 for v in low + high):
+            continue
+        with ir.InsertionPoint(op), op.location:
+            source = transpose(pad.operands[0], tuple(axes))
+            t = ir.RankedTensorType(op.results[0].type)
+            padded = tensor.PadOp(t, source, [], [], low, high)
+            block = padded.regions[0].blocks.append(*[ir.IndexType.get()] * t.rank)
+            with ir.InsertionPoint(block):
+                tensor.YieldOp(list(pad.regions[0].blocks[0].operations)[-1].operands[0])
+        op.results[0].replace_all_uses_with(padded.result)
+        op.erase()
+        pad.erase()
+
+
 def channels_last(module: ir.Module) -> int:
     """Rewrite the NCHW convolutions and poolings of `module` (module docstring); return how many."""
     count = 0
@@ -172,4 +200,5 @@ def channels_last(module: ir.Module) -> int:
         for op in [o for o in walk_ops(module.operation) if o.name in CONVERTED]:
             count += _convert(op)
         _generic_transposes(module)
+        _transposes_before_pads(module)
     return count

@@ -8,25 +8,7 @@ import numpy as np
 
 from ..ir import arith, ir, walk_ops
 from ..passes import ModulePass
-from ..analysis.linalg_util import defining_op, dense_to_numpy, is_all_parallel, numpy_to_dense
-
-
-def _permutation_source_axes(op) -> list[int] | None:
-    """For a generic that copies its only input under permutation maps, the input axis of each output axis."""
-    maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
-    in_map, out_map = maps
-    if not (in_map.is_permutation and out_map.is_permutation):
-        return None
-    in_dims = [ir.AffineDimExpr(e).position for e in in_map.results]
-    out_dims = [ir.AffineDimExpr(e).position for e in out_map.results]
-    return [in_dims.index(d) for d in out_dims]
-
-
-def _is_copy_body(op) -> bool:
-    body = op.regions[0].blocks[0]
-    ops = list(body.operations)
-    return (len(ops) == 1 and ops[0].operation.name == "linalg.yield"
-            and ops[0].operands[0] == body.arguments[0])
+from ..analysis.linalg_util import defining_op, dense_to_numpy, numpy_to_dense, permutation_copy_axes
 
 
 @dataclass(frozen=True)
@@ -41,14 +23,12 @@ class FoldConstantTransposes(ModulePass):
     def apply(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
             for op in walk_ops(module.operation):
-                if op.name != "linalg.generic" or len(op.operands) != 2 or not is_all_parallel(op):
+                if op.name != "linalg.generic":
                     continue
                 src = defining_op(op.operands[0])
                 if src is None or src.name != "arith.constant":
                     continue
-                if not isinstance(op.operands[0].type, ir.RankedTensorType) or not _is_copy_body(op):
-                    continue
-                axes = _permutation_source_axes(op)
+                axes = permutation_copy_axes(op)
                 if axes is None:
                     continue
                 value = dense_to_numpy(src.attributes["value"])
