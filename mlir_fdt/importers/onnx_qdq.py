@@ -129,11 +129,17 @@ def rewrite_qdq_layers(proto) -> int:
         else:
             weights = w_codes
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-            pads = attrs.get("pads")
             if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
                 continue
+            if w_codes.ndim == 3:  # a Conv1d: torch-mlir lowers no 1-D ConvInteger; as 2-D on an NC1W map
+                weights = w_codes[:, :, None, :].copy()
+                attrs = _as_2d(attrs)
+                x_in = f"{tag}_x4"
+                nodes.append(helper.make_node("Reshape", [x_codes, g.add_const(f"{tag}_x4_shape", np.array(
+                    [0, 0, 1, -1], np.int64))], [x_in], name=f"{tag}_reshape_in"))
+            pads = attrs.get("pads")
             if pads and any(pads):  # torch-mlir's ConvInteger takes symmetric pads only: pad with x's zero point
-                x_in = _padded(g, nodes, tag, x_codes, pads, x_zero)
+                x_in = _padded(g, nodes, tag, x_in, pads, x_zero)
                 attrs["pads"] = [0] * len(pads)
         w_name = g.add_const(f"{tag}_w", weights)
         x_zero_name = g.add_const(f"{tag}_x_zero", np.array(x_zero, np.int8).reshape(()))
@@ -142,12 +148,17 @@ def rewrite_qdq_layers(proto) -> int:
         nodes.append(helper.make_node("ConvInteger", [x_in, w_name, x_zero_name, w_zero_name], [acc],
                                       name=f"{tag}_conv", **attrs))
         if bias is not None:
-            nodes.append(helper.make_node("Add", [acc, g.add_const(f"{tag}_bias", bias.reshape(1, -1, 1, 1))],
+            spatial = [1] * (weights.ndim - 2)  # NCHW (a MatMul as a 1x1 convolution too), or NCW (Conv1d)
+            nodes.append(helper.make_node("Add", [acc, g.add_const(f"{tag}_bias", bias.reshape(1, -1, *spatial))],
                                           [f"{tag}_acc_bias"], name=f"{tag}_bias_add"))
             acc = f"{tag}_acc_bias"
         m = _multiplier(x_scale.reshape(()), w_scale.reshape(-1), y_scale.reshape(()))
         scaled = _requantized(g, nodes, tag, acc, m)
         q_in = scaled
+        if w_codes.ndim == 3 and node.op_type == "Conv":
+            q_in = f"{tag}_3d"
+            nodes.append(helper.make_node("Reshape", [scaled, g.add_const(f"{tag}_out_shape", np.array(
+                [0, 0, -1], np.int64))], [q_in], name=f"{tag}_reshape_out"))
         if node.op_type == "MatMul":
             q_in = f"{tag}_2d"
             nodes.append(helper.make_node("Reshape", [scaled, g.add_const(f"{tag}_out_shape", np.array(
@@ -210,6 +221,9 @@ def _average_pool(g: _Graph, node):
         return None
     y_scale, y_zero = quantizer
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    one_d = len(attrs.get("kernel_shape", [])) == 1  # AvgPool1d: as 2-D on an NC1W map
+    if one_d:
+        attrs = _as_2d(attrs)
     kernel, pads = list(attrs.get("kernel_shape", [])), list(attrs.get("pads", []))
     if len(kernel) != 2 or attrs.get("ceil_mode", 0) or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
         return None
@@ -220,6 +234,10 @@ def _average_pool(g: _Graph, node):
         return None
     tag = f"{node.name or node.output[0]}_fdt_int"
     nodes, x_in = [], x[1]
+    if one_d:
+        x_in = f"{tag}_x4"
+        nodes.append(helper.make_node("Reshape", [x[1], g.add_const(f"{tag}_x4_shape", np.array(
+            [0, 0, 1, -1], np.int64))], [x_in], name=f"{tag}_reshape_in"))
     if any(pads):
         x_in = _padded(g, nodes, tag, x_in, pads, x[3])
     acc = f"{tag}_acc"
@@ -230,18 +248,35 @@ def _average_pool(g: _Graph, node):
         group=channels, kernel_shape=kernel, strides=list(attrs.get("strides", [1, 1]))))
     f = np.float32
     m = np.array((f(x[2].reshape(())) / f(kernel[0] * kernel[1])) / f(y_scale.reshape(())), f)
-    nodes.append(_quantize(g, tag, _requantized(g, nodes, tag, acc, m), q, y_zero))
+    scaled = _requantized(g, nodes, tag, acc, m)
+    if one_d:
+        nodes.append(helper.make_node("Reshape", [scaled, g.add_const(f"{tag}_out_shape", np.array(
+            [0, 0, -1], np.int64))], [f"{tag}_3d"], name=f"{tag}_reshape_out"))
+        scaled = f"{tag}_3d"
+    nodes.append(_quantize(g, tag, scaled, q, y_zero))
     return q, nodes
 
 
 def _channels(g: _Graph, value: str) -> int | None:
-    """The channel count (dimension 1) of an NCHW value, from the graph's shapes."""
+    """The channel count (dimension 1) of an NCHW (or NCW) value, from the graph's shapes."""
     for info in [*g.graph.value_info, *g.graph.input]:
         if info.name == value:
             dims = info.type.tensor_type.shape.dim
-            return dims[1].dim_value if len(dims) == 4 and dims[1].dim_value > 0 else None
+            return dims[1].dim_value if len(dims) in (3, 4) and dims[1].dim_value > 0 else None
     producer = g.producer.get(value)
     return _channels(g, producer.input[0]) if producer is not None and producer.op_type == DQ else None
+
+
+def _as_2d(attrs: dict) -> dict:
+    """A 1-D Conv's attributes for the same convolution over a map of height 1."""
+    out = dict(attrs)
+    for name, unit in (("kernel_shape", 1), ("strides", 1), ("dilations", 1)):
+        if name in attrs:
+            out[name] = [unit, *attrs[name]]
+    if "pads" in attrs:
+        begin, end = attrs["pads"]
+        out["pads"] = [0, begin, 0, end]
+    return out
 
 
 def _padded(g: _Graph, nodes: list, tag: str, x: str, pads: list[int], x_zero) -> str:
