@@ -83,3 +83,25 @@ def onnx_conv1d_model(path: Path, steps: int = 256, seed: int = 7) -> Path:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], inits)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     return path
+
+
+def quantized_onnx(source: Path, target: Path, activations: str = "QInt8", fmt: str = "QDQ") -> Path:
+    """`source` quantized by onnxruntime's quantize_static (int8 weights; QDQ or QOperator), calibrated on 8 seeded
+    inputs in [-1, 1): what a PyTorch user's exported model becomes."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    graph_input = onnx.load(str(source)).graph.input[0]
+    shape = [d.dim_value for d in graph_input.type.tensor_type.shape.dim]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(5)
+            self.data = iter([{graph_input.name: rng.uniform(-1, 1, shape).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.data, None)
+
+    quantize_static(str(source), str(target), Reader(), quant_format=getattr(QuantFormat, fmt),
+                    activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
+    return target

@@ -270,25 +270,10 @@ def test_ill_typed_model_names_the_node():
 
 
 def _quantized_cnn(tmp_path: Path, activations: str = "QInt8", fmt: str = "QDQ", source: Path | None = None) -> Path:
-    """conv_model (or `source`) quantized by onnxruntime's quantize_static (QDQ, int8 activations and weights),
-    calibrated on 8 seeded inputs: what a PyTorch user's exported model becomes."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
+    """conv_model (or `source`) quantized by onnxruntime's quantize_static (`conv1d_models.quantized_onnx`)."""
+    from conv1d_models import quantized_onnx
     source = source or conv_model(tmp_path / "float.onnx", batch=1, fc="MatMul")
-    shape = [d.dim_value for d in onnx.load(str(source)).graph.input[0].type.tensor_type.shape.dim]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            rng = np.random.default_rng(5)
-            self.data = iter([{"x": rng.uniform(-1, 1, shape).astype(np.float32)} for _ in range(8)])
-
-        def get_next(self):
-            return next(self.data, None)
-
-    target = tmp_path / f"{fmt}.onnx"
-    quantize_static(str(source), str(target), Reader(), quant_format=getattr(QuantFormat, fmt),
-                    activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8)
-    return target
+    return quantized_onnx(source, tmp_path / f"{fmt}.onnx", activations, fmt)
 
 
 def test_qdq_model_compiles_to_integer_convolutions(tmp_path):
