@@ -51,6 +51,12 @@ def conv_model(path: Path, batch="N", op_type="Relu", opset=13, domain="", fc="G
     return path
 
 
+def _saved(graph, path: Path, opset: int) -> Path:
+    """`graph` as a model of the default domain at `opset`, written to `path`."""
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path)
+    return path
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600)
 
@@ -177,8 +183,7 @@ def test_int64_token_ids_run_and_float64_is_refused_by_name(tmp_path):
     node = helper.make_node("Gather", ["table", "ids"], ["y"], name="embed")
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 6])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 4])], [table])
-    path = tmp_path / "embed.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    path = _saved(graph, tmp_path / "embed.onnx", 13)
     report = compile_model(path, tmp_path / "out", CompileOptions(run="host", checks=2)).to_json()
     assert report["match"] and report["reference_output_varies"]
     assert report["index_inputs"] == {"ids": [0, 10]}  # drawn from [0, 10): the table's rows
@@ -344,8 +349,7 @@ def _depthwise_separable(path: Path) -> Path:
              helper.make_node("GlobalAveragePool", ["c2"], ["y"])]
     graph = helper.make_graph(nodes, "dw", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 1, 1])], inits)
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
-    return path
+    return _saved(graph, path, 13)
 
 
 def test_depthwise_and_1d_convolutions_run_channels_last_too(tmp_path):
@@ -411,8 +415,7 @@ def test_operator_torch_mlir_does_not_convert_names_the_node(tmp_path):
     node = helper.make_node("ConvInteger", ["x", "w", "zero", "zero"], ["y"], name="my_conv", pads=[0, 0, 1, 1])
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 6, 6])],
                               [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 4, 5, 5])], [w, zero])
-    path = tmp_path / "asym.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    path = _saved(graph, tmp_path / "asym.onnx", 13)
     assert_one_line_error(cli("compile", str(path), "-o", str(tmp_path / "out")),
                           "asym.onnx: node 'my_conv' (ConvInteger): torch-mlir's ONNX conversion does not lower")
 
@@ -438,8 +441,7 @@ def test_uint8_model_inputs_and_outputs_compile_bit_exact(tmp_path):
     node = helper.make_node("QLinearConv", ["x", "sx", "zx", "w", "sw", "zw", "sy", "zy"], ["y"], pads=[1, 1, 1, 1])
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 8, 8, 8])], init)
-    path = tmp_path / "u8.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    path = _saved(graph, tmp_path / "u8.onnx", 17)
     report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"] and report["max_abs_diff"] == 0
     assert [report["inputs"][0]["dtype"], report["outputs"][0]["dtype"]] == ["ui8", "ui8"]
@@ -480,8 +482,7 @@ def test_average_pool_in_ceil_mode_counting_padding_matches(tmp_path, pads):
     side = 5 if pads[0] else 4
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, side, side])])
-    path = tmp_path / "pool.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), path)
+    path = _saved(graph, tmp_path / "pool.onnx", 19)
     report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=2)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"] and report["max_abs_diff"] < 1e-6
 
@@ -498,8 +499,7 @@ def test_qlinear_matmul_keeps_its_zero_points_batched_too(tmp_path, rank):
     node = helper.make_node("QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"], ["y"])
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("a", TensorProto.INT8, a_shape)],
                               [helper.make_tensor_value_info("y", TensorProto.INT8, y_shape)], init)
-    path = tmp_path / "qmm.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), path)
+    path = _saved(graph, tmp_path / "qmm.onnx", 19)
     report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host", checks=3)).to_json()
     assert report["reference"] == "onnxruntime" and report["match"] and report["max_abs_diff"] == 0
 
@@ -509,8 +509,7 @@ def test_a_uint8_input_read_as_signed_is_refused_naming_the_node(tmp_path):
     node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2])
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 4, 4])],
                               [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 1, 2, 2])])
-    path = tmp_path / "u8pool.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    path = _saved(graph, tmp_path / "u8pool.onnx", 17)
     with pytest.raises(FdtError, match=r"input 'x' is uint8 and node #0 \(MaxPool\) reads it"):
         import_model(path, new_context())
 
@@ -522,8 +521,7 @@ def test_a_constant_output_is_an_output_of_the_arena(tmp_path):
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
                               [helper.make_tensor_value_info("s", TensorProto.INT64, [4]),
                                helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 5])])
-    path = tmp_path / "shape.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    path = _saved(graph, tmp_path / "shape.onnx", 17)
     report = compile_model(path, tmp_path / "out", CompileOptions(objective="untiled", run="host")).to_json()
     assert report["match"] and report["outputs"][0]["bytes"] == 32
 
@@ -536,8 +534,7 @@ def test_a_graph_input_giving_a_shape_is_refused_naming_it(tmp_path):
                                             helper.make_tensor_value_info("starts", TensorProto.INT64, [3]),
                                             helper.make_tensor_value_info("ends", TensorProto.INT64, [3])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [20, 10, 1])])
-    path = tmp_path / "slice.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    path = _saved(graph, tmp_path / "slice.onnx", 17)
     with pytest.raises(FdtError, match=r"input 'starts' is operand 1 of node #0 \(Slice\), which gives its output's"):
         import_model(path, new_context())
 
@@ -547,7 +544,6 @@ def test_space_to_depth_in_crd_mode_is_refused_naming_the_node(tmp_path):
     node = helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2, mode="CRD", name="s2d")
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 2, 2])])
-    path = tmp_path / "s2d.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)]), path)
+    path = _saved(graph, tmp_path / "s2d.onnx", 28)
     with pytest.raises(FdtError, match=r"node 's2d' \(SpaceToDepth\): SpaceToDepth in CRD mode"):
         import_model(path, new_context())
