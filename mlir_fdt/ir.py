@@ -124,6 +124,38 @@ def walk_block(block: ir.Block) -> list:
     return result
 
 
+def forward_shared_if_results(op: ir.Operation) -> None:
+    """Each result of an `scf.if` nested in `op` that both branches yield as the same value, or as views of one
+    buffer at one constant offset one of which is defined before it, is replaced by that value: a streamed row both
+    branches leave in one arena slot; the kernel passes, which prove their rewrites on static views, then see it."""
+    for branch in walk_ops(op):
+        if branch.name != "scf.if" or len(branch.regions[1].blocks) == 0:
+            continue
+        then_yield = list(branch.regions[0].blocks[0].operations)[-1]
+        else_yield = list(branch.regions[1].blocks[0].operations)[-1]
+        for k, result in enumerate(branch.results):
+            value, other = then_yield.operands[k], else_yield.operands[k]
+            if value == other:
+                result.replace_all_uses_with(value)
+                continue
+            outside = [v for v in (value, other) if not isinstance(v.owner, ir.Block) and
+                       v.owner.operation.block == branch.block]
+            if outside and _same_static_view(value, other):
+                result.replace_all_uses_with(outside[0])
+
+
+def _same_static_view(a: ir.Value, b: ir.Value) -> bool:
+    """Two `memref.view`s of one buffer at the same constant offset, of one type."""
+    views = [v.owner.operation for v in (a, b) if not isinstance(v.owner, ir.Block)]
+    if len(views) != 2 or any(v.name != "memref.view" or len(v.operands) != 2 for v in views) or a.type != b.type:
+        return False
+    if views[0].operands[0] != views[1].operands[0]:
+        return False
+    offsets = [v.operands[1].owner for v in views]
+    return all(not isinstance(o, ir.Block) and o.name == "arith.constant" for o in offsets) and \
+        str(offsets[0].attributes["value"]) == str(offsets[1].attributes["value"])
+
+
 def strip_attributes(module: ir.Module, names: tuple[str, ...]) -> None:
     """Remove the attributes `names` (a pass's temporary marks) from every op of `module`."""
     for op in walk_ops(module.operation):

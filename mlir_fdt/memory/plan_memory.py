@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from ..errors import FdtError
-from ..ir import arith, block_encloses, entry_function, ir, memref, strip_attributes
+from ..ir import arith, block_encloses, entry_function, forward_shared_if_results, ir, memref, strip_attributes
 from ..analysis.layers import LAYER_ATTR, name_nests
 from ..passes import ModulePass
 from . import planner as planners
@@ -236,6 +236,7 @@ class PlanMemory(ModulePass):
             offsets = {id(b): off for slot, off in zip(slots, layout.offsets) for b in slot}
             placed_offsets = [offsets[id(b)] for b in placed]
             apply_plan(fn, placed, placed_offsets, layout.size)
+            forward_shared_if_results(fn)
             verify_views(fn, max(layout.size, 1), self.alignment)
             bound, at = planners.peak(sizes, lifetimes, overlaps)
             # where the search should cut: where the live bytes peak, and, when the layout could not reach that bound
