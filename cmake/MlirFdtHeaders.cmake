@@ -33,6 +33,13 @@ string(APPEND _text "#ifndef ${_P}_CONFIG_H\n#define ${_P}_CONFIG_H\n\n#include 
        "/* The one arena every buffer lives in (inputs and outputs included), and its alignment. */\n"
        "#define ${_P}_ARENA_BYTES ${_arena}u\n#define ${_P}_ARENA_ALIGNMENT ${_align}u\n"
        "#define ${_P}_LIBRARY_QUERY ${_query}\n")
+string(JSON _state_bytes ERROR_VARIABLE _no_state GET "${_report}" object_ram_bytes)
+if(NOT _no_state AND _state_bytes GREATER 0)
+  string(APPEND _text "/* RAM the library keeps itself (.bss/.data), outside the arena: the state of its stateful layers\n"
+         " * (SVDF), kept from one inference to the next as TFLite Micro's variable tensors; at its zero point\n"
+         " * when the program starts (TFLite Micro's reset). Run the inferences in the stream's order. */\n"
+         "#define ${_P}_STATE_BYTES ${_state_bytes}u\n")
+endif()
 foreach(_kind input output)
   string(TOUPPER "${_kind}" _K)
   string(JSON _n LENGTH "${_report}" "${_kind}s")

@@ -19,7 +19,7 @@ from .codegen.wrap_executable import WrapExecutable
 from .errors import FdtError
 from .importers import import_model
 from .kernels.simd32 import UseArmDsp, uses_simd32
-from .ir import copy_module, entry_function, ir, new_context, run_pipeline
+from .ir import copy_module, entry_function, ir, new_context, persistent_state_globals, run_pipeline
 from .memory.plan_memory import MemoryPlan
 from .memory.liveness import element_bytes
 from .memory.stream_input import STREAM_ATTR
@@ -187,6 +187,7 @@ class ImportedModel:
     macs: int
     named: ir.Module | None       # --check-intermediates: the prepared program with its TFLite tensor names
     layers: list[dict] | None     # report.html's layer table
+    stateful: bool = False        # layers keep state from one run to the next (an SVDF): checks run in sequence
 
 
 def compile_model(model: str | Path, out_dir: str | Path, options: CompileOptions) -> CompileReport:
@@ -253,7 +254,11 @@ def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedMode
             in_types, out_types = _unsigned_as_declared(in_types, declared.inputs), \
                 _unsigned_as_declared(out_types, declared.outputs)
     _check_io_types(model, in_types, out_types, declared)
-    return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None)
+    stateful = bool(persistent_state_globals(module))
+    if stateful and options.check_intermediates:
+        raise FdtError(f"{model}: --check-intermediates compares one inference's tensors, and this model keeps "
+                       "state from one inference to the next (SVDF): check its outputs (--run), which run in sequence")
+    return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None, stateful)
 
 
 def _tensor_names(model: Path, options: CompileOptions) -> bool:
@@ -495,24 +500,29 @@ def _search(module, macs: int, options: CompileOptions, target, out_dir: Path):
 
 
 def _reference_outputs(model: Path, input_sets: list[list[np.ndarray]], n_outputs: int,
-                       out_dir: Path) -> tuple[str, list[list[np.ndarray]], str | None]:
+                       out_dir: Path, sequence: bool = False) -> tuple[str, list[list[np.ndarray]], str | None]:
     """(reference name, the outputs of each input set, why not TFLite Micro). A .tflite is checked against
     TFLite Micro, a .onnx against onnxruntime (never anything else: an ONNX model onnxruntime cannot run is
     an error); only a .tflite that TFLite Micro cannot run at all falls back to IREE's default compilation
-    of the imported program, and the reason is kept (report.json `reference_note`, and a warning)."""
-    from .reference.host import run_default_iree
+    of the imported program, and the reason is kept (report.json `reference_note`, and a warning).
+    `sequence` (a stateful model): the input sets are consecutive inferences of one interpreter."""
+    from .reference.host import run_default_iree, run_default_iree_sequence
     note = None
     if model.suffix.lower() == ".onnx":
         from .reference.ort import run_onnxruntime
         return "onnxruntime", [run_onnxruntime(model, inputs) for inputs in input_sets], None
     if model.suffix.lower() == ".tflite":
-        from .reference.tflm import run_tflite_micro
+        from .reference.tflm import run_tflite_micro, run_tflite_micro_sequence
         try:
+            if sequence:
+                return "tflite-micro", run_tflite_micro_sequence(model, input_sets, n_outputs), None
             return "tflite-micro", [run_tflite_micro(model, inputs, n_outputs) for inputs in input_sets], None
         except FdtError as e:
             note = f"{e}; compared with IREE's default compilation of the imported program instead"
     vmfb = out_dir / "reference.vmfb"
     compile_host(out_dir / "imported.mlir", vmfb)  # always: one left by an earlier model in out_dir is stale
+    if sequence:
+        return "iree-default", run_default_iree_sequence(vmfb, input_sets), note
     return "iree-default", [run_default_iree(vmfb, inputs) for inputs in input_sets], note
 
 
@@ -533,7 +543,7 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
                                     options.seed + k, ranges, imported.index_ranges, fixed)
                       for k in range(options.checks)]
     reference_name, references, note = _reference_outputs(imported.path, checked_inputs, len(imported.out_types),
-                                                          out_dir)
+                                                          out_dir, sequence=imported.stateful)
     references = [[np.asarray(e).reshape(o.shape) for e, o in zip(expected, outputs_info)] for expected in references]
     if note:
         log.warning("%s", note)
@@ -554,7 +564,20 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
     if options.run == "qemu":
         from .firmware.run import run_library_on_qemu
         qemu_outputs = []
-        for k, inputs in enumerate(checked_inputs):
+        if imported.stateful and any(t.row_bytes for t in inputs_info):
+            raise FdtError(f"{imported.path}: a stateful model (SVDF) with a streamed input: the QEMU check runs "
+                           "inferences in sequence, which the row callback's runner does not; compile without "
+                           "--stream-input, or without --run qemu")
+        if imported.stateful:  # the inferences in sequence in one boot; the last one measured
+            result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
+                                                  report.interface, [x.tobytes() for x in checked_inputs[-1]],
+                                                  out_dir / "firmware", target,
+                                                  earlier=[[x.tobytes() for x in inputs]
+                                                           for inputs in checked_inputs[:-1]])
+            qemu_outputs = result.pop("earlier_outputs", []) + [outputs]
+            qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
+                           result.get("loader_instructions"))
+        for k, inputs in enumerate([] if imported.stateful else checked_inputs):
             result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
                                                   report.interface, [x.tobytes() for x in inputs],
                                                   out_dir / "firmware", target)
@@ -589,13 +612,14 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
 
 def _run_on_host(report: CompileReport, checked_inputs: list[list[np.ndarray]], out_dir: Path, source: Path,
                  options: CompileOptions) -> list[list[bytes]]:
-    """The outputs of the program's host build (`iree.runtime`, the same arena) on each input set."""
-    from .reference.host import run_arena_program
+    """The outputs of the program's host build (`iree.runtime`, the same arena) on each input set, in order, the
+    program loaded once (a stateful model's state carries from one to the next, as on the device)."""
+    from .reference.host import run_arena_program_sequence
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
-    return [run_arena_program(vmfb, report.arena_bytes,
-                              [(i.offset, x.tobytes()) for i, x in zip(report.inputs, inputs)],
-                              [(o.offset, o.bytes) for o in report.outputs])
-            for inputs in checked_inputs]
+    return run_arena_program_sequence(vmfb, report.arena_bytes,
+                             [[(i.offset, x.tobytes()) for i, x in zip(report.inputs, inputs)]
+                              for inputs in checked_inputs],
+                             [(o.offset, o.bytes) for o in report.outputs])
 
 
 def _tolerance(declared, expected: list[np.ndarray], out_dtypes: list) -> tuple[float, str | None]:

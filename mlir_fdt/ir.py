@@ -71,12 +71,15 @@ def run_pipeline(module: ir.Module, pipeline: str) -> None:
 
 
 def call_new_function(module: ir.Module, text: str, operands: list[ir.Value]) -> ir.Operation:
-    """Parse `text` (a module holding one private `func.func`), move that function into `module` and call it
+    """Parse `text` (a module holding one private `func.func`, and globals it uses), move them into `module` and call it
     with `operands` at the current insertion point and location; the `func.call` (the importers that lower an
     operator themselves write it as a function, then inline the calls)."""
     library = ir.Module.parse(text)  # held until the function has moved out of it (else freed under it)
-    function = library.body.operations[0].operation
-    function.move_before(module.body.operations[0])
+    function = None
+    for op in list(library.body.operations):  # the function, and the globals it uses (an SVDF's state)
+        op.operation.move_before(module.body.operations[0])
+        if op.operation.name == "func.func":
+            function = op.operation
     signature = ir.FunctionType(ir.TypeAttr(function.attributes["function_type"]).value)
     name = ir.StringAttr(function.attributes["sym_name"]).value
     return ir.Operation.create("func.call", results=list(signature.results), operands=operands,
@@ -122,6 +125,12 @@ def walk_block(block: ir.Block) -> list:
         result.append(child)
         result.extend(walk_ops(child))
     return result
+
+
+def persistent_state_globals(module: ir.Module) -> list[str]:
+    """The mutable `memref.global`s of `module`: state a layer keeps from one run to the next (an SVDF's)."""
+    return [ir.StringAttr(op.attributes["sym_name"]).value for op in walk_ops(module.operation)
+            if op.name == "memref.global" and "constant" not in op.attributes]
 
 
 def forward_shared_if_results(op: ir.Operation) -> None:

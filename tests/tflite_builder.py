@@ -224,3 +224,34 @@ def operator_model(target: Path, kind: str, inputs: list, outputs: list[In], opt
     results = [m.tensor(o.shape, o.dtype, f"out{k}", o.scale, o.zero_point) for k, o in enumerate(outputs)]
     m.operator(getattr(schema.BuiltinOperator, kind), operands, results, *opts)
     return m.save(model_inputs, results, target)
+
+
+def svdf(target: Path, state_dtype: str = "int16", rank: int = 1, memory: int = 4, filters: int = 8,
+         features: int = 12, batch: int = 1, bias: bool = True, seed: int = 0) -> Path:
+    """One int8 SVDF (TFLite's full-integer form: int8 input, feature weights and output; `state_dtype` time
+    weights and activation state, a variable tensor; int32 bias), seeded weights and scales at which neither the
+    state nor the output saturates on inputs over the int8 range."""
+    rng = np.random.default_rng(seed)
+    m = SingleOperatorModel()
+    wide = state_dtype == "int16"
+    x_scale, wf_scale = 0.05, 0.01
+    state_scale, state_zero = (0.0008, 0) if wide else (0.15, 3)
+    wt_scale = 1e-4 if wide else 0.02
+    limit = 32767 if wide else 127
+    x = m.tensor([batch, features], "int8", "x", x_scale, -10)
+    wf = m.constant(rng.integers(-127, 128, (filters, features)), "int8", "weights_feature", wf_scale)
+    wt = m.constant(rng.integers(-limit, limit + 1, (filters, memory)), state_dtype, "weights_time", wt_scale)
+    operands = [x, wf, wt]
+    if bias:
+        operands.append(m.constant(rng.integers(-20000, 20000, filters // rank), "int32", "bias",
+                                   state_scale * wt_scale))
+    else:
+        operands.append(-1)
+    state = m.tensor([batch, filters * memory], state_dtype, "activation_state", state_scale, state_zero)
+    m.graph.tensors[state].isVariable = True
+    out_scale = 0.3 if wide else 0.25
+    y = m.tensor([batch, filters // rank], "int8", "y", out_scale, 5)
+    options = schema.SVDFOptionsT()
+    options.rank, options.fusedActivationFunction = rank, schema.ActivationFunctionType.RELU
+    m.operator(schema.BuiltinOperator.SVDF, operands + [state], [y], schema.BuiltinOptions.SVDFOptions, options)
+    return m.save([x], [y], target)

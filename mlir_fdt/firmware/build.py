@@ -293,13 +293,16 @@ def build_firmware(model_object: str | Path, library_query: str, arena_bytes: in
     return elf
 
 
-_IO_FILE = re.compile(r"(input|output)\d+\.bin")
+_IO_FILE = re.compile(r"(input|output)\d+\.bin(\.\d+)?")
 
 
 def run_qemu(elf: str | Path, inputs: list[bytes], work_dir: str | Path, timeout: float = 120,
-             target: Target | None = None) -> tuple[dict, list[bytes]]:
+             target: Target | None = None, earlier: list[list[bytes]] = ()) -> tuple[dict, list[bytes]]:
     """Run the firmware once on `target`'s board (default cortex-m4) with `inputs[i]` as
     input<i>.bin; return (parse_result(...), [output<j>.bin for every output j]).
+    `earlier`: the inputs of inferences the firmware runs first, in order, in the same boot (a stateful
+    model's sequence: input<i>.bin.<k>); their outputs (output<j>.bin.<k>) are in the result's
+    "earlier_outputs", the measured inference is the last.
 
     The firmware reads and writes its files through semihosting relative to QEMU's working
     directory, so `work_dir` is where input<i>.bin/output<j>.bin live (those of an earlier run
@@ -316,6 +319,9 @@ def run_qemu(elf: str | Path, inputs: list[bytes], work_dir: str | Path, timeout
             stale.unlink()
     for i, data in enumerate(inputs):
         (work_dir / f"input{i}.bin").write_bytes(bytes(data))
+    for k, earlier_inputs in enumerate(earlier):
+        for i, data in enumerate(earlier_inputs):
+            (work_dir / f"input{i}.bin.{k}").write_bytes(bytes(data))
     command = qemu_command(elf, target)
     try:
         proc = invoke(command, tool="qemu-system-arm", timeout=timeout, cwd=work_dir,
@@ -333,11 +339,19 @@ def run_qemu(elf: str | Path, inputs: list[bytes], work_dir: str | Path, timeout
     count = result.pop("output_files", None)
     if count is None:
         raise FdtError("the firmware's FDT_INFO line does not say how many output files it wrote")
-    outputs = []
-    for j in range(count):
-        path = work_dir / f"output{j}.bin"
-        if not path.is_file():
-            raise FdtError(f"the firmware reported success but wrote no {path}")
-        outputs.append(path.read_bytes())
+    if result.pop("earlier_inferences", 0) != len(earlier):
+        raise FdtError(f"the firmware ran {len(earlier)} inferences before the measured one, it says otherwise")
+
+    def written(suffix: str) -> list[bytes]:
+        found = []
+        for j in range(count):
+            path = work_dir / f"output{j}.bin{suffix}"
+            if not path.is_file():
+                raise FdtError(f"the firmware reported success but wrote no {path}")
+            found.append(path.read_bytes())
+        return found
+    outputs = written("")
+    if earlier:
+        result["earlier_outputs"] = [written(f".{k}") for k in range(len(earlier))]
     log.info("firmware: %s", " ".join(f"{k}={result[k]}" for k in RESULT_KEYS))
     return result, outputs

@@ -25,9 +25,11 @@ class ModelInterface:
 
 def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface, inputs: list[bytes],
                         work_dir: Path, target: Target, undersize: int = 0,
-                        timeout: float = 600, profile: tuple[int, int] | None = None) -> tuple[dict, list[bytes]]:
+                        timeout: float = 600, profile: tuple[int, int] | None = None,
+                        earlier: list[list[bytes]] = ()) -> tuple[dict, list[bytes]]:
     """(firmware result line as a dict, [bytes of every output]) for one inference of `library`
-    on `inputs` (one buffer per model input, in the model's order)."""
+    on `inputs` (one buffer per model input, in the model's order), after the inferences `earlier` in the same
+    boot (a stateful model's sequence; their outputs in the result's "earlier_outputs")."""
     if target.board is None:
         raise FdtError(f"target {target.name} has no QEMU board to run on; compile without --run qemu "
                        f"(or --run host) and link the static library into your own firmware")
@@ -39,7 +41,7 @@ def run_library_on_qemu(library: Path, library_query: str, model: ModelInterface
     elf = build_firmware(library, library_query, model.arena_bytes, model.inputs, model.outputs, work_dir,
                          undersize=undersize, target=target, model_format=model.model_format, profile=profile,
                          streamed=model.streamed_inputs)
-    result, outputs = run_qemu(elf, inputs, work_dir, timeout=timeout, target=target)
+    result, outputs = run_qemu(elf, inputs, work_dir, timeout=timeout, target=target, earlier=earlier)
     if result.get("status") != "ok":
         raise FdtError(f"the firmware failed under QEMU: {result.get('reason', result)}")
     if result["arena_bytes"] != model.arena_bytes:

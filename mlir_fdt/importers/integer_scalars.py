@@ -1,6 +1,6 @@
-"""Straight-line scalar MLIR for TFLite Micro's integer arithmetic (gemmlowp rescaling, the int16 Logistic and Tanh
-table interpolation), shared by the lowerings that compute TFLite Micro's integer kernels themselves (the int8
-LSTM, int16 LOGISTIC/TANH)."""
+"""Straight-line scalar MLIR for TFLite Micro's integer arithmetic (gemmlowp rescaling and fixed-point products, the
+int16 Logistic and Tanh table interpolation), shared by the lowerings that compute TFLite Micro's integer kernels
+themselves (the int8 LSTM, int16 LOGISTIC/TANH, SVDF, int8-to-int16 SOFTMAX)."""
 
 from __future__ import annotations
 
@@ -90,6 +90,57 @@ class Scalars:
         up = self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32")
         shifted = self.op(f"arith.shrsi {high}, {self.const(right)}", "i32")
         return self.op(f"arith.addi {shifted}, {self.cast('extui', up, 'i1', 'i32')}", "i32")
+
+    def high_mul(self, a: str, b: str) -> str:
+        """gemmlowp's SaturatingRoundingDoublingHighMul(a, b) on int32 (a fixed-point product)."""
+        wide_a, wide_b = self.cast("extsi", a, "i32", "i64"), self.cast("extsi", b, "i32", "i64")
+        product = self.op(f"arith.muli {wide_a}, {wide_b}", "i64")
+        negative = self.op(f"arith.cmpi slt, {product}, {self.const(0, 'i64')}", "i64")
+        nudge = self.op(f"arith.select {negative}, {self.const(1 - (1 << 30), 'i64')}, {self.const(1 << 30, 'i64')}",
+                        "i64")
+        nudged = self.op(f"arith.addi {product}, {nudge}", "i64")
+        high = self.op(f"arith.divsi {nudged}, {self.const(1 << 31, 'i64')}", "i64")
+        same = self.op(f"arith.cmpi eq, {a}, {b}", "i32")
+        is_min = self.op(f"arith.cmpi eq, {a}, {self.const(-(1 << 31))}", "i32")
+        both_min = self.op(f"arith.andi {same}, {is_min}", "i1")
+        return self.op(f"arith.select {both_min}, {self.const((1 << 31) - 1)}, "
+                       f"{self.cast('trunci', high, 'i64', 'i32')}", "i32")
+
+    def divide_by_pot(self, x: str, exponent: str) -> str:
+        """gemmlowp's RoundingDivideByPOT(x, exponent), the exponent an i32 value in [0, 31]."""
+        power = self.op(f"arith.shli {self.const(1)}, {exponent}", "i32")
+        mask = self.op(f"arith.subi {power}, {self.const(1)}", "i32")
+        remainder = self.op(f"arith.andi {x}, {mask}", "i32")
+        below_zero = self.cast("extui", self.op(f"arith.cmpi slt, {x}, {self.const(0)}", "i32"), "i1", "i32")
+        half_mask = self.op(f"arith.shrsi {mask}, {self.const(1)}", "i32")
+        threshold = self.op(f"arith.addi {half_mask}, {below_zero}", "i32")
+        up = self.cast("extui", self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32"), "i1", "i32")
+        shifted = self.op(f"arith.shrsi {x}, {exponent}", "i32")
+        return self.op(f"arith.addi {shifted}, {up}", "i32")
+
+    def shift_left_saturating(self, x: str, exponent: int) -> str:
+        """gemmlowp's SaturatingRoundingMultiplyByPOT<exponent > 0>(x) on int32."""
+        threshold = (1 << (31 - exponent)) - 1
+        shifted = self.op(f"arith.shli {x}, {self.const(exponent)}", "i32")
+        high = self.op(f"arith.cmpi sgt, {x}, {self.const(threshold)}", "i32")
+        low = self.op(f"arith.cmpi slt, {x}, {self.const(-threshold)}", "i32")
+        shifted = self.op(f"arith.select {high}, {self.const((1 << 31) - 1)}, {shifted}", "i32")
+        return self.op(f"arith.select {low}, {self.const(-(1 << 31))}, {shifted}", "i32")
+
+    def one_over_one_plus_x(self, a: str) -> str:
+        """gemmlowp's one_over_one_plus_x_for_x_in_0_1 on Q0.31 `a` (Newton-Raphson, three steps): Q0.31."""
+        wide = self.op(f"arith.addi {self.cast('extsi', a, 'i32', 'i64')}, {self.const((1 << 31) - 1, 'i64')}", "i64")
+        zero64 = self.const(0, "i64")
+        positive = self.op(f"arith.cmpi sge, {wide}, {zero64}", "i64")
+        sign = self.op(f"arith.select {positive}, {self.const(1, 'i64')}, {self.const(-1, 'i64')}", "i64")
+        nudged = self.op(f"arith.addi {wide}, {sign}", "i64")
+        half = self.cast("trunci", self.op(f"arith.divsi {nudged}, {self.const(2, 'i64')}", "i64"), "i64",
+                         "i32")  # RoundingHalfSum(a, One)
+        x = self.op(f"arith.addi {self.const(1515870810)}, {self.high_mul(half, self.const(-1010580540))}", "i32")
+        for _ in range(3):
+            error = self.op(f"arith.subi {self.const(1 << 29)}, {self.high_mul(half, x)}", "i32")
+            x = self.op(f"arith.addi {x}, {self.shift_left_saturating(self.high_mul(x, error), 2)}", "i32")
+        return self.shift_left_saturating(x, 1)
 
     def _interpolate(self, v: str, fraction_bits: int) -> tuple[str, str]:
         """(sign test v >= 0, table interpolation at |v| with `fraction_bits` bits between entries, or the

@@ -13,6 +13,9 @@ from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
 from .tflite_lstm import lower_sequence_lstms
+from .tflite_svdf import OP_NAME as SVDF
+from .tflite_svdf import lower_svdfs
+from .tflite_integer_kernels import as_placeholders, lower_placeholders
 from .tflite_operators import (check_known_unsupported, refuse_named, refuse_producers, same_named_operators,
                                tfl_op_names)
 from .tflite_resize import fix_resizes, resize_operators
@@ -55,12 +58,13 @@ UNCONVERTED = ("the TFLite to TOSA converter leaves it unconverted (no TOSA lowe
 def _parse_converted(bytecode: bytes, context: ir.Context, model: TfliteModel) -> ir.Module:
     """The converter's TOSA, with the `tfl.*` ops mlir-fdt lowers itself lowered (they parse only while
     unregistered dialects are allowed: IREE's MLIR has no TFLite dialect)."""
-    if not any(op.name == SEQUENCE_LSTM for op in model.operators):
+    if not any(op.name in (SEQUENCE_LSTM, SVDF) for op in model.operators):
         return ir.Module.parse(bytecode)
     context.allow_unregistered_dialects = True
     try:
         module = ir.Module.parse(bytecode)
         lower_sequence_lstms(module, model)
+        lower_svdfs(module, model)
     finally:
         context.allow_unregistered_dialects = False
     left = tfl_op_names(" ".join(op.name for op in walk_ops(module.operation)))
@@ -78,6 +82,7 @@ _SOURCE_REWRITES = (
     signed_io,                 # uint8 model inputs and outputs as int8 (flipped back by flip_uint8_io)
     resolve_split_sizes,       # SPLIT_V's -1 size as the size it stands for
     normalize_strided_slices,  # STRIDED_SLICE bounds counted from 0 and clamped, as TFLite reads them
+    as_placeholders,           # integer operators the converter rejects: custom `fdt.<index>`, lowered here
 )
 
 
@@ -116,12 +121,23 @@ def _convert(model: TfliteModel, converter: str, source: Path, tmp: Path, contex
         try:
             return _parse_converted(out.read_bytes(), context, model)
         except ir.MLIRError as e:
+            if any(op.name in (SEQUENCE_LSTM, SVDF) for op in model.operators):
+                # the bytecode of a `tfl` op left for mlir-fdt's own lowering does not always parse ("invalid
+                # Attribute index", a single SVDF); its text form, which carries the same program, does
+                text = tmp / f"model{'.debug' if debug else ''}.tosa.mlir"
+                try:
+                    invoke([converter, str(source), "--text", *(["--emit-debug-info"] if debug else []),
+                            "-o", str(text)], tool="tosa-converter-for-tflite")
+                    return _parse_converted(text.read_text(), context, model)
+                except (ToolError, ir.MLIRError):
+                    pass
             left = _unconverted_operators(converter, source)
             raise (refuse_named(model, left, UNCONVERTED)
                    or FdtError(f"{model.path}: the TOSA produced by the converter does not parse: {e}")) from None
 
 
 def _lower(module: ir.Module, model: TfliteModel) -> ir.Module:
+    lower_placeholders(module, model)
     clamp_pool_activations(module, model)
     exact_int16_activations(module, model)
     exact_quantize_rounding(module, model)

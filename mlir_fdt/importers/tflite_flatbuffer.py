@@ -179,7 +179,12 @@ def read_tflite(path: str | Path) -> TfliteModel:
     """The main subgraph's operators and signature, its tensors named uniquely (`tflite_tensor_names`);
     FdtError naming the file if it is not a TFLite model."""
     path = Path(path)
-    buf = bytearray(path.read_bytes())
+    return read_tflite_bytes(path.read_bytes(), path)
+
+
+def read_tflite_bytes(data: bytes, path: Path) -> TfliteModel:
+    """`read_tflite` of the flatbuffer `data` (the file `path`, or a copy of it)."""
+    buf = bytearray(data)
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise FdtError(f"{path}: not a TFLite flatbuffer (missing the 'TFL3' identifier at byte 4)")
     try:

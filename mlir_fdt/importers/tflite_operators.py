@@ -14,6 +14,8 @@ import re
 from ..errors import FdtError
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
 from .tflite_lstm import unsupported_lstm_reason
+from .tflite_svdf import unsupported_svdf_reason
+from .tflite_integer_kernels import unsupported_reason as integer_kernel_reason
 from .tflite_fused_activations import fused_activation_reason
 from .tflite_strided_slices import NEGATIVE_STRIDE, negative_stride_slices
 from .tflite_uint8_io import uint8_reason
@@ -27,7 +29,6 @@ UNSUPPORTED = {
     "BIDIRECTIONAL_SEQUENCE_RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
     "LSTM": "not supported yet: export the LSTM unrolled (Keras `unroll=True`)",
     "RNN": "not supported yet: export the RNN unrolled (Keras `unroll=True`)",
-    "SVDF": "a stateful layer (variable tensors); mlir-fdt compiles stateless models",
     "WHILE": "a control-flow loop (Keras 3 writes recurrent layers such as GRU this way): export the layer "
              "unrolled (`unroll=True`)",
 }
@@ -47,6 +48,7 @@ RELU6_REQUANTIZING = ("a quantized RELU6 whose output is quantized otherwise tha
 # TFLite operators that mlir-fdt lowers itself in some variants: why this one is not (None: it is)
 LOWERED_VARIANTS = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": unsupported_lstm_reason,
+    "SVDF": unsupported_svdf_reason,
 }
 # the converter's op names that are bookkeeping, not operators of the model
 _NOT_OPERATORS = {"no_value", "pseudo_const", "pseudo_qconst", "pseudo_sparse_const", "control_node", "yield"}
@@ -92,6 +94,8 @@ def check_known_unsupported(model: TfliteModel) -> None:
             return RELU6_REQUANTIZING
         if (activation := fused_activation_reason(model, op)) is not None:
             return activation
+        if (kernel := integer_kernel_reason(model, op)) is not None:
+            return kernel
         variant = LOWERED_VARIANTS.get(op.name)
         return variant(model, op) if variant else None
     bad = [op for op in model.operators if reason(op) is not None]

@@ -28,9 +28,31 @@ def run_arena_program(vmfb: Path, arena_bytes: int, inputs: list[tuple[int, byte
     return [result[off:off + size].tobytes() for off, size in outputs]
 
 
-def run_default_iree(vmfb: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """Run IREE's own compilation of the untransformed program (function `main`)."""
+def run_arena_program_sequence(vmfb: Path, arena_bytes: int, input_sets: list[list[tuple[int, bytes]]],
+                               outputs: list[tuple[int, int]]) -> list[list[bytes]]:
+    """`run_arena_program` on each input set in order, the program loaded once: a layer's persistent state (an
+    SVDF's, in the program's globals) carries from one run to the next."""
+    module = _load(vmfb).modules.module
+    found = []
+    for inputs in input_sets:
+        arena = np.zeros(arena_bytes, np.int8)
+        for off, data in inputs:
+            arena[off:off + len(data)] = np.frombuffer(data, np.int8)
+        result = module.run(arena).to_host()
+        found.append([result[off:off + size].tobytes() for off, size in outputs])
+    return found
+
+
+def run_default_iree_sequence(vmfb: Path, input_sets: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """`run_default_iree` on each input set in order, the program loaded once (its state carries over)."""
     ctx = _load(vmfb)
+    return [run_default_iree(vmfb, inputs, ctx) for inputs in input_sets]
+
+
+def run_default_iree(vmfb: Path, inputs: list[np.ndarray], ctx=None) -> list[np.ndarray]:
+    """Run IREE's own compilation of the untransformed program (function `main`); in `ctx` when given (a
+    context that loaded `vmfb`)."""
+    ctx = ctx if ctx is not None else _load(vmfb)
     fn = None
     for name in ("main", "forward", "run"):
         if hasattr(ctx.modules.module, name):

@@ -97,6 +97,25 @@ def run_tflite_micro(model: Path, inputs: list[np.ndarray], n_outputs: int) -> l
     return [np.array(interp.get_output(i)) for i in range(n_outputs)]
 
 
+def run_tflite_micro_sequence(model: Path, input_sets: list[list[np.ndarray]],
+                              n_outputs: int) -> list[list[np.ndarray]]:
+    """The outputs of consecutive inferences of one interpreter on `input_sets`: a stateful model (SVDF) sees the
+    variable tensors the inferences before it left, as an application invoking it in a loop."""
+    interp = tflite_micro_interpreter(model)
+    found = []
+    for inputs in input_sets:
+        messages: list[str] = []
+        try:
+            with _captured_c_stderr(messages):
+                for i, x in enumerate(inputs):
+                    interp.set_input(x, i)
+                interp.invoke()
+        except Exception as e:
+            raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+        found.append([np.array(interp.get_output(i), copy=True) for i in range(n_outputs)])
+    return found
+
+
 def tflite_micro_arena_head(model: Path, inputs: list[np.ndarray]) -> int | None:
     """TFLite Micro's planned activation arena for `model` ("Arena allocation head": every tensor,
     input and output included; the like-for-like figure for mlir-fdt's arena), after one invoke;

@@ -34,6 +34,8 @@ HOW_MEASURED = {
                     "tiled program (halo recomputation)",
     "flash": "arm-none-eabi-size -A of the static library object: .text+.ARM.exidx+.data.rel.ro "
              "(code, tables) and .rodata (weights); embedded-elf: the same sections of the ELF",
+    "object_ram_bytes": "arm-none-eabi-size -A of the library: .data and .bss, the persistent state of stateful "
+                        "layers (an SVDF's activation state), kept from one inference to the next; 0 otherwise",
     "loader_ram_bytes": "embedded-elf: span of the ELF's PT_LOAD segments (code, weights, tables), the "
                         "static RAM buffer the runner loads them into; 0 for static (runs from flash)",
 }

@@ -205,18 +205,40 @@ static void calibrate(void) {
 #endif
 
 /* ---- file I/O via semihosting (paths relative to QEMU's working directory) ---------- */
-/* Every input with bytes: a zero-byte input needs no file. Not inlined: main's frame is part
- * of the measured stack. */
-__attribute__((noinline)) static void read_inputs(void) {
+/* The file of an input or output: input<i>.bin for the measured inference (`inference` < 0), input<i>.bin.<k>
+ * for inference k of those before it (a stateful model's sequence: each inference sees the state the ones
+ * before it left, mlir_fdt/importers/tflite_svdf.py). */
+static const char *io_path(const fdt_io_t *io, int inference) {
+  static char path[40];
+  if (inference < 0) return io->file;
+  snprintf(path, sizeof path, "%s.%d", io->file, inference);
+  return path;
+}
+
+/* Whether the run holds inference k before the measured one: its first input with bytes has a file. */
+static int has_inference(int inference) {
   for (const fdt_io_t *in = fdt_inputs; in->file; ++in) {
     if (in->bytes == 0) continue;
-    FILE *f = fopen(in->file, "rb");
-    if (!f) fail(2, "cannot open %s", in->file);
+    FILE *f = fopen(io_path(in, inference), "rb");
+    if (f) fclose(f);
+    return f != NULL;
+  }
+  return 0;
+}
+
+/* Every input with bytes: a zero-byte input needs no file. Not inlined: main's frame is part
+ * of the measured stack. */
+__attribute__((noinline)) static void read_inputs(int inference) {
+  for (const fdt_io_t *in = fdt_inputs; in->file; ++in) {
+    if (in->bytes == 0) continue;
+    const char *file = io_path(in, inference);
+    FILE *f = fopen(file, "rb");
+    if (!f) fail(2, "cannot open %s", file);
     size_t got = fread(g_memory.arena + in->offset, 1, in->bytes, f);
     int extra = fgetc(f) != EOF;
     fclose(f);
     if (got != (size_t)in->bytes || extra)
-      fail(2, "%s holds %s%lu bytes, expected %lu", in->file, extra ? "more than " : "", (unsigned long)got,
+      fail(2, "%s holds %s%lu bytes, expected %lu", file, extra ? "more than " : "", (unsigned long)got,
            (unsigned long)in->bytes);
   }
 }
@@ -308,12 +330,13 @@ __attribute__((noinline)) static uint32_t close_streamed_inputs(void) {
 #endif
 
 /* Every output, a zero-byte one as an empty file, so the host finds one file per output. */
-__attribute__((noinline)) static void write_outputs(void) {
+__attribute__((noinline)) static void write_outputs(int inference) {
   for (const fdt_io_t *out = fdt_outputs; out->file; ++out) {
-    FILE *f = fopen(out->file, "wb");
-    if (!f) fail(2, "cannot create %s", out->file);
+    const char *file = io_path(out, inference);
+    FILE *f = fopen(file, "wb");
+    if (!f) fail(2, "cannot create %s", file);
     size_t put = out->bytes > 0 ? fwrite(g_memory.arena + out->offset, 1, out->bytes, f) : 0;
-    if (fclose(f) != 0 || put != (size_t)out->bytes) fail(2, "cannot write %s", out->file);
+    if (fclose(f) != 0 || put != (size_t)out->bytes) fail(2, "cannot write %s", file);
   }
 }
 
@@ -394,10 +417,6 @@ int main(void) {
   }
 
   fill_canaries();
-  read_inputs();
-#if FDT_NUM_STREAMED_INPUTS > 0
-  open_streamed_inputs();
-#endif
 
   void *bindings[1] = {g_memory.arena};
   const size_t binding_lengths[1] = {FDT_ARENA_BYTES};
@@ -418,6 +437,20 @@ int main(void) {
       .local_memory_size = local_memory_bytes,
   };
   fdt_dispatch_fn_t dispatch = library->exports.ptrs[0];
+
+  /* The inferences before the measured one, in order (a stateful model's sequence; none otherwise). */
+  int earlier = 0;
+  for (; has_inference(earlier); ++earlier) {
+    read_inputs(earlier);
+    int earlier_status = dispatch(&environment, &dispatch_state, &workgroup_state);
+    if (earlier_status != 0) fail(4, "dispatch of inference %d returned %d", earlier, earlier_status);
+    if (!canaries_intact()) fail(3, "arena overrun");
+    write_outputs(earlier);
+  }
+  read_inputs(-1);
+#if FDT_NUM_STREAMED_INPUTS > 0
+  open_streamed_inputs();
+#endif
 
   /* Repaint below this frame: newlib's stdio above used stack the model does not. From
    * here until the scan, nothing but the dispatch may call below this frame. */
@@ -440,16 +473,16 @@ int main(void) {
   if (stack_bytes >= stack_reserve) fail(5, "stack reserve of %" PRIu32 " bytes exhausted", stack_reserve);
   if (status != 0) fail(4, "dispatch returned %d", status);
 
-  write_outputs();
+  write_outputs(-1);
 #ifdef FDT_PROFILE_COUNT
   print_profile();
 #endif
 
   char t[21], n[21];
   printf("FDT_INFO dispatch_stack_bytes=%" PRIu32 " caller_stack_bytes=%" PRIu32 " io_stack_bytes=%" PRIu32
-         " stack_reserve=%" PRIu32 " output_files=%u\n",
+         " stack_reserve=%" PRIu32 " output_files=%u earlier_inferences=%d\n",
          stack_bytes - caller_stack_bytes, caller_stack_bytes, io_stack_bytes, stack_reserve,
-         (unsigned)FDT_NUM_OUTPUTS);
+         (unsigned)FDT_NUM_OUTPUTS, earlier);
   printf("FDT_RESULT status=ok arena_bytes=%lu stack_bytes=%" PRIu32 " ticks=%s instructions=%s"
          " local_memory_bytes=%" PRIu32,
          (unsigned long)FDT_ARENA_BYTES, stack_bytes, u64_to_str(ticks, t),

@@ -1,0 +1,338 @@
+"""TFLite integer operators the TOSA converter rejects, computed as TFLite Micro's kernels compute them:
+
+- SOFTMAX from int8 to int16 (TFLite Micro's `reference_ops::Softmax<int8_t, int16_t>`, the last layer of its
+  keyword-spotting benchmark models): the converter's TFLite dialect rejects an output type other than the
+  input's. gemmlowp's fixed-point exp of each input's difference to its row's maximum (an int8 difference takes
+  256 values: both the accumulated Q12 term and the Q0.31 exp are tables computed here, `_exp_tables`), the
+  reciprocal of the row's sum by gemmlowp's Newton-Raphson (`GetReciprocal`), and the rounding shift to int16.
+- QUANTIZE between integer types with an int16 side whose zero point is not 0 (the int16 softmax output, zero point
+  -32768, requantized to int32): TOSA's rescale takes no such zero point. TFLite Micro's `Requantize`:
+  MultiplyByQuantizedMultiplier(x - in_zp, input scale / output scale) + out_zp, clamped to the output type.
+
+The converter reads a copy of the model in which each such operator is the custom operator `fdt.<index>`
+(`as_placeholders`, one of importers/tflite.py's source rewrites); it passes custom operators through as
+`tosa.custom`, which `lower_placeholders` replaces by a call to the operator's lowering.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FdtError
+from ..ir import call_new_function, ir, run_pipeline, walk_ops
+from .integer_scalars import Scalars
+from .lstm_int8_params import quantize_multiplier
+from .tflite_flatbuffer import TfliteModel, TfliteOperator, read_tflite_bytes
+
+PLACEHOLDER_PREFIX = "fdt."
+_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
+_SCALED_DIFF_INTEGER_BITS = 5   # TFLite's softmax: the exp argument in Q5.26
+_ACCUMULATION_INTEGER_BITS = 12  # the sum of exps in Q12.19
+
+
+def _softmax_int8_int16(model: TfliteModel, op: TfliteOperator) -> bool:
+    if op.name != "SOFTMAX":
+        return False
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return x is not None and y is not None and x.dtype == "int8" and y.dtype == "int16"
+
+
+def _requantize_with_int16_zero_point(model: TfliteModel, op: TfliteOperator) -> bool:
+    if op.name != "QUANTIZE":
+        return False
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    integer = ("int8", "int16", "int32")
+    if x is None or y is None or x.dtype not in integer or y.dtype not in integer:
+        return False
+    return any(t.dtype == "int16" and t.zero_point and t.zero_point[0] for t in (x, y))
+
+
+def lowered_here(model: TfliteModel) -> list[TfliteOperator]:
+    """The operators of the model this module computes."""
+    return [op for op in model.operators
+            if _softmax_int8_int16(model, op) or _requantize_with_int16_zero_point(model, op)]
+
+
+def unsupported_reason(model: TfliteModel, op: TfliteOperator) -> str | None:
+    """Why TFLite Micro does not run such an operator (then mlir-fdt refuses it), or None."""
+    if _softmax_int8_int16(model, op):
+        x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+        if not (y.zero_point and y.zero_point[0] == -32768 and y.scale and abs(y.scale[0] - 1 / 65536) < 1e-3 / 65536):
+            return ("an int8-to-int16 SOFTMAX whose output is not quantized with scale 1/65536 and zero point -32768, "
+                    "which TFLite Micro requires")
+        if len(x.scale) != 1:
+            return "a SOFTMAX whose input has no single scale"
+    if _requantize_with_int16_zero_point(model, op):
+        x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+        if len(x.scale) != 1 or len(y.scale) != 1:
+            return "a per-channel QUANTIZE between integer types, which TFLite Micro does not run"
+    return None
+
+
+def as_placeholders(data: bytes) -> tuple[bytes, int]:
+    """The model with each operator this module computes turned into the custom operator `fdt.<index>` (a source
+    rewrite of importers/tflite.py: the converter passes custom operators through)."""
+    model = read_tflite_bytes(data, Path("model.tflite"))
+    indices = {op.index for op in lowered_here(model)}
+    if not indices:
+        return data, 0
+    from ..reference.tflite_schema import schema, serialize
+    m = schema.ModelT.InitFromPackedBuf(data, 0)
+    graph = m.subgraphs[0]
+    for index in sorted(indices):
+        code = schema.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+        code.customCode, code.version = f"{PLACEHOLDER_PREFIX}{index}".encode(), 1
+        m.operatorCodes.append(code)
+        op = graph.operators[index]
+        op.opcodeIndex, op.builtinOptionsType, op.builtinOptions = len(m.operatorCodes) - 1, 0, None
+    return serialize(m), len(indices)
+
+
+# -- gemmlowp's fixed point, for the softmax's tables ----------------------------------------------------------
+def _wrap(x: int) -> int:
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _high_mul(a: int, b: int) -> int:
+    """SaturatingRoundingDoublingHighMul."""
+    if a == b == _INT32_MIN:
+        return _INT32_MAX
+    product = a * b
+    nudge = (1 << 30) if product >= 0 else 1 - (1 << 30)
+    return _wrap(_c_div(product + nudge, 1 << 31))
+
+
+def _c_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _divide_by_pot(x: int, exponent: int) -> int:
+    """RoundingDivideByPOT."""
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
+
+
+def _shift_left_saturating(x: int, exponent: int) -> int:
+    threshold = (1 << (31 - exponent)) - 1
+    if x > threshold:
+        return _INT32_MAX
+    if x < -threshold:
+        return _INT32_MIN
+    return x << exponent
+
+
+def _exp_near_minus_eighth(a: int) -> int:
+    """exp_on_interval_between_negative_one_quarter_and_0_excl, Q0.31."""
+    constant_term, one_third = 1895147668, 715827883
+    x = _wrap(a + (1 << 28))
+    x2 = _high_mul(x, x)
+    x3 = _high_mul(x2, x)
+    x4 = _high_mul(x2, x2)
+    x4_over_4 = _divide_by_pot(x4, 2)
+    polynomial = _divide_by_pot(_wrap(_high_mul(_wrap(x4_over_4 + x3), one_third) + x2), 1)
+    return _wrap(constant_term + _high_mul(constant_term, _wrap(x + polynomial)))
+
+
+def exp_on_negative_values(a: int, integer_bits: int = _SCALED_DIFF_INTEGER_BITS) -> int:
+    """gemmlowp's exp_on_negative_values of Q`integer_bits` `a` <= 0: Q0.31."""
+    fractional = 31 - integer_bits
+    quarter = 1 << (fractional - 2)
+    a_mod_quarter_minus_quarter = _wrap((a & (quarter - 1)) - quarter)
+    result = _exp_near_minus_eighth(_shift_left_saturating(a_mod_quarter_minus_quarter, integer_bits)
+                                    if integer_bits else a_mod_quarter_minus_quarter)
+    remainder = _wrap(a_mod_quarter_minus_quarter - a)
+    for exponent, multiplier in ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+                                 (2, 39332535), (3, 720401), (4, 242)):
+        if integer_bits > exponent and remainder & (1 << (fractional + exponent)):
+            result = _high_mul(result, multiplier)
+    if integer_bits > 5 and a < -(1 << (36 - integer_bits)):
+        result = 0
+    return _INT32_MAX if a == 0 else result
+
+
+def softmax_input_scaling(input_scale: float, beta: float) -> tuple[int, int, int]:
+    """(multiplier, left shift, diff_min) as TFLite Micro's CalculateSoftmaxParams derives them for an int8 input
+    (PreprocessSoftmaxScaling, CalculateInputRadius; the double-rounding build)."""
+    real = min(float(np.float32(beta)) * float(np.float32(input_scale)) * (1 << (31 - _SCALED_DIFF_INTEGER_BITS)),
+               (1 << 31) - 1.0)
+    r = quantize_multiplier(real)
+    if r.shift < 0:
+        raise FdtError(f"SOFTMAX: input scale x beta {real / (1 << 26):g} is below what TFLite Micro takes")
+    radius = math.floor(((1 << _SCALED_DIFF_INTEGER_BITS) - 1) * (1 << (31 - _SCALED_DIFF_INTEGER_BITS))
+                        / (1 << r.shift))
+    return r.multiplier, r.shift, -radius
+
+
+def _exp_tables(input_scale: float, beta: float) -> tuple[list[int], list[int]]:
+    """For each int8 difference d = x - max (-255..0; index d + 255): the Q12 term the row's sum adds and the Q0.31
+    exp the output scales (both 0 where d < diff_min: TFLite Micro leaves such inputs out and writes the minimum)."""
+    multiplier, shift, diff_min = softmax_input_scaling(input_scale, beta)
+    sums, exps = [], []
+    for d in range(-255, 1):
+        if d < diff_min:
+            sums.append(0)
+            exps.append(0)
+            continue
+        e = exp_on_negative_values(_high_mul(_wrap(d << shift), multiplier))
+        sums.append(_divide_by_pot(e, _ACCUMULATION_INTEGER_BITS))
+        exps.append(e)
+    return sums, exps
+
+
+def _softmax_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTensorType, sums: list[int],
+                      exps: list[int]) -> str:
+    """func @name(x: int8, softmax over the last axis) -> int16, TFLite Micro's Softmax<int8_t, int16_t>."""
+    shape = list(t_in.shape)
+    rank = len(shape)
+    dims = ", ".join(f"d{k}" for k in range(rank))
+    rows = ", ".join(f"d{k}" for k in range(rank - 1))
+    row_shape = "x".join(str(d) for d in shape[:-1])
+    row_t = f"tensor<{row_shape + 'x' if row_shape else ''}i32>"
+    all_parallel = ", ".join(['"parallel"'] * rank)
+    reduce = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
+    rows_parallel = ", ".join(['"parallel"'] * (rank - 1))
+    recip = Scalars()
+    clz = recip.op("math.ctlz %total", "i32")
+    bits_over_unit = recip.op(f"arith.subi {recip.const(_ACCUMULATION_INTEGER_BITS)}, {clz}", "i32")
+    normalized = recip.op(f"arith.shli %total, {clz}", "i32")
+    shifted = recip.op(f"arith.subi {normalized}, {recip.const(_INT32_MIN)}", "i32")
+    scale = recip.one_over_one_plus_x(shifted)
+    exponent = recip.op(f"arith.addi {bits_over_unit}, {recip.const(31 - 16)}", "i32")
+    out = Scalars()
+    out_value = out.cast("trunci", out.clamp(out.op(
+        f"arith.addi {out.divide_by_pot(out.high_mul('%scale', '%e'), '%exponent')}, {out.const(-32768)}", "i32"),
+        -32768, 32767), "i32", "i16")
+    indent = "\n"
+    return f"""
+module {{
+  func.func private @{name}(%x: {t_in}) -> {t_out} {{
+    %sums_table = arith.constant dense<{sums}> : tensor<256xi32>
+    %exps_table = arith.constant dense<{exps}> : tensor<256xi32>
+    %lowest = arith.constant -128 : i32
+    %zero = arith.constant 0 : i32
+    %c255 = arith.constant 255 : i32
+    %max_init = tensor.empty() : {row_t}
+    %max_low = linalg.fill ins(%lowest : i32) outs(%max_init : {row_t}) -> {row_t}
+    %max = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>],
+                           iterator_types = [{reduce}]}} ins(%x : {t_in}) outs(%max_low : {row_t}) {{
+      ^bb0(%v: i8, %m: i32):
+        %w = arith.extsi %v : i8 to i32
+        %n = arith.maxsi %m, %w : i32
+        linalg.yield %n : i32
+    }} -> {row_t}
+    %sum_init = tensor.empty() : {row_t}
+    %sum_zero = linalg.fill ins(%zero : i32) outs(%sum_init : {row_t}) -> {row_t}
+    %sum = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({rows})>],
+                           iterator_types = [{reduce}]}} ins(%x, %max : {t_in}, {row_t}) outs(%sum_zero : {row_t}) {{
+      ^bb0(%v: i8, %m: i32, %s: i32):
+        %w = arith.extsi %v : i8 to i32
+        %d = arith.subi %w, %m : i32
+        %i = arith.addi %d, %c255 : i32
+        %k = arith.index_cast %i : i32 to index
+        %t = tensor.extract %sums_table[%k] : tensor<256xi32>
+        %n = arith.addi %s, %t : i32
+        linalg.yield %n : i32
+    }} -> {row_t}
+    %scale_init = tensor.empty() : {row_t}
+    %exponent_init = tensor.empty() : {row_t}
+    %recip:2 = linalg.generic {{indexing_maps = [affine_map<({rows}) -> ({rows})>, affine_map<({rows}) -> ({rows})>,
+                                               affine_map<({rows}) -> ({rows})>],
+                              iterator_types = [{rows_parallel}]}}
+        ins(%sum : {row_t}) outs(%scale_init, %exponent_init : {row_t}, {row_t}) {{
+      ^bb0(%total: i32, %u0: i32, %u1: i32):
+{indent.join(recip.lines)}
+        linalg.yield {scale}, {exponent} : i32, i32
+    }} -> ({row_t}, {row_t})
+    %out_init = tensor.empty() : {t_out}
+    %out = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({rows})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({dims})>],
+                           iterator_types = [{all_parallel}]}}
+        ins(%x, %max, %recip#0, %recip#1 : {t_in}, {row_t}, {row_t}, {row_t}) outs(%out_init : {t_out}) {{
+      ^bb0(%v: i8, %m: i32, %scale: i32, %exponent: i32, %unused: i16):
+        %w = arith.extsi %v : i8 to i32
+        %d = arith.subi %w, %m : i32
+        %i = arith.addi %d, %c255 : i32
+        %k = arith.index_cast %i : i32 to index
+        %e = tensor.extract %exps_table[%k] : tensor<256xi32>
+{indent.join(out.lines)}
+        linalg.yield {out_value} : i16
+    }} -> {t_out}
+    return %out : {t_out}
+  }}
+}}"""
+
+
+def _requantize_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTensorType, model: TfliteModel,
+                         op: TfliteOperator) -> str:
+    """func @name(x) -> y: TFLite Micro's Requantize, element by element."""
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    rescale = quantize_multiplier(float(np.float32(x.scale[0])) / float(np.float32(y.scale[0])))
+    x_zp = x.zero_point[0] if x.zero_point else 0
+    y_zp = y.zero_point[0] if y.zero_point else 0
+    source, target = str(t_in.element_type), str(t_out.element_type)
+    bits = int(target[1:])
+    s = Scalars()
+    value = s.op(f"arith.subi {s.cast('extsi', '%v', source, 'i32') if source != 'i32' else '%v'}, {s.const(x_zp)}",
+                 "i32")
+    value = s.op(f"arith.addi {s.rescale(value, rescale)}, {s.const(y_zp)}", "i32")
+    if bits < 32:
+        value = s.cast("trunci", s.clamp(value, -(1 << (bits - 1)), (1 << (bits - 1)) - 1), "i32", target)
+    rank = t_in.rank
+    dims = ", ".join(f"d{k}" for k in range(rank))
+    indent = "\n"
+    return f"""
+module {{
+  func.func private @{name}(%x: {t_in}) -> {t_out} {{
+    %init = tensor.empty() : {t_out}
+    %y = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({dims})>],
+                         iterator_types = [{", ".join(['"parallel"'] * rank)}]}}
+        ins(%x : {t_in}) outs(%init : {t_out}) {{
+      ^bb0(%v: {source}, %unused: {target}):
+{indent.join(s.lines)}
+        linalg.yield {value} : {target}
+    }} -> {t_out}
+    return %y : {t_out}
+  }}
+}}"""
+
+
+def _softmax_beta(op: TfliteOperator) -> float:
+    import flatbuffers
+    return op.options.scalar(0, flatbuffers.number_types.Float32Flags, 1.0) if op.options is not None else 1.0
+
+
+def lower_placeholders(module: ir.Module, model: TfliteModel) -> int:
+    """Replace each `tosa.custom` placeholder `fdt.<index>` by a call to that operator's lowering; how many."""
+    by_index = {op.index: op for op in model.operators}
+    found = 0
+    with module.context, ir.Location.unknown():
+        for custom in walk_ops(module.operation):
+            if custom.name != "tosa.custom":
+                continue
+            name = ir.StringAttr(custom.attributes["operator_name"]).value
+            if not name.startswith(PLACEHOLDER_PREFIX):
+                continue
+            op = by_index[int(name[len(PLACEHOLDER_PREFIX):])]
+            t_in, t_out = ir.RankedTensorType(custom.operands[0].type), ir.RankedTensorType(custom.results[0].type)
+            function = f"fdt_{op.name.lower()}_{op.index}"
+            if op.name == "SOFTMAX":
+                x = model.tensor(op.inputs[0])
+                text = _softmax_function(function, t_in, t_out, *_exp_tables(x.scale[0], _softmax_beta(op)))
+            else:
+                text = _requantize_function(function, t_in, t_out, model, op)
+            with ir.InsertionPoint(custom), custom.location:
+                call = call_new_function(module, text, [custom.operands[0]])
+            custom.results[0].replace_all_uses_with(call.results[0])
+            custom.erase()
+            found += 1
+    if found:
+        run_pipeline(module, "builtin.module(inline,symbol-dce)")
+    return found

@@ -1,0 +1,83 @@
+"""SVDF (`importers/tflite_svdf.py`): TFLite Micro's integer kernel with its activation state kept from one inference to
+the next, as an application invoking a streaming keyword model in a loop sees it. Every check runs its inputs as one
+sequence: TFLite Micro's interpreter, the host build loaded once, and one QEMU boot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import corpus_path, requires_qemu
+from tflite_builder import svdf
+from mlir_fdt.compiler import CompileOptions, compile_model
+from mlir_fdt.errors import FdtError
+from mlir_fdt.reference.host import run_arena_program_sequence
+from mlir_fdt.reference.tflm import run_tflite_micro, run_tflite_micro_sequence
+
+
+def _sequence(report: dict, out, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    x, y = report["inputs"][0], report["outputs"][0]
+    runs = run_arena_program_sequence(out / "fdt_model.host.vmfb", report["arena_bytes"],
+                                      [[(x["offset"], v.tobytes())] for v in inputs], [(y["offset"], y["bytes"])])
+    return [np.frombuffer(raw, np.int8).reshape(y["shape"]) for (raw,) in runs]
+
+
+@pytest.mark.parametrize("variant", [dict(), dict(state_dtype="int8", rank=2, memory=3, batch=2),
+                                     dict(memory=1, rank=4, filters=12)])
+def test_a_sequence_of_inferences_equals_tflite_micro(tmp_path, variant):
+    """Twelve inferences in a row: each sees the state the ones before it left (int16 and int8 states, ranks 1-4,
+    batches, a memory of one)."""
+    model = svdf(tmp_path / "svdf.tflite", **variant)
+    out = tmp_path / "out"
+    report = compile_model(model, out, CompileOptions(run="host", checks=3)).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro"
+    remembers = variant.get("memory", 4) > 1  # a memory of one keeps nothing: its state is computed and read once
+    assert (report["object_ram_bytes"] > 0) == remembers  # the state: in the library, outside the arena
+    shape = report["inputs"][0]["shape"]
+    rng = np.random.default_rng(5)
+    inputs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(12)]
+    expected = [outs[0] for outs in run_tflite_micro_sequence(model, [[v] for v in inputs], 1)]
+    got = _sequence(report, out, inputs)
+    for k, (e, g) in enumerate(zip(expected, got)):
+        np.testing.assert_array_equal(g, e, err_msg=f"inference {k}")
+    varied = np.unique(np.concatenate([e.ravel() for e in expected]))
+    assert len(varied) > 20, varied  # the outputs are not saturated: the check can fail
+    # the state matters: a fresh interpreter gives another output for the last input
+    assert np.array_equal(run_tflite_micro(model, [inputs[-1]], 1)[0], expected[-1]) != remembers
+
+
+def test_without_the_state_update_the_check_fails(tmp_path, monkeypatch):
+    """The sequence check sees a program that forgets its state (the write-back left out)."""
+    from mlir_fdt.importers import tflite_svdf
+    original = tflite_svdf.svdf_function
+
+    def forgetful(*args, **kwargs):
+        text = original(*args, **kwargs)
+        return "\n".join(line for line in text.splitlines() if "materialize_in_destination" not in line)
+    monkeypatch.setattr(tflite_svdf, "svdf_function", forgetful)
+    model = svdf(tmp_path / "svdf.tflite")
+    report = compile_model(model, tmp_path / "out", CompileOptions(run="host", checks=3)).to_json()
+    assert not report["match"] and report["max_abs_diff"] > 0
+
+
+def test_an_svdf_without_bias_is_refused_by_name(tmp_path):
+    model = svdf(tmp_path / "svdf.tflite", bias=False)
+    with pytest.raises(FdtError, match="operator 0 SVDF.*without a bias, which TFLite Micro cannot run"):
+        compile_model(model, tmp_path / "out", CompileOptions())
+
+
+def test_intermediates_of_a_stateful_model_are_refused(tmp_path):
+    model = svdf(tmp_path / "svdf.tflite")
+    with pytest.raises(FdtError, match="keeps state from one inference to the next"):
+        compile_model(model, tmp_path / "out", CompileOptions(run="host", check_intermediates=True))
+
+
+@requires_qemu
+@pytest.mark.qemu
+def test_keyword_scrambled_runs_in_sequence_under_qemu(tmp_path):
+    """TFLite Micro's keyword benchmark model (seven SVDFs, an int8-to-int16 SOFTMAX, a QUANTIZE to int32): three
+    inferences in one boot, bit-exact; its states (10,240 B) outside the arena."""
+    path = corpus_path("tflm_keyword_scrambled.tflite")
+    report = compile_model(path, tmp_path / "out", CompileOptions(run="qemu", checks=3)).to_json()
+    assert report["match"] and report["qemu_max_abs_diff"] == 0
+    assert report["object_ram_bytes"] == 10_240
