@@ -84,10 +84,11 @@ def test_flatbuffer_reader_names_operators_and_io():
 def test_unsupported_operators_are_refused_one_line_each():
     from mlir_fdt.importers import import_model
     with pytest.raises(FdtError) as e:
-        import_model(corpus_file("tflm_keyword_scrambled"), new_context())
+        import_model(corpus_file("tflm_audio_preprocessor_int8"), new_context())
     lines = str(e.value).splitlines()
-    assert "7 operators mlir-fdt cannot compile (SVDF)" in lines[0]
-    assert len(lines) == 8 and all(line.strip().startswith("operator ") and " SVDF " in line for line in lines[1:])
+    assert "9 operators mlir-fdt cannot compile (CUSTOM:SignalEnergy" in lines[0]
+    assert len(lines) == 10 and all(line.strip().startswith("operator ") and " CUSTOM:Signal" in line
+                                    and "a custom operator" in line for line in lines[1:])
 
 
 def test_unconverted_operator_is_named_from_the_converter_output(monkeypatch):
