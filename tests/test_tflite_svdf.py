@@ -46,6 +46,26 @@ def test_a_sequence_of_inferences_equals_tflite_micro(tmp_path, variant):
     assert np.array_equal(run_tflite_micro(model, [inputs[-1]], 1)[0], expected[-1]) != remembers
 
 
+@pytest.mark.parametrize("variant", [dict(activation="NONE"), dict(activation="RELU6", rank=2),
+                                     dict(activation="TANH", batch=2)])
+def test_a_float_sequence_equals_tflite_micro(tmp_path, variant):
+    """float32 SVDFs (TFLite Micro's float kernel: its fused activation applied): twelve
+    inferences in a row within the float tolerance."""
+    model = svdf(tmp_path / "svdf.tflite", state_dtype="float32", **variant)
+    out = tmp_path / "out"
+    report = compile_model(model, out, CompileOptions(run="host", checks=3)).to_json()
+    assert report["match"] and report["reference"] == "tflite-micro" and report["object_ram_bytes"] > 0
+    x, y = report["inputs"][0], report["outputs"][0]
+    rng = np.random.default_rng(6)
+    inputs = [rng.uniform(-2, 2, x["shape"]).astype(np.float32) for _ in range(12)]
+    expected = [outs[0] for outs in run_tflite_micro_sequence(model, [[v] for v in inputs], 1)]
+    runs = run_arena_program_sequence(out / "fdt_model.host.vmfb", report["arena_bytes"],
+                                      [[(x["offset"], v.tobytes())] for v in inputs], [(y["offset"], y["bytes"])])
+    for k, ((raw,), e) in enumerate(zip(runs, expected)):
+        np.testing.assert_allclose(np.frombuffer(raw, np.float32).reshape(e.shape), e, atol=1e-5, rtol=1e-5,
+                                   err_msg=f"inference {k}")
+
+
 def test_without_the_state_update_the_check_fails(tmp_path, monkeypatch):
     """The sequence check sees a program that forgets its state (the write-back left out)."""
     from mlir_fdt.importers import tflite_svdf

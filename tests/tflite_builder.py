@@ -227,12 +227,26 @@ def operator_model(target: Path, kind: str, inputs: list, outputs: list[In], opt
 
 
 def svdf(target: Path, state_dtype: str = "int16", rank: int = 1, memory: int = 4, filters: int = 8,
-         features: int = 12, batch: int = 1, bias: bool = True, seed: int = 0) -> Path:
+         features: int = 12, batch: int = 1, bias: bool = True, seed: int = 0, activation: str = "RELU") -> Path:
     """One int8 SVDF (TFLite's full-integer form: int8 input, feature weights and output; `state_dtype` time
     weights and activation state, a variable tensor; int32 bias), seeded weights and scales at which neither the
-    state nor the output saturates on inputs over the int8 range."""
+    state nor the output saturates on inputs over the int8 range; with `state_dtype` "float32", a float32 SVDF
+    with the fused `activation`."""
     rng = np.random.default_rng(seed)
     m = SingleOperatorModel()
+    if state_dtype == "float32":
+        x = m.tensor([batch, features], "float32", "x")
+        operands = [x, m.constant(rng.uniform(-1, 1, (filters, features)), "float32", "weights_feature"),
+                    m.constant(rng.uniform(-1, 1, (filters, memory)), "float32", "weights_time"),
+                    m.constant(rng.uniform(-1, 1, filters // rank), "float32", "bias") if bias else -1]
+        state = m.tensor([batch, filters * memory], "float32", "activation_state")
+        m.graph.tensors[state].isVariable = True
+        y = m.tensor([batch, filters // rank], "float32", "y")
+        options = schema.SVDFOptionsT()
+        options.rank = rank
+        options.fusedActivationFunction = getattr(schema.ActivationFunctionType, activation)
+        m.operator(schema.BuiltinOperator.SVDF, operands + [state], [y], schema.BuiltinOptions.SVDFOptions, options)
+        return m.save([x], [y], target)
     wide = state_dtype == "int16"
     x_scale, wf_scale = 0.05, 0.01
     state_scale, state_zero = (0.0008, 0) if wide else (0.15, 3)

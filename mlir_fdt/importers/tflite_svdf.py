@@ -70,6 +70,11 @@ def _rank(op: TfliteOperator) -> int:
     return op.options.scalar(0, flatbuffers.number_types.Int32Flags, 1) if op.options is not None else 1
 
 
+def _activation(op: TfliteOperator) -> int:
+    """SVDFOptions.fused_activation_function (field 1)."""
+    return op.options.scalar(1, flatbuffers.number_types.Int8Flags, 0) if op.options is not None else 0
+
+
 def unsupported_svdf_reason(model: TfliteModel, op: TfliteOperator) -> str | None:
     """Why mlir-fdt does not lower this SVDF (in a user's words), or None if it does."""
     t = [model.tensor(name) if name else None for name in op.inputs] + [None] * (5 - len(op.inputs))
@@ -77,11 +82,16 @@ def unsupported_svdf_reason(model: TfliteModel, op: TfliteOperator) -> str | Non
     out = model.tensor(op.outputs[0]) if op.outputs else None
     if any(v is None for v in (x, wf, wt, state, out)):
         return "an SVDF with a missing input (feature or time weights, activation state)"
-    if bias is None:
+    if bias is None:  # (float32 too: TFLite Micro's Prepare crashes, measured)
         return ("an SVDF without a bias, which TFLite Micro cannot run (its Prepare reads the bias's scale): give it "
                 "a zero bias")
     if x.dtype == "float32":
-        return "a float32 SVDF: mlir-fdt lowers int8 SVDFs (TFLite's full-integer quantization) only"
+        if any(v.dtype != "float32" for v in (wf, wt, state, out, bias)):
+            return ("a hybrid SVDF (float32 input, quantized weights), which TFLite Micro does not run: quantize the "
+                    "whole model, or keep it float32")
+        if _activation(op) not in _FLOAT_ACTIVATIONS:
+            return f"a float32 SVDF whose fused activation (TFLite code {_activation(op)}) TFLite Micro does not apply"
+        return _shape_reason(x, wf, wt, op)
     if (x.dtype, wf.dtype, out.dtype) != ("int8", "int8", "int8") or wt.dtype not in ("int16", "int8") \
             or state.dtype != wt.dtype or bias.dtype != "int32":
         return (f"an SVDF with {x.dtype} input, {wf.dtype} feature weights, {wt.dtype} time weights and a "
@@ -89,6 +99,10 @@ def unsupported_svdf_reason(model: TfliteModel, op: TfliteOperator) -> str | Non
                 "output; int16 or int8 time weights and state; int32 bias)")
     if any(len(v.scale) != 1 for v in (x, wf, wt, state, out)):
         return "an SVDF with per-channel quantized weights, which TFLite Micro's SVDF kernel does not apply"
+    return _shape_reason(x, wf, wt, op)
+
+
+def _shape_reason(x, wf, wt, op: TfliteOperator) -> str | None:
     if len(x.shape) != 2 or len(wf.shape) != 2 or len(wt.shape) != 2:
         return f"an SVDF with a rank-{len(x.shape)} input (expected [batch, features])"
     if wf.shape[0] % _rank(op):
@@ -116,12 +130,30 @@ def svdf_quantization(model: TfliteModel, op: TfliteOperator) -> SvdfQuantizatio
                             quantize_multiplier(float(scale_1)), quantize_multiplier(float(scale_2)))
 
 
-def svdf_function(name: str, state: str, shape: SvdfShape, q: SvdfQuantization, has_bias: bool) -> str:
-    """MLIR text of a module holding the state `memref.global @state` and `func.func private @name(x, feature
-    weights, time weights[, bias]) -> output`, which reads and updates the state."""
-    b, i, f, r, u, m, t = shape.batch, shape.inputs, shape.filters, shape.rank, shape.units, shape.memory, q.state_type
-    feature = Scalars()
+@dataclass(frozen=True)
+class _Flavour:
+    """Element types and scalar code of one SVDF variant (int8 with an int16/int8 state, or float32)."""
+    x: str
+    weight: str
+    state: str
+    acc: str
+    out: str
+    state_init: str
+    input_term: str     # the feature dot product's term, from %xv and %wv
+    time_term: str      # the time dot product's term, from %wv (time weight) and %sv (state)
+    add: str
+    feature: Scalars    # %d (the feature sum) -> the state's element
+    feature_value: str
+    output: Scalars     # %a (bias + the rank's time sums) -> the output element
+    out_value: str
+    zero: str
+    constants: str = ""  # lines at 4 spaces: the zero points the terms read
+
+
+def _integer_flavour(q: SvdfQuantization) -> _Flavour:
+    t = q.state_type
     bits = 16 if t == "i16" else 8
+    feature = Scalars()
     clamped = feature.clamp(feature.rescale("%d", q.feature), -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
     feature_value = feature.cast("trunci", feature.op(f"arith.addi {clamped}, {feature.const(q.state_zero_point)}",
                                                       "i32"), "i32", t)
@@ -129,6 +161,45 @@ def svdf_function(name: str, state: str, shape: SvdfShape, q: SvdfQuantization, 
     out_value = output.cast("trunci", output.clamp(output.op(
         f"arith.addi {output.rescale('%a', q.output)}, {output.const(q.output_zero_point)}", "i32"), -128, 127),
         "i32", "i8")
+    return _Flavour(
+        "i8", "i8", t, "i32", "i8", str(q.state_zero_point),
+        f"""%xw = arith.extsi %xv : i8 to i32
+        %xd = arith.subi %xw, %x_zp : i32
+        %ww = arith.extsi %wv : i8 to i32
+        %p = arith.muli %ww, %xd : i32""",
+        f"""%ww = arith.extsi %wv : {t} to i32
+        %sw = arith.extsi %sv : {t} to i32
+        %sd = arith.subi %sw, %state_zp : i32
+        %p = arith.muli %ww, %sd : i32""",
+        "arith.addi", feature, feature_value, output, out_value, "0",
+        f"\n    %x_zp = arith.constant {q.input_zero_point} : i32\n    %state_zp = arith.constant {q.state_zero_point} : i32")
+
+
+# schema.fbs ActivationFunctionType -> the float32 activation TFLite Micro's ActivationValFloat applies
+_FLOAT_ACTIVATIONS = {0: None, 1: (0.0, None), 2: (-1.0, 1.0), 3: (0.0, 6.0), 4: "tanh"}
+
+
+def _float_flavour(activation: int) -> _Flavour:
+    output = Scalars()
+    value = "%a"
+    kind = _FLOAT_ACTIVATIONS[activation]
+    if kind == "tanh":
+        value = output.op(f"math.tanh {value}", "f32")
+    elif kind is not None:
+        low, high = kind
+        value = output.op(f"arith.maximumf {value}, {output.op(f'arith.constant {low:.1f}', 'f32')}", "f32")
+        if high is not None:
+            value = output.op(f"arith.minimumf {value}, {output.op(f'arith.constant {high:.1f}', 'f32')}", "f32")
+    return _Flavour("f32", "f32", "f32", "f32", "f32", "0.0", "%p = arith.mulf %wv, %xv : f32",
+                    "%p = arith.mulf %wv, %sv : f32", "arith.addf", Scalars(), "%d", output, value, "0.0")
+
+
+def svdf_function(name: str, state: str, shape: SvdfShape, flavour: _Flavour, has_bias: bool) -> str:
+    """MLIR text of a module holding the state `memref.global @state` and `func.func private @name(x, feature
+    weights, time weights[, bias]) -> output`, which reads and updates the state."""
+    b, i, f, r, u, m = shape.batch, shape.inputs, shape.filters, shape.rank, shape.units, shape.memory
+    v = flavour
+    t, acc = v.state, v.acc
     state_type = f"memref<{b}x{f}x{m}x{t}>"
     state_tensor = f"tensor<{b}x{f}x{m}x{t}>"
     kept = "" if m == 1 else f"""
@@ -136,87 +207,86 @@ def svdf_function(name: str, state: str, shape: SvdfShape, q: SvdfQuantization, 
         {state_tensor} to tensor<{b}x{f}x{m - 1}x{t}>
     %shifted = tensor.insert_slice %kept into %new_empty[0, 0, 0] [{b}, {f}, {m - 1}] [1, 1, 1] :
         tensor<{b}x{f}x{m - 1}x{t}> into {state_tensor}"""
-    bias_arg = f", %bias: tensor<{u}xi32>" if has_bias else ""
+    bias_arg = f", %bias: tensor<{u}x{acc}>" if has_bias else ""
     bias_init = f"""
     %sums = linalg.generic {{indexing_maps = [affine_map<(b, u) -> (u)>, affine_map<(b, u) -> (b, u)>],
                             iterator_types = ["parallel", "parallel"]}}
-        ins(%bias : tensor<{u}xi32>) outs(%sums_empty : tensor<{b}x{u}xi32>) {{
-      ^bb0(%v: i32, %unused: i32):
-        linalg.yield %v : i32
-    }} -> tensor<{b}x{u}xi32>""" if has_bias else f"""
-    %sums = linalg.fill ins(%zero : i32) outs(%sums_empty : tensor<{b}x{u}xi32>) -> tensor<{b}x{u}xi32>"""
+        ins(%bias : tensor<{u}x{acc}>) outs(%sums_empty : tensor<{b}x{u}x{acc}>) {{
+      ^bb0(%v: {acc}, %unused: {acc}):
+        linalg.yield %v : {acc}
+    }} -> tensor<{b}x{u}x{acc}>""" if has_bias else f"""
+    %sums = linalg.fill ins(%zero : {acc}) outs(%sums_empty : tensor<{b}x{u}x{acc}>) -> tensor<{b}x{u}x{acc}>"""
     return f"""
 module {{
-  memref.global "private" @{state} : {state_type} = dense<{q.state_zero_point}>
-  func.func private @{name}(%x: tensor<{b}x{i}xi8>, %wf: tensor<{f}x{i}xi8>, %wt: tensor<{f}x{m}x{t}>{bias_arg})
-      -> tensor<{b}x{u}xi8> {{
-    %zero = arith.constant 0 : i32
-    %x_zp = arith.constant {q.input_zero_point} : i32
-    %state_zp = arith.constant {q.state_zero_point} : i32
+  memref.global "private" @{state} : {state_type} = dense<{v.state_init}>
+  func.func private @{name}(%x: tensor<{b}x{i}x{v.x}>, %wf: tensor<{f}x{i}x{v.weight}>,
+                            %wt: tensor<{f}x{m}x{t}>{bias_arg})
+      -> tensor<{b}x{u}x{v.out}> {{
+    %zero = arith.constant {v.zero} : {acc}{v.constants}
     %global = memref.get_global @{state} : {state_type}
     %old = bufferization.to_tensor %global restrict : {state_type} to {state_tensor}
-    %dot_empty = tensor.empty() : tensor<{b}x{f}xi32>
-    %dot_zero = linalg.fill ins(%zero : i32) outs(%dot_empty : tensor<{b}x{f}xi32>) -> tensor<{b}x{f}xi32>
+    %dot_empty = tensor.empty() : tensor<{b}x{f}x{acc}>
+    %dot_zero = linalg.fill ins(%zero : {acc}) outs(%dot_empty : tensor<{b}x{f}x{acc}>) -> tensor<{b}x{f}x{acc}>
     %dot = linalg.generic {{indexing_maps = [affine_map<(b, f, i) -> (b, i)>, affine_map<(b, f, i) -> (f, i)>,
                                             affine_map<(b, f, i) -> (b, f)>],
                            iterator_types = ["parallel", "parallel", "reduction"]}}
-        ins(%x, %wf : tensor<{b}x{i}xi8>, tensor<{f}x{i}xi8>) outs(%dot_zero : tensor<{b}x{f}xi32>) {{
-      ^bb0(%xv: i8, %wv: i8, %acc: i32):
-        %xw = arith.extsi %xv : i8 to i32
-        %xd = arith.subi %xw, %x_zp : i32
-        %ww = arith.extsi %wv : i8 to i32
-        %p = arith.muli %ww, %xd : i32
-        %s = arith.addi %acc, %p : i32
-        linalg.yield %s : i32
-    }} -> tensor<{b}x{f}xi32>
+        ins(%x, %wf : tensor<{b}x{i}x{v.x}>, tensor<{f}x{i}x{v.weight}>) outs(%dot_zero : tensor<{b}x{f}x{acc}>) {{
+      ^bb0(%xv: {v.x}, %wv: {v.weight}, %acc: {acc}):
+        {v.input_term}
+        %s = {v.add} %acc, %p : {acc}
+        linalg.yield %s : {acc}
+    }} -> tensor<{b}x{f}x{acc}>
     %feature_empty = tensor.empty() : tensor<{b}x{f}x1x{t}>
     %feature = linalg.generic {{indexing_maps = [affine_map<(b, f, o) -> (b, f)>, affine_map<(b, f, o) -> (b, f, o)>],
                                iterator_types = ["parallel", "parallel", "parallel"]}}
-        ins(%dot : tensor<{b}x{f}xi32>) outs(%feature_empty : tensor<{b}x{f}x1x{t}>) {{
-      ^bb0(%d: i32, %unused: {t}):
-{chr(10).join(feature.lines)}
-        linalg.yield {feature_value} : {t}
+        ins(%dot : tensor<{b}x{f}x{acc}>) outs(%feature_empty : tensor<{b}x{f}x1x{t}>) {{
+      ^bb0(%d: {acc}, %unused: {t}):
+{chr(10).join(v.feature.lines)}
+        linalg.yield {v.feature_value} : {t}
     }} -> tensor<{b}x{f}x1x{t}>
     %new_empty = tensor.empty() : {state_tensor}{kept}
     %new = tensor.insert_slice %feature into {"%shifted" if m > 1 else "%new_empty"}[0, 0, {m - 1}]
         [{b}, {f}, 1] [1, 1, 1] :
         tensor<{b}x{f}x1x{t}> into {state_tensor}
-    %time_empty = tensor.empty() : tensor<{b}x{f}xi32>
-    %time_zero = linalg.fill ins(%zero : i32) outs(%time_empty : tensor<{b}x{f}xi32>) -> tensor<{b}x{f}xi32>
+    %time_empty = tensor.empty() : tensor<{b}x{f}x{acc}>
+    %time_zero = linalg.fill ins(%zero : {acc}) outs(%time_empty : tensor<{b}x{f}x{acc}>) -> tensor<{b}x{f}x{acc}>
     %time = linalg.generic {{indexing_maps = [affine_map<(b, f, m) -> (f, m)>, affine_map<(b, f, m) -> (b, f, m)>,
                                              affine_map<(b, f, m) -> (b, f)>],
                             iterator_types = ["parallel", "parallel", "reduction"]}}
-        ins(%wt, %new : tensor<{f}x{m}x{t}>, {state_tensor}) outs(%time_zero : tensor<{b}x{f}xi32>) {{
-      ^bb0(%wv: {t}, %sv: {t}, %acc: i32):
-        %ww = arith.extsi %wv : {t} to i32
-        %sw = arith.extsi %sv : {t} to i32
-        %sd = arith.subi %sw, %state_zp : i32
-        %p = arith.muli %ww, %sd : i32
-        %s = arith.addi %acc, %p : i32
-        linalg.yield %s : i32
-    }} -> tensor<{b}x{f}xi32>
+        ins(%wt, %new : tensor<{f}x{m}x{t}>, {state_tensor}) outs(%time_zero : tensor<{b}x{f}x{acc}>) {{
+      ^bb0(%wv: {t}, %sv: {t}, %acc: {acc}):
+        {v.time_term}
+        %s = {v.add} %acc, %p : {acc}
+        linalg.yield %s : {acc}
+    }} -> tensor<{b}x{f}x{acc}>
     %by_unit = tensor.expand_shape %time [[0], [1, 2]] output_shape [{b}, {u}, {r}] :
-        tensor<{b}x{f}xi32> into tensor<{b}x{u}x{r}xi32>
-    %sums_empty = tensor.empty() : tensor<{b}x{u}xi32>{bias_init}
+        tensor<{b}x{f}x{acc}> into tensor<{b}x{u}x{r}x{acc}>
+    %sums_empty = tensor.empty() : tensor<{b}x{u}x{acc}>{bias_init}
     %reduced = linalg.generic {{indexing_maps = [affine_map<(b, u, r) -> (b, u, r)>, affine_map<(b, u, r) -> (b, u)>],
                                iterator_types = ["parallel", "parallel", "reduction"]}}
-        ins(%by_unit : tensor<{b}x{u}x{r}xi32>) outs(%sums : tensor<{b}x{u}xi32>) {{
-      ^bb0(%v: i32, %acc: i32):
-        %s = arith.addi %acc, %v : i32
-        linalg.yield %s : i32
-    }} -> tensor<{b}x{u}xi32>
-    %out_empty = tensor.empty() : tensor<{b}x{u}xi8>
+        ins(%by_unit : tensor<{b}x{u}x{r}x{acc}>) outs(%sums : tensor<{b}x{u}x{acc}>) {{
+      ^bb0(%v: {acc}, %acc: {acc}):
+        %s = {v.add} %acc, %v : {acc}
+        linalg.yield %s : {acc}
+    }} -> tensor<{b}x{u}x{acc}>
+    %out_empty = tensor.empty() : tensor<{b}x{u}x{v.out}>
     %out = linalg.generic {{indexing_maps = [affine_map<(b, u) -> (b, u)>, affine_map<(b, u) -> (b, u)>],
                            iterator_types = ["parallel", "parallel"]}}
-        ins(%reduced : tensor<{b}x{u}xi32>) outs(%out_empty : tensor<{b}x{u}xi8>) {{
-      ^bb0(%a: i32, %unused: i8):
-{chr(10).join(output.lines)}
-        linalg.yield {out_value} : i8
-    }} -> tensor<{b}x{u}xi8>
+        ins(%reduced : tensor<{b}x{u}x{acc}>) outs(%out_empty : tensor<{b}x{u}x{v.out}>) {{
+      ^bb0(%a: {acc}, %unused: {v.out}):
+{chr(10).join(v.output.lines)}
+        linalg.yield {v.out_value} : {v.out}
+    }} -> tensor<{b}x{u}x{v.out}>
     bufferization.materialize_in_destination %new in restrict writable %global : ({state_tensor}, {state_type}) -> ()
-    return %out : tensor<{b}x{u}xi8>
+    return %out : tensor<{b}x{u}x{v.out}>
   }}
 }}"""
+
+
+def _flavour(model: TfliteModel, op: TfliteOperator) -> _Flavour:
+    if model.tensor(op.inputs[INPUT]).dtype == "float32":
+        return _float_flavour(_activation(op))
+    return _integer_flavour(svdf_quantization(model, op))
 
 
 def lower_svdfs(module: ir.Module, model: TfliteModel) -> None:
@@ -233,7 +303,7 @@ def lower_svdfs(module: ir.Module, model: TfliteModel) -> None:
         for k, (tfl, op) in enumerate(zip(found, declared)):
             has_bias = len(op.inputs) > BIAS and bool(op.inputs[BIAS])
             text = svdf_function(f"fdt_svdf_{k}", f"{STATE_GLOBAL_PREFIX}{k}", svdf_shape(model, op),
-                                 svdf_quantization(model, op), has_bias)
+                                 _flavour(model, op), has_bias)
             operands = [tfl.operands[i] for i in (INPUT, WEIGHTS_FEATURE, WEIGHTS_TIME)]
             if has_bias:
                 operands.append(tfl.operands[BIAS])
