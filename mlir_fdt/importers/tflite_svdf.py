@@ -163,7 +163,7 @@ def _integer_flavour(q: SvdfQuantization) -> _Flavour:
         "i32", "i8")
     return _Flavour(
         "i8", "i8", t, "i32", "i8", str(q.state_zero_point),
-        f"""%xw = arith.extsi %xv : i8 to i32
+        """%xw = arith.extsi %xv : i8 to i32
         %xd = arith.subi %xw, %x_zp : i32
         %ww = arith.extsi %wv : i8 to i32
         %p = arith.muli %ww, %xd : i32""",
@@ -172,7 +172,8 @@ def _integer_flavour(q: SvdfQuantization) -> _Flavour:
         %sd = arith.subi %sw, %state_zp : i32
         %p = arith.muli %ww, %sd : i32""",
         "arith.addi", feature, feature_value, output, out_value, "0",
-        f"\n    %x_zp = arith.constant {q.input_zero_point} : i32\n    %state_zp = arith.constant {q.state_zero_point} : i32")
+        f"\n    %x_zp = arith.constant {q.input_zero_point} : i32"
+        f"\n    %state_zp = arith.constant {q.state_zero_point} : i32")
 
 
 # schema.fbs ActivationFunctionType -> the float32 activation TFLite Micro's ActivationValFloat applies
