@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from tflite_builder import Const, In, operator_model, options  # noqa: E402
+from tflite_builder import Const, In, operator_model, options, svdf  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("corpus_benchmark", REPO / "benchmarks" / "corpus.py")
 corpus = importlib.util.module_from_spec(_spec)
@@ -182,6 +182,13 @@ CASES = {
     "softmax_int8": _softmax("int8"),
     "softmax_float32": _softmax("float32"),
     "softmax_int8_beta": _softmax("int8", 0.5),
+    "softmax_int8_to_int16": lambda p: operator_model(p, "SOFTMAX", [_x("int8", [2, 10], 0.1, 3)],
+                                                      [In([2, 10], "int16", 1 / 65536, -32768)],
+                                                      options("Softmax", beta=1.0)),
+    "softmax_int16": lambda p: operator_model(p, "SOFTMAX", [In([2, 10], "int16", 0.0005, 0)],
+                                              [In([2, 10], "int16", 1 / 32768, 0)], options("Softmax", beta=1.0)),
+    "softmax_int16_beta_0": lambda p: operator_model(p, "SOFTMAX", [In([2, 10], "int16", 0.0005, 0)],
+                                                     [In([2, 10], "int16", 1 / 32768, 0)], options("Softmax")),
     # pooling, with and without fused activations
     "average_pool_same_int8": _pool("AVERAGE_POOL_2D", "int8", 3, 2, 0),
     "average_pool_valid_relu6_int8": _pool("AVERAGE_POOL_2D", "int8", 2, 2, 1, RELU6),
@@ -231,6 +238,12 @@ CASES = {
     "quantize_int16_to_int8": lambda p: operator_model(p, "QUANTIZE", [In(SHAPE, "int16", 0.001, 0)],
                                                        [_y("int8", scale=0.1, zero_point=-3)]),
     "quantize_int8_to_int16": lambda p: operator_model(p, "QUANTIZE", [_x()], [In(SHAPE, "int16", 0.0005, 0)]),
+    "quantize_int16_zero_point_to_int32": lambda p: operator_model(
+        p, "QUANTIZE", [In(SHAPE, "int16", 1 / 65536, -32768)], [In(SHAPE, "int32", 3.05e-5, 0)]),
+    # stateful
+    "svdf_int8": lambda p: svdf(p),
+    "svdf_int8_state_rank2": lambda p: svdf(p, state_dtype="int8", rank=2, memory=3),
+    "svdf_float32": lambda p: svdf(p, state_dtype="float32", activation="RELU"),
     "dequantize_int8": lambda p: operator_model(p, "DEQUANTIZE", [_x()], [In(SHAPE, "float32")]),
     "batch_matmul_int8": lambda p: operator_model(p, "BATCH_MATMUL", [In([1, 4, 6], "int8", 0.05, 0),
                                                                       In([1, 6, 3], "int8", 0.04, 0)],

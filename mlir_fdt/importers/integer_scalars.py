@@ -40,14 +40,15 @@ INDENT = "        "
 
 
 class Scalars:
-    """Straight-line scalar MLIR with fresh SSA names (`%s<n>`); constants are emitted where used."""
+    """Straight-line scalar MLIR with fresh SSA names (`%<prefix><n>`); constants are emitted where used."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "s") -> None:
         self.lines: list[str] = []
         self._count = 0
+        self._prefix = prefix  # of the SSA names: two instances' code in one block need two
 
     def _emit(self, text: str) -> str:
-        name = f"%s{self._count}"
+        name = f"%{self._prefix}{self._count}"
         self._count += 1
         self.lines.append(f"{INDENT}{name} = {text}")
         return name

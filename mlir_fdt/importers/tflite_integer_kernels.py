@@ -5,6 +5,9 @@
   input's. gemmlowp's fixed-point exp of each input's difference to its row's maximum (an int8 difference takes
   256 values: both the accumulated Q12 term and the Q0.31 exp are tables computed here, `_exp_tables`), the
   reciprocal of the row's sum by gemmlowp's Newton-Raphson (`GetReciprocal`), and the rounding shift to int16.
+- SOFTMAX on int16 (16x8 quantization), which the converter lowers with other tables than TFLite Micro's (up to
+  18,362 steps off): TFLite Micro's `SoftmaxInt16`, its two 513-entry tables (exp on [-10, 0], 1 / (1 + x) on [0, 1])
+  built here in float32 as its `LUTPopulate<int16_t>` builds them, read with its interpolating `LUTLookup`.
 - QUANTIZE between integer types with an int16 side whose zero point is not 0 (the int16 softmax output, zero point
   -32768, requantized to int32): TOSA's rescale takes no such zero point. TFLite Micro's `Requantize`:
   MultiplyByQuantizedMultiplier(x - in_zp, input scale / output scale) + out_zp, clamped to the output type.
@@ -34,10 +37,20 @@ _ACCUMULATION_INTEGER_BITS = 12  # the sum of exps in Q12.19
 
 
 def _softmax_int8_int16(model: TfliteModel, op: TfliteOperator) -> bool:
+    """An int8 SOFTMAX to int16, or to int8 with a beta other than 1 (the converter leaves it unconverted)."""
     if op.name != "SOFTMAX":
         return False
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-    return x is not None and y is not None and x.dtype == "int8" and y.dtype == "int16"
+    if x is None or y is None or x.dtype != "int8":
+        return False
+    return y.dtype == "int16" or (y.dtype == "int8" and _softmax_beta(op) != 1.0)
+
+
+def _softmax_int16(model: TfliteModel, op: TfliteOperator) -> bool:
+    if op.name != "SOFTMAX":
+        return False
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return x is not None and y is not None and x.dtype == "int16" and y.dtype == "int16"
 
 
 def _requantize_with_int16_zero_point(model: TfliteModel, op: TfliteOperator) -> bool:
@@ -53,18 +66,32 @@ def _requantize_with_int16_zero_point(model: TfliteModel, op: TfliteOperator) ->
 def lowered_here(model: TfliteModel) -> list[TfliteOperator]:
     """The operators of the model this module computes."""
     return [op for op in model.operators
-            if _softmax_int8_int16(model, op) or _requantize_with_int16_zero_point(model, op)]
+            if _softmax_int8_int16(model, op) or _softmax_int16(model, op)
+            or _requantize_with_int16_zero_point(model, op)]
 
 
 def unsupported_reason(model: TfliteModel, op: TfliteOperator) -> str | None:
     """Why TFLite Micro does not run such an operator (then mlir-fdt refuses it), or None."""
     if _softmax_int8_int16(model, op):
         x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-        if not (y.zero_point and y.zero_point[0] == -32768 and y.scale and abs(y.scale[0] - 1 / 65536) < 1e-3 / 65536):
+        if y.dtype == "int16" and not (y.zero_point and y.zero_point[0] == -32768 and y.scale
+                                       and abs(y.scale[0] - 1 / 65536) < 1e-3 / 65536):
             return ("an int8-to-int16 SOFTMAX whose output is not quantized with scale 1/65536 and zero point -32768, "
                     "which TFLite Micro requires")
+        if y.dtype == "int8" and not (y.zero_point and y.zero_point[0] == -128 and y.scale == [1 / 256]):
+            return ("an int8 SOFTMAX whose output is not quantized with scale 1/256 and zero point -128, as "
+                    "TFLite Micro requires")
         if len(x.scale) != 1:
             return "a SOFTMAX whose input has no single scale"
+        if _softmax_beta(op) * x.scale[0] * (1 << (31 - _SCALED_DIFF_INTEGER_BITS)) <= 1.0:
+            return (f"an int8 SOFTMAX with beta {_softmax_beta(op):g} (x input scale <= 2^-26), on which TFLite "
+                    "Micro's Prepare aborts")
+    if _softmax_int16(model, op):
+        x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+        if any(t.zero_point and t.zero_point[0] for t in (x, y)) or len(x.scale) != 1 or not y.scale \
+                or abs(y.scale[0] - 1 / 32768) > 1e-3 / 32768:
+            return ("an int16 SOFTMAX quantized otherwise than TFLite Micro requires (zero points 0, output scale "
+                    "1/32768)")
     if _requantize_with_int16_zero_point(model, op):
         x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
         if len(x.scale) != 1 or len(y.scale) != 1:
@@ -187,7 +214,9 @@ def _exp_tables(input_scale: float, beta: float) -> tuple[list[int], list[int]]:
 
 def _softmax_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTensorType, sums: list[int],
                       exps: list[int]) -> str:
-    """func @name(x: int8, softmax over the last axis) -> int16, TFLite Micro's Softmax<int8_t, int16_t>."""
+    """func @name(x: int8, softmax over the last axis) -> int16 or int8, TFLite Micro's Softmax<int8_t, OutputT>."""
+    bits = int(str(t_out.element_type)[1:])
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     shape = list(t_in.shape)
     rank = len(shape)
     dims = ", ".join(f"d{k}" for k in range(rank))
@@ -203,11 +232,11 @@ def _softmax_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTens
     normalized = recip.op(f"arith.shli %total, {clz}", "i32")
     shifted = recip.op(f"arith.subi {normalized}, {recip.const(_INT32_MIN)}", "i32")
     scale = recip.one_over_one_plus_x(shifted)
-    exponent = recip.op(f"arith.addi {bits_over_unit}, {recip.const(31 - 16)}", "i32")
+    exponent = recip.op(f"arith.addi {bits_over_unit}, {recip.const(31 - bits)}", "i32")
     out = Scalars()
     out_value = out.cast("trunci", out.clamp(out.op(
-        f"arith.addi {out.divide_by_pot(out.high_mul('%scale', '%e'), '%exponent')}, {out.const(-32768)}", "i32"),
-        -32768, 32767), "i32", "i16")
+        f"arith.addi {out.divide_by_pot(out.high_mul('%scale', '%e'), '%exponent')}, {out.const(low)}", "i32"),
+        low, high), "i32", f"i{bits}")
     indent = "\n"
     return f"""
 module {{
@@ -256,16 +285,175 @@ module {{
                                             affine_map<({dims}) -> ({dims})>],
                            iterator_types = [{all_parallel}]}}
         ins(%x, %max, %recip#0, %recip#1 : {t_in}, {row_t}, {row_t}, {row_t}) outs(%out_init : {t_out}) {{
-      ^bb0(%v: i8, %m: i32, %scale: i32, %exponent: i32, %unused: i16):
+      ^bb0(%v: i8, %m: i32, %scale: i32, %exponent: i32, %unused: i{bits}):
         %w = arith.extsi %v : i8 to i32
         %d = arith.subi %w, %m : i32
         %i = arith.addi %d, %c255 : i32
         %k = arith.index_cast %i : i32 to index
         %e = tensor.extract %exps_table[%k] : tensor<256xi32>
 {indent.join(out.lines)}
-        linalg.yield {out_value} : i16
+        linalg.yield {out_value} : i{bits}
     }} -> {t_out}
     return %out : {t_out}
+  }}
+}}"""
+
+
+def _lut_int16(transform, input_scale: np.float32, input_zero_point: int, output_scale: np.float32) -> list[int]:
+    """TFLite's `LUTPopulateInt16<float>` (output zero point 0): 512 interpolation points, each sample biased by half
+    the error of its interval's midpoint, and the end point; every step in float32 as the C++ computes it."""
+    f = np.float32
+    input_min = f(input_scale * f(-32768 - input_zero_point))
+    input_max = f(input_scale * f(32767 - input_zero_point))
+    output_min = f(output_scale * f(-32768))
+    output_max = f(output_scale * f(32767))
+    steps = 512
+    step = f(f(input_max - input_min) / f(steps))
+    half_step = f(step / f(2))
+    scaling = f(f(65536) / f(output_max - output_min))
+    table = []
+
+    def clamp(v):
+        return int(min(max(v, f(-32768)), f(32767)))
+    for i in range(steps):
+        at = f(input_min + f(f(i) * step))
+        val, mid = transform(at), transform(f(at + half_step))
+        nxt = transform(f(input_min + f(f(i + 1) * step)))
+        sample = _round(f(val * scaling))
+        interpolated = _round(f(f(f(nxt * scaling) + sample) / f(2)))
+        bias = _round(f(f(interpolated - _round(f(mid * scaling))) / f(2)))
+        table.append(clamp(f(sample - bias)))
+    table.append(clamp(_round(f(transform(input_max) * scaling))))
+    return table
+
+
+def _round(v: np.float32) -> np.float32:
+    """TfLiteRound (std::round on float: half away from zero)."""
+    return np.float32(np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))) if abs(v) < 2 ** 23 else v
+
+
+def _expf(v: np.float32) -> np.float32:
+    return np.float32(math.exp(float(v)))  # the correctly rounded float32 exp (glibc's expf)
+
+
+def _one_over_one_plus(v: np.float32) -> np.float32:
+    return np.float32(np.float32(1) / np.float32(np.float32(1) + v))
+
+
+def softmax_int16_tables() -> tuple[list[int], list[int]]:
+    """TFLite Micro's two int16 softmax tables (softmax_common.cc InitializeLutForInt16): exp on [-10, 0] and
+    1 / (1 + x) on [0, 1], both over the int16 range."""
+    f = np.float32
+    span = 32767 - (-32768)
+    exp_table = _lut_int16(_expf, f(f(10) / f(span)), 32767, f(f(2) / f(span)))
+    reciprocal_table = _lut_int16(_one_over_one_plus, f(f(1) / f(span)), -32768, f(f(2) / f(span)))
+    return exp_table, reciprocal_table
+
+
+def _lut_lookup(s: Scalars, value: str, table: str) -> str:
+    """TFLite's `LUTLookup` of the int16 `value` (an i32 SSA name) in the 513-entry i16 `table`: i32."""
+    high = s.op(f"arith.shrsi {value}, {s.const(7)}", "i32")
+    index = s.op(f"arith.addi {high}, {s.const(256)}", "i32")
+    k = s.cast("index_cast", index, "i32", "index")
+    k1 = s.op(f"arith.addi {k}, {s.op('arith.constant 1', 'index')}", "index")
+    base = s.cast("extsi", s.op(f"tensor.extract {table}[{k}]", "tensor<513xi16>"), "i16", "i32")
+    top = s.cast("extsi", s.op(f"tensor.extract {table}[{k1}]", "tensor<513xi16>"), "i16", "i32")
+    slope = s.cast("extsi", s.cast("trunci", s.op(f"arith.subi {top}, {base}", "i32"), "i32", "i16"), "i16", "i32")
+    offset = s.op(f"arith.andi {value}, {s.const(0x7F)}", "i32")
+    step = s.op(f"arith.muli {slope}, {offset}", "i32")
+    rounded = s.op(f"arith.addi {step}, {s.const(64)}", "i32")
+    delta = s.op(f"arith.shrsi {rounded}, {s.const(7)}", "i32")
+    return s.cast("extsi", s.cast("trunci", s.op(f"arith.addi {base}, {delta}", "i32"), "i32", "i16"), "i16", "i32")
+
+
+def _softmax_int16_function(name: str, t: ir.RankedTensorType, input_scale: float, beta: float) -> str:
+    """func @name(x: int16) -> int16, TFLite Micro's SoftmaxInt16 over the last axis."""
+    exp_table, reciprocal_table = softmax_int16_tables()
+    rescale = quantize_multiplier(float(np.float32(input_scale)) * float(np.float32(beta)) / (10.0 / 65535.0))
+    shape = list(t.shape)
+    rank = len(shape)
+    dims = ", ".join(f"d{k}" for k in range(rank))
+    rows = ", ".join(f"d{k}" for k in range(rank - 1))
+    row_shape = "x".join(str(d) for d in shape[:-1])
+    row_t = f"tensor<{row_shape + 'x' if row_shape else ''}i32>"
+    reduce = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
+    exp = Scalars()  # %w (the input) and %m (the row's maximum) -> the exp, Q0.15
+    scaled = exp.rescale(exp.op("arith.subi %w, %m", "i32"), rescale)
+    centered = exp.clamp(exp.op(f"arith.addi {scaled}, {exp.const(32767)}", "i32"), -32768, 32767)
+    exp_value = _lut_lookup(exp, centered, "%exp_table")
+    recip = Scalars()  # %total (the row's sum of exps) -> the reciprocal, and its right shift
+    headroom = recip.op("math.ctlz %total", "i32")
+    total64 = recip.cast("extsi", "%total", "i32", "i64")
+    up = recip.cast("extsi", recip.op(f"arith.subi {headroom}, {recip.const(1)}", "i32"), "i32", "i64")
+    wide = recip.op(f"arith.shli {total64}, {up}", "i64")
+    nudged = recip.op(f"arith.addi {wide}, {recip.const(1 << 13, 'i64')}", "i64")
+    shifted = recip.cast("trunci", recip.op(f"arith.shrsi {nudged}, {recip.const(14, 'i64')}", "i64"), "i64", "i32")
+    centered_sum = recip.clamp(recip.op(f"arith.subi {shifted}, {recip.const((1 << 15) + (1 << 16))}", "i32"),
+                               -32768, 32767)
+    reciprocal = _lut_lookup(recip, centered_sum, "%reciprocal_table")
+    right_shift = recip.op(f"arith.subi {recip.const(31)}, {headroom}", "i32")
+    out = Scalars("o")  # %e (an exp), %reciprocal, %right_shift -> the output
+    e64, r64 = out.cast("extsi", "%e", "i32", "i64"), out.cast("extsi", "%reciprocal", "i32", "i64")
+    product = out.op(f"arith.muli {e64}, {r64}", "i64")
+    shift64 = out.cast("extsi", "%right_shift", "i32", "i64")
+    below = out.op(f"arith.subi {shift64}, {out.const(1, 'i64')}", "i64")
+    half = out.op(f"arith.shli {out.const(1, 'i64')}, {below}", "i64")
+    summed = out.op(f"arith.addi {product}, {half}", "i64")
+    result = out.cast("trunci", out.op(f"arith.shrsi {summed}, {shift64}", "i64"), "i64", "i32")
+    out_value = out.cast("trunci", out.clamp(result, 0, 32767), "i32", "i16")
+    nl = "\n"
+    i16 = lambda v: ", ".join(map(str, v))  # noqa: E731
+    return f"""
+module {{
+  func.func private @{name}(%x: {t}) -> {t} {{
+    %exp_table = arith.constant dense<[{i16(exp_table)}]> : tensor<513xi16>
+    %reciprocal_table = arith.constant dense<[{i16(reciprocal_table)}]> : tensor<513xi16>
+    %lowest = arith.constant -32768 : i32
+    %zero = arith.constant 0 : i32
+    %max_init = tensor.empty() : {row_t}
+    %max_low = linalg.fill ins(%lowest : i32) outs(%max_init : {row_t}) -> {row_t}
+    %max = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>],
+                           iterator_types = [{reduce}]}} ins(%x : {t}) outs(%max_low : {row_t}) {{
+      ^bb0(%v: i16, %acc: i32):
+        %w = arith.extsi %v : i16 to i32
+        %n = arith.maxsi %acc, %w : i32
+        linalg.yield %n : i32
+    }} -> {row_t}
+    %sum_init = tensor.empty() : {row_t}
+    %sum_zero = linalg.fill ins(%zero : i32) outs(%sum_init : {row_t}) -> {row_t}
+    %sum = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({rows})>],
+                           iterator_types = [{reduce}]}} ins(%x, %max : {t}, {row_t}) outs(%sum_zero : {row_t}) {{
+      ^bb0(%v: i16, %m: i32, %acc: i32):
+        %w = arith.extsi %v : i16 to i32
+{nl.join(exp.lines)}
+        %n = arith.addi %acc, {exp_value} : i32
+        linalg.yield %n : i32
+    }} -> {row_t}
+    %recip_init = tensor.empty() : {row_t}
+    %shift_init = tensor.empty() : {row_t}
+    %recip:2 = linalg.generic {{indexing_maps = [affine_map<({rows}) -> ({rows})>, affine_map<({rows}) -> ({rows})>,
+                                               affine_map<({rows}) -> ({rows})>],
+                              iterator_types = [{", ".join(['"parallel"'] * (rank - 1))}]}}
+        ins(%sum : {row_t}) outs(%recip_init, %shift_init : {row_t}, {row_t}) {{
+      ^bb0(%total: i32, %u0: i32, %u1: i32):
+{nl.join(recip.lines)}
+        linalg.yield {reciprocal}, {right_shift} : i32, i32
+    }} -> ({row_t}, {row_t})
+    %out_init = tensor.empty() : {t}
+    %out = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({rows})>, affine_map<({dims}) -> ({rows})>,
+                                            affine_map<({dims}) -> ({dims})>],
+                           iterator_types = [{", ".join(['"parallel"'] * rank)}]}}
+        ins(%x, %max, %recip#0, %recip#1 : {t}, {row_t}, {row_t}, {row_t}) outs(%out_init : {t}) {{
+      ^bb0(%v: i16, %m: i32, %reciprocal: i32, %right_shift: i32, %unused: i16):
+        %w = arith.extsi %v : i16 to i32
+{nl.join(exp.lines)}
+        %e = arith.addi {exp_value}, %zero : i32
+{nl.join(out.lines)}
+        linalg.yield {out_value} : i16
+    }} -> {t}
+    return %out : {t}
   }}
 }}"""
 
@@ -305,8 +493,9 @@ module {{
 
 
 def _softmax_beta(op: TfliteOperator) -> float:
+    """SoftmaxOptions.beta: the schema's default 0 when absent (TFLite Micro's parser leaves it 0 too)."""
     import flatbuffers
-    return op.options.scalar(0, flatbuffers.number_types.Float32Flags, 1.0) if op.options is not None else 1.0
+    return op.options.scalar(0, flatbuffers.number_types.Float32Flags, 0.0) if op.options is not None else 0.0
 
 
 def lower_placeholders(module: ir.Module, model: TfliteModel) -> int:
@@ -323,7 +512,9 @@ def lower_placeholders(module: ir.Module, model: TfliteModel) -> int:
             op = by_index[int(name[len(PLACEHOLDER_PREFIX):])]
             t_in, t_out = ir.RankedTensorType(custom.operands[0].type), ir.RankedTensorType(custom.results[0].type)
             function = f"fdt_{op.name.lower()}_{op.index}"
-            if op.name == "SOFTMAX":
+            if op.name == "SOFTMAX" and str(t_in.element_type) == "i16":
+                text = _softmax_int16_function(function, t_in, model.tensor(op.inputs[0]).scale[0], _softmax_beta(op))
+            elif op.name == "SOFTMAX":
                 x = model.tensor(op.inputs[0])
                 text = _softmax_function(function, t_in, t_out, *_exp_tables(x.scale[0], _softmax_beta(op)))
             else:

@@ -39,8 +39,6 @@ INEXACT = {
                      "mlir-fdt does not reproduce that bit for bit (a MEAN, or a SUM in float32, compiles)",
     ("SUM", "int16"): "an int16 SUM, which TFLite Micro computes in float32 and narrows without saturating; "
                       "mlir-fdt does not reproduce that bit for bit (a MEAN, or a SUM in float32, compiles)",
-    ("SOFTMAX", "int16"): "an int16 SOFTMAX, whose lookup tables TFLite Micro builds at run time; the converter's "
-                          "differ (up to 18,362 steps measured): int8 and float32 SOFTMAX compile",
 }
 RELU6_REQUANTIZING = ("a quantized RELU6 whose output is quantized otherwise than its input: TFLite Micro clamps the "
                       "input's values and ignores the output's quantization, the converter requantizes (TensorFlow's "
