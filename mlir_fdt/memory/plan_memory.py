@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from ..errors import FdtError
-from ..ir import arith, block_encloses, entry_function, forward_shared_if_results, ir, memref, strip_attributes
+from ..ir import (arith, block_encloses, entry_function, forward_shared_if_results, ir, memref, strip_attributes,
+                  walk_block)
 from ..analysis.layers import LAYER_ATTR, name_nests
 from ..passes import ModulePass
 from . import planner as planners
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
-from .liveness import Buffer, Schedule, collect_buffers, never_accessed
+from .liveness import VIEW_OPS, Buffer, Schedule, collect_buffers, never_accessed
 from .overlap import find_overlaps
 from .stream_input import streamed_inputs_of
 from .verifier import verify_plan, verify_views
@@ -107,12 +108,15 @@ def _to_alloca(buf: Buffer, entry: ir.Block) -> None:
 def _slot_lifetime(slot: list[Buffer], everything: list[Buffer]) -> tuple[int, int]:
     """Lifetime of a slot shared by exclusive branch buffers. A buffer of the branch that runs
     first in program order (e.g. an all-padding tile) is not live while the other branch
-    computes; when that earlier branch allocates nothing else, the slot needs only the later
-    buffer's lifetime. Otherwise: the union (always safe)."""
+    computes; when that earlier branch touches no other buffer (allocates none, reads or writes none
+    allocated outside it), the slot needs only the later buffer's lifetime. Otherwise: the union
+    (always safe). (Two streamed rows computed in one branch, the canonicalizer having merged their
+    `scf.if`s, took one slot while the first was read to compute the second: fuzz seed 1807, case 83.)"""
     union = (min(b.first for b in slot), max(b.last for b in slot))
     if len(slot) == 1:
         return union
     latest = max(slot, key=lambda b: b.first)
+    placed = {b.value for b in everything if b not in slot and b.kind != "input"}
     for early in slot:
         if early is latest:
             continue
@@ -122,7 +126,17 @@ def _slot_lifetime(slot: list[Buffer], everything: list[Buffer]) -> tuple[int, i
                 continue
             if block_encloses(branch, other.value.owner.operation.block):
                 return union
+        if any(_root_buffer(v) in placed for op in walk_block(branch) for v in op.operands
+               if isinstance(v.type, ir.MemRefType)):
+            return union
     return (latest.first, union[1])
+
+
+def _root_buffer(value: ir.Value) -> ir.Value:
+    """The allocation (or argument) a memref view derives from."""
+    while not isinstance(value.owner, ir.Block) and value.owner.operation.name in VIEW_OPS:
+        value = value.owner.operation.operands[0]
+    return value
 
 
 def _share_bytes(pair, sizes: list[int], offsets: list[int]) -> bool:
