@@ -106,6 +106,16 @@ def dim_size(value: ir.Value, axis: int, env: dict) -> int:
         return evaluate(sizes[dyn.index(axis)], env)
     if op.name in ("memref.cast", "tensor.cast"):
         return dim_size(op.operands[0], axis, env)
+    if op.name in ("memref.collapse_shape", "tensor.collapse_shape"):  # the product of the axes it merges
+        group = [ir.IntegerAttr(d).value for d in ir.ArrayAttr(op.attributes["reassociation"])[axis]]
+        size = 1
+        for source_axis in group:
+            size *= dim_size(op.operands[0], source_axis, env)
+        return size
+    if op.name in ("memref.expand_shape", "tensor.expand_shape"):  # the output shape it was given
+        static = list(ir.DenseI64ArrayAttr(op.attributes["static_output_shape"]))
+        dynamic = list(op.operands)[1:]
+        return evaluate(dynamic[sum(1 for d in static[:axis] if d < 0)], env)
     if op.name == "linalg.generic":  # a result has the shape of its init (outs) operand
         n_in = num_inputs(op)
         return dim_size(op.operands[n_in + list(op.results).index(value)], axis, env)
