@@ -15,7 +15,7 @@ from .analysis.layers import tag_layers
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import OUTPUT_FORMATS, CompiledLibrary, compile_library
-from .codegen.wrap_executable import WrapExecutable
+from .codegen.wrap_executable import RESET_EXPORT_ORDINAL, WrapExecutable
 from .errors import FdtError
 from .importers import import_model
 from .kernels.simd32 import UseArmDsp, uses_simd32
@@ -386,7 +386,8 @@ def _report(imported: ImportedModel, options: CompileOptions, target: Target, ti
         memory=plan, library=library, macs=imported.macs, executed_macs=lowered.executed_macs, tiling=tiling,
         search=summary, estimated_instructions=lowered.estimated_instructions,
         estimated_code_bytes=lowered.estimated_code_bytes, in_place_reuses=lowered.in_place,
-        inputs=inputs, outputs=outputs, timings=timings)
+        inputs=inputs, outputs=outputs, timings=timings,
+        reset_export=RESET_EXPORT_ORDINAL if imported.stateful else None)
 
 
 def _page_details(imported: ImportedModel, lowered: LoweredProgram, untiled: LoweredProgram | None,

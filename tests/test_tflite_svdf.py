@@ -66,6 +66,36 @@ def test_a_float_sequence_equals_tflite_micro(tmp_path, variant):
                                    err_msg=f"inference {k}")
 
 
+def test_reset_starts_a_new_stream(tmp_path):
+    """The library's second export (`reset`, ordinal 1) sets the state back to its zero point: after it, an input
+    gives what a fresh TFLite Micro interpreter gives, as after TFLite Micro's Reset."""
+    import iree.runtime as rt
+    model = svdf(tmp_path / "svdf.tflite")
+    out = tmp_path / "out"
+    report = compile_model(model, out, CompileOptions(run="host")).to_json()
+    assert report["reset_export"] == 1
+    x, y = report["inputs"][0], report["outputs"][0]
+    config = rt.Config("local-sync")
+    context = rt.SystemContext(config=config)
+    context.add_vm_module(rt.VmModule.mmap(config.vm_instance, str(out / "fdt_model.host.vmfb")))
+    program = context.modules.module
+    rng = np.random.default_rng(9)
+    inputs = [rng.integers(-128, 128, x["shape"]).astype(np.int8) for _ in range(4)]
+
+    def run(v: np.ndarray) -> np.ndarray:
+        arena = np.zeros(report["arena_bytes"], np.int8)
+        arena[x["offset"]:x["offset"] + x["bytes"]] = v.view(np.int8).ravel()
+        return np.array(program.run(arena).to_host()[y["offset"]:y["offset"] + y["bytes"]], copy=True)
+    first = run(inputs[0])
+    for v in inputs[1:]:
+        run(v)
+    assert not np.array_equal(run(inputs[0]), first)  # the state changed what the same input gives
+    program.reset(np.zeros(report["arena_bytes"], np.int8))
+    assert np.array_equal(run(inputs[0]), first)
+    (fresh,) = run_tflite_micro(model, [inputs[0]], 1)
+    assert np.array_equal(first.reshape(fresh.shape), fresh)
+
+
 def test_without_the_state_update_the_check_fails(tmp_path, monkeypatch):
     """The sequence check sees a program that forgets its state (the write-back left out)."""
     from mlir_fdt.importers import tflite_svdf

@@ -28,7 +28,7 @@ module {{
         count(%device: !hal.device) -> (index, index, index) {{
       %c1 = arith.constant 1 : index
       hal.return %c1, %c1, %c1 : index, index, index
-    }}
+    }}{reset_export}
     builtin.module {{
       func.func @{name}_main() attributes {{
           translation_info = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>}} {{
@@ -42,9 +42,47 @@ module {{
   func.func @run(%arena: tensor<{size}xi8>) -> tensor<{size}xi8> {{
     %0 = flow.dispatch @{name}::@{name}_main(%arena) : (tensor<{size}xi8>) -> %arena
     return %0 : tensor<{size}xi8>
-  }}
+  }}{reset_host}
 }}
 """
+
+# A program with persistent state (an SVDF's) gets a second export, ordinal 1: it sets every state back to its
+# initial value (TFLite Micro's `Reset`: a new stream), and the host build a `reset` function dispatching it.
+RESET_EXPORT = """
+    hal.executable.export public @{name}_reset ordinal(1) layout(#layout)
+        count(%device: !hal.device) -> (index, index, index) {{
+      %c1 = arith.constant 1 : index
+      hal.return %c1, %c1, %c1 : index, index, index
+    }}"""
+RESET_HOST = """
+  func.func @reset(%arena: tensor<{size}xi8>) -> tensor<{size}xi8> {{
+    %0 = flow.dispatch @{name}::@{name}_reset(%arena) : (tensor<{size}xi8>) -> %arena
+    return %0 : tensor<{size}xi8>
+  }}"""
+RESET_EXPORT_ORDINAL = 1
+
+
+def _reset_function(name: str, states: list[ir.Operation]) -> str:
+    """A module: the state globals (as the program declares them) and `@<name>_reset`, which stores each one's
+    initial value (a splat: the zero point) into every element."""
+    lines = [str(g) for g in states]
+    body = ["    %c0 = arith.constant 0 : index", "    %c1 = arith.constant 1 : index"]
+    for k, g in enumerate(states):
+        t = ir.MemRefType(ir.TypeAttr(g.attributes["type"]).value)
+        value = ir.DenseElementsAttr(g.attributes["initial_value"]).get_splat_value()
+        count = int(np.prod(t.shape))
+        flat = f"memref<{count}x{t.element_type}>"
+        symbol = ir.StringAttr(g.attributes["sym_name"]).value
+        body += [f"    %g{k} = memref.get_global @{symbol} : {t}",
+                 f"    %f{k} = memref.collapse_shape %g{k} [[{', '.join(map(str, range(t.rank)))}]] : {t} into {flat}",
+                 f"    %v{k} = arith.constant {value}",
+                 f"    %n{k} = arith.constant {count} : index",
+                 f"    scf.for %i{k} = %c0 to %n{k} step %c1 {{",
+                 f"      memref.store %v{k}, %f{k}[%i{k}] : {flat}",
+                 "    }"]
+    return ("module {\n" + "\n".join(lines) + f"\n  func.func @{name}_reset() attributes {{\n"
+            "      translation_info = #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline>} {\n"
+            + "\n".join(body) + "\n    return\n  }\n}")
 
 
 def lower_to_loops(module: ir.Module) -> None:
@@ -117,9 +155,13 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
             raise FdtError("fdt-wrap-executable needs a planned function (run fdt-plan-memory first)")
         size = ir.MemRefType(entry.arguments[0].type).shape[0]
         name_row_callback(module, name)
-        wrapped = ir.Module.parse(SKELETON.format(name=name, size=size))
+        states = [op.operation for op in module.body.operations
+                  if op.operation.name == "memref.global" and "constant" not in op.operation.attributes]
+        wrapped = ir.Module.parse(SKELETON.format(
+            name=name, size=size, reset_export=RESET_EXPORT.format(name=name) if states else "",
+            reset_host=RESET_HOST.format(name=name, size=size) if states else ""))
         source = wrapped.body.operations[0]
-        inner_module = source.regions[0].blocks[0].operations[1]
+        inner_module = [op for op in source.regions[0].blocks[0].operations if op.operation.name == "builtin.module"][0]
         inner_block = inner_module.regions[0].blocks[0]
         inner_fn = inner_block.operations[0]
         inner_entry = inner_fn.regions[0].blocks[0]
@@ -135,6 +177,10 @@ def wrap_as_executable(module: ir.Module, name: str) -> ir.Module:
         for key in ("fdt.arena_bytes", "fdt.io", "fdt.streamed_inputs"):
             if key in fn.attributes:
                 inner_fn.attributes[key] = fn.attributes[key]
+        if states:
+            library = ir.Module.parse(_reset_function(name, states))  # held until its function has moved
+            reset = [op.operation for op in library.body.operations if op.operation.name == "func.func"][0]
+            reset.move_after(inner_fn)
         wrapped.operation.verify()
         return wrapped
 

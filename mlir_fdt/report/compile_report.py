@@ -205,6 +205,7 @@ class CompileReport:
     check: OutputCheck | None = None
     layer_profile: list[dict] | None = None  # --profile: instructions of each loop nest under QEMU
     profiled_copy_instructions: int | None = None  # --profile: the instrumented copy's whole dispatch
+    reset_export: int | None = None  # a stateful model: the library's export that resets its state
 
     @property
     def arena_bytes(self) -> int:
@@ -234,7 +235,7 @@ class CompileReport:
             "lower_bound_bytes": self.memory.lower_bound_bytes,
             "stack_bytes": qemu.stack_bytes if qemu else None,
             "flash_code_bytes": sizes.code + sizes.tables, "flash_weight_bytes": sizes.weights,
-            "object_ram_bytes": sizes.ram,
+            "object_ram_bytes": sizes.ram, "reset_export": self.reset_export,
             "macs": self.macs, "executed_macs": self.executed_macs, "mac_overhead": self.mac_overhead,
             "tiling_plan": self.tiling.to_json(),
             # the search's duration is timings.search_s: the rest of the report is reproducible
