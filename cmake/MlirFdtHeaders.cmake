@@ -40,8 +40,9 @@ if(NOT _no_state AND _state_bytes GREATER 0)
          " * when the program starts (TFLite Micro's reset). Run the inferences in the stream's order. */\n"
          "#define ${_P}_STATE_BYTES ${_state_bytes}u\n")
 endif()
-string(JSON _reset ERROR_VARIABLE _no_reset GET "${_report}" reset_export)
-if(NOT _no_reset AND NOT _reset STREQUAL "null")
+string(JSON _reset_type ERROR_VARIABLE _no_reset TYPE "${_report}" reset_export)
+if(NOT _no_reset AND _reset_type STREQUAL "NUMBER")
+  string(JSON _reset GET "${_report}" reset_export)
   string(APPEND _text "/* Its export that sets that state back to its zero point (TFLite Micro's Reset: a new stream):\n"
          " * call exports.ptrs[${_P}_RESET_EXPORT] as the inference's, with the same arena. */\n"
          "#define ${_P}_RESET_EXPORT ${_reset}u\n")
