@@ -15,7 +15,7 @@ from .analysis.layers import tag_layers
 from .analysis.macs import count_macs
 from .codegen.iree_compile import compile_host
 from .codegen.library import OUTPUT_FORMATS, CompiledLibrary, compile_library
-from .codegen.wrap_executable import RESET_EXPORT_ORDINAL, WrapExecutable
+from .codegen.wrap_executable import WrapExecutable, reset_export_of
 from .errors import FdtError
 from .importers import import_model
 from .kernels.simd32 import UseArmDsp, uses_simd32
@@ -210,9 +210,10 @@ def compile_model(model: str | Path, out_dir: str | Path, options: CompileOption
     timings["transform_and_plan_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     profiled = copy_module(lowered.module) if options.profile else None  # (wrapping takes the lowered ops)
-    library, host_source = _generate_library(lowered.module, out_dir, options, target)
+    library, host_source, reset_export = _generate_library(lowered.module, out_dir, options, target)
     timings["iree_compile_s"] = time.perf_counter() - t0
     report = _report(imported, options, target, tiling, search, lowered, library, timings)
+    report.reset_export = reset_export
     if options.html:
         report.page = _page_details(imported, lowered, untiled, out_dir, options)
     if options.run:
@@ -355,13 +356,15 @@ def _lower(module: ir.Module, tiling: TilingPlan, search, options: CompileOption
 
 
 def _generate_library(module: ir.Module, out_dir: Path, options: CompileOptions,
-                      target: Target) -> tuple[CompiledLibrary, Path]:
-    """(the library IREE compiled for the target, the host source of the same executable)."""
+                      target: Target) -> tuple[CompiledLibrary, Path, int | None]:
+    """(the library IREE compiled for the target, the host source of the same executable, the ordinal of its export
+    resetting a persistent state, if it keeps one)."""
     executable = WrapExecutable(executable_name=options.library_name).run(module)
+    reset_export = reset_export_of(executable)
     source, host_source = _write_sources(executable, out_dir, options.library_name)
     library = compile_library(source, out_dir, options.library_name, target, options.output_format,
                               options.iree_flags)
-    return library, host_source
+    return library, host_source, reset_export
 
 
 def _report(imported: ImportedModel, options: CompileOptions, target: Target, tiling: TilingPlan, search,
@@ -386,8 +389,7 @@ def _report(imported: ImportedModel, options: CompileOptions, target: Target, ti
         memory=plan, library=library, macs=imported.macs, executed_macs=lowered.executed_macs, tiling=tiling,
         search=summary, estimated_instructions=lowered.estimated_instructions,
         estimated_code_bytes=lowered.estimated_code_bytes, in_place_reuses=lowered.in_place,
-        inputs=inputs, outputs=outputs, timings=timings,
-        reset_export=RESET_EXPORT_ORDINAL if imported.stateful else None)
+        inputs=inputs, outputs=outputs, timings=timings)
 
 
 def _page_details(imported: ImportedModel, lowered: LoweredProgram, untiled: LoweredProgram | None,
@@ -451,7 +453,7 @@ def _profile_on_qemu(module: ir.Module, report: CompileReport, out_dir: Path, op
     layout = instrument(module)
     work = out_dir / "profile"
     work.mkdir(exist_ok=True)
-    library, _ = _generate_library(module, work, replace(options, output_format="static"), target)
+    library, _, _ = _generate_library(module, work, replace(options, output_format="static"), target)
     interface = report.interface
     inputs = [(out_dir / f"test_input{i}.bin").read_bytes() for i in range(len(interface.inputs))]
     profiled = ModelInterface(layout.arena_bytes, interface.inputs, interface.outputs)

@@ -62,6 +62,13 @@ RESET_HOST = """
 RESET_EXPORT_ORDINAL = 1
 
 
+def reset_export_of(executable: ir.Module) -> int | None:
+    """RESET_EXPORT_ORDINAL if the wrapped program has the export resetting a persistent state, else None."""
+    found = any(op.name == "hal.executable.export" and ir.StringAttr(op.attributes["sym_name"]).value.endswith("_reset")
+                for op in walk_ops(executable.operation))
+    return RESET_EXPORT_ORDINAL if found else None
+
+
 def _reset_function(name: str, states: list[ir.Operation]) -> str:
     """A module: the state globals (as the program declares them) and `@<name>_reset`, which stores each one's
     initial value (a splat: the zero point) into every element."""
