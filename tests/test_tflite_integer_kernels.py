@@ -21,6 +21,17 @@ def _every_difference() -> np.ndarray:
     return np.concatenate([sweep, rng.integers(-128, 128, (64, 8))]).astype(np.int8)
 
 
+def _compiled_output(tmp_path, model, x: np.ndarray, dtype) -> np.ndarray:
+    """The program's output on `x` (untiled, host build), after the compile's own seeded check passed."""
+    out = tmp_path / "out"
+    report = compile_model(model, out, CompileOptions(objective="untiled", run="host")).to_json()
+    assert report["match"]
+    i, o = report["inputs"][0], report["outputs"][0]
+    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(i["offset"], x.tobytes())],
+                               [(o["offset"], o["bytes"])])
+    return np.frombuffer(raw, dtype).reshape(x.shape)
+
+
 @pytest.mark.parametrize("scale,beta", [(0.05, 1.0), (0.2, 1.0), (1.0, 0.5), (0.01, 2.0), (0.5, 4.0)])
 def test_int8_to_int16_softmax_equals_tflite_micro(tmp_path, scale, beta):
     """Every difference to the row's maximum at five input scales x beta (some leave differences below
@@ -28,14 +39,8 @@ def test_int8_to_int16_softmax_equals_tflite_micro(tmp_path, scale, beta):
     x = _every_difference()
     model = operator_model(tmp_path / "m.tflite", "SOFTMAX", [In(list(x.shape), "int8", scale, 3)],
                            [In(list(x.shape), "int16", 1 / 65536, -32768)], options("Softmax", beta=beta))
-    out = tmp_path / "out"
-    report = compile_model(model, out, CompileOptions(objective="untiled", run="host")).to_json()
-    assert report["match"]
-    i, o = report["inputs"][0], report["outputs"][0]
-    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(i["offset"], x.tobytes())],
-                               [(o["offset"], o["bytes"])])
     (expected,) = run_tflite_micro(model, [x], 1)
-    np.testing.assert_array_equal(np.frombuffer(raw, np.int16).reshape(x.shape), expected)
+    np.testing.assert_array_equal(_compiled_output(tmp_path, model, x, np.int16), expected)
     assert len(np.unique(expected)) > 20  # (a steep softmax, scale x beta 2, takes 30 values)
 
 
@@ -83,14 +88,8 @@ def test_int16_softmax_equals_tflite_micro(tmp_path, scale, beta):
     x = _int16_rows()
     model = operator_model(tmp_path / "m.tflite", "SOFTMAX", [In(list(x.shape), "int16", scale, 0)],
                            [In(list(x.shape), "int16", 1 / 32768, 0)], options("Softmax", beta=beta))
-    out = tmp_path / "out"
-    report = compile_model(model, out, CompileOptions(objective="untiled", run="host")).to_json()
-    assert report["match"]
-    i, o = report["inputs"][0], report["outputs"][0]
-    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(i["offset"], x.tobytes())],
-                               [(o["offset"], o["bytes"])])
     (expected,) = run_tflite_micro(model, [x], 1)
-    np.testing.assert_array_equal(np.frombuffer(raw, np.int16).reshape(x.shape), expected)
+    np.testing.assert_array_equal(_compiled_output(tmp_path, model, x, np.int16), expected)
     assert len(np.unique(expected)) > 1000
 
 
@@ -100,13 +99,8 @@ def test_int8_softmax_with_another_beta_equals_tflite_micro(tmp_path, beta):
     x = _every_difference()
     model = operator_model(tmp_path / "m.tflite", "SOFTMAX", [In(list(x.shape), "int8", 0.1, 3)],
                            [In(list(x.shape), "int8", 1 / 256, -128)], options("Softmax", beta=beta))
-    out = tmp_path / "out"
-    report = compile_model(model, out, CompileOptions(objective="untiled", run="host")).to_json()
-    i, o = report["inputs"][0], report["outputs"][0]
-    (raw,) = run_arena_program(out / "fdt_model.host.vmfb", report["arena_bytes"], [(i["offset"], x.tobytes())],
-                               [(o["offset"], o["bytes"])])
     (expected,) = run_tflite_micro(model, [x], 1)
-    np.testing.assert_array_equal(np.frombuffer(raw, np.int8).reshape(x.shape), expected)
+    np.testing.assert_array_equal(_compiled_output(tmp_path, model, x, np.int8), expected)
 
 
 def test_an_int8_softmax_with_beta_0_is_refused_by_name(tmp_path):

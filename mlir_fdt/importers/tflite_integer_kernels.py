@@ -217,15 +217,6 @@ def _softmax_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTens
     """func @name(x: int8, softmax over the last axis) -> int16 or int8, TFLite Micro's Softmax<int8_t, OutputT>."""
     bits = int(str(t_out.element_type)[1:])
     low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    shape = list(t_in.shape)
-    rank = len(shape)
-    dims = ", ".join(f"d{k}" for k in range(rank))
-    rows = ", ".join(f"d{k}" for k in range(rank - 1))
-    row_shape = "x".join(str(d) for d in shape[:-1])
-    row_t = f"tensor<{row_shape + 'x' if row_shape else ''}i32>"
-    all_parallel = ", ".join(['"parallel"'] * rank)
-    reduce = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
-    rows_parallel = ", ".join(['"parallel"'] * (rank - 1))
     recip = Scalars()
     clz = recip.op("math.ctlz %total", "i32")
     bits_over_unit = recip.op(f"arith.subi {recip.const(_ACCUMULATION_INTEGER_BITS)}, {clz}", "i32")
@@ -233,26 +224,53 @@ def _softmax_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTens
     shifted = recip.op(f"arith.subi {normalized}, {recip.const(_INT32_MIN)}", "i32")
     scale = recip.one_over_one_plus_x(shifted)
     exponent = recip.op(f"arith.addi {bits_over_unit}, {recip.const(31 - bits)}", "i32")
-    out = Scalars()
+    out = Scalars("o")
     out_value = out.cast("trunci", out.clamp(out.op(
-        f"arith.addi {out.divide_by_pot(out.high_mul('%scale', '%e'), '%exponent')}, {out.const(low)}", "i32"),
+        f"arith.addi {out.divide_by_pot(out.high_mul('%recip0', '%e'), '%recip1')}, {out.const(low)}", "i32"),
         low, high), "i32", f"i{bits}")
-    indent = "\n"
+    constants = (f"    %sums_table = arith.constant dense<{sums}> : tensor<256xi32>\n"
+                 f"    %exps_table = arith.constant dense<{exps}> : tensor<256xi32>\n"
+                 "    %c255 = arith.constant 255 : i32")
+    index = ["%d = arith.subi %w, %m : i32", "%i = arith.addi %d, %c255 : i32",
+             "%k = arith.index_cast %i : i32 to index"]  # the difference to the row's maximum, as a table index
+    term = ["%t = tensor.extract %sums_table[%k] : tensor<256xi32>"]
+    exp = ["%e = tensor.extract %exps_table[%k] : tensor<256xi32>"]
+    return _softmax_module(name, t_in, t_out, constants, [*index, *term], "%t", recip, (scale, exponent),
+                           [*index, *exp, *out.lines], out_value)
+
+
+def _softmax_module(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTensorType, constants: str,
+                    term_lines: list[str], term: str, recip: Scalars, recip_values: tuple[str, str],
+                    out_lines: list[str], out_value: str) -> str:
+    """The loop structure both integer softmaxes share, over the last axis: each row's maximum; the sum of a term
+    of each element (`term_lines` computing `term` from `%w`, the element, and `%m`, the maximum); per row two
+    values from the sum `%total` (`recip`: the reciprocal and a shift, seen as `%recip0`, `%recip1`); each output
+    (`out_lines` computing `out_value` from `%w`, `%m`, `%recip0`, `%recip1`)."""
+    element, out_element = str(t_in.element_type), str(t_out.element_type)
+    shape = list(t_in.shape)
+    rank = len(shape)
+    dims = ", ".join(f"d{k}" for k in range(rank))
+    rows = ", ".join(f"d{k}" for k in range(rank - 1))
+    row_shape = "x".join(str(d) for d in shape[:-1])
+    row_t = f"tensor<{row_shape + 'x' if row_shape else ''}i32>"
+    reduce = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
+    lowest = -(1 << (int(element[1:]) - 1))
+
+    def body(lines: list[str]) -> str:
+        return "\n".join(line if line.startswith("        ") else "        " + line for line in lines)
     return f"""
 module {{
   func.func private @{name}(%x: {t_in}) -> {t_out} {{
-    %sums_table = arith.constant dense<{sums}> : tensor<256xi32>
-    %exps_table = arith.constant dense<{exps}> : tensor<256xi32>
-    %lowest = arith.constant -128 : i32
+{constants}
+    %lowest = arith.constant {lowest} : i32
     %zero = arith.constant 0 : i32
-    %c255 = arith.constant 255 : i32
     %max_init = tensor.empty() : {row_t}
     %max_low = linalg.fill ins(%lowest : i32) outs(%max_init : {row_t}) -> {row_t}
     %max = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>],
                            iterator_types = [{reduce}]}} ins(%x : {t_in}) outs(%max_low : {row_t}) {{
-      ^bb0(%v: i8, %m: i32):
-        %w = arith.extsi %v : i8 to i32
-        %n = arith.maxsi %m, %w : i32
+      ^bb0(%v: {element}, %acc: i32):
+        %w = arith.extsi %v : {element} to i32
+        %n = arith.maxsi %acc, %w : i32
         linalg.yield %n : i32
     }} -> {row_t}
     %sum_init = tensor.empty() : {row_t}
@@ -260,39 +278,32 @@ module {{
     %sum = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
                                             affine_map<({dims}) -> ({rows})>],
                            iterator_types = [{reduce}]}} ins(%x, %max : {t_in}, {row_t}) outs(%sum_zero : {row_t}) {{
-      ^bb0(%v: i8, %m: i32, %s: i32):
-        %w = arith.extsi %v : i8 to i32
-        %d = arith.subi %w, %m : i32
-        %i = arith.addi %d, %c255 : i32
-        %k = arith.index_cast %i : i32 to index
-        %t = tensor.extract %sums_table[%k] : tensor<256xi32>
-        %n = arith.addi %s, %t : i32
+      ^bb0(%v: {element}, %m: i32, %acc: i32):
+        %w = arith.extsi %v : {element} to i32
+{body(term_lines)}
+        %n = arith.addi %acc, {term} : i32
         linalg.yield %n : i32
     }} -> {row_t}
-    %scale_init = tensor.empty() : {row_t}
-    %exponent_init = tensor.empty() : {row_t}
+    %recip_init = tensor.empty() : {row_t}
+    %shift_init = tensor.empty() : {row_t}
     %recip:2 = linalg.generic {{indexing_maps = [affine_map<({rows}) -> ({rows})>, affine_map<({rows}) -> ({rows})>,
                                                affine_map<({rows}) -> ({rows})>],
-                              iterator_types = [{rows_parallel}]}}
-        ins(%sum : {row_t}) outs(%scale_init, %exponent_init : {row_t}, {row_t}) {{
+                              iterator_types = [{", ".join(['"parallel"'] * (rank - 1))}]}}
+        ins(%sum : {row_t}) outs(%recip_init, %shift_init : {row_t}, {row_t}) {{
       ^bb0(%total: i32, %u0: i32, %u1: i32):
-{indent.join(recip.lines)}
-        linalg.yield {scale}, {exponent} : i32, i32
+{body(recip.lines)}
+        linalg.yield {recip_values[0]}, {recip_values[1]} : i32, i32
     }} -> ({row_t}, {row_t})
     %out_init = tensor.empty() : {t_out}
     %out = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
                                             affine_map<({dims}) -> ({rows})>, affine_map<({dims}) -> ({rows})>,
                                             affine_map<({dims}) -> ({dims})>],
-                           iterator_types = [{all_parallel}]}}
+                           iterator_types = [{", ".join(['"parallel"'] * rank)}]}}
         ins(%x, %max, %recip#0, %recip#1 : {t_in}, {row_t}, {row_t}, {row_t}) outs(%out_init : {t_out}) {{
-      ^bb0(%v: i8, %m: i32, %scale: i32, %exponent: i32, %unused: i{bits}):
-        %w = arith.extsi %v : i8 to i32
-        %d = arith.subi %w, %m : i32
-        %i = arith.addi %d, %c255 : i32
-        %k = arith.index_cast %i : i32 to index
-        %e = tensor.extract %exps_table[%k] : tensor<256xi32>
-{indent.join(out.lines)}
-        linalg.yield {out_value} : i{bits}
+      ^bb0(%v: {element}, %m: i32, %recip0: i32, %recip1: i32, %unused: {out_element}):
+        %w = arith.extsi %v : {element} to i32
+{body(out_lines)}
+        linalg.yield {out_value} : {out_element}
     }} -> {t_out}
     return %out : {t_out}
   }}
@@ -370,18 +381,11 @@ def _softmax_int16_function(name: str, t: ir.RankedTensorType, input_scale: floa
     """func @name(x: int16) -> int16, TFLite Micro's SoftmaxInt16 over the last axis."""
     exp_table, reciprocal_table = softmax_int16_tables()
     rescale = quantize_multiplier(float(np.float32(input_scale)) * float(np.float32(beta)) / (10.0 / 65535.0))
-    shape = list(t.shape)
-    rank = len(shape)
-    dims = ", ".join(f"d{k}" for k in range(rank))
-    rows = ", ".join(f"d{k}" for k in range(rank - 1))
-    row_shape = "x".join(str(d) for d in shape[:-1])
-    row_t = f"tensor<{row_shape + 'x' if row_shape else ''}i32>"
-    reduce = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
     exp = Scalars()  # %w (the input) and %m (the row's maximum) -> the exp, Q0.15
     scaled = exp.rescale(exp.op("arith.subi %w, %m", "i32"), rescale)
     centered = exp.clamp(exp.op(f"arith.addi {scaled}, {exp.const(32767)}", "i32"), -32768, 32767)
     exp_value = _lut_lookup(exp, centered, "%exp_table")
-    recip = Scalars()  # %total (the row's sum of exps) -> the reciprocal, and its right shift
+    recip = Scalars("r")  # %total (the row's sum of exps) -> the reciprocal, and its right shift
     headroom = recip.op("math.ctlz %total", "i32")
     total64 = recip.cast("extsi", "%total", "i32", "i64")
     up = recip.cast("extsi", recip.op(f"arith.subi {headroom}, {recip.const(1)}", "i32"), "i32", "i64")
@@ -392,70 +396,22 @@ def _softmax_int16_function(name: str, t: ir.RankedTensorType, input_scale: floa
                                -32768, 32767)
     reciprocal = _lut_lookup(recip, centered_sum, "%reciprocal_table")
     right_shift = recip.op(f"arith.subi {recip.const(31)}, {headroom}", "i32")
-    out = Scalars("o")  # %e (an exp), %reciprocal, %right_shift -> the output
-    e64, r64 = out.cast("extsi", "%e", "i32", "i64"), out.cast("extsi", "%reciprocal", "i32", "i64")
+    out = Scalars("o")  # an exp, %recip0 (the reciprocal), %recip1 (the right shift) -> the output
+    e64, r64 = out.cast("extsi", exp_value, "i32", "i64"), out.cast("extsi", "%recip0", "i32", "i64")
     product = out.op(f"arith.muli {e64}, {r64}", "i64")
-    shift64 = out.cast("extsi", "%right_shift", "i32", "i64")
+    shift64 = out.cast("extsi", "%recip1", "i32", "i64")
     below = out.op(f"arith.subi {shift64}, {out.const(1, 'i64')}", "i64")
     half = out.op(f"arith.shli {out.const(1, 'i64')}, {below}", "i64")
     summed = out.op(f"arith.addi {product}, {half}", "i64")
     result = out.cast("trunci", out.op(f"arith.shrsi {summed}, {shift64}", "i64"), "i64", "i32")
     out_value = out.cast("trunci", out.clamp(result, 0, 32767), "i32", "i16")
-    nl = "\n"
-    i16 = lambda v: ", ".join(map(str, v))  # noqa: E731
-    return f"""
-module {{
-  func.func private @{name}(%x: {t}) -> {t} {{
-    %exp_table = arith.constant dense<[{i16(exp_table)}]> : tensor<513xi16>
-    %reciprocal_table = arith.constant dense<[{i16(reciprocal_table)}]> : tensor<513xi16>
-    %lowest = arith.constant -32768 : i32
-    %zero = arith.constant 0 : i32
-    %max_init = tensor.empty() : {row_t}
-    %max_low = linalg.fill ins(%lowest : i32) outs(%max_init : {row_t}) -> {row_t}
-    %max = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>],
-                           iterator_types = [{reduce}]}} ins(%x : {t}) outs(%max_low : {row_t}) {{
-      ^bb0(%v: i16, %acc: i32):
-        %w = arith.extsi %v : i16 to i32
-        %n = arith.maxsi %acc, %w : i32
-        linalg.yield %n : i32
-    }} -> {row_t}
-    %sum_init = tensor.empty() : {row_t}
-    %sum_zero = linalg.fill ins(%zero : i32) outs(%sum_init : {row_t}) -> {row_t}
-    %sum = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
-                                            affine_map<({dims}) -> ({rows})>],
-                           iterator_types = [{reduce}]}} ins(%x, %max : {t}, {row_t}) outs(%sum_zero : {row_t}) {{
-      ^bb0(%v: i16, %m: i32, %acc: i32):
-        %w = arith.extsi %v : i16 to i32
-{nl.join(exp.lines)}
-        %n = arith.addi %acc, {exp_value} : i32
-        linalg.yield %n : i32
-    }} -> {row_t}
-    %recip_init = tensor.empty() : {row_t}
-    %shift_init = tensor.empty() : {row_t}
-    %recip:2 = linalg.generic {{indexing_maps = [affine_map<({rows}) -> ({rows})>, affine_map<({rows}) -> ({rows})>,
-                                               affine_map<({rows}) -> ({rows})>],
-                              iterator_types = [{", ".join(['"parallel"'] * (rank - 1))}]}}
-        ins(%sum : {row_t}) outs(%recip_init, %shift_init : {row_t}, {row_t}) {{
-      ^bb0(%total: i32, %u0: i32, %u1: i32):
-{nl.join(recip.lines)}
-        linalg.yield {reciprocal}, {right_shift} : i32, i32
-    }} -> ({row_t}, {row_t})
-    %out_init = tensor.empty() : {t}
-    %out = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, affine_map<({dims}) -> ({rows})>,
-                                            affine_map<({dims}) -> ({rows})>, affine_map<({dims}) -> ({rows})>,
-                                            affine_map<({dims}) -> ({dims})>],
-                           iterator_types = [{", ".join(['"parallel"'] * rank)}]}}
-        ins(%x, %max, %recip#0, %recip#1 : {t}, {row_t}, {row_t}, {row_t}) outs(%out_init : {t}) {{
-      ^bb0(%v: i16, %m: i32, %reciprocal: i32, %right_shift: i32, %unused: i16):
-        %w = arith.extsi %v : i16 to i32
-{nl.join(exp.lines)}
-        %e = arith.addi {exp_value}, %zero : i32
-{nl.join(out.lines)}
-        linalg.yield {out_value} : i16
-    }} -> {t}
-    return %out : {t}
-  }}
-}}"""
+
+    def table(v: list[int]) -> str:
+        return ", ".join(map(str, v))
+    constants = (f"    %exp_table = arith.constant dense<[{table(exp_table)}]> : tensor<513xi16>\n"
+                 f"    %reciprocal_table = arith.constant dense<[{table(reciprocal_table)}]> : tensor<513xi16>")
+    return _softmax_module(name, t, t, constants, exp.lines, exp_value, recip, (reciprocal, right_shift),
+                           [*exp.lines, *out.lines], out_value)
 
 
 def _requantize_function(name: str, t_in: ir.RankedTensorType, t_out: ir.RankedTensorType, model: TfliteModel,
