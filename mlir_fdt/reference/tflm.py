@@ -75,10 +75,11 @@ def tflite_micro_interpreter(model: Path, preserve_all_tensors: bool = False):
 
 
 def _invoke(model: Path, inputs: list[np.ndarray], print_allocations: bool = False,
-            preserve_all_tensors: bool = False):
+            preserve_all_tensors: bool = False, interp=None):
     """(interpreter after one invoke on `inputs`, TFLite Micro's C stderr lines); FdtError with its
-    reason when it cannot run the model."""
-    interp = tflite_micro_interpreter(model, preserve_all_tensors)
+    reason when it cannot run the model. `interp`: one that ran inferences before (a stateful model's
+    sequence), else a new one."""
+    interp = interp if interp is not None else tflite_micro_interpreter(model, preserve_all_tensors)
     messages: list[str] = []
     try:
         with _captured_c_stderr(messages):
@@ -104,14 +105,7 @@ def run_tflite_micro_sequence(model: Path, input_sets: list[list[np.ndarray]],
     interp = tflite_micro_interpreter(model)
     found = []
     for inputs in input_sets:
-        messages: list[str] = []
-        try:
-            with _captured_c_stderr(messages):
-                for i, x in enumerate(inputs):
-                    interp.set_input(x, i)
-                interp.invoke()
-        except Exception as e:
-            raise FdtError(f"{model}: TFLite Micro cannot run the model: {_why(messages, e)}") from None
+        _invoke(model, inputs, interp=interp)
         found.append([np.array(interp.get_output(i), copy=True) for i in range(n_outputs)])
     return found
 
