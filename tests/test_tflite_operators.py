@@ -1,4 +1,4 @@
-"""The TFLite single-operator battery (`benchmarks/tflite_operators.py`, -m slow: 126 compiles, ~5 min on 2 cores):
+"""The TFLite single-operator battery (`benchmarks/tflite_operators.py`, -m slow: 133 compiles, ~5 min on 2 cores):
 every model TFLite Micro runs either matches it or is refused naming the operator."""
 
 from __future__ import annotations
