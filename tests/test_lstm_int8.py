@@ -105,6 +105,25 @@ def test_int8_lstm_matches_tflite_micro_in_no_more_arena(tmp_path, model, x_dtyp
     assert report["executed_macs"] == report["macs"]
 
 
+def test_lstm_state_carries_from_one_inference_to_the_next(tmp_path):
+    """TFLite's LSTM states are variable tensors: TFLite Micro starts an inference from the states the one before
+    left (until its Reset). Five inferences in a row equal its interpreter's; the state changes what an input
+    gives, and the library's reset export brings back what a fresh interpreter gives."""
+    from mlir_fdt.reference.host import run_arena_program_sequence
+    from mlir_fdt.reference.tflm import run_tflite_micro, run_tflite_micro_sequence
+    report = compile_model(INT8_LSTM, tmp_path, CompileOptions(run="host", checks=2)).to_json()
+    assert report["reset_export"] == 1 and report["object_ram_bytes"] > 0
+    x, y = report["inputs"][0], report["outputs"][0]
+    rng = np.random.default_rng(4)
+    inputs = [rng.integers(-128, 128, x["shape"]).astype(np.int8) for _ in range(5)]
+    expected = [outs[0] for outs in run_tflite_micro_sequence(INT8_LSTM, [[v] for v in inputs], 1)]
+    runs = run_arena_program_sequence(tmp_path / "fdt_model.host.vmfb", report["arena_bytes"],
+                                      [[(x["offset"], v.tobytes())] for v in inputs], [(y["offset"], y["bytes"])])
+    for k, ((raw,), e) in enumerate(zip(runs, expected)):
+        np.testing.assert_array_equal(np.frombuffer(raw, e.dtype).reshape(e.shape), e, err_msg=f"inference {k}")
+    assert not np.array_equal(run_tflite_micro(INT8_LSTM, [inputs[-1]], 1)[0], expected[-1])
+
+
 @requires_qemu
 @pytest.mark.qemu
 def test_int8_lstm_matches_tflite_micro_under_qemu(tmp_path):

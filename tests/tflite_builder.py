@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlir_fdt.reference.tflite_schema import operator_code as _operator_code
-from mlir_fdt.reference.tflite_schema import save as _save
-from mlir_fdt.reference.tflite_schema import schema
+from mlir_fdt.importers.tflite_schema import operator_code as _operator_code
+from mlir_fdt.importers.tflite_schema import save as _save
+from mlir_fdt.importers.tflite_schema import schema
 
 
 def _uint8_tensor(model, graph, shape: list[int], name: str, scale: float, zero_point: int) -> int:

@@ -38,7 +38,8 @@ _CONSTANTS = """  %one = arith.constant 1.0 : f32
 
 def lstm_function(name: str, shape: LstmShape) -> str:
     """MLIR text of a module holding `func.func private @name(x, 4 input weights, 4 recurrent weights,
-    4 biases) -> output`, gates in TFLite's order (input, forget, cell, output)."""
+    4 biases) -> output`, gates in TFLite's order (input, forget, cell, output), and its state globals
+    `@<name>_state_h/_c` (lstm_loops.py)."""
     pre = "\n".join(f"        %bias_{g} = tensor.extract %b{g}[%j] : tensor<{shape.units}xf32>\n"
                     f"        %x_bias_{g} = arith.addf %from_x#{n}, %bias_{g} : f32\n"
                     f"        %pre_{g} = arith.addf %x_bias_{g}, %from_h#{n} : f32" for n, g in enumerate("ifco"))
@@ -57,4 +58,4 @@ def lstm_function(name: str, shape: LstmShape) -> str:
                   "        %clipped = arith.minimumf %low, %clip : f32"]
         cell = "%clipped"
     lines += [f"        %th = math.tanh {cell} : f32", "        %hn = arith.mulf %th, %og : f32"]
-    return lstm_loops(name, shape, _TYPES, _CONSTANTS, "\n".join(lines), cell, "%hn")
+    return lstm_loops(name, f"{name}_state", shape, _TYPES, _CONSTANTS, "\n".join(lines), cell, "%hn", "0.0")

@@ -10,8 +10,8 @@ gate's tanh) of TFLite's reference integer Logistic/Tanh: an interpolation in `i
 Q0.15 out.
 Cell: c = sat16(rescale(f * c)) + sat16(rescale(i * g)) saturated, then clipped; hidden: h = sat8(h_zp +
 rescale(tanh(c) * o)). Every rescale is TFLite's double-rounding MultiplyByQuantizedMultiplier with the
-constants of lstm_int8_params.py. At t = 0 the recurrent part is skipped: TFLite Micro's hidden state
-starts at its zero point, whose recurrent part is exactly 0.
+constants of lstm_int8_params.py. The hidden state the first step reads is the one the inference before left (at
+its zero point when the program starts, as TFLite Micro after allocation: a recurrent part of exactly 0).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ _TYPES = LstmTypes(element="i8", weight="i8", bias="i32", acc="i32", cell="i16",
 
 def lstm_int8_function(name: str, shape: LstmShape, q: LstmQuantization) -> str:
     """MLIR text of a module holding `func.func private @name(x, 4 input weights, 4 recurrent weights,
-    4 biases) -> output` (int8, int8, int32; gates in TFLite's order input, forget, cell, output)."""
+    4 biases) -> output` (int8, int8, int32; gates in TFLite's order input, forget, cell, output), and its state
+    globals `@<name>_state_h/_c` (lstm_loops.py: the hidden state starts at its zero point)."""
     body, cell_next, h_next = _step(shape, q)
     constants = (f"  %x_zero_point = arith.constant {q.input_zero_point} : i32\n"
                  f"  %h_zero_point = arith.constant {q.hidden_zero_point} : i32\n"
@@ -61,4 +62,5 @@ def lstm_int8_function(name: str, shape: LstmShape, q: LstmQuantization) -> str:
               "        %cell_v = arith.extsi %cell_q : i16 to i32", body,
               f"        %cell_next_q = arith.trunci {cell_next} : i32 to i16",
               f"        %h_next_q = arith.trunci {h_next} : i32 to i8"]
-    return lstm_loops(name, shape, _TYPES, constants, "\n".join(lines), "%cell_next_q", "%h_next_q")
+    return lstm_loops(name, f"{name}_state", shape, _TYPES, constants, "\n".join(lines), "%cell_next_q", "%h_next_q",
+                      str(q.hidden_zero_point))

@@ -106,7 +106,7 @@ def as_placeholders(data: bytes) -> tuple[bytes, int]:
     indices = {op.index for op in lowered_here(model)}
     if not indices:
         return data, 0
-    from ..reference.tflite_schema import schema, serialize
+    from .tflite_schema import schema, serialize
     m = schema.ModelT.InitFromPackedBuf(data, 0)
     graph = m.subgraphs[0]
     for index in sorted(indices):

@@ -32,7 +32,7 @@ def _constant(schema, model, graph, values: np.ndarray, name: str) -> int:
 
 def _padded_space_to_batch(data: bytes) -> bytes | None:
     """The model with each padded SPACE_TO_BATCH_ND split into PAD + SPACE_TO_BATCH_ND (None: none to split)."""
-    from .tflite_schema import builtin_code, operator_code, schema, serialize
+    from ..importers.tflite_schema import builtin_code, operator_code, schema, serialize
     model = schema.ModelT.InitFromPackedBuf(data, 0)
     graph = model.subgraphs[0]
     operators, changed = [], False

@@ -1,6 +1,7 @@
 """TFLite models edited through TFLite's object API (`schema_py_generated`, shipped with TFLite Micro's Python
-package, the test oracle): the operator-code table and serialization, shared by the reference's model rewrites
-and the tests' model builder."""
+package, the test oracle): the operator-code table and serialization, shared by the importer's rewrites of the
+converter's copy (`tflite_integer_kernels.as_placeholders`), the reference's model rewrites and the tests' model
+builder."""
 
 from __future__ import annotations
 
