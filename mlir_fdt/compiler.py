@@ -255,10 +255,7 @@ def _import(model: Path, out_dir: Path, options: CompileOptions) -> ImportedMode
             in_types, out_types = _unsigned_as_declared(in_types, declared.inputs), \
                 _unsigned_as_declared(out_types, declared.outputs)
     _check_io_types(model, in_types, out_types, declared)
-    stateful = bool(persistent_state_globals(module))
-    if stateful and options.check_intermediates:
-        raise FdtError(f"{model}: --check-intermediates compares one inference's tensors, and this model keeps "
-                       "state from one inference to the next (SVDF): check its outputs (--run), which run in sequence")
+    stateful = bool(persistent_state_globals(module))  # (intermediates: each input a first inference, both sides)
     return ImportedModel(model, module, in_types, out_types, index_ranges, declared, 0, None, None, stateful)
 
 

@@ -117,10 +117,12 @@ def test_an_svdf_without_bias_is_refused_by_name(tmp_path):
         compile_model(model, tmp_path / "out", CompileOptions())
 
 
-def test_intermediates_of_a_stateful_model_are_refused(tmp_path):
-    model = svdf(tmp_path / "svdf.tflite")
-    with pytest.raises(FdtError, match="keeps state from one inference to the next"):
-        compile_model(model, tmp_path / "out", CompileOptions(run="host", check_intermediates=True))
+def test_intermediates_of_a_stateful_model_are_compared(tmp_path):
+    """--check-intermediates runs each input as a first inference on both sides (a fresh interpreter, a fresh
+    load of the host variant): the state's starting value, compared tensor by tensor."""
+    model = corpus_path("tflm_keyword_scrambled.tflite")
+    report = compile_model(model, tmp_path / "out", CompileOptions(run="host", check_intermediates=True)).to_json()
+    assert report["match"] and report["intermediates"]["compared"] > 0 and not report["intermediates"]["mismatches"]
 
 
 @requires_qemu
