@@ -86,6 +86,20 @@ def call_new_function(module: ir.Module, text: str, operands: list[ir.Value]) ->
                                attributes={"callee": ir.FlatSymbolRefAttr.get(name)})
 
 
+def name_inlined_results(module: ir.Module) -> None:
+    """After the calls of `call_new_function` are inlined, each inlined op is located at `callsite(its line at the
+    call)`. The ops whose results leave the inlined body (used by an op located elsewhere) take the call's own
+    location: the name of the TFLite tensor the operator computes (`--check-intermediates` compares it); the body's
+    inner values stay unnamed (an SVDF's int8 feature column has its output's type and shape)."""
+    def caller(op: ir.Operation) -> str | None:
+        location = op.location
+        return str(location.caller) if str(location).startswith("loc(callsite(") else None
+    for op in walk_ops(module.operation):
+        at = caller(op)
+        if at is not None and any(caller(use.owner.operation) != at for result in op.results for use in result.uses):
+            op.location = op.location.caller
+
+
 def copy_of(value: ir.Value) -> ir.Operation:
     """A `linalg.generic` copying tensor `value` into a fresh one (at the current insertion point)."""
     t = ir.RankedTensorType(value.type)

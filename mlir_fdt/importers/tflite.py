@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import FdtError, ToolError
 from ..external import find_tool, invoke
-from ..ir import ir, run_pipeline, walk_ops
+from ..ir import ir, name_inlined_results, run_pipeline, walk_ops
 from .tflite_cast import truncate_cast_roundings
 from .tflite_flatbuffer import TfliteModel, read_tflite, truncating_cast_outputs
 from .tflite_lstm import OP_NAME as SEQUENCE_LSTM
@@ -180,6 +180,9 @@ def import_tflite(path: Path, context: ir.Context, tensor_names: bool = False) -
             module = _lower(module, model)
         except TosaLoweringError as e:
             raise _rejected_operator(model, converter, source, Path(tmp), context, e) from None
+    if tensor_names:
+        with context:
+            name_inlined_results(module)
     flip_uint8_io(module, model)
     if casts and truncate_cast_roundings(module, casts) == 0:
         raise FdtError(f"{path}: found no rounding to make truncate in the lowered CAST ops "

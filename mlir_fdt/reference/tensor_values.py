@@ -51,16 +51,13 @@ class TensorValues:
 
 
 def location_names(location: ir.Location) -> list[str]:
-    """Every name of a NameLoc in `location`, looking inside fused locations and at the caller of a call-site one
-    (an operator mlir-fdt lowers itself, an LSTM's or SVDF's function inlined where the converter's op was)."""
+    """Every name of a NameLoc in `location`, looking inside fused and call-site locations."""
     names = getattr(location, "name_str", None)
     if names is not None:
         return [names, *location_names(location.child_loc)]
     found: list[str] = []
     for inner in getattr(location, "locations", []):
         found.extend(location_names(inner))
-    if not found and str(location).startswith("loc(callsite("):
-        found.extend(location_names(location.caller))
     return found
 
 
