@@ -54,3 +54,12 @@ def test_a_program_that_sets_iree_options_itself_can_opt_out():
     code = "from iree.compiler.api import ctypes_dl as c; c._initializeGlobalCL('app'); import mlir_fdt.ir"
     env = {**os.environ, "MLIR_FDT_NO_IREE_OPTIONS": "1"}
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
+
+
+def test_a_scalar_argument_is_an_error_naming_it(tmp_path, capsys):
+    """The arena holds tensors: a scalar argument of the entry function is named, not a traceback."""
+    source = tmp_path / "scalar.mlir"
+    source.write_text("func.func @f(%x: tensor<4xf32>, %flag: i1) -> tensor<4xf32> {\n"
+                      "  return %x : tensor<4xf32>\n}\n")
+    assert opt_main([str(source), "-p", "fdt-bufferize,fdt-plan-memory"]) != 0
+    assert "argument 1 of the entry function is a i1, not a tensor" in capsys.readouterr().err

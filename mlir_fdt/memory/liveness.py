@@ -162,6 +162,9 @@ def collect_buffers(fn) -> list[Buffer]:
     end = schedule.last
     buffers: list[Buffer] = []
     for i, arg in enumerate(body.arguments):
+        if not isinstance(arg.type, ir.MemRefType):
+            raise FdtError(f"{fn.location}: argument {i} of the entry function is a {arg.type}, not a tensor: the "
+                           "arena holds tensors (a model's inputs); pass a scalar as a one-element tensor")
         span = live_span(arg, body, schedule)
         buffers.append(Buffer(f"input{i}", "input", memref_bytes(arg.type), 0, span[1] if span else 0, arg,
                               int(np.prod(ir.MemRefType(arg.type).shape))))
