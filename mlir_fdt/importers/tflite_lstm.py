@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import flatbuffers
 
-from ..errors import FdtError
-from ..ir import call_new_function, ir, run_pipeline, walk_ops
+from ..ir import call_new_function, ir
 from .lstm_float import lstm_function
 from .lstm_int8 import lstm_int8_function
 from .lstm_int8_params import LstmQuantization, lstm_quantization
 from .lstm_loops import LstmShape
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
+from .tflite_unconverted import inline_lowerings, replace_by_call, unconverted_operators
 
 OP_NAME = "UNIDIRECTIONAL_SEQUENCE_LSTM"
 TFL_OP = "tfl.unidirectional_sequence_lstm"
@@ -120,15 +120,11 @@ def _shape(model: TfliteModel, op: TfliteOperator) -> LstmShape:
 def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
     """Replace every `tfl.unidirectional_sequence_lstm` of the converted module (matched in order with
     the flatbuffer's LSTM operators) by an inlined call to its linalg lowering."""
-    found = [op for op in walk_ops(module.operation) if op.name == TFL_OP]
-    declared = [op for op in model.operators if op.name == OP_NAME]
-    if not found:
+    pairs = unconverted_operators(module, model, TFL_OP, OP_NAME)
+    if not pairs:
         return
-    if len(found) != len(declared):
-        raise FdtError(f"{model.path}: the converter left {len(found)} {TFL_OP} ops for the {len(declared)} "
-                       f"{OP_NAME} operators of the model")
     with module.context, ir.Location.unknown():
-        for k, (tfl, op) in enumerate(zip(found, declared)):
+        for k, (tfl, op) in enumerate(pairs):
             name = f"fdt_sequence_lstm_{k}"
             shape = _shape(model, op)
             if model.tensor(op.inputs[INPUT]).dtype == "int8":
@@ -138,13 +134,5 @@ def lower_sequence_lstms(module: ir.Module, model: TfliteModel) -> None:
             operands = [tfl.operands[i] for i in (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *GATE_BIASES)]
             with ir.InsertionPoint(tfl), tfl.location:
                 call = call_new_function(module, text, operands)
-            lowered = call.results[0].type
-            if lowered != tfl.results[0].type:
-                raise FdtError(f"{model.path}: operator {op.index} {OP_NAME}: the converter's output type "
-                               f"{tfl.results[0].type} differs from the flatbuffer's {lowered}")
-            tfl.results[0].replace_all_uses_with(call.results[0])
-            tfl.erase()
-    for op in walk_ops(module.operation):
-        if op.name == "tfl.no_value" and not list(op.results[0].uses):
-            op.erase()
-    run_pipeline(module, "builtin.module(inline,symbol-dce)")
+            replace_by_call(model, op, tfl, call)
+    inline_lowerings(module)

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import flatbuffers
 import numpy as np
 
-from ..errors import FdtError
-from ..ir import call_new_function, ir, run_pipeline, walk_ops
+from ..ir import call_new_function, ir
 from .integer_scalars import Scalars
 from .lstm_int8_params import Rescale, quantize_multiplier
 from .tflite_flatbuffer import TfliteModel, TfliteOperator
+from .tflite_unconverted import inline_lowerings, replace_by_call, unconverted_operators
 
 OP_NAME = "SVDF"
 TFL_OP = "tfl.svdf"
@@ -293,15 +293,11 @@ def _flavour(model: TfliteModel, op: TfliteOperator) -> _Flavour:
 def lower_svdfs(module: ir.Module, model: TfliteModel) -> None:
     """Replace every `tfl.svdf` of the converted module (matched in order with the flatbuffer's SVDF operators)
     by an inlined call to its lowering; each gets its own persistent state."""
-    found = [op for op in walk_ops(module.operation) if op.name == TFL_OP]
-    declared = [op for op in model.operators if op.name == OP_NAME]
-    if not found:
+    pairs = unconverted_operators(module, model, TFL_OP, OP_NAME)
+    if not pairs:
         return
-    if len(found) != len(declared):
-        raise FdtError(f"{model.path}: the converter left {len(found)} {TFL_OP} ops for the {len(declared)} "
-                       f"{OP_NAME} operators of the model")
     with module.context, ir.Location.unknown():
-        for k, (tfl, op) in enumerate(zip(found, declared)):
+        for k, (tfl, op) in enumerate(pairs):
             has_bias = len(op.inputs) > BIAS and bool(op.inputs[BIAS])
             text = svdf_function(f"fdt_svdf_{k}", f"{STATE_GLOBAL_PREFIX}{k}", svdf_shape(model, op),
                                  _flavour(model, op), has_bias)
@@ -310,13 +306,6 @@ def lower_svdfs(module: ir.Module, model: TfliteModel) -> None:
                 operands.append(tfl.operands[BIAS])
             with ir.InsertionPoint(tfl), tfl.location:
                 call = call_new_function(module, text, operands)
-            if call.results[0].type != tfl.results[0].type:
-                raise FdtError(f"{model.path}: operator {op.index} {OP_NAME}: the converter's output type "
-                               f"{tfl.results[0].type} differs from the flatbuffer's {call.results[0].type}")
-            tfl.results[0].replace_all_uses_with(call.results[0])
-            tfl.erase()
-    for op in walk_ops(module.operation):
-        if op.name == "tfl.no_value" and not list(op.results[0].uses):  # an absent bias
-            op.erase()
-    run_pipeline(module, "builtin.module(inline,symbol-dce)")
+            replace_by_call(model, op, tfl, call)
+    inline_lowerings(module)
 
