@@ -72,52 +72,45 @@ class Scalars:
         multiplier is never INT32_MIN, so the high multiply never saturates)."""
         if r.shift > 0:  # C's x * (1 << shift) on int32: wraps as shli does
             x = self.op(f"arith.shli {x}, {self.const(r.shift)}", "i32")
-        wide = self.cast("extsi", x, "i32", "i64")
-        product = self.op(f"arith.muli {wide}, {self.const(r.multiplier, 'i64')}", "i64")
+        high = self._doubling_high(self.cast("extsi", x, "i32", "i64"), self.const(r.multiplier, "i64"))
+        right = max(-r.shift, 0)
+        return self.divide_by_pot(high, right) if right else high
+
+    def _doubling_high(self, a: str, b: str) -> str:
+        """The high half of 2ab, rounded to nearest (i64 operands, an i32 result): the product without its
+        saturation at INT32_MIN x INT32_MIN."""
+        product = self.op(f"arith.muli {a}, {b}", "i64")
         negative = self.op(f"arith.cmpi slt, {product}, {self.const(0, 'i64')}", "i64")
         nudge = self.op(f"arith.select {negative}, {self.const(1 - (1 << 30), 'i64')}, {self.const(1 << 30, 'i64')}",
                         "i64")
         nudged = self.op(f"arith.addi {product}, {nudge}", "i64")
         high = self.op(f"arith.divsi {nudged}, {self.const(1 << 31, 'i64')}", "i64")  # C division: toward zero
-        high = self.cast("trunci", high, "i64", "i32")
-        right = max(-r.shift, 0)
-        if right == 0:
-            return high
-        mask = (1 << right) - 1
-        remainder = self.op(f"arith.andi {high}, {self.const(mask)}", "i32")
-        below_zero = self.op(f"arith.cmpi slt, {high}, {self.const(0)}", "i32")
-        threshold = self.op(f"arith.addi {self.const(mask >> 1)}, {self.cast('extui', below_zero, 'i1', 'i32')}",
-                            "i32")
-        up = self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32")
-        shifted = self.op(f"arith.shrsi {high}, {self.const(right)}", "i32")
-        return self.op(f"arith.addi {shifted}, {self.cast('extui', up, 'i1', 'i32')}", "i32")
+        return self.cast("trunci", high, "i64", "i32")
 
     def high_mul(self, a: str, b: str) -> str:
         """gemmlowp's SaturatingRoundingDoublingHighMul(a, b) on int32 (a fixed-point product)."""
-        wide_a, wide_b = self.cast("extsi", a, "i32", "i64"), self.cast("extsi", b, "i32", "i64")
-        product = self.op(f"arith.muli {wide_a}, {wide_b}", "i64")
-        negative = self.op(f"arith.cmpi slt, {product}, {self.const(0, 'i64')}", "i64")
-        nudge = self.op(f"arith.select {negative}, {self.const(1 - (1 << 30), 'i64')}, {self.const(1 << 30, 'i64')}",
-                        "i64")
-        nudged = self.op(f"arith.addi {product}, {nudge}", "i64")
-        high = self.op(f"arith.divsi {nudged}, {self.const(1 << 31, 'i64')}", "i64")
+        high = self._doubling_high(self.cast("extsi", a, "i32", "i64"), self.cast("extsi", b, "i32", "i64"))
         same = self.op(f"arith.cmpi eq, {a}, {b}", "i32")
         is_min = self.op(f"arith.cmpi eq, {a}, {self.const(-(1 << 31))}", "i32")
         both_min = self.op(f"arith.andi {same}, {is_min}", "i1")
-        return self.op(f"arith.select {both_min}, {self.const((1 << 31) - 1)}, "
-                       f"{self.cast('trunci', high, 'i64', 'i32')}", "i32")
+        return self.op(f"arith.select {both_min}, {self.const((1 << 31) - 1)}, {high}", "i32")
 
-    def divide_by_pot(self, x: str, exponent: str) -> str:
-        """gemmlowp's RoundingDivideByPOT(x, exponent), the exponent an i32 value in [0, 31]."""
-        power = self.op(f"arith.shli {self.const(1)}, {exponent}", "i32")
-        mask = self.op(f"arith.subi {power}, {self.const(1)}", "i32")
+    def divide_by_pot(self, x: str, exponent: int | str) -> str:
+        """gemmlowp's RoundingDivideByPOT(x, exponent): a constant exponent, or an i32 value in [0, 31]."""
+        if isinstance(exponent, int):
+            mask, half_mask, shift = self.const((1 << exponent) - 1), self.const(((1 << exponent) - 1) >> 1), \
+                self.const(exponent)
+        else:
+            power = self.op(f"arith.shli {self.const(1)}, {exponent}", "i32")
+            mask = self.op(f"arith.subi {power}, {self.const(1)}", "i32")
+            half_mask = self.op(f"arith.shrsi {mask}, {self.const(1)}", "i32")
+            shift = exponent
         remainder = self.op(f"arith.andi {x}, {mask}", "i32")
-        below_zero = self.cast("extui", self.op(f"arith.cmpi slt, {x}, {self.const(0)}", "i32"), "i1", "i32")
-        half_mask = self.op(f"arith.shrsi {mask}, {self.const(1)}", "i32")
-        threshold = self.op(f"arith.addi {half_mask}, {below_zero}", "i32")
-        up = self.cast("extui", self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32"), "i1", "i32")
-        shifted = self.op(f"arith.shrsi {x}, {exponent}", "i32")
-        return self.op(f"arith.addi {shifted}, {up}", "i32")
+        below_zero = self.op(f"arith.cmpi slt, {x}, {self.const(0)}", "i32")
+        threshold = self.op(f"arith.addi {half_mask}, {self.cast('extui', below_zero, 'i1', 'i32')}", "i32")
+        up = self.op(f"arith.cmpi sgt, {remainder}, {threshold}", "i32")
+        shifted = self.op(f"arith.shrsi {x}, {shift}", "i32")
+        return self.op(f"arith.addi {shifted}, {self.cast('extui', up, 'i1', 'i32')}", "i32")
 
     def shift_left_saturating(self, x: str, exponent: int) -> str:
         """gemmlowp's SaturatingRoundingMultiplyByPOT<exponent > 0>(x) on int32."""
