@@ -187,7 +187,7 @@ class ImportedModel:
     macs: int
     named: ir.Module | None       # --check-intermediates: the prepared program with its TFLite tensor names
     layers: list[dict] | None     # report.html's layer table
-    stateful: bool = False        # layers keep state from one run to the next (an SVDF): checks run in sequence
+    stateful: bool = False        # layers keep state from one run to the next (SVDF, LSTM): checks run in sequence
 
 
 def compile_model(model: str | Path, out_dir: str | Path, options: CompileOptions) -> CompileReport:
@@ -565,7 +565,7 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
         from .firmware.run import run_library_on_qemu
         qemu_outputs = []
         if imported.stateful and any(t.row_bytes for t in inputs_info):
-            raise FdtError(f"{imported.path}: a stateful model (SVDF) with a streamed input: the QEMU check runs "
+            raise FdtError(f"{imported.path}: a stateful model (SVDF, LSTM) with a streamed input: the QEMU check runs "
                            "inferences in sequence, which the row callback's runner does not; compile without "
                            "--stream-input, or without --run qemu")
         if imported.stateful:  # the inferences in sequence in one boot; the last one measured
@@ -577,14 +577,15 @@ def _run_and_check(report: CompileReport, imported: ImportedModel, out_dir: Path
             qemu_outputs = result.pop("earlier_outputs", []) + [outputs]
             qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
                            result.get("loader_instructions"))
-        for k, inputs in enumerate([] if imported.stateful else checked_inputs):
-            result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
-                                                  report.interface, [x.tobytes() for x in inputs],
-                                                  out_dir / "firmware", target)
-            qemu_outputs.append(outputs)
-            if k == 0:
-                qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
-                               result.get("loader_instructions"))
+        else:  # one boot an input
+            for k, inputs in enumerate(checked_inputs):
+                result, outputs = run_library_on_qemu(report.library.path, report.library.library_query,
+                                                      report.interface, [x.tobytes() for x in inputs],
+                                                      out_dir / "firmware", target)
+                qemu_outputs.append(outputs)
+                if k == 0:
+                    qemu = QemuRun(result["instructions"], result["ticks"], result["stack_bytes"],
+                                   result.get("loader_instructions"))
         qemu_worst = worst(qemu_outputs)
     # a streamed input comes through the runner's row callback: the host (iree.runtime) cannot run the program
     host_can_run = not any(t.row_bytes for t in inputs_info)
@@ -617,9 +618,9 @@ def _run_on_host(report: CompileReport, checked_inputs: list[list[np.ndarray]], 
     from .reference.host import run_arena_program_sequence
     vmfb = compile_host(source, out_dir / f"{options.library_name}.host.vmfb", options.iree_flags)
     return run_arena_program_sequence(vmfb, report.arena_bytes,
-                             [[(i.offset, x.tobytes()) for i, x in zip(report.inputs, inputs)]
-                              for inputs in checked_inputs],
-                             [(o.offset, o.bytes) for o in report.outputs])
+                                      [[(i.offset, x.tobytes()) for i, x in zip(report.inputs, inputs)]
+                                       for inputs in checked_inputs],
+                                      [(o.offset, o.bytes) for o in report.outputs])
 
 
 def _tolerance(declared, expected: list[np.ndarray], out_dtypes: list) -> tuple[float, str | None]:

@@ -372,14 +372,7 @@ class StreamedPath:
         if self._step_local(node):
             return self._produce_step_local(node, step, state)
         current = state[node.value]
-        since = arith.SubIOp(step, const(node.offset)).result
-        started = arith.CmpIOp(arith.CmpIPredicate.sge, step, const(node.offset)).result
-        cond = started
-        if node.period > 1:
-            phase = arith.RemSIOp(since, const(node.period)).result
-            on_beat = arith.CmpIOp(arith.CmpIPredicate.eq, phase, const(0)).result
-            cond = arith.AndIOp(started, on_beat).result
-        row = arith.DivSIOp(since, const(node.period)).result if node.period > 1 else since
+        cond, row = self._beat(node, step)
         height = node.height
         branch = scf.IfOp(cond, [current.type], has_else=True)
         with ir.InsertionPoint(branch.else_block):
@@ -433,19 +426,28 @@ class StreamedPath:
         return all(r.rows == 1 and r.pad_top == 0 and node.lag(self._unit_of(r.op)) == 0 and
                    (self._unit_of(r.op).height - 1) * r.stride < node.height for r in node.reads)
 
-    def _produce_step_local(self, node: _Node, step: ir.Value, state: dict) -> ir.Value:
-        """At `step`: `node`'s row if it produces one now (its readers run at the same steps), else an unwritten row."""
+    def _beat(self, node: _Node, step: ir.Value) -> tuple[ir.Value, ir.Value]:
+        """(whether `node` produces a row at `step`: started and on its period's beat; the row it produces then)."""
         const = self._const
         since = arith.SubIOp(step, const(node.offset)).result
-        cond = arith.CmpIOp(arith.CmpIPredicate.sge, step, const(node.offset)).result
+        started = arith.CmpIOp(arith.CmpIPredicate.sge, step, const(node.offset)).result
+        cond = started
         if node.period > 1:
             phase = arith.RemSIOp(since, const(node.period)).result
-            cond = arith.AndIOp(cond, arith.CmpIOp(arith.CmpIPredicate.eq, phase, const(0)).result).result
+            on_beat = arith.CmpIOp(arith.CmpIPredicate.eq, phase, const(0)).result
+            cond = arith.AndIOp(started, on_beat).result
         row = arith.DivSIOp(since, const(node.period)).result if node.period > 1 else since
-        cond = arith.AndIOp(cond, arith.CmpIOp(arith.CmpIPredicate.slt, row, const(node.height)).result).result
+        return cond, row
+
+    def _produce_step_local(self, node: _Node, step: ir.Value, state: dict) -> ir.Value:
+        """At `step`: `node`'s row if it produces one now (its readers run at the same steps), else an unwritten row."""
+        cond, row = self._beat(node, step)
+        inside = arith.CmpIOp(arith.CmpIPredicate.slt, row, self._const(node.height)).result
+        cond = arith.AndIOp(cond, inside).result
         t = ir.RankedTensorType(node.value.type)
         row_type = ir.RankedTensorType.get([1] + node.shape[1:], t.element_type)
-        # one buffer both branches yield (two would make the readers' row a value chosen at run time)
+        # the row's buffer, written in the branch that runs (the planner gives the branches' buffers one slot, and
+        # fdt-plan-memory hands the readers that view rather than the scf.if result)
         destination = tensor.EmptyOp(row_type.shape, t.element_type).result
         branch = scf.IfOp(cond, [row_type], has_else=True)
         with ir.InsertionPoint(branch.then_block):
