@@ -40,14 +40,18 @@ def test_resnet8_streamed_through_strides_residuals_and_pooling_under_qemu(tmp_p
 def test_kws_streamed_whole_is_under_the_issue_target(tmp_path):
     """KWS's ten layers (the 10x4 stride-2 first convolution on the HxW input, depthwise and 1x1 layers, the
     global pooling) streamed: <= 7,000 B (issue 14; untiled 11,840 B, TinyTS 9,920 B), and below its direction
-    beyond, 6,000 B, since each depthwise layer's row, which the 1x1 layer after it reads at the step that makes
-    it, is a row of the step: the four share one slot (6,164 B when each was a window carried through the loop)."""
+    beyond, 6,000 B: each depthwise layer's row, which the 1x1 layer after it reads at the step that makes it, is a
+    row of the step (6,164 B when each was a window carried through the loop), and lies in the top row of another
+    layer's window, dead from its consumer's read to the next shift (`memory/dead_rows.py`; 5,204 B in a slot of
+    their own)."""
     report = _compile(tmp_path, "kws_int8", KWS_ALL)
     assert report["max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
     assert report["mac_overhead"] == 0
-    assert report["arena_bytes"] <= 5_300, report["arena_bytes"]
+    assert report["arena_bytes"] <= 4_600, report["arena_bytes"]
+    windows = {b["offset"] for b in report["buffers"] if b["label"] in ("conv_0 out", "pw_2 out", "pw_4 out",
+                                                                         "pw_6 out")}
     depthwise_rows = {b["offset"] for b in report["buffers"] if b["label"] in ("dw_1 tile", "dw_3 tile", "dw_5 tile")}
-    assert len(depthwise_rows) == 1, report["buffers"]
+    assert depthwise_rows <= windows, report["buffers"]
 
 
 def test_the_default_objective_streams(compiled):

@@ -17,6 +17,7 @@ from ..ir import (arith, block_encloses, entry_function, forward_shared_if_resul
 from ..analysis.layers import LAYER_ATTR, name_nests
 from ..passes import ModulePass
 from . import planner as planners
+from .dead_rows import dead_row_overlaps
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
 from .liveness import VIEW_OPS, Buffer, Schedule, collect_buffers, never_accessed
 from .overlap import find_overlaps
@@ -232,6 +233,8 @@ class PlanMemory(ModulePass):
             sizes = [max(b.size for b in slot) for slot in slots]
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
             overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
+            if self.shifted_aliases:
+                overlaps += dead_row_overlaps(fn, slots, lifetimes, overlaps)
             try:
                 layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes,
                                         self.time_limit_ms / 1000)
