@@ -11,9 +11,11 @@ Layers are named by `mlir_fdt.analysis.layers` (`<kind>_<index>` in program orde
 `ffmt` the path's layers are tiled spatially into `tiles` = [rows, cols] of the last layer's
 output, halos recomputed. For `stream` the path's layers run depth first a row at a time, each
 intermediate map kept as a window of the rows its consumers still need (nothing recomputed; see
-`transforms/stream_rows.py`). For `fdt` the last layer must reduce over channels (a 1x1 convolution
-or dense layer): the path is split into `partitions` channel groups of that reduction, whose
-partial sums accumulate (int32 for int8 models) and are requantized once after the loop.
+`transforms/stream_rows.py`); with `"interleave": true` the windows of one row size are laid out with
+longer rows, so the memory plan can put the rows dead within a step of each at one place and other buffers in
+between. For `fdt` the last layer must reduce over channels (a 1x1 convolution or dense layer): the path is split
+into `partitions` channel groups of that reduction, whose partial sums accumulate (int32 for int8 models) and are
+requantized once after the loop.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class FusedPath:
     method: str
     tiles: tuple[int, int] = (1, 1)
     partitions: int = 1
+    interleave: bool = False  # stream: windows' rows interleaved (`transforms/stream_rows.py`, `row_strides`)
 
     @property
     def pieces(self) -> int:
@@ -56,6 +59,8 @@ class FusedPath:
             raise FdtError(f"plan: ffmt tiles must be [rows, cols] >= 1, got {list(self.tiles)}")
         if self.method == "fdt" and self.partitions < 2:
             raise FdtError(f"plan: fdt needs at least 2 partitions, got {self.partitions}")
+        if self.interleave and self.method != "stream":
+            raise FdtError(f"plan: interleave is an option of stream paths, not of {self.method}")
 
     def to_json(self) -> dict:
         d = {"layers": list(self.layers), "method": self.method}
@@ -63,6 +68,8 @@ class FusedPath:
             d["tiles"] = list(self.tiles)
         elif self.method == "fdt":
             d["partitions"] = self.partitions
+        if self.interleave:
+            d["interleave"] = True
         return d
 
 
@@ -91,7 +98,7 @@ class TilingPlan:
         for i, p in enumerate(data["paths"]):
             try:
                 path = FusedPath(tuple(p["layers"]), p["method"], tuple(p.get("tiles", (1, 1))),
-                                 int(p.get("partitions", 1)))
+                                 int(p.get("partitions", 1)), bool(p.get("interleave", False)))
             except (KeyError, TypeError, ValueError) as e:
                 raise FdtError(f"{source}: path {i} is malformed ({e}); expected layers, method and "
                                "tiles or partitions") from None

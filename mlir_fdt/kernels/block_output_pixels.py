@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ..analysis.linalg_util import constant_int, defining_op, mixed_offsets
 from ..ir import arith, ir, scf, walk_ops
+from ..memory.verifier import PIECES_ATTR
 from ..passes import ModulePass
 from .block_output_channels import _bounds, _jam, _share_identical_reads, body_ops, clone_at
 
@@ -84,6 +85,19 @@ def _bytes(view) -> int:
     return element * math.prod(t.shape)
 
 
+def _used(view, offset: int) -> list[tuple[int, int]]:
+    """The arena bytes [lo, hi) the program ever touches through `view` at `offset`: the view's own, or a streamed
+    window's rows only when its rows are longer than its map's (`PIECES_ATTR`, the memory plan's)."""
+    if PIECES_ATTR in view.attributes:
+        bounds = list(ir.DenseI64ArrayAttr(view.attributes[PIECES_ATTR]))
+        return [(offset + lo, offset + hi) for lo, hi in zip(bounds[::2], bounds[1::2])]
+    return [(offset, offset + _bytes(view))]
+
+
+def _apart(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
+    return all(a_hi <= b_lo or b_hi <= a_lo for a_lo, a_hi in a for b_lo, b_hi in b)
+
+
 def _views(channel_loop) -> tuple[list, list] | None:
     """(views read, views written) by the channel loop's linalg ops and loads; None when a memref is not
     a static arena view or a constant."""
@@ -127,7 +141,7 @@ def safe_to_jam(channel_loop) -> bool:
     reads, writes = found
     for w_view, w_off in writes:
         for r_view, r_off in reads:
-            if w_off + _bytes(w_view) <= r_off or r_off + _bytes(r_view) <= w_off:
+            if _apart(_used(w_view, w_off), _used(r_view, r_off)):
                 continue  # disjoint
             w_type, r_type = ir.MemRefType(w_view.results[0].type), ir.MemRefType(r_view.results[0].type)
             if w_type.rank != 3 or r_type.rank != 3 or list(w_type.shape[:2]) != list(r_type.shape[:2]):

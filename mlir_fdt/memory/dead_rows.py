@@ -20,6 +20,8 @@ iteration to the next) may then overlap X at offset differences where it meets n
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..analysis.index_eval import NotStatic, iterations
@@ -27,7 +29,8 @@ from ..analysis.index_ranges import InvariantRanges, value_range
 from ..analysis.linalg_util import indexing_maps, num_inputs
 from ..ir import block_encloses, ir
 from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes
-from .overlap import MAX_ITERATIONS, Overlap, _geometry, access_extent, enclosing_guards
+from .stream_input import ROW_CALLBACK
+from .overlap import MAX_ITERATIONS, Overlap, _geometry, enclosing_guards
 
 READ, WRITE = "read", "write"
 
@@ -36,6 +39,10 @@ def _kinds(use) -> list[str] | None:
     """What one use of a view does to its elements, in order: [READ], [WRITE] (every element of the view
     written), [READ, WRITE] (read, then written), or None when unknown."""
     op = use.owner.operation
+    if op.name == "memref.extract_strided_metadata":
+        return []  # the view's shape and offset, no element
+    if op.name == "memref.extract_aligned_pointer_as_index" and _passed_to_row_callback(op):
+        return [WRITE]  # the application's row callback writes the view, a row of the model input
     if op.name == "memref.load" and use.operand_number == 0:
         return [READ]
     if op.name == "memref.store" and use.operand_number == 1:
@@ -57,25 +64,30 @@ def _kinds(use) -> list[str] | None:
     return [READ, WRITE] if reads_init else [WRITE]
 
 
-def _rows_of(view: ir.Value, use, root: ir.Value, env: dict, cache: dict, row_elements: int, rows: int
-             ) -> tuple[set[int], set[int]]:
-    """(rows of `root` one use of `view` may touch, rows it covers whole) in the iteration `env` binds."""
-    if use.owner.operation.name in ("memref.load", "memref.store"):
-        lo, hi = access_extent(view, use, root, env, cache)
-        nbytes = element_bytes(ir.MemRefType(root.type).element_type) * row_elements
-        return set(range(max(lo // nbytes, 0), min((hi - 1) // nbytes, rows - 1) + 1)), set()
+def _passed_to_row_callback(op: ir.Operation) -> bool:
+    """Whether a call of the row callback (`memory/stream_input.py`) follows `op` in its block: the address `op`
+    takes is where the callback writes the row."""
+    ops = [o.operation for o in op.block.operations]
+    return any(o.name == "func.call" and ir.FlatSymbolRefAttr(o.attributes["callee"]).value == ROW_CALLBACK
+               for o in ops[ops.index(op) + 1:])
+
+
+def _elements(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -> tuple[np.ndarray, bool]:
+    """(elements of `root` one use of `view` may touch in the iteration `env` binds, whether exactly those): the
+    view's box (a load's or store's indices bounded over the loops), each offset and index over its range."""
     offset, strides, sizes = _geometry(view, root, env, cache)
-    if offset[0] != offset[1] or any(s[0] != s[1] for s in sizes):  # not exact: the hull, covering nothing whole
-        last = offset[1] + sum((max(s[1], 1) - 1) * stride for s, stride in zip(sizes, strides))
-        return set(range(max(offset[0] // row_elements, 0), min(last // row_elements, rows - 1) + 1)), set()
-    elements = np.array([offset[0]], dtype=np.int64)
-    for (size, _), stride in zip(sizes, strides):
-        elements = (elements[:, None] + np.arange(size, dtype=np.int64)[None, :] * stride).reshape(-1)
-    counts = np.bincount(elements // row_elements, minlength=rows)
-    touched = {int(r) for r in np.nonzero(counts)[0]}
-    whole = {r for r in touched if counts[r] == row_elements and
-             len(np.unique(elements[elements // row_elements == r])) == row_elements}
-    return touched, whole
+    op = use.owner.operation
+    if op.name in ("memref.load", "memref.store"):
+        indices = list(op.operands)[1 if op.name == "memref.load" else 2:]
+        boxes = [value_range(i, env, cache) for i in indices]
+    else:  # the whole view
+        boxes = [(0, s[1] - 1) for s in sizes]
+    exact = offset[0] == offset[1] and all(s[0] == s[1] for s in sizes) and \
+        (op.name not in ("memref.load", "memref.store") or all(lo == hi for lo, hi in boxes))
+    elements = np.arange(offset[0], offset[1] + 1, dtype=np.int64)
+    for (lo, hi), stride in zip(boxes, strides):
+        elements = (elements[:, None] + np.arange(lo, hi + 1, dtype=np.int64)[None, :] * stride).reshape(-1)
+    return np.unique(elements), exact
 
 
 class _Rows:
@@ -103,6 +115,8 @@ class _Rows:
                 kinds = _kinds(use)
                 if kinds is None or not _inside(user, loop):
                     raise NotStatic(f"{user.name} accesses the buffer")
+                if not kinds:
+                    continue
                 at = _structured_op(user, loop)
                 order = (schedule.start[at], kinds[0] != READ)
                 defines = not _in_inner_loop(user, loop)
@@ -111,43 +125,76 @@ class _Rows:
         self.accesses.sort(key=lambda a: a[0])
         self.dead_between = [True] * self.rows
         self.span: list[tuple[int, int] | None] = [None] * self.rows
+        self.extent: list[tuple[int, int] | None] = [None] * self.rows  # [first, last] element touched in the row
 
-    def observe(self, env: dict, cache: dict) -> None:
-        """One iteration: a row read (or partly written, or written by an access that may not run) before it is
-        surely written whole carries data into the iteration."""
-        seen = [False] * self.rows
-        for _, kinds, view, use, guards, defines, (start, end) in self.accesses:
+    def _executed(self, env: dict, cache: dict):
+        """The accesses the iteration `env` binds may run, in order: (kinds, surely runs, span, row -> the row's
+        elements touched, exactly those)."""
+        for _, kinds, view, use, guards, defines, span in self.accesses:
             taken = _guards_decided(guards, env, cache)
             if taken is False:
                 continue
-            touched, whole = _rows_of(view, use, self.buf.value, env, cache, self.row_elements, self.rows)
-            sure = taken is True and defines
-            for r in touched:
+            elements, exact = _elements(view, use, self.buf.value, env, cache)
+            row_of = elements // self.row_elements
+            by_row = {int(r): elements[row_of == r] - r * self.row_elements for r in np.unique(row_of)
+                      if 0 <= r < self.rows}
+            yield kinds, taken is True and defines and exact, span, by_row
+
+    def measure(self, env: dict, cache: dict) -> None:
+        """First pass, one iteration: the steps and the elements of each row the accesses touch."""
+        for _, _, (start, end), by_row in self._executed(env, cache):
+            for r, within in by_row.items():
                 self.span[r] = (start, end) if self.span[r] is None else \
                     (min(self.span[r][0], start), max(self.span[r][1], end))
+                first, last = int(within.min()), int(within.max())
+                self.extent[r] = (first, last) if self.extent[r] is None else \
+                    (min(self.extent[r][0], first), max(self.extent[r][1], last))
+
+    def observe(self, env: dict, cache: dict) -> None:
+        """Second pass, one iteration: a row read (or written in part of what any access touches in it, or by an
+        access that may not run) before it is surely written whole carries data into the iteration."""
+        seen = [False] * self.rows
+        for kinds, sure, _, by_row in self._executed(env, cache):
+            for r, within in by_row.items():
                 if seen[r]:
                     continue
-                if kinds[0] == READ or r not in whole:
+                first, last = self.extent[r]
+                whole = len(within) == last - first + 1 and within[0] == first and within[-1] == last
+                if kinds[0] == READ or not whole:
                     self.dead_between[r] = False
                     seen[r] = True
                 elif sure:
                     seen[r] = True
 
-    def forbidden(self, size: int, lifetime: tuple[int, int]) -> tuple[tuple[int, int], ...]:
-        """offset(Y) - offset(X) at which Y (`size` bytes, live over `lifetime`) meets a row live with it."""
-        out: list[tuple[int, int]] = []
-        for r in range(self.rows):
-            span = self.span[r]
-            if span is None:
-                continue  # never touched
-            if self.dead_between[r] and (span[1] < lifetime[0] or lifetime[1] < span[0]):
+    def pieces(self) -> list[tuple[int, int, tuple[int, int] | None]]:
+        """[lo, hi) bytes of each row's touched elements, with the steps it is live over (None: throughout)."""
+        nbytes = self.row_bytes // self.row_elements
+        return [(r * self.row_bytes + first * nbytes, r * self.row_bytes + (last + 1) * nbytes,
+                 self.span[r] if self.dead_between[r] else None)
+                for r, extent in enumerate(self.extent) if extent is not None for first, last in [extent]]
+
+    @property
+    def used_bytes(self) -> int:
+        """Bytes up to the last one any access touches: the buffer's tail after it is never used."""
+        return max((hi for _, hi, _ in self.pieces()), default=0)
+
+
+def _forbidden(x: list, y: list) -> tuple[tuple[int, int], ...]:
+    """offset(Y) - offset(X) at which a piece of Y meets a piece of X live at the same time: pieces are
+    (lo, hi, steps) with steps None for pieces live throughout the pair's common lifetime."""
+    found = []
+    for a_lo, a_hi, a_span in x:
+        for b_lo, b_hi, b_span in y:
+            if a_span is not None and b_span is not None and (a_span[1] < b_span[0] or b_span[1] < a_span[0]):
                 continue
-            lo, hi = r * self.row_bytes - size + 1, (r + 1) * self.row_bytes - 1
-            if out and lo <= out[-1][1] + 1:
-                out[-1] = (out[-1][0], hi)
-            else:
-                out.append((lo, hi))
-        return tuple(out)
+            found.append((a_lo - b_hi + 1, a_hi - b_lo - 1))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(found):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
 
 
 def _guards_decided(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool | None:
@@ -194,15 +241,24 @@ def _inside(op: ir.Operation, loop: ir.Operation) -> bool:
     return False
 
 
-def dead_row_overlaps(fn, slots: list[list[Buffer]], lifetimes: list[tuple[int, int]],
-                      known: list[Overlap]) -> list[Overlap]:
-    """Pairs (X, Y) of planner slots: X a one-buffer slot of a top-level loop with rows dead between uses, Y a slot
-    of buffers allocated in that loop's body, with the offset differences at which Y meets a row of X live with
-    it. Pairs already in `known` are left as they are."""
+@dataclass
+class DeadRows:
+    """What the analysis lends: pairs of slots that may share bytes, and the bytes of a slot's buffer up to the
+    last one used (a window whose rows are longer than its map's: the last row's tail is never touched)."""
+    overlaps: list[Overlap] = field(default_factory=list)
+    used_bytes: dict[int, int] = field(default_factory=dict)
+    pieces: dict[int, list] = field(default_factory=dict)  # slot -> its (lo, hi, lifetime) pieces (memory/planner.py)
+
+
+def dead_rows(fn, slots: list[list[Buffer]], lifetimes: list[tuple[int, int]], known: list[Overlap]) -> DeadRows:
+    """Pairs (X, Y) of planner slots live at the same time: X a one-buffer slot of a top-level loop whose rows are
+    dead between uses or leave bytes untouched, Y any other slot (its rows too when it is such a buffer; a slot of
+    the loop's body live over its steps; anything else live throughout), with the offset differences at which a
+    piece of Y meets a piece of X live with it. Pairs already in `known` are left as they are."""
     schedule = Schedule(fn)
     entry = fn.regions[0].blocks[0]
     taken = {(p.dying, p.born) for p in known} | {(p.born, p.dying) for p in known}
-    found: list[Overlap] = []
+    found = DeadRows()
     for loop in entry.operations:
         loop = loop.operation
         if loop.name != "scf.for":
@@ -218,7 +274,7 @@ def dead_row_overlaps(fn, slots: list[list[Buffer]], lifetimes: list[tuple[int, 
                     and ir.MemRefType(slot[0].value.type).rank >= 2 \
                     and ir.MemRefType(slot[0].value.type).has_static_shape:
                 windows.append(k)
-        if not windows or not locals_:
+        if not windows:
             continue
         rows = {}
         for k in windows:
@@ -231,27 +287,39 @@ def dead_row_overlaps(fn, slots: list[list[Buffer]], lifetimes: list[tuple[int, 
         iv = body.arguments[0]
         invariant = InvariantRanges(iv)
         try:
-            for count, env in enumerate(iterations([loop])):
-                if count >= MAX_ITERATIONS:
-                    raise NotStatic("too many iterations")
-                binding, cache = {iv: env[iv]}, invariant.for_binding()
-                for k in list(rows):
-                    try:
-                        rows[k].observe(binding, cache)
-                    except NotStatic:
-                        del rows[k]
+            for measuring in (True, False):
+                for count, env in enumerate(iterations([loop])):
+                    if count >= MAX_ITERATIONS:
+                        raise NotStatic("too many iterations")
+                    binding, cache = {iv: env[iv]}, invariant.for_binding()
+                    for k in list(rows):
+                        try:
+                            (rows[k].measure if measuring else rows[k].observe)(binding, cache)
+                        except NotStatic:
+                            del rows[k]
         except NotStatic:
             continue
         for k, window in rows.items():
-            if not any(window.dead_between):
-                continue
-            for j in locals_:
-                if (k, j) in taken:
+            if 0 < window.used_bytes < slots[k][0].size:
+                found.used_bytes[k] = window.used_bytes
+            found.pieces[k] = [(lo, hi, span or lifetimes[k]) for lo, hi, span in window.pieces()]
+        for k, window in rows.items():
+            x_pieces = window.pieces()
+            if all(span is None for _, _, span in x_pieces) and window.used_bytes == slots[k][0].size and \
+                    all(hi - lo == window.row_bytes for lo, hi, _ in x_pieces):
+                continue  # every byte live throughout: nothing to lend
+            for j in range(len(slots)):
+                if j == k or (k, j) in taken or (j in rows and j < k) or \
+                        not (lifetimes[j][0] <= lifetimes[k][1] and lifetimes[k][0] <= lifetimes[j][1]):
                     continue
-                forbidden = window.forbidden(max(b.size for b in slots[j]), lifetimes[j])
-                x_size = window.rows * window.row_bytes
-                y_size = max(b.size for b in slots[j])
+                y_size = found.used_bytes.get(j, max(b.size for b in slots[j]))
+                y_pieces = rows[j].pieces() if j in rows else \
+                    [(0, y_size, lifetimes[j] if j in locals_ else None)]
+                forbidden = _forbidden(x_pieces, y_pieces)
+                x_size = found.used_bytes.get(k, slots[k][0].size)
                 if any(lo <= -y_size + 1 and hi >= x_size - 1 for lo, hi in forbidden):
                     continue  # no offset at which they share a byte is safe
-                found.append(Overlap(k, j, forbidden))
+                found.overlaps.append(Overlap(k, j, forbidden))
+                taken.add((k, j))
+                taken.add((j, k))
     return found

@@ -17,12 +17,12 @@ from ..ir import (arith, block_encloses, entry_function, forward_shared_if_resul
 from ..analysis.layers import LAYER_ATTR, name_nests
 from ..passes import ModulePass
 from . import planner as planners
-from .dead_rows import dead_row_overlaps
+from .dead_rows import DeadRows, dead_rows
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
 from .liveness import VIEW_OPS, Buffer, Schedule, collect_buffers, never_accessed
 from .overlap import find_overlaps
 from .stream_input import streamed_inputs_of
-from .verifier import verify_plan, verify_views
+from .verifier import PIECES_ATTR, USED_BYTES_ATTR, verify_plan, verify_views
 
 
 @dataclass(frozen=True)
@@ -145,15 +145,29 @@ def _share_bytes(pair, sizes: list[int], offsets: list[int]) -> bool:
     return offsets[x] < offsets[y] + sizes[y] and offsets[y] < offsets[x] + sizes[x]
 
 
-def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) -> None:
-    """Rewrite allocations and arguments into `memref.view`s of a new arena argument."""
+def _merged(pieces: list) -> list[int]:
+    """The byte ranges of a buffer's pieces, whenever live, merged: [lo0, hi0, lo1, hi1, ...]."""
+    out: list[list[int]] = []
+    for lo, hi, _ in sorted(pieces):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [x for pair in out for x in pair]
+
+
+def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int,
+               used_bytes: list[int | None] | None = None, touched: list[list[int] | None] | None = None) -> None:
+    """Rewrite allocations and arguments into `memref.view`s of a new arena argument. A buffer whose tail is never
+    touched (`used_bytes`, `memory/dead_rows.py`) is planned and checked by the bytes it uses: its view is marked
+    with them (`USED_BYTES_ATTR`, for `verify_views`)."""
     entry = fn.regions[0].blocks[0]
     i8 = ir.IntegerType.get_signless(8)
     arena_type = ir.MemRefType.get([max(arena_bytes, 1)], i8)
     arena = entry.add_argument(arena_type, fn.location)
     index = ir.IndexType.get()
     first = entry.operations[0]
-    for buf, off in zip(buffers, offsets):
+    for k, (buf, off) in enumerate(zip(buffers, offsets)):
         # a view replaces its allocation in place (its dynamic sizes are defined there);
         # the input's view goes at the top of the function
         where = first if buf.kind == "input" else buf.value.owner.operation
@@ -161,6 +175,11 @@ def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int) 
             c = arith.ConstantOp(index, off).result
             sizes = [] if buf.kind == "input" else list(buf.value.owner.operation.operands)
             view = memref.ViewOp(buf.value.type, arena, c, sizes)
+            if used_bytes is not None and used_bytes[k] is not None:
+                view.operation.attributes[USED_BYTES_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                                                used_bytes[k])
+            if touched is not None and touched[k] is not None:
+                view.operation.attributes[PIECES_ATTR] = ir.DenseI64ArrayAttr.get(touched[k])
         buf.value.replace_all_uses_with(view.result)
         if buf.kind != "input":
             buf.value.owner.operation.erase()
@@ -233,13 +252,15 @@ class PlanMemory(ModulePass):
             sizes = [max(b.size for b in slot) for slot in slots]
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
             overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
-            if self.shifted_aliases:
-                overlaps += dead_row_overlaps(fn, slots, lifetimes, overlaps)
+            lent = dead_rows(fn, slots, lifetimes, overlaps) if self.shifted_aliases else DeadRows()
+            used = lent.used_bytes  # rows a loop leaves dead or untouched (memory/dead_rows.py)
+            sizes = [used.get(k, size) for k, size in enumerate(sizes)]
             try:
                 layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes,
-                                        self.time_limit_ms / 1000)
+                                        self.time_limit_ms / 1000, lent.pieces, lent.overlaps)
             except ValueError as e:
                 raise FdtError(str(e)) from None
+            overlaps = overlaps + lent.overlaps
             names = ["|".join(b.name for b in slot) for slot in slots]
             verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment, overlaps)
             label_of = {id(b): label.label for b, label in zip(placed, labels)}
@@ -252,10 +273,14 @@ class PlanMemory(ModulePass):
                 _to_alloca(b, entry)
             offsets = {id(b): off for slot, off in zip(slots, layout.offsets) for b in slot}
             placed_offsets = [offsets[id(b)] for b in placed]
-            apply_plan(fn, placed, placed_offsets, layout.size)
+            trimmed = {id(slots[k][0]): n for k, n in used.items()}
+            touched = {id(slots[k][0]): _merged(ps) for k, ps in lent.pieces.items() if k in used}
+            apply_plan(fn, placed, placed_offsets, layout.size, [trimmed.get(id(b)) for b in placed],
+                       [touched.get(id(b)) for b in placed])
             forward_shared_if_results(fn)
             verify_views(fn, max(layout.size, 1), self.alignment)
-            bound, at = planners.peak(sizes, lifetimes, overlaps)
+            strip_attributes(module, (USED_BYTES_ATTR,))
+            bound, at = planners.peak(sizes, lifetimes, overlaps[:len(overlaps) - len(lent.overlaps)], lent.pieces)
             # where the search should cut: where the live bytes peak, and, when the layout could not reach that bound
             # (shifted aliases along a chain drift down the arena), wherever a buffer at the arena's top is live
             tops = [lt for size, lt, o in zip(sizes, lifetimes, layout.offsets) if o + size == layout.size] \

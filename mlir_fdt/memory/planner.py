@@ -16,6 +16,11 @@ Buffers whose lifetimes overlap must not overlap in memory. The arena size is th
 
 `lower_bound` is the most bytes live at any one time; no layout can be smaller.
 
+`pieces` (`memory.dead_rows`): a buffer of a loop whose rows are live over parts of it only, or which leaves bytes
+untouched, as the (lo, hi, lifetime) byte ranges it occupies: the optimal planner lays out its pieces (the rest of
+its bytes are free to others), the lower bound counts them; the other planners and the verifier see the same
+through `overlaps` pairs.
+
 Every planner also takes `overlaps` (`memory.overlap.Overlap`): pairs of buffers live at the same
 time that may share bytes, as long as the difference of their offsets avoids the pair's
 forbidden intervals (a buffer born in a loop trailing the rows of one dying there). The lower
@@ -30,6 +35,7 @@ from typing import Sequence
 from .overlap import Overlap
 
 Lifetime = tuple[int, int]  # first and last schedule step, inclusive
+Piece = tuple[int, int, Lifetime]  # bytes [lo, hi) of a buffer and when they are live
 
 
 def align_up(value: int, alignment: int) -> int:
@@ -47,24 +53,27 @@ def smallest_union(pair: Overlap, sizes: list[int]) -> int:
     return min(max(sx, d + sy) - min(0, d) for d in candidates if pair.allows(d))
 
 
-def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = ()) -> int:
+def lower_bound(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = (),
+                pieces: dict[int, list[Piece]] | None = None) -> int:
     """Max over schedule steps of the bytes live at that step (a pair that may overlap counted
-    as its smallest union)."""
-    return peak(sizes, lifetimes, overlaps)[0]
+    as its smallest union; a buffer with pieces, its pieces live then)."""
+    return peak(sizes, lifetimes, overlaps, pieces)[0]
 
 
-def peak(sizes: list[int], lifetimes: list[Lifetime],
-         overlaps: Sequence[Overlap] = ()) -> tuple[int, list[tuple[int, int]]]:
+def peak(sizes: list[int], lifetimes: list[Lifetime], overlaps: Sequence[Overlap] = (),
+         pieces: dict[int, list[Piece]] | None = None) -> tuple[int, list[tuple[int, int]]]:
     """(`lower_bound`, the step ranges in which the live bytes are at it: one a place the program peaks)."""
     if not sizes:
         return 0, []
-    events = sorted({t for lt in lifetimes for t in lt})
+    pieces = pieces or {}
+    events = sorted({t for lt in lifetimes for t in lt} | {t for ps in pieces.values() for _, _, lt in ps for t in lt})
     saved = [(p, sizes[p.dying] + sizes[p.born] - smallest_union(p, sizes)) for p in overlaps]
 
     def live(a: int, b: int) -> int:  # throughout steps a..b
         def spans(lt: Lifetime) -> bool:
             return lt[0] <= a and b <= lt[1]
-        total = sum(s for s, lt in zip(sizes, lifetimes) if spans(lt))
+        total = sum(s for k, (s, lt) in enumerate(zip(sizes, lifetimes)) if spans(lt) and k not in pieces)
+        total += sum(hi - lo for ps in pieces.values() for lo, hi, lt in ps if spans(lt))
         return total - sum(s for p, s in saved if spans(lifetimes[p.dying]) and spans(lifetimes[p.born]))
     at_events = [live(t, t) for t in events]
     top = max(at_events)
@@ -156,21 +165,26 @@ def _allowed_domain(pair: Overlap, bound: int):
 
 
 def optimal(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, overlaps: Sequence[Overlap] = (),
-            time_limit_s: float = OPTIMAL_TIME_LIMIT_S) -> list[int]:
+            time_limit_s: float = OPTIMAL_TIME_LIMIT_S, pieces: dict[int, list[Piece]] | None = None,
+            piece_pairs: Sequence[Overlap] = ()) -> list[int]:
     """CP-SAT layout, warm-started from greedy; falls back to greedy when it finds nothing better.
 
     Buffers that may overlap another (the born side of a pair) stay out of the 2-D no-overlap
     constraint; each gets pairwise constraints instead: apart from every buffer live at the same
-    time, or at an allowed offset difference from its partner."""
-    greedy = greedy_by_size(sizes, lifetimes, alignment, overlaps)
+    time, or at an allowed offset difference from its partner. A buffer with `pieces` is in it as its
+    pieces; `piece_pairs` (the pairs its pieces imply, for the other planners) are then left out, but
+    for a buffer out of the 2-D constraint."""
+    pieces = pieces or {}
+    every_pair = list(overlaps) + list(piece_pairs)
+    greedy = greedy_by_size(sizes, lifetimes, alignment, every_pair)
     upper = arena_size(sizes, greedy)
-    bound = lower_bound(sizes, lifetimes, overlaps)
+    bound = lower_bound(sizes, lifetimes, overlaps, pieces)
     if upper <= bound or len(sizes) <= 1:
         return greedy
     from ortools.sat.python import cp_model
     model = cp_model.CpModel()
     arena = model.NewIntVar(bound, upper, "arena")
-    pairs = pair_index(overlaps)
+    pairs = pair_index(every_pair)
     loose = {p.born for p in overlaps}
     offsets, rects_x, rects_y = [], [], []
     for i, (size, (first, last)) in enumerate(zip(sizes, lifetimes)):
@@ -180,9 +194,11 @@ def optimal(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, ov
         model.Add(offset + size <= arena)
         model.AddHint(slot, greedy[i] // alignment)
         offsets.append(offset)
-        if i not in loose:
-            rects_x.append(model.NewFixedSizeIntervalVar(first, last - first + 1, f"t{i}"))
-            rects_y.append(model.NewFixedSizeIntervalVar(offset, max(size, 1), f"a{i}"))
+        if i in loose:
+            continue
+        for k, (lo, hi, (a, b)) in enumerate(pieces.get(i, [(0, max(size, 1), (first, last))])):
+            rects_x.append(model.NewFixedSizeIntervalVar(a, b - a + 1, f"t{i}_{k}"))
+            rects_y.append(model.NewFixedSizeIntervalVar(offset + lo, hi - lo, f"a{i}_{k}"))
     model.AddNoOverlap2D(rects_x, rects_y)
     for i in loose:
         for j in range(len(sizes)):
@@ -231,22 +247,25 @@ GREEDY_ABOVE_CUTOFF = "greedy (lower bound above the cutoff: CP-SAT not run)"
 
 
 def solve(sizes: list[int], lifetimes: list[Lifetime], alignment: int = 16, planner: str = "greedy",
-          overlaps: Sequence[Overlap] = (), cutoff: int = 0, time_limit_s: float = OPTIMAL_TIME_LIMIT_S) -> Layout:
+          overlaps: Sequence[Overlap] = (), cutoff: int = 0, time_limit_s: float = OPTIMAL_TIME_LIMIT_S,
+          pieces: dict[int, list[Piece]] | None = None, piece_pairs: Sequence[Overlap] = ()) -> Layout:
     """Lay the buffers out with `planner`; raise ValueError for an unknown planner name. `cutoff` (a
     search scoring plans against the best arena found): when no layout can reach it (the lower bound
     is above it), the optimal planner is not run and the greedy layout is returned. `time_limit_s`:
-    the optimal planner's (CP-SAT deterministic seconds)."""
+    the optimal planner's (CP-SAT deterministic seconds). `pieces`, `piece_pairs`: `optimal`'s; the other planners
+    take the pairs with the others."""
     if planner not in PLANNERS:
         raise ValueError(f"unknown planner '{planner}'; choose one of: {', '.join(sorted(PLANNERS))}")
-    if cutoff and planner in ("best", "optimal") and lower_bound(sizes, lifetimes, overlaps) > cutoff:
-        offsets = greedy_by_size(sizes, lifetimes, alignment, overlaps)
+    every_pair = list(overlaps) + list(piece_pairs)
+    if cutoff and planner in ("best", "optimal") and lower_bound(sizes, lifetimes, overlaps, pieces) > cutoff:
+        offsets = greedy_by_size(sizes, lifetimes, alignment, every_pair)
         return Layout(GREEDY_ABOVE_CUTOFF, offsets, arena_size(sizes, offsets))
     if planner == "best":  # report which planner won
-        layouts = [solve(sizes, lifetimes, alignment, p, overlaps, time_limit_s=time_limit_s)
-                   for p in ("greedy", "optimal")]
+        layouts = [solve(sizes, lifetimes, alignment, p, overlaps, time_limit_s=time_limit_s, pieces=pieces,
+                         piece_pairs=piece_pairs) for p in ("greedy", "optimal")]
         return min(layouts, key=lambda lay: (lay.size, lay.planner != "greedy"))
     if planner == "optimal":
-        offsets = optimal(sizes, lifetimes, alignment, overlaps, time_limit_s)
+        offsets = optimal(sizes, lifetimes, alignment, overlaps, time_limit_s, pieces, piece_pairs)
     else:
-        offsets = PLANNERS[planner](sizes, lifetimes, alignment, overlaps)
+        offsets = PLANNERS[planner](sizes, lifetimes, alignment, every_pair)
     return Layout(planner, offsets, arena_size(sizes, offsets))

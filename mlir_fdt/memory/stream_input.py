@@ -142,7 +142,7 @@ def _asks_each_row_once_in_order(reads: list[RowRead]) -> bool:
                 outer = op
             elif op.name != "scf.if":
                 return False
-        if outer is None or loop not in (None, outer):
+        if outer is None or (loop is not None and loop != outer):
             return False
         loop = outer
     iv = loop.regions[0].blocks[0].arguments[0]

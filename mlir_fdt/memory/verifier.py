@@ -7,6 +7,12 @@ from __future__ import annotations
 from ..errors import FdtError
 
 
+USED_BYTES_ATTR = "fdt.used_bytes"  # on a view whose buffer's tail is never touched: the bytes it uses
+# on a view whose buffer leaves bytes between its pieces untouched (a streamed window's longer rows,
+# `memory/dead_rows.py`): [lo0, hi0, lo1, hi1, ...], the bytes it touches (read by the kernel passes' alias checks)
+PIECES_ATTR = "fdt.pieces"
+
+
 class PlanError(FdtError):
     """The memory plan is unsafe; this is a compiler bug, reported instead of a wrong program."""
 
@@ -59,6 +65,8 @@ def verify_views(fn, arena_bytes: int, alignment: int) -> None:
         offset = ir.IntegerAttr(offset_op.attributes["value"]).value
         if any(d < 0 for d in ir.MemRefType(op.results[0].type).shape):
             size = 0  # dynamically shaped tile: its bound was checked by verify_plan
+        elif USED_BYTES_ATTR in op.attributes:
+            size = ir.IntegerAttr(op.attributes[USED_BYTES_ATTR]).value
         else:
             size = memref_bytes(op.results[0].type)
         if offset < 0 or offset + size > arena_bytes:

@@ -22,6 +22,8 @@ a path may contain depends on the split kind (a table of rules per kind, below):
 
 from __future__ import annotations
 
+import math
+
 from ..plan import FusedPath, TilingPlan
 from .graph import LayerGraph
 
@@ -113,7 +115,7 @@ def candidate_paths(graph: LayerGraph, critical: list[int]) -> list[FusedPath]:
                         out.append(FusedPath(names, "fdt", partitions=parts))
             if stream_allowed(graph, a, b) and (names, "stream") not in seen:
                 seen.add((names, "stream"))
-                out.append(FusedPath(names, "stream"))
+                out += stream_variants(graph, a, b)
             if ffmt_allowed(graph, a, b):
                 for grid in ffmt_grids(graph, b):
                     if (names, "ffmt", grid) not in seen:
@@ -128,9 +130,20 @@ def input_stream_paths(graph: LayerGraph) -> list[FusedPath]:
     if not graph.stream_input or not graph.input_consumers:
         return []
     a, last = min(graph.input_consumers), max(graph.input_consumers)
-    return [FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream")
-            for b in range(max(a + 1, last), min(len(graph.layers), a + MAX_PATH_LAYERS))
-            if is_chain(graph, a, b) and stream_allowed(graph, a, b)]
+    return [path for b in range(max(a + 1, last), min(len(graph.layers), a + MAX_PATH_LAYERS))
+            if is_chain(graph, a, b) and stream_allowed(graph, a, b) for path in stream_variants(graph, a, b)]
+
+
+def stream_variants(graph: LayerGraph, a: int, b: int) -> list[FusedPath]:
+    """The streamed path of layers a..b; and, when two or more of its maps but the last have rows of one size and
+    are not depthwise rows (which the 1x1 layer after them reads at once: rows of the step), the same path with
+    those windows' rows interleaved (`transforms/stream_rows.row_strides`), which the memory plan may lay out
+    smaller or not: scored, both."""
+    names = tuple(graph.layers[k].name for k in range(a, b + 1))
+    rows = [math.prod(graph.layers[k].shape[1:]) for k in range(a, b) if graph.layers[k].kind != "dw"
+            and len(graph.layers[k].shape) == 3]
+    plain = FusedPath(names, "stream")
+    return [plain, FusedPath(names, "stream", interleave=True)] if len(rows) > len(set(rows)) else [plain]
 
 
 def in_place_path(graph: LayerGraph, layer: int) -> FusedPath | None:

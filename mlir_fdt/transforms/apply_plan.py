@@ -202,7 +202,7 @@ class ApplyPlan(ModulePass):
             for i, path in enumerate(plan.paths):
                 chain = _check_chain(path, layers)
                 if path.method == "stream":
-                    StreamedPath(chain).rewrite()
+                    StreamedPath(chain, path.interleave).rewrite()
                     continue
                 members = [m for layer in chain for m in layer.members] + \
                           [p for layer in chain for p in layer.pads] + [layer.anchor for layer in chain[:-1]]
