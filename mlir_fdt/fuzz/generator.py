@@ -246,6 +246,7 @@ def generate_case(seed: int, index: int, max_layers: int = 5, method: str | None
                 candidate = replace(spec, layers=spec.layers + (drawer.draw("conv"), drawer.draw("dw")))
                 if renders(candidate) is not None:
                     spec = candidate
+            plan = replace(plan, interleave=rng.random() < 0.5)  # windows' rows interleaved (stream_rows.py)
         spec = replace(spec, plan=plan)
         if stream_input and plan.method == "stream":
             # the path starts at the input (fuzz/plans.py): first two layers that read maps by rows, a windowed one

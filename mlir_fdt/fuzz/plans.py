@@ -85,7 +85,8 @@ def _stream_plan(graph, spec: PlanSpec, from_input: bool = False) -> TilingPlan 
         return None
     a = starts[spec.start % len(starts)]
     b = max(ranges[a])
-    return TilingPlan((FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream"),))
+    return TilingPlan((FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream",
+                                 interleave=spec.interleave),))
 
 
 def concrete_plan(module: ir.Module, spec: PlanSpec, stream_input: bool = False) -> TilingPlan | None:

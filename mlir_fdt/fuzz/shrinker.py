@@ -90,6 +90,8 @@ def candidates(spec: CaseSpec) -> Iterator[CaseSpec]:
         yield replace(spec, plan=None)
         if spec.plan.length > 1:
             yield replace(spec, plan=replace(spec.plan, length=spec.plan.length - 1))
+        if spec.plan.interleave:
+            yield replace(spec, plan=replace(spec.plan, interleave=False))
         if spec.plan.method == "fdt":
             if spec.plan.partitions > 2:
                 yield replace(spec, plan=replace(spec.plan, partitions=2))

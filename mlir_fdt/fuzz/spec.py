@@ -68,17 +68,20 @@ class PlanSpec:
     tiles: tuple[int, int]
     method: str = "ffmt"
     partitions: int = 2
+    interleave: bool = False  # stream: the windows' rows interleaved
 
     def to_json(self) -> dict:
         d = {"start": self.start, "length": self.length, "tiles": list(self.tiles), "method": self.method}
         if self.method == "fdt":
             d["partitions"] = self.partitions
+        if self.interleave:
+            d["interleave"] = True
         return d
 
     @staticmethod
     def from_json(d: dict) -> PlanSpec:
         return PlanSpec(int(d["start"]), int(d["length"]), (int(d["tiles"][0]), int(d["tiles"][1])),
-                        d.get("method", "ffmt"), int(d.get("partitions", 2)))
+                        d.get("method", "ffmt"), int(d.get("partitions", 2)), bool(d.get("interleave", False)))
 
 
 @dataclass(frozen=True)
