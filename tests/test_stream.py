@@ -102,6 +102,56 @@ def test_rows_read_only_where_they_are_made_are_rows_of_the_step():
         assert local == {"dw_1", "dw_3", "dw_5", "dw_7", "pw_8"}, local
 
 
+VWW_PATH = ["conv_0", "dw_1", "pw_2", "dw_3", "pw_4", "dw_5", "pw_6", "dw_7"]
+
+
+def _vww_path(interleave: bool):
+    from mlir_fdt.analysis.layers import layers_by_name
+    from mlir_fdt.importers import import_model
+    from mlir_fdt.ir import new_context
+    from mlir_fdt.pipeline import prepare_tensor_program
+    from mlir_fdt.transforms.stream_rows import StreamedPath
+    context = new_context()
+    with context:
+        module = import_model(model_path("vww_int8"), context)
+        prepare_tensor_program(module)
+        layers = layers_by_name(module)
+        return context, module, StreamedPath([layers[n] for n in VWW_PATH], interleave)
+
+
+def test_an_input_read_by_a_stride_2_layer_is_copied_two_rows_at_its_steps():
+    """VWW's first layer (3x3, stride 2, no top padding) runs every second input row: the input's rows are copied at
+    its steps, two at a time (three at the first), so that only the last row, which the next step reads again,
+    is kept from step to step (`_batch`); a layer's own map is written a row a beat."""
+    context, _, path = _vww_path(False)
+    with context:
+        (source,) = [n for n in path.nodes.values() if n.layer is None]
+        assert source.batch == 2 and source.depth == 3 and path._first_written(source) == 2
+        assert all(n.batch == 1 for n in path.units)
+
+
+def test_interleaved_windows_take_rows_1_3_and_7_rows_apart():
+    """With `interleave`, the maps kept as three rows from step to step that have one row size (pw_2: 48x16,
+    pw_4 and pw_6: 24x32, 768 B each) get rows 1, 3 and 7 rows long in production order (`row_strides`): rows k *
+    stride meet only at row 0; the depthwise rows (rows of the step) and the conv_0 window (384 B) keep theirs."""
+    context, _, path = _vww_path(True)
+    with context:
+        columns = {n.layer.name: n.columns // n.shape[1] for n in path.units if n.layer.name != "dw_7"
+                   and not path._step_local(n)}
+        assert columns == {"conv_0": 1, "pw_2": 1, "pw_4": 3, "pw_6": 7}, columns
+    context, _, plain = _vww_path(False)
+    with context:
+        assert all(n.columns in (0, n.shape[1]) for n in plain.nodes.values())
+
+
+def test_interleave_is_an_option_of_streams_only():
+    from mlir_fdt.plan import TilingPlan
+    plan = TilingPlan.from_json({"paths": [{"layers": ["a", "b"], "method": "stream", "interleave": True}]})
+    assert plan.paths[0].interleave and TilingPlan.from_json(plan.to_json()) == plan
+    with pytest.raises(FdtError, match="interleave is an option of stream paths"):
+        TilingPlan.from_json({"paths": [{"layers": ["a"], "method": "ffmt", "tiles": [2, 1], "interleave": True}]})
+
+
 def test_a_dense_layer_cannot_stream(tmp_path):
     with pytest.raises(FdtError, match="stream needs layers with an HxWxC output"):
         _compile(tmp_path, "kws_int8", ["pool_9", "dense_10"])

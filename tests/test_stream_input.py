@@ -21,7 +21,8 @@ DATA = Path(__file__).parent / "data" / "models"
 @pytest.mark.qemu
 def test_resnet8_with_its_input_streamed_under_qemu(tmp_path):
     """The default objective streams conv_0..conv_6 and the pooling; the 32x32x3 input (3,072 B) then comes a
-    row (96 B) at a time: 15,392 B -> 12,320 B (issue 14: <= 14,000 B; TinyTS 14,272 B)."""
+    row (96 B) at a time: 15,392 B -> 11,776 B (issue 14: <= 14,000 B; TinyTS 14,272 B; 12,320 B before the
+    windows' rows were interleaved)."""
     report = compile_model(model_path("ic_resnet8_int8"), tmp_path / "out",
                            CompileOptions(objective="min-ram", stream_input=True, run="qemu", checks=2)).to_json()
     assert report["qemu_max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
@@ -30,7 +31,7 @@ def test_resnet8_with_its_input_streamed_under_qemu(tmp_path):
     (given,) = report["inputs"]
     assert given["offset"] is None and given["streamed_row_bytes"] == 96 and given["bytes"] == 3072
     assert "input0" not in {b["name"] for b in report["buffers"]}
-    assert report["arena_bytes"] <= 12_500, report["arena_bytes"]
+    assert report["arena_bytes"] <= 12_000, report["arena_bytes"]
     config = (tmp_path / "out" / "firmware" / "config" / "fdt_model_config.h").read_text()
     assert "X(0, 96u, 32u, 1u)" in config and "#define FDT_READ_INPUT_ROW fdt_model_read_input_row" in config
 
@@ -102,3 +103,24 @@ def test_an_onnx_model_streams_its_input(tmp_path):
     (given,) = report["inputs"]
     assert given["offset"] is None and given["streamed_row_bytes"] == 112
     assert report["arena_bytes"] <= 8_416
+
+
+@requires_qemu
+@pytest.mark.qemu
+def test_vww_with_its_input_streamed_fits_12_000_bytes_under_qemu(tmp_path):
+    """VWW's 96x96x3 input a row (288 B) at a time, the default objective's plan (conv_0..dw_7 streamed with its
+    windows' rows interleaved, pw_8..dw_11 streamed): <= 12,000 B (issue 14; TinyTS 13,824 B plus the input),
+    11,808 B, bit-exact under QEMU. The first layer (3x3, stride 2) gets its two new input rows at its own step,
+    so one input row is kept from step to step; the windows' top rows (dead between their readers and the next
+    shift, `memory/dead_rows.py`) share bytes and the path's last map lies between the interleaved rows. 14,304 B
+    before the dead rows, 13,536 B before the interleaving."""
+    plan = Path(__file__).parent / "data" / "vww_int8_streamed_input_plan.json"
+    report = compile_model(model_path("vww_int8"), tmp_path / "out",
+                           CompileOptions(plan=str(plan), stream_input=True, run="qemu")).to_json()
+    assert report["qemu_max_abs_diff"] == 0 and report["reference"] == "tflite-micro"
+    assert report["mac_overhead"] == 0
+    assert report["arena_bytes"] <= 12_000, report["arena_bytes"]
+    windows = {b["label"]: b for b in report["buffers"] if b["label"] in ("pw_2 out", "pw_4 out", "pw_6 out")}
+    assert len({b["offset"] for b in windows.values()}) == 1, windows  # their top rows at one address
+    assert any(b["label"] == "dw_7 out" and windows["pw_2 out"]["offset"] < b["offset"] <
+               windows["pw_2 out"]["offset"] + windows["pw_2 out"]["bytes"] for b in report["buffers"])
