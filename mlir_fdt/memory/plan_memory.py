@@ -288,7 +288,8 @@ class PlanMemory(ModulePass):
             peak_layers = sorted(name for name, (first, last) in steps.items()
                                  if any(first <= b and a <= last for a, b in [*at, *tops]))
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, bound,
-                              [PlannedBuffer(b.name, b.kind, b.size, o, b.first, b.last, label, tuple(b.output_views))
+                              [PlannedBuffer(b.name, b.kind, trimmed.get(id(b), b.size), o, b.first, b.last, label,
+                                             tuple(b.output_views))
                                for b, o, label in zip(placed, placed_offsets, labels)], len(at), peak_layers,
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),
