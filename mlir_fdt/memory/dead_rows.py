@@ -9,13 +9,16 @@ buffers, a window is live across the loop and the rows of the step take bytes of
 
 For a buffer X allocated at the top level and accessed only inside one top-level `scf.for` L (through views),
 each access is a read, a full write of the rows it covers (a `memref.copy` destination, the output of a
-`linalg.generic` that writes every element and does not read it), or unknown (X is then left alone). Enumerating
-the iterations of L (a branch an iteration does not take is left out, as in `memory/overlap.py`), row r of X is
-*dead between uses* when in every iteration its first access is a full write: its bytes carry nothing from one
-iteration to the next. Such a row is live over the schedule steps of the accesses that touch it; every other row
-is live throughout. A buffer Y allocated inside L's body (live over part of the body only, never from one
-iteration to the next) may then overlap X at offset differences where it meets no row of X live while Y is:
-`Overlap(X, Y, forbidden)`, which the planners avoid and the verifier checks.
+`linalg.generic` that writes every element and does not read it, the row callback's destination), or unknown
+(X is then left alone). Enumerating the iterations of L (a branch an iteration does not take is left out, as in
+`memory/overlap.py`), row r of X is *dead between uses* when in every iteration its first access is a write that
+surely runs and covers all the row ever holds: its bytes carry nothing from one iteration to the next. Such a row
+is live over the schedule steps of the accesses that touch it; every other row is live throughout; bytes of a row
+no access touches (a window's longer row, `transforms/stream_rows.row_strides`) never. Any other buffer Y live
+with X may then overlap it at offset differences where no piece of Y meets a piece of X live at the same time (Y
+allocated in L's body: live over its steps; another such X: its rows; anything else: throughout):
+`Overlap(X, Y, forbidden)`, which the greedy planner and the verifier use, and X's pieces, which the optimal planner
+lays out (`memory/planner.py`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from ..analysis.linalg_util import indexing_maps, num_inputs
 from ..ir import block_encloses, ir
 from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes
 from .stream_input import ROW_CALLBACK
-from .overlap import MAX_ITERATIONS, Overlap, _geometry, enclosing_guards
+from .overlap import MAX_ITERATIONS, Overlap, _geometry, _within, enclosing_guards
 
 READ, WRITE = "read", "write"
+MAX_ELEMENTS = 1 << 16  # elements of one access enumerated; a buffer with a larger access is left alone
 
 
 def _kinds(use) -> list[str] | None:
@@ -84,6 +88,8 @@ def _elements(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -> tu
         boxes = [(0, s[1] - 1) for s in sizes]
     exact = offset[0] == offset[1] and all(s[0] == s[1] for s in sizes) and \
         (op.name not in ("memref.load", "memref.store") or all(lo == hi for lo, hi in boxes))
+    if (offset[1] - offset[0] + 1) * np.prod([hi - lo + 1 for lo, hi in boxes], dtype=np.int64) > MAX_ELEMENTS:
+        raise NotStatic("an access to more elements than are enumerated")
     elements = np.arange(offset[0], offset[1] + 1, dtype=np.int64)
     for (lo, hi), stride in zip(boxes, strides):
         elements = (elements[:, None] + np.arange(lo, hi + 1, dtype=np.int64)[None, :] * stride).reshape(-1)
@@ -113,7 +119,7 @@ class _Rows:
                 if user.name == "scf.yield" and user.parent is not None and user.parent.operation.name == "scf.if":
                     continue  # an alias: followed through the scf.if result
                 kinds = _kinds(use)
-                if kinds is None or not _inside(user, loop):
+                if kinds is None or not _within(user, loop):
                     raise NotStatic(f"{user.name} accesses the buffer")
                 if not kinds:
                     continue
@@ -230,14 +236,6 @@ def _in_inner_loop(op: ir.Operation, loop: ir.Operation) -> bool:
         if at.name in ("scf.for", "scf.while", "scf.forall", "scf.parallel"):
             return True
         at = at.parent.operation if at.parent is not None else None
-    return False
-
-
-def _inside(op: ir.Operation, loop: ir.Operation) -> bool:
-    while op is not None:
-        if op == loop:
-            return True
-        op = op.parent.operation if op.parent is not None else None
     return False
 
 
