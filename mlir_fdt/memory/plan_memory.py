@@ -37,6 +37,9 @@ class PlannedBuffer:
     last: int
     holds: BufferLabel
     outputs: tuple[tuple[int, int, int], ...] = ()  # a buffer holding model outputs: (index, offset in it, bytes)
+    # a buffer live in pieces (`memory/dead_rows.py`: rows dead part of a loop, bytes never touched): each
+    # (lo, hi, first, last), its bytes [lo, hi) from the buffer's offset live over steps first..last
+    pieces: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -45,14 +48,16 @@ class PlannedBuffer:
     def to_json(self) -> dict:
         return dict(name=self.name, kind=self.kind, bytes=self.bytes, offset=self.offset, first=self.first,
                     last=self.last, **self.holds.to_json(),
-                    **({"outputs": [list(v) for v in self.outputs]} if self.outputs else {}))
+                    **({"outputs": [list(v) for v in self.outputs]} if self.outputs else {}),
+                    **({"pieces": [list(v) for v in self.pieces]} if self.pieces else {}))
 
     @staticmethod
     def from_json(d: dict) -> PlannedBuffer:
         holds = BufferLabel(d["label"], d.get("layer"), tuple(d.get("writers", [d["layer"]] if d.get("layer") else [])),
                             tuple(d.get("readers", ())))
         return PlannedBuffer(d["name"], d["kind"], d["bytes"], d["offset"], d["first"], d["last"], holds,
-                             tuple(tuple(v) for v in d.get("outputs", ())))
+                             tuple(tuple(v) for v in d.get("outputs", ())),
+                             tuple(tuple(v) for v in d.get("pieces", ())))
 
 
 @dataclass
@@ -275,6 +280,8 @@ class PlanMemory(ModulePass):
             placed_offsets = [offsets[id(b)] for b in placed]
             trimmed = {id(slots[k][0]): n for k, n in used.items()}
             touched = {id(slots[k][0]): _merged(ps) for k, ps in lent.pieces.items() if k in used}
+            in_pieces = {id(slots[k][0]): tuple((lo, hi, a, b) for lo, hi, (a, b) in ps)
+                         for k, ps in lent.pieces.items() if any(lt != lifetimes[k] for _, _, lt in ps) or k in used}
             apply_plan(fn, placed, placed_offsets, layout.size, [trimmed.get(id(b)) for b in placed],
                        [touched.get(id(b)) for b in placed])
             forward_shared_if_results(fn)
@@ -289,7 +296,7 @@ class PlanMemory(ModulePass):
                                  if any(first <= b and a <= last for a, b in [*at, *tops]))
             plan = MemoryPlan(layout.planner, self.alignment, layout.size, bound,
                               [PlannedBuffer(b.name, b.kind, trimmed.get(id(b), b.size), o, b.first, b.last, label,
-                                             tuple(b.output_views))
+                                             tuple(b.output_views), in_pieces.get(id(b), ()))
                                for b, o, label in zip(placed, placed_offsets, labels)], len(at), peak_layers,
                               shifted_aliases=shared, register_tiles=len(registers),
                               schedule_length=len(list(entry.operations)),

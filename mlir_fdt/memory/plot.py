@@ -9,10 +9,18 @@ from pathlib import Path
 KIND_COLOURS = {"input": "#4c72b0", "output": "#dd8452", "tensor": "#55a868", "tile": "#c44e52"}
 
 
+def rectangles(b: dict) -> list[tuple[int, int, int, int]]:
+    """(offset, bytes, first step, last step) of what a buffer occupies: itself, or each of its pieces (a streamed
+    window's rows, some dead part of the loop, with other buffers between them: `memory/dead_rows.py`)."""
+    if b.get("pieces"):
+        return [(b["offset"] + lo, hi - lo, first, last) for lo, hi, first, last in b["pieces"]]
+    return [(b["offset"], b["bytes"], b["first"], b["last"])]
+
+
 def step_ranks(buffers: list[dict], layer_steps: dict[str, list[int]] | None = None) -> tuple[dict[int, int], int]:
     """The x axis: only the steps where some buffer starts or ends or a layer starts (constants etc. take
     no room), as {step: column}, and the number of columns."""
-    steps = sorted({b["first"] for b in buffers} | {b["last"] for b in buffers}
+    steps = sorted({t for b in buffers for _, _, first, last in rectangles(b) for t in (first, last)}
                    | {span[0] for span in (layer_steps or {}).values()})
     return {s: i for i, s in enumerate(steps)}, len(steps)
 
@@ -38,9 +46,10 @@ def plot_arena(buffers: list[dict], arena_bytes: int, path: Path, title: str = "
     rank, columns = step_ranks(buffers, layer_steps)
     for b in buffers:
         width = rank[b["last"]] - rank[b["first"]] + 1
-        ax.add_patch(Rectangle((rank[b["first"]], b["offset"]), width, b["bytes"],
-                               facecolor=KIND_COLOURS.get(b["kind"], "#8172b3"), edgecolor="black", linewidth=0.4,
-                               alpha=0.85))
+        for offset, size, first, last in rectangles(b):
+            ax.add_patch(Rectangle((rank[first], offset), rank[last] - rank[first] + 1, size,
+                                   facecolor=KIND_COLOURS.get(b["kind"], "#8172b3"), edgecolor="black",
+                                   linewidth=0.4, alpha=0.85))
         label = b.get("label", b["name"])
         # a name only where it fits: tall enough, and wide enough for its characters
         if b["bytes"] > arena_bytes * 0.06 and width >= max(columns, 1) * len(label) / 140:

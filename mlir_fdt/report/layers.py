@@ -13,6 +13,7 @@ from ..analysis.macs import loop_ranges
 from ..importers.tflite_flatbuffer import TfliteModel
 from ..ir import entry_function, ir
 from ..memory.liveness import element_bytes
+from ..memory.plot import rectangles
 from ..reference.tensor_values import location_names
 from ..analysis.linalg_util import defining_op, num_inputs
 
@@ -65,7 +66,8 @@ def occupied_bytes(buffers: list[dict]) -> list[int]:
     steps = max((b["last"] for b in buffers), default=-1) + 1
     out = []
     for step in range(steps):
-        ranges = sorted((b["offset"], b["offset"] + b["bytes"]) for b in buffers if b["first"] <= step <= b["last"])
+        ranges = sorted((offset, offset + size) for b in buffers for offset, size, first, last in rectangles(b)
+                        if first <= step <= last)
         total, end = 0, 0
         for lo, hi in ranges:
             total += max(0, hi - max(lo, end))

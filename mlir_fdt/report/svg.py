@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from ..memory.plot import KIND_COLOURS, layer_columns, step_ranks
+from ..memory.plot import KIND_COLOURS, layer_columns, rectangles, step_ranks
 from .words import path_in_words
 
 
@@ -54,9 +54,12 @@ def arena_svg(buffers: list[dict], arena_bytes: int, shifted: list[dict], layer_
                     f"(shift {s['shift']} B)" for s in shifted if b["name"] in (s["dying"], s["born"])]
         style = (" stroke-dasharray='4 2' stroke='#000' stroke-width='1.2'" if alias
                  else " stroke='#333' stroke-width='0.5'")
-        body.append(f"<rect class='buf' x='{x:.1f}' y='{y:.1f}' width='{max(w - 1, 1):.1f}' height='{h:.1f}' "
-                    f"fill='{KIND_COLOURS.get(b['kind'], '#8172b3')}' opacity='0.85'{style}>"
-                    f"<title>{escape(chr(10).join(details))}</title></rect>")
+        for offset, size, first, last in rectangles(b):  # a buffer in pieces: each (memory/dead_rows.py)
+            px, pw = left + ranks[first] * scale_x, (ranks[last] - ranks[first] + 1) * scale_x
+            py, ph = top + plot_h - (offset + size) * scale_y, max(size * scale_y, 1)
+            body.append(f"<rect class='buf' x='{px:.1f}' y='{py:.1f}' width='{max(pw - 1, 1):.1f}' "
+                        f"height='{ph:.1f}' fill='{KIND_COLOURS.get(b['kind'], '#8172b3')}' opacity='0.85'{style}>"
+                        f"<title>{escape(chr(10).join(details))}</title></rect>")
         if h >= 12 and w >= 6 * min(len(label), 40):
             body.append(f"<text x='{x + 3:.1f}' y='{y + h / 2 + 4:.1f}' pointer-events='none'>"
                         f"{escape(label[:40])}</text>")
