@@ -76,24 +76,30 @@ def _passed_to_row_callback(op: ir.Operation) -> bool:
                for o in ops[ops.index(op) + 1:])
 
 
-def _elements(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -> tuple[np.ndarray, bool]:
-    """(elements of `root` one use of `view` may touch in the iteration `env` binds, whether exactly those): the
-    view's box (a load's or store's indices bounded over the loops), each offset and index over its range."""
+def _box(view: ir.Value, use, root: ir.Value, env: dict, cache: dict) -> tuple:
+    """(offset range, strides, index ranges) of the elements of `root` one use of `view` may touch in the iteration
+    `env` binds: the view's box (a load's or store's indices bounded over the loops)."""
     offset, strides, sizes = _geometry(view, root, env, cache)
     op = use.owner.operation
     if op.name in ("memref.load", "memref.store"):
         indices = list(op.operands)[1 if op.name == "memref.load" else 2:]
         boxes = [value_range(i, env, cache) for i in indices]
+        exact = all(lo == hi for lo, hi in boxes)
     else:  # the whole view
         boxes = [(0, s[1] - 1) for s in sizes]
-    exact = offset[0] == offset[1] and all(s[0] == s[1] for s in sizes) and \
-        (op.name not in ("memref.load", "memref.store") or all(lo == hi for lo, hi in boxes))
+        exact = all(s[0] == s[1] for s in sizes)
+    return tuple(offset), tuple(strides), tuple(boxes), exact and offset[0] == offset[1]
+
+
+def _elements(box: tuple) -> np.ndarray:
+    """The elements of a `_box`, each offset and index over its range."""
+    offset, strides, boxes, _ = box
     if (offset[1] - offset[0] + 1) * np.prod([hi - lo + 1 for lo, hi in boxes], dtype=np.int64) > MAX_ELEMENTS:
         raise NotStatic("an access to more elements than are enumerated")
     elements = np.arange(offset[0], offset[1] + 1, dtype=np.int64)
     for (lo, hi), stride in zip(boxes, strides):
         elements = (elements[:, None] + np.arange(lo, hi + 1, dtype=np.int64)[None, :] * stride).reshape(-1)
-    return np.unique(elements), exact
+    return np.unique(elements)
 
 
 class _Rows:
@@ -132,6 +138,7 @@ class _Rows:
         self.dead_between = [True] * self.rows
         self.span: list[tuple[int, int] | None] = [None] * self.rows
         self.extent: list[tuple[int, int] | None] = [None] * self.rows  # [first, last] element touched in the row
+        self._rows_of_box: dict = {}  # `_box` -> row -> the row's elements it touches
 
     def _executed(self, env: dict, cache: dict):
         """The accesses the iteration `env` binds may run, in order: (kinds, surely runs, span, row -> the row's
@@ -140,11 +147,13 @@ class _Rows:
             taken = _guards_decided(guards, env, cache)
             if taken is False:
                 continue
-            elements, exact = _elements(view, use, self.buf.value, env, cache)
-            row_of = elements // self.row_elements
-            by_row = {int(r): elements[row_of == r] - r * self.row_elements for r in np.unique(row_of)
-                      if 0 <= r < self.rows}
-            yield kinds, taken is True and defines and exact, span, by_row
+            box = _box(view, use, self.buf.value, env, cache)
+            if box not in self._rows_of_box:  # (most accesses touch the same elements in every iteration)
+                elements = _elements(box)
+                row_of = elements // self.row_elements
+                self._rows_of_box[box] = {int(r): elements[row_of == r] - r * self.row_elements
+                                          for r in np.unique(row_of) if 0 <= r < self.rows}
+            yield kinds, taken is True and defines and box[3], span, self._rows_of_box[box]
 
     def measure(self, env: dict, cache: dict) -> None:
         """First pass, one iteration: the steps and the elements of each row the accesses touch."""
