@@ -33,7 +33,8 @@ from ..analysis.linalg_util import indexing_maps, num_inputs
 from ..ir import block_encloses, ir
 from .liveness import VIEW_OPS, Buffer, Schedule, aliases, element_bytes
 from .stream_input import ROW_CALLBACK
-from .overlap import MAX_ITERATIONS, Overlap, _geometry, _within, enclosing_guards
+from .overlap import MAX_ITERATIONS, Overlap, _geometry, _within, enclosing_guards, merge_intervals
+from .planner import lifetimes_overlap
 
 READ, WRITE = "read", "write"
 MAX_ELEMENTS = 1 << 16  # elements of one access enumerated; a buffer with a larger access is left alone
@@ -197,19 +198,8 @@ class _Rows:
 def _forbidden(x: list, y: list) -> tuple[tuple[int, int], ...]:
     """offset(Y) - offset(X) at which a piece of Y meets a piece of X live at the same time: pieces are
     (lo, hi, steps) with steps None for pieces live throughout the pair's common lifetime."""
-    found = []
-    for a_lo, a_hi, a_span in x:
-        for b_lo, b_hi, b_span in y:
-            if a_span is not None and b_span is not None and (a_span[1] < b_span[0] or b_span[1] < a_span[0]):
-                continue
-            found.append((a_lo - b_hi + 1, a_hi - b_lo - 1))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(found):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
+    return merge_intervals((a_lo - b_hi + 1, a_hi - b_lo - 1) for a_lo, a_hi, a_span in x for b_lo, b_hi, b_span in y
+                           if a_span is None or b_span is None or lifetimes_overlap(a_span, b_span))
 
 
 def _guards_decided(guards: list[tuple[ir.Value, int]], env: dict, cache: dict) -> bool | None:
@@ -317,7 +307,7 @@ def dead_rows(fn, slots: list[list[Buffer]], lifetimes: list[tuple[int, int]], k
                 continue  # every byte live throughout: nothing to lend
             for j in range(len(slots)):
                 if j == k or (k, j) in taken or (j in rows and j < k) or \
-                        not (lifetimes[j][0] <= lifetimes[k][1] and lifetimes[k][0] <= lifetimes[j][1]):
+                        not lifetimes_overlap(lifetimes[j], lifetimes[k]):
                     continue
                 y_size = found.used_bytes.get(j, max(b.size for b in slots[j]))
                 y_pieces = rows[j].pieces() if j in rows else \

@@ -274,15 +274,21 @@ def forbidden_deltas(reads: StepExtents | None, writes: StepExtents | None, dyin
         r_lo, r_hi = step_reads
         # overlap iff d + written.lo < r_hi and r_lo < d + written.hi
         forbidden.append((r_lo - written[1] + 1, r_hi - written[0] - 1))
+    merged = merge_intervals(f for f in forbidden if f[0] <= f[1])
+    # d in (-|Y|, |X|) is where the buffers overlap at all: is any of it safe?
+    if any(lo <= -born.size + 1 and hi >= dying.size - 1 for lo, hi in merged):
+        return None
+    return tuple(merged)
+
+
+def merge_intervals(intervals) -> tuple[tuple[int, int], ...]:
+    """Closed integer intervals, sorted, those that overlap or touch merged into one."""
     merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(f for f in forbidden if f[0] <= f[1]):
+    for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
         else:
             merged.append((lo, hi))
-    # d in (-|Y|, |X|) is where the buffers overlap at all: is any of it safe?
-    if any(lo <= -born.size + 1 and hi >= dying.size - 1 for lo, hi in merged):
-        return None
     return tuple(merged)
 
 

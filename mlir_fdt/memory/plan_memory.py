@@ -20,7 +20,7 @@ from . import planner as planners
 from .dead_rows import DeadRows, dead_rows
 from .buffer_labels import BufferLabel, label_buffers, layer_steps
 from .liveness import VIEW_OPS, Buffer, Schedule, collect_buffers, never_accessed
-from .overlap import find_overlaps
+from .overlap import find_overlaps, merge_intervals
 from .stream_input import streamed_inputs_of
 from .verifier import PIECES_ATTR, USED_BYTES_ATTR, verify_plan, verify_views
 
@@ -152,13 +152,7 @@ def _share_bytes(pair, sizes: list[int], offsets: list[int]) -> bool:
 
 def _merged(pieces: list) -> list[int]:
     """The byte ranges of a buffer's pieces, whenever live, merged: [lo0, hi0, lo1, hi1, ...]."""
-    out: list[list[int]] = []
-    for lo, hi, _ in sorted(pieces):
-        if out and lo <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return [x for pair in out for x in pair]
+    return [x for lo, last in merge_intervals((lo, hi - 1) for lo, hi, _ in pieces) for x in (lo, last + 1)]
 
 
 def apply_plan(fn, buffers: list[Buffer], offsets: list[int], arena_bytes: int,
@@ -256,16 +250,16 @@ class PlanMemory(ModulePass):
                 slots.append([b])
             sizes = [max(b.size for b in slot) for slot in slots]
             lifetimes = [_slot_lifetime(slot, placed) for slot in slots]
-            overlaps = find_overlaps(fn, slots) if self.shifted_aliases else []
-            lent = dead_rows(fn, slots, lifetimes, overlaps) if self.shifted_aliases else DeadRows()
+            aliases = find_overlaps(fn, slots) if self.shifted_aliases else []
+            lent = dead_rows(fn, slots, lifetimes, aliases) if self.shifted_aliases else DeadRows()
             used = lent.used_bytes  # rows a loop leaves dead or untouched (memory/dead_rows.py)
             sizes = [used.get(k, size) for k, size in enumerate(sizes)]
             try:
-                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, overlaps, self.cutoff_bytes,
+                layout = planners.solve(sizes, lifetimes, self.alignment, self.algorithm, aliases, self.cutoff_bytes,
                                         self.time_limit_ms / 1000, lent.pieces, lent.overlaps)
             except ValueError as e:
                 raise FdtError(str(e)) from None
-            overlaps = overlaps + lent.overlaps
+            overlaps = aliases + lent.overlaps
             names = ["|".join(b.name for b in slot) for slot in slots]
             verify_plan(names, sizes, lifetimes, layout.offsets, layout.size, self.alignment, overlaps)
             label_of = {id(b): label.label for b, label in zip(placed, labels)}
@@ -287,7 +281,7 @@ class PlanMemory(ModulePass):
             forward_shared_if_results(fn)
             verify_views(fn, max(layout.size, 1), self.alignment)
             strip_attributes(module, (USED_BYTES_ATTR,))
-            bound, at = planners.peak(sizes, lifetimes, overlaps[:len(overlaps) - len(lent.overlaps)], lent.pieces)
+            bound, at = planners.peak(sizes, lifetimes, aliases, lent.pieces)
             # where the search should cut: where the live bytes peak, and, when the layout could not reach that bound
             # (shifted aliases along a chain drift down the arena), wherever a buffer at the arena's top is live
             tops = [lt for size, lt, o in zip(sizes, lifetimes, layout.offsets) if o + size == layout.size] \

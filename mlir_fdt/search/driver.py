@@ -373,18 +373,18 @@ def _fewer_tiles(result: SearchResult, graph: LayerGraph, score, seen: set, esti
                 runs[-1].append(k)
             else:
                 runs.append([k])
-    options = []  # per run: (plan without the run's tiles, plan with the run streamed or None)
+    options = []  # per run: (its layers, the plan without its tiles, its stream or None, the plan with that)
     for run in runs:
         a, b = run[0], run[-1]
         a -= a > 0 and graph.layers[a - 1].name not in in_paths
         b += b + 1 < len(graph.layers) and graph.layers[b + 1].name not in in_paths
         names = {graph.layers[k].name for k in run}
-        untiled = TilingPlan(tuple(p for p in chosen.plan.paths if p.layers[0] not in names))
-        streamed = None
-        if is_chain(graph, a, b) and stream_allowed(graph, a, b):
-            streamed = with_path(untiled, FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream"))
-        options.append((untiled, streamed))
-    plans = [q for pair in options for q in pair if q is not None and q not in seen][:2 * CANDIDATES_PER_ROUND]
+        untiled = _without(chosen.plan, names)
+        stream = FusedPath(tuple(graph.layers[k].name for k in range(a, b + 1)), "stream") \
+            if is_chain(graph, a, b) and stream_allowed(graph, a, b) else None
+        options.append((names, untiled, stream, with_path(untiled, stream) if stream else None))
+    plans = [q for _, untiled, _, streamed in options for q in (untiled, streamed)
+             if q is not None and q not in seen][:2 * CANDIDATES_PER_ROUND]
     if not plans:
         return
     seen.update(plans)
@@ -395,15 +395,12 @@ def _fewer_tiles(result: SearchResult, graph: LayerGraph, score, seen: set, esti
         e = scored.get(plan)
         return e is not None and result.may_choose(e) and e.arena_bytes <= chosen.arena_bytes
     # every run as it did best alone: untiled, else streamed, else in place
-    paths = list(chosen.plan.paths)
-    for run, (untiled, streamed) in zip(runs, options):
-        names = {graph.layers[k].name for k in run}
-        if fits(untiled) or (streamed is not None and fits(streamed)):
-            paths = [p for p in paths if p.layers[0] not in names or len(p.layers) > 1]
-        if not fits(untiled) and streamed is not None and fits(streamed):
-            paths = list(with_path(TilingPlan(tuple(paths)), next(p for p in streamed.paths
-                                                                  if set(p.layers) & names)).paths)
-    combined = TilingPlan(tuple(sorted(paths, key=lambda p: p.layers)))
+    combined = chosen.plan
+    for names, untiled, stream, streamed in options:
+        if fits(untiled):
+            combined = _without(combined, names)
+        elif streamed is not None and fits(streamed):
+            combined = with_path(combined, stream)
     if combined not in seen and combined != chosen.plan:
         seen.add(combined)
         scored.update({e.plan: e for e in score([combined], chosen.arena_bytes)})
@@ -416,6 +413,11 @@ def _fewer_tiles(result: SearchResult, graph: LayerGraph, score, seen: set, esti
     known = [e for e in candidates if e.estimated_instructions is not None]
     if known:
         result.chosen = min(known, key=lambda e: (e.arena_bytes, e.estimated_instructions))
+
+
+def _without(plan: TilingPlan, layers: set[str]) -> TilingPlan:
+    """`plan` without its one-layer paths of `layers`."""
+    return TilingPlan(tuple(p for p in plan.paths if not (len(p.layers) == 1 and p.layers[0] in layers)))
 
 
 def _least_arena_within_overhead(result: SearchResult, estimate, pool: ThreadPoolExecutor) -> None:
